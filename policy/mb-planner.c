@@ -1,0 +1,436 @@
+/* The planner: turns each VM's predicted demand and reclaimable memory
+ * into balloon targets. All scratch space is allocated once, in
+ * mb_planner_new(); planning itself allocates nothing. */
+#include "mb-policy.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    MbVm *vm;
+    uint64_t surplus_kib; /* what it can still give this tick */
+} Donor;
+
+struct MbPlanner {
+    size_t capacity;
+    uint64_t rng_state;
+    MbVm **needy;
+    Donor *donors;     /* kept sorted by compare_donor() */
+    Donor *donors_tmp; /* merge buffer */
+    size_t n_donors;
+};
+
+/* MOM's defaults (oVirt MOM, balloon.rules). */
+#define MOM_PRESSURE_THRESHOLD 0.20
+#define MOM_PRESSURE_CRITICAL 0.05
+#define MOM_MIN_GUEST_FREE 0.20
+#define MOM_MAX_CHANGE 0.05
+#define MOM_MIN_CHANGE 0.0025
+
+MbPlanner *
+mb_planner_new(size_t capacity, uint64_t seed)
+{
+    MbPlanner *planner = calloc(1, sizeof(*planner));
+
+    if (planner == NULL)
+        return NULL;
+    planner->capacity = capacity;
+    /* xorshift64* must not start at 0. */
+    planner->rng_state = seed ? seed : 0x9E3779B97F4A7C15ull;
+    planner->needy = calloc(capacity ? capacity : 1, sizeof(*planner->needy));
+    planner->donors = calloc(capacity ? capacity : 1, sizeof(*planner->donors));
+    planner->donors_tmp = calloc(capacity ? capacity : 1, sizeof(*planner->donors_tmp));
+    if (planner->needy == NULL || planner->donors == NULL || planner->donors_tmp == NULL) {
+        mb_planner_free(planner);
+        return NULL;
+    }
+    return planner;
+}
+
+void
+mb_planner_free(MbPlanner *planner)
+{
+    if (planner == NULL)
+        return;
+    free(planner->needy);
+    free(planner->donors);
+    free(planner->donors_tmp);
+    free(planner);
+}
+
+size_t
+mb_planner_capacity(const MbPlanner *planner)
+{
+    return planner->capacity;
+}
+
+static uint64_t
+rng_next(MbPlanner *planner)
+{
+    uint64_t x = planner->rng_state;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    planner->rng_state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t
+sub_sat(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+/* Demand above reclaimable: the VM may swap soon. */
+static int64_t
+deficit_kib(const MbVm *vm)
+{
+    return vm->delta_kib - (int64_t)vm->reclaimable_kib;
+}
+
+static bool
+has_prediction(const MbVm *vm)
+{
+    return vm->has_delta && !vm->stale;
+}
+
+/* Service order of needy VMs: priority, then the foreground VM, then the
+ * larger deficit, then the name. A total order, so every run agrees. */
+static int
+compare_needy(const MbVm *a, const MbVm *b)
+{
+    int64_t da, db;
+
+    if (a->settings.priority != b->settings.priority)
+        return a->settings.priority > b->settings.priority ? -1 : 1;
+    if (a->settings.foreground != b->settings.foreground)
+        return a->settings.foreground ? -1 : 1;
+    da = deficit_kib(a);
+    db = deficit_kib(b);
+    if (da != db)
+        return da > db ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Heapsort: in place, no allocation (qsort may allocate). */
+typedef int (*CompareFunc)(const void *a, const void *b);
+
+/* Elements are pointers or Donors: both fit the buffer. */
+#define SORT_ELEM_MAX 32
+
+_Static_assert(sizeof(Donor) <= SORT_ELEM_MAX && sizeof(MbVm *) <= SORT_ELEM_MAX,
+               "sort buffer too small");
+
+static void
+swap_elems(unsigned char *a, unsigned char *b, size_t size)
+{
+    unsigned char t[SORT_ELEM_MAX];
+
+    memcpy(t, a, size);
+    memcpy(a, b, size);
+    memcpy(b, t, size);
+}
+
+static void
+sift_down(unsigned char *base, size_t size, size_t root, size_t end, CompareFunc cmp)
+{
+    while (2 * root + 1 < end) {
+        size_t child = 2 * root + 1;
+        size_t top = root;
+        if (cmp(base + top * size, base + child * size) < 0)
+            top = child;
+        if (child + 1 < end && cmp(base + top * size, base + (child + 1) * size) < 0)
+            top = child + 1;
+        if (top == root)
+            return;
+        swap_elems(base + root * size, base + top * size, size);
+        root = top;
+    }
+}
+
+static void
+heap_sort(void *v, size_t n, size_t size, CompareFunc cmp)
+{
+    unsigned char *base = v;
+
+    for (size_t start = n / 2; start-- > 0;)
+        sift_down(base, size, start, n, cmp);
+    for (size_t end = n; end-- > 1;) {
+        swap_elems(base, base + end * size, size);
+        sift_down(base, size, 0, end, cmp);
+    }
+}
+
+static int
+compare_needy_ptr(const void *a, const void *b)
+{
+    return compare_needy(*(MbVm *const *)a, *(MbVm *const *)b);
+}
+
+/* Donors by surplus, largest first; the name settles ties. */
+static int
+compare_donor(const void *a, const void *b)
+{
+    const Donor *x = a, *y = b;
+
+    if (x->surplus_kib != y->surplus_kib)
+        return x->surplus_kib > y->surplus_kib ? -1 : 1;
+    return strcmp(x->vm->name, y->vm->name);
+}
+
+static void
+shuffle_needy(MbPlanner *planner, MbVm **v, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(rng_next(planner) % i);
+        MbVm *tmp = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = tmp;
+    }
+}
+
+/* What the k-th largest donor gives when the k largest share out want:
+ * the paper's formula, surplus/D * want when D > want, else all of it. */
+static uint64_t
+share_of(uint64_t surplus_kib, uint64_t total_kib, uint64_t want_kib)
+{
+    if (total_kib <= want_kib)
+        return surplus_kib;
+    return (uint64_t)floor((double)surplus_kib / (double)total_kib * (double)want_kib);
+}
+
+/* The paper's reclaiming formula, over the largest donors: every share
+ * must reach the minimum step, and the smallest donor's share only falls
+ * as donors are added, so the set is the longest prefix of the sorted
+ * donors whose last share still reaches it. Many small surpluses thus
+ * never starve a transfer. Returns how many donors give; *given_kib is
+ * their total (<= want). */
+static size_t
+share_out(const Donor *donors, size_t n_donors, uint64_t want_kib, uint64_t min_step_kib,
+          uint64_t *given_kib, uint64_t *set_total_kib)
+{
+    uint64_t total_kib = 0;
+    size_t k = 0;
+
+    for (; k < n_donors; k++) {
+        uint64_t s = donors[k].surplus_kib;
+        if (s == 0 || share_of(s, total_kib + s, want_kib) < min_step_kib)
+            break;
+        total_kib += s;
+    }
+    *set_total_kib = total_kib;
+    *given_kib = 0;
+    for (size_t i = 0; i < k; i++)
+        *given_kib += share_of(donors[i].surplus_kib, total_kib, want_kib);
+    return k;
+}
+
+/* Takes the shares of the k largest donors, then restores the order: both
+ * the donors that gave and those that did not are still sorted, so one
+ * merge does it. */
+static void
+apply_shares(MbPlanner *planner, size_t k, uint64_t set_total_kib, uint64_t want_kib)
+{
+    Donor *d = planner->donors, *tmp = planner->donors_tmp;
+    size_t n = planner->n_donors, i = 0, j = k, o = 0;
+
+    for (size_t x = 0; x < k; x++) {
+        uint64_t take = share_of(d[x].surplus_kib, set_total_kib, want_kib);
+        d[x].vm->target_kib -= take;
+        d[x].surplus_kib -= take;
+        d[x].vm->reason = MB_REASON_DONATE;
+    }
+    while (i < k && j < n)
+        tmp[o++] = compare_donor(&d[i], &d[j]) <= 0 ? d[i++] : d[j++];
+    while (i < k)
+        tmp[o++] = d[i++];
+    while (j < n)
+        tmp[o++] = d[j++];
+    memcpy(d, tmp, n * sizeof(*d));
+    /* Donors with nothing left sort last: stop looking at them. */
+    while (planner->n_donors > 0 && d[planner->n_donors - 1].surplus_kib == 0)
+        planner->n_donors--;
+}
+
+/* Serves one needy VM: first from the unallocated pool (balanced only),
+ * then from the donors. A transfer smaller than the step is not made,
+ * except to restore the VM's guaranteed minimum. */
+static void
+serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
+      const MbParams *params, bool use_pool)
+{
+    uint64_t from_pool_kib = 0, from_donors_kib = 0, set_total_kib = 0, gain_kib;
+    uint64_t below_min_kib = sub_sat(vm->settings.min_kib, vm->target_kib);
+    size_t k = 0;
+
+    want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
+    if (want_kib == 0)
+        return;
+    if (use_pool || below_min_kib > 0)
+        from_pool_kib = min_u64(want_kib, *pool_free_kib);
+    if (want_kib > from_pool_kib)
+        k = share_out(planner->donors, planner->n_donors, want_kib - from_pool_kib,
+                      params->min_step_kib, &from_donors_kib, &set_total_kib);
+    gain_kib = from_pool_kib + from_donors_kib;
+    if (gain_kib == 0 || (gain_kib < params->min_step_kib && below_min_kib == 0))
+        return;
+    if (k > 0)
+        apply_shares(planner, k, set_total_kib, want_kib - from_pool_kib);
+    *pool_free_kib -= from_pool_kib;
+    vm->target_kib += gain_kib;
+    vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
+}
+
+/* The paper's balancer (and ours, with priorities and guarantees). */
+static void
+plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
+           uint64_t pool_free_kib)
+{
+    bool balanced = params->kind == MB_POLICY_BALANCED;
+    size_t n_needy = 0, n_donors = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        MbVm *vm = &vms[i];
+        bool below_min = vm->target_kib < vm->settings.min_kib;
+
+        if (below_min || (has_prediction(vm) && vm->delta_kib > 0 &&
+                          (uint64_t)vm->delta_kib > vm->reclaimable_kib)) {
+            planner->needy[n_needy++] = vm;
+        } else if (has_prediction(vm)) {
+            /* The paper gives R - delta; ours never counts a shrinking
+             * demand as extra surplus, and never digs below a minimum. */
+            int64_t demand_kib = balanced && vm->delta_kib < 0 ? 0 : vm->delta_kib;
+            int64_t surplus_kib = (int64_t)vm->reclaimable_kib - demand_kib;
+            if (surplus_kib <= 0)
+                continue;
+            Donor *d = &planner->donors[n_donors++];
+            d->vm = vm;
+            d->surplus_kib = min_u64((uint64_t)surplus_kib,
+                                     sub_sat(vm->target_kib, vm->settings.min_kib));
+        }
+    }
+    planner->n_donors = n_donors;
+    heap_sort(planner->donors, n_donors, sizeof(*planner->donors), compare_donor);
+
+    if (balanced)
+        heap_sort(planner->needy, n_needy, sizeof(*planner->needy), compare_needy_ptr);
+    else
+        shuffle_needy(planner, planner->needy, n_needy);
+
+    for (size_t i = 0; i < n_needy; i++) {
+        MbVm *vm = planner->needy[i];
+        uint64_t want_kib = vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
+
+        want_kib = want_kib > sub_sat(vm->settings.min_kib, vm->target_kib)
+                       ? want_kib
+                       : sub_sat(vm->settings.min_kib, vm->target_kib);
+        serve(planner, vm, want_kib, &pool_free_kib, params, balanced);
+    }
+}
+
+/* oVirt MOM's default balloon rules: sees only free memory, not the LRU
+ * split, and moves every guest at once by host pressure. */
+static void
+plan_mom(MbVm *vms, size_t n, const MbParams *params, uint64_t capacity_kib,
+         uint64_t pool_free_kib)
+{
+    double host_free = capacity_kib ? (double)pool_free_kib / (double)capacity_kib : 0.0;
+
+    for (size_t i = 0; i < n; i++) {
+        MbVm *vm = &vms[i];
+        double cur = (double)vm->target_kib;
+        double used, target;
+
+        if (vm->target_kib < vm->settings.min_kib) {
+            /* MOM has no guarantees of its own; ours hold for every policy. */
+            uint64_t grow = min_u64(vm->settings.min_kib - vm->target_kib, pool_free_kib);
+            pool_free_kib -= grow;
+            vm->target_kib += grow;
+            vm->reason = MB_REASON_MIN;
+            continue;
+        }
+        if (!vm->has_last || vm->stale)
+            continue;
+        used = cur - (double)vm->last.free_kib;
+        if (host_free < MOM_PRESSURE_THRESHOLD) {
+            double guest_free = host_free <= MOM_PRESSURE_CRITICAL
+                                    ? host_free - 0.05
+                                    : MOM_MIN_GUEST_FREE * host_free / MOM_PRESSURE_THRESHOLD;
+            double floor_kib = fmax((double)vm->settings.min_kib, used + guest_free * cur);
+            target = fmax(cur * (1.0 - MOM_MAX_CHANGE), floor_kib);
+            if (target > cur || cur - target <= MOM_MIN_CHANGE * cur)
+                continue;
+            uint64_t t = (uint64_t)target;
+            if (vm->target_kib - t < params->min_step_kib)
+                continue;
+            pool_free_kib += vm->target_kib - t;
+            vm->target_kib = t;
+            vm->reason = MB_REASON_MOM_SHRINK;
+        } else {
+            target = fmax(used + MOM_MIN_GUEST_FREE * cur, cur * (1.0 + MOM_MAX_CHANGE));
+            target = fmin(target, (double)vm->settings.max_kib);
+            if (target <= cur || target - cur <= MOM_MIN_CHANGE * cur)
+                continue;
+            uint64_t grow = min_u64((uint64_t)target - vm->target_kib, pool_free_kib);
+            if (grow < params->min_step_kib)
+                continue;
+            pool_free_kib -= grow;
+            vm->target_kib += grow;
+            vm->reason = MB_REASON_MOM_GROW;
+        }
+    }
+}
+
+bool
+mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
+                size_t *n_moved)
+{
+    uint64_t capacity_kib, allocated_kib = 0, pool_free_kib;
+    size_t moved = 0;
+
+    if (n_moved != NULL)
+        *n_moved = 0;
+    if (planner == NULL || n > planner->capacity || (n > 0 && vms == NULL) ||
+        !mb_params_validate(params, NULL))
+        return false;
+
+    for (size_t i = 0; i < n; i++) {
+        vms[i].target_kib = vms[i].alloc_kib;
+        vms[i].reason = MB_REASON_NONE;
+    }
+    if (params->kind == MB_POLICY_STATIC)
+        return true;
+
+    /* A VM above its maximum (a lowered max, a domain started large)
+     * comes down first; that memory returns to the pool. */
+    for (size_t i = 0; i < n; i++) {
+        MbVm *vm = &vms[i];
+        if (vm->target_kib > vm->settings.max_kib && vm->settings.max_kib >= vm->settings.min_kib) {
+            vm->target_kib = vm->settings.max_kib;
+            vm->reason = MB_REASON_MAX;
+        }
+        allocated_kib += vm->target_kib;
+    }
+    capacity_kib = mb_params_capacity_kib(params);
+    pool_free_kib = sub_sat(capacity_kib, allocated_kib);
+
+    if (params->kind == MB_POLICY_MOM)
+        plan_mom(vms, n, params, capacity_kib, pool_free_kib);
+    else
+        plan_paper(planner, vms, n, params, pool_free_kib);
+
+    for (size_t i = 0; i < n; i++)
+        if (vms[i].target_kib != vms[i].alloc_kib)
+            moved++;
+    if (n_moved != NULL)
+        *n_moved = moved;
+    return true;
+}

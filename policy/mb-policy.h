@@ -1,0 +1,143 @@
+/* membalancer policy library: pure decisions, no I/O, no main loop.
+ *
+ * Memory sizes are KiB (uint64_t) throughout; a demand delta is signed.
+ * The caller owns every structure; after mb_planner_new() nothing here
+ * allocates, so the per-tick path (mb_vm_observe + mb_planner_plan) is
+ * allocation-free.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Longest VM name the policy keeps (libvirt domain names on a TV are short). */
+#define MB_VM_NAME_MAX 128
+#define MB_PRIORITY_MAX 100u
+
+typedef enum {
+    MB_POLICY_STATIC = 0, /* never moves */
+    MB_POLICY_PAPER,      /* the paper as published: random service order */
+    MB_POLICY_BALANCED,   /* paper + QoS priorities + guarantees (default) */
+    MB_POLICY_MOM,        /* oVirt MOM's default balloon rules */
+    MB_POLICY_N
+} MbPolicyKind;
+
+const char *mb_policy_kind_to_string(MbPolicyKind kind);
+/* Returns false (and leaves *out alone) for an unknown name. */
+bool mb_policy_kind_from_string(const char *name, MbPolicyKind *out);
+
+/* One guest's own statistics for one interval. Cumulative counters
+ * (swap_in_pages, swap_out_pages) are the guest's /proc/vmstat values. */
+typedef struct {
+    uint64_t total_kib;
+    uint64_t free_kib;
+    uint64_t active_anon_kib;
+    uint64_t inactive_anon_kib;
+    uint64_t active_file_kib;
+    uint64_t inactive_file_kib;
+    uint64_t swap_in_pages;
+    uint64_t swap_out_pages;
+    bool has_psi;
+    double psi_some_avg10;
+    double psi_full_avg10;
+} MbSample;
+
+typedef struct {
+    unsigned priority; /* 0..MB_PRIORITY_MAX, higher is served first */
+    bool foreground;   /* first among equal priorities */
+    uint64_t min_kib;  /* guarantee: never planned below */
+    uint64_t max_kib;  /* never planned above */
+} MbVmSettings;
+
+typedef enum {
+    MB_REASON_NONE = 0,
+    MB_REASON_NEED,      /* received memory: predicted demand above reclaimable */
+    MB_REASON_DONATE,    /* gave surplus (reclaimable above demand) */
+    MB_REASON_MIN,       /* raised to its guaranteed minimum */
+    MB_REASON_MAX,       /* lowered to its maximum */
+    MB_REASON_MOM_SHRINK,
+    MB_REASON_MOM_GROW,
+} MbReason;
+
+const char *mb_reason_to_string(MbReason reason);
+
+typedef struct {
+    char name[MB_VM_NAME_MAX + 1];
+    MbVmSettings settings;
+    /* Current allocation (balloon size); the caller keeps it up to date. */
+    uint64_t alloc_kib;
+
+    /* Predictor state, written by mb_vm_observe(); read-only for callers. */
+    MbSample last;          /* last accepted sample, clamped */
+    bool has_last;          /* a baseline sample exists */
+    bool has_delta;         /* a demand prediction exists (>= 2 samples) */
+    bool stale;             /* the last interval brought no sample */
+    unsigned missed_ticks;  /* consecutive intervals without a sample */
+    unsigned resets;        /* counters went backwards (guest rebooted) */
+    int64_t dm_kib;         /* dM of the last interval */
+    int64_t delta_kib;      /* predicted demand (EWMA of dM) */
+    uint64_t reclaimable_kib;
+
+    /* Planner output, written by mb_planner_plan(). */
+    uint64_t target_kib;
+    MbReason reason;
+} MbVm;
+
+typedef struct {
+    MbPolicyKind kind;
+    double alpha;             /* EWMA weight of the newest dM, (0, 1] */
+    uint64_t pool_kib;        /* memory the VMs may share */
+    uint64_t reserve_kib;     /* part of the pool never handed out */
+    uint64_t min_step_kib;    /* smallest move planned */
+    double free_reserve_ratio;/* share of a guest kept free (paper: 0.10) */
+    uint64_t page_kib;        /* guest page size (swap counters are pages) */
+} MbParams;
+
+/* Defaults: balanced, alpha 0.75, min step 4 MiB, 10 % free reserve,
+ * 4 KiB pages, pool and reserve 0 (the caller sets them). */
+void mb_params_init(MbParams *params);
+/* Checks ranges; on failure returns false and points *why at a static
+ * message naming the field. */
+bool mb_params_validate(const MbParams *params, const char **why);
+/* Memory the planner may hand out in total: pool - reserve, or 0. */
+uint64_t mb_params_capacity_kib(const MbParams *params);
+
+/* Initialises a VM with no history. The name is truncated to
+ * MB_VM_NAME_MAX bytes. */
+void mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings,
+                uint64_t alloc_kib);
+/* Feeds one interval. sample == NULL means no sample arrived: the last
+ * state is kept and the VM is marked stale (the planner leaves it alone).
+ * Values are clamped to the VM's allocation (a guest's numbers are claims);
+ * a swap-out counter that goes backwards (guest reboot) resets the
+ * predictor instead of producing a negative demand. */
+void mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params);
+/* R = inactive file + free - ratio * total, never below 0. */
+uint64_t mb_reclaimable_kib(const MbSample *sample, double free_reserve_ratio);
+
+typedef struct MbPlanner MbPlanner;
+
+/* Allocates scratch space for up to capacity VMs; the seed drives the
+ * random service order of MB_POLICY_PAPER only. Returns NULL on OOM. */
+MbPlanner *mb_planner_new(size_t capacity, uint64_t seed);
+void mb_planner_free(MbPlanner *planner);
+size_t mb_planner_capacity(const MbPlanner *planner);
+
+/* Plans one tick: sets every vms[i].target_kib (== alloc_kib when it does
+ * not move) and vms[i].reason. Guarantees: the sum of targets never
+ * exceeds the capacity unless the allocations already did (then it never
+ * grows), each target lies within [min, max] of its VM, and no VM moves by
+ * less than min_step_kib except to restore its own min/max. Returns false,
+ * planning nothing, if n exceeds the planner's capacity or params are
+ * invalid. *n_moved (may be NULL) receives the number of VMs that move. */
+bool mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n,
+                     const MbParams *params, size_t *n_moved);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,136 @@
+/* The paper's predictor: demand as an EWMA of the change in active file,
+ * active anon and swap-out; reclaimable as inactive file + free minus the
+ * guest's free reserve. Guest numbers are untrusted claims. */
+#include "mb-policy.h"
+
+#include <string.h>
+
+void
+mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings, uint64_t alloc_kib)
+{
+    memset(vm, 0, sizeof(*vm));
+    if (name != NULL) {
+        size_t len = strnlen(name, MB_VM_NAME_MAX);
+        memcpy(vm->name, name, len);
+        vm->name[len] = '\0';
+    }
+    if (settings != NULL)
+        vm->settings = *settings;
+    vm->alloc_kib = alloc_kib;
+    vm->target_kib = alloc_kib;
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+uint64_t
+mb_reclaimable_kib(const MbSample *sample, double free_reserve_ratio)
+{
+    /* Computed in double: the inputs are clamped to the allocation, so the
+     * sum cannot overflow, and the reserve is a fraction. */
+    double r = (double)sample->inactive_file_kib + (double)sample->free_kib -
+               free_reserve_ratio * (double)sample->total_kib;
+    return r > 0.0 ? (uint64_t)r : 0;
+}
+
+/* A guest cannot have more memory than the host gave it: clamp its claims
+ * so that one lying guest cannot inflate its demand or hide its surplus. */
+static void
+clamp_sample(MbSample *s, uint64_t alloc_kib)
+{
+    uint64_t left;
+
+    if (s->total_kib == 0 || s->total_kib > alloc_kib)
+        s->total_kib = alloc_kib;
+    left = s->total_kib;
+    /* The LRU lists and free memory are disjoint parts of total. */
+    s->active_anon_kib = min_u64(s->active_anon_kib, left);
+    left -= s->active_anon_kib;
+    s->active_file_kib = min_u64(s->active_file_kib, left);
+    left -= s->active_file_kib;
+    s->inactive_anon_kib = min_u64(s->inactive_anon_kib, left);
+    left -= s->inactive_anon_kib;
+    s->inactive_file_kib = min_u64(s->inactive_file_kib, left);
+    left -= s->inactive_file_kib;
+    s->free_kib = min_u64(s->free_kib, left);
+    if (!s->has_psi || !(s->psi_some_avg10 >= 0.0 && s->psi_some_avg10 <= 100.0) ||
+        !(s->psi_full_avg10 >= 0.0 && s->psi_full_avg10 <= 100.0)) {
+        s->has_psi = false;
+        s->psi_some_avg10 = 0.0;
+        s->psi_full_avg10 = 0.0;
+    }
+}
+
+static int64_t
+diff_kib(uint64_t now, uint64_t before)
+{
+    /* Both sides are clamped to an allocation, far below INT64_MAX. */
+    return (int64_t)now - (int64_t)before;
+}
+
+void
+mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
+{
+    MbSample s;
+    int64_t dm_kib;
+    uint64_t swap_out_kib;
+    unsigned intervals;
+
+    if (sample == NULL) {
+        vm->stale = true;
+        if (vm->missed_ticks < UINT32_MAX)
+            vm->missed_ticks++;
+        return;
+    }
+
+    s = *sample;
+    clamp_sample(&s, vm->alloc_kib);
+    intervals = vm->missed_ticks + 1;
+    vm->stale = false;
+    vm->missed_ticks = 0;
+    vm->reclaimable_kib = mb_reclaimable_kib(&s, params->free_reserve_ratio);
+
+    if (vm->has_last && (s.swap_out_pages < vm->last.swap_out_pages ||
+                         s.swap_in_pages < vm->last.swap_in_pages)) {
+        /* Cumulative counters went backwards: the guest rebooted. Start
+         * over from this sample rather than report a huge negative dM. */
+        vm->resets++;
+        vm->has_last = false;
+        vm->has_delta = false;
+        vm->dm_kib = 0;
+        vm->delta_kib = 0;
+    }
+
+    if (!vm->has_last) {
+        vm->last = s;
+        vm->has_last = true;
+        return;
+    }
+
+    /* Swap-out in KiB over the interval, bounded by the allocation: a
+     * guest cannot write out more than it ever held in one interval. */
+    swap_out_kib = min_u64(s.swap_out_pages - vm->last.swap_out_pages,
+                           UINT64_MAX / params->page_kib) *
+                   params->page_kib;
+    swap_out_kib = min_u64(swap_out_kib, vm->alloc_kib * (uint64_t)intervals);
+
+    dm_kib = diff_kib(s.active_file_kib, vm->last.active_file_kib) +
+             diff_kib(s.active_anon_kib, vm->last.active_anon_kib) + (int64_t)swap_out_kib;
+    /* After missed samples the change spans several intervals: keep dM a
+     * per-interval rate. */
+    dm_kib /= (int64_t)intervals;
+
+    vm->dm_kib = dm_kib;
+    if (!vm->has_delta) {
+        vm->delta_kib = dm_kib;
+        vm->has_delta = true;
+    } else {
+        double d = params->alpha * (double)dm_kib +
+                   (1.0 - params->alpha) * (double)vm->delta_kib;
+        vm->delta_kib = (int64_t)d;
+    }
+    vm->last = s;
+}

@@ -1,0 +1,31 @@
+# Sourced by scripts/test and scripts/demo: installs the Debian 12 packages
+# the build and the tests need, only when one is missing.
+MB_PACKAGES=(
+  gcc meson ninja-build pkg-config
+  libglib2.0-dev libglib2.0-bin libcairo2-dev
+  dbus systemd util-linux
+)
+
+mb_install_deps() {
+  local missing=()
+  local p
+  for p in "${MB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# Configures (or reconfigures) a build directory: mb_setup DIR [meson args...]
+mb_setup() {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+}

@@ -1,0 +1,800 @@
+/* Unit tests of the policy library: each formula against hand-computed
+ * values, the guest edge cases, priorities and planner invariants. */
+#include "mb-policy.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (UINT64_C(1024))
+
+/* Counts the allocations made by the code linked into this binary (the
+ * policy library included), through -Wl,--wrap. */
+static gsize n_allocs;
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+void *
+__wrap_malloc(size_t size)
+{
+    n_allocs++;
+    return __real_malloc(size);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    n_allocs++;
+    return __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t size)
+{
+    n_allocs++;
+    return __real_realloc(p, size);
+}
+
+static MbParams
+params_for(MbPolicyKind kind, uint64_t pool_kib)
+{
+    MbParams p;
+
+    mb_params_init(&p);
+    p.kind = kind;
+    p.pool_kib = pool_kib;
+    return p;
+}
+
+static MbSample
+sample(uint64_t total, uint64_t free_kib, uint64_t aanon, uint64_t afile, uint64_t ifile,
+       uint64_t swap_out_pages)
+{
+    MbSample s = {0};
+
+    s.total_kib = total;
+    s.free_kib = free_kib;
+    s.active_anon_kib = aanon;
+    s.active_file_kib = afile;
+    s.inactive_file_kib = ifile;
+    s.swap_out_pages = swap_out_pages;
+    return s;
+}
+
+static void
+vm_setup(MbVm *vm, const char *name, unsigned prio, uint64_t alloc_kib)
+{
+    MbVmSettings set = {.priority = prio, .min_kib = 64 * MIB, .max_kib = 2048 * MIB};
+
+    mb_vm_init(vm, name, &set, alloc_kib);
+}
+
+/* Puts a VM straight into a predicted state (the planner's input). */
+static void
+vm_predict(MbVm *vm, int64_t delta_kib, uint64_t reclaimable_kib)
+{
+    vm->has_last = true;
+    vm->has_delta = true;
+    vm->stale = false;
+    vm->delta_kib = delta_kib;
+    vm->reclaimable_kib = reclaimable_kib;
+    vm->last.total_kib = vm->alloc_kib;
+}
+
+static void
+test_names(void)
+{
+    MbPolicyKind k = MB_POLICY_STATIC;
+
+    for (unsigned i = 0; i < MB_POLICY_N; i++) {
+        g_assert_true(mb_policy_kind_from_string(mb_policy_kind_to_string(i), &k));
+        g_assert_cmpint(k, ==, i);
+    }
+    g_assert_false(mb_policy_kind_from_string("random", &k));
+    g_assert_false(mb_policy_kind_from_string(NULL, &k));
+    g_assert_cmpstr(mb_policy_kind_to_string(MB_POLICY_N), ==, "unknown");
+    g_assert_cmpstr(mb_reason_to_string(MB_REASON_NEED), ==, "demand above reclaimable");
+}
+
+static void
+test_params(void)
+{
+    MbParams p;
+    const char *why = NULL;
+
+    mb_params_init(&p);
+    g_assert_cmpint(p.kind, ==, MB_POLICY_BALANCED);
+    g_assert_cmpfloat(p.alpha, ==, 0.75);
+    g_assert_cmpuint(p.min_step_kib, ==, 4 * MIB);
+    g_assert_true(mb_params_validate(&p, &why));
+    p.alpha = 0.0;
+    g_assert_false(mb_params_validate(&p, &why));
+    g_assert_nonnull(strstr(why, "alpha"));
+    p.alpha = NAN;
+    g_assert_false(mb_params_validate(&p, &why));
+    p.alpha = 1.0;
+    g_assert_true(mb_params_validate(&p, &why));
+    p.pool_kib = 100;
+    p.reserve_kib = 200;
+    g_assert_false(mb_params_validate(&p, &why));
+    g_assert_nonnull(strstr(why, "reserve"));
+    p.reserve_kib = 40;
+    g_assert_cmpuint(mb_params_capacity_kib(&p), ==, 60);
+}
+
+static void
+test_reclaimable(void)
+{
+    /* 100 MiB inactive file + 50 MiB free - 10 % of 512 MiB = 98.8 MiB. */
+    MbSample s = sample(512 * MIB, 50 * MIB, 0, 0, 100 * MIB, 0);
+
+    g_assert_cmpuint(mb_reclaimable_kib(&s, 0.10), ==, 101171);
+    /* Never below 0. */
+    s = sample(512 * MIB, 10 * MIB, 0, 0, 20 * MIB, 0);
+    g_assert_cmpuint(mb_reclaimable_kib(&s, 0.10), ==, 0);
+    g_assert_cmpuint(mb_reclaimable_kib(&s, 0.0), ==, 30 * MIB);
+}
+
+static void
+test_predictor_ewma(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s;
+
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 10 * MIB, 1000);
+    mb_vm_observe(&vm, &s, &p);
+    /* First sample: a baseline, no prediction yet. */
+    g_assert_true(vm.has_last);
+    g_assert_false(vm.has_delta);
+    g_assert_cmpuint(vm.reclaimable_kib, ==, 60211); /* 112640 - 52428.8 */
+
+    /* dM = +1000 file + 2000 anon + 10 pages (40 KiB): delta(1) = dM. */
+    s.active_file_kib += 1000;
+    s.active_anon_kib += 2000;
+    s.swap_out_pages += 10;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_true(vm.has_delta);
+    g_assert_cmpint(vm.dm_kib, ==, 3040);
+    g_assert_cmpint(vm.delta_kib, ==, 3040);
+
+    /* dM = 1000: 0.75 * 1000 + 0.25 * 3040 = 1510. */
+    s.active_file_kib += 1000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.dm_kib, ==, 1000);
+    g_assert_cmpint(vm.delta_kib, ==, 1510);
+
+    /* dM = -4000: 0.75 * -4000 + 0.25 * 1510 = -2622.5, truncated. */
+    s.active_anon_kib -= 4000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.dm_kib, ==, -4000);
+    g_assert_cmpint(vm.delta_kib, ==, -2622);
+
+    /* alpha = 0.25: 0.25 * 8000 + 0.75 * -2622 = 33.5. */
+    p.alpha = 0.25;
+    s.active_anon_kib += 8000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.delta_kib, ==, 33);
+}
+
+static void
+test_predictor_missing_sample(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 10 * MIB, 0);
+
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p);
+    s.active_anon_kib += 4000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.delta_kib, ==, 4000);
+
+    /* No sample: the state is kept and marked stale. */
+    mb_vm_observe(&vm, NULL, &p);
+    g_assert_true(vm.stale);
+    g_assert_cmpuint(vm.missed_ticks, ==, 1);
+    g_assert_cmpint(vm.delta_kib, ==, 4000);
+
+    /* The next sample spans two intervals: dM is a per-interval rate. */
+    s.active_anon_kib += 8000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_false(vm.stale);
+    g_assert_cmpuint(vm.missed_ticks, ==, 0);
+    g_assert_cmpint(vm.dm_kib, ==, 4000);
+    g_assert_cmpint(vm.delta_kib, ==, 4000);
+}
+
+static void
+test_predictor_reboot(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 100 * MIB, 300 * MIB, 50 * MIB, 10 * MIB, 50000);
+
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p);
+    s.swap_out_pages += 100;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.delta_kib, ==, 400);
+
+    /* Rebooted guest: counters restart from zero, anon is tiny. */
+    s = sample(512 * MIB, 400 * MIB, 20 * MIB, 5 * MIB, 1 * MIB, 0);
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.resets, ==, 1);
+    g_assert_false(vm.has_delta);
+    g_assert_cmpint(vm.delta_kib, ==, 0);
+    /* And it predicts again from there, with no huge negative demand. */
+    s.active_anon_kib += 1000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_true(vm.has_delta);
+    g_assert_cmpint(vm.delta_kib, ==, 1000);
+}
+
+static void
+test_predictor_clamp(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 0, 100 * MIB, 0, 0, 0);
+
+    vm_setup(&vm, "liar", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p);
+    /* Claims far beyond its allocation are clamped to it. */
+    s = sample(UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+    s.has_psi = true;
+    s.psi_some_avg10 = NAN;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.last.total_kib, ==, 512 * MIB);
+    g_assert_cmpuint(vm.last.active_anon_kib + vm.last.active_file_kib +
+                         vm.last.inactive_anon_kib + vm.last.inactive_file_kib +
+                         vm.last.free_kib,
+                     <=, 512 * MIB);
+    g_assert_false(vm.last.has_psi);
+    /* The demand of one interval cannot exceed what the VM holds (anon
+     * grew to all of it, swap-out bounded by the allocation). */
+    g_assert_cmpint(vm.dm_kib, <=, (int64_t)(2 * 512 * MIB));
+    g_assert_cmpint(vm.dm_kib, >, 0);
+    g_assert_cmpuint(vm.reclaimable_kib, ==, 0);
+
+    /* A zero total (broken agent) counts as the allocation. */
+    s = sample(0, 10 * MIB, 10 * MIB, 0, 0, UINT64_MAX);
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.last.total_kib, ==, 512 * MIB);
+}
+
+static gint64
+move_of(const MbVm *vm)
+{
+    return (gint64)vm->target_kib - (gint64)vm->alloc_kib;
+}
+
+static void
+test_plan_proportional(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1536 * MIB);
+    MbPlanner *pl = mb_planner_new(8, 1);
+    MbVm v[3];
+    size_t moved;
+
+    /* The pool is fully allocated: donors only. */
+    vm_setup(&v[0], "game", 50, 512 * MIB);
+    vm_setup(&v[1], "video", 50, 512 * MIB);
+    vm_setup(&v[2], "web", 50, 512 * MIB);
+    vm_predict(&v[0], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 40 * MIB);
+    vm_predict(&v[2], 0, 20 * MIB);
+    /* D = 60 MiB > 30 MiB: 40/60 * 30 = 20 MiB and 20/60 * 30 = 10 MiB. */
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 3);
+    g_assert_cmpint(move_of(&v[0]), ==, 30 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -20 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[2]), ==, -10 * (gint64)MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_NEED);
+    g_assert_cmpint(v[1].reason, ==, MB_REASON_DONATE);
+
+    /* D = 60 MiB < 100 MiB: every donor gives all of its surplus. */
+    vm_predict(&v[0], 100 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[0]), ==, 60 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -40 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[2]), ==, -20 * (gint64)MIB);
+
+    /* A donor's own demand reduces its surplus: R - delta. */
+    vm_predict(&v[1], 10 * MIB, 40 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[1]), ==, -30 * (gint64)MIB);
+
+    /* No one needy: nothing moves (no give-back rule of its own). */
+    vm_predict(&v[0], 0, 0);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    for (int i = 0; i < 3; i++)
+        g_assert_cmpuint(v[i].target_kib, ==, v[i].alloc_kib);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_paper_negative_demand(void)
+{
+    /* As published, a donor with shrinking demand offers R - delta > R;
+     * balanced never counts a negative demand as surplus. */
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+    MbParams p = params_for(MB_POLICY_PAPER, 1024 * MIB);
+
+    vm_setup(&v[0], "needy", 50, 512 * MIB);
+    vm_setup(&v[1], "donor", 50, 512 * MIB);
+    vm_predict(&v[0], 100 * MIB, 0);
+    vm_predict(&v[1], -20 * (gint64)MIB, 40 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -60 * (gint64)MIB);
+    p.kind = MB_POLICY_BALANCED;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -40 * (gint64)MIB);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_min_step(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1536 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+    MbVm v[3];
+    size_t moved;
+
+    vm_setup(&v[0], "a", 50, 512 * MIB);
+    vm_setup(&v[1], "big", 50, 512 * MIB);
+    vm_setup(&v[2], "small", 50, 512 * MIB);
+    /* small's share (2/102 * 10 MiB) is under the step: it leaves the
+     * set and big gives all 10 MiB. */
+    vm_predict(&v[0], 10 * MIB, 0);
+    vm_predict(&v[1], 0, 100 * MIB);
+    vm_predict(&v[2], 0, 2 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[0]), ==, 10 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -10 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[2]), ==, 0);
+
+    /* A need under the step is not served at all. */
+    vm_predict(&v[0], 3 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+
+    /* Nor is a transfer that the donors can only make under the step. */
+    vm_predict(&v[0], 10 * MIB, 0);
+    vm_predict(&v[1], 0, 3 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+
+    /* The step is configurable. */
+    p.min_step_kib = 1 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[0]), ==, 5 * MIB);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_bounds(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    vm_setup(&v[0], "needy", 50, 512 * MIB);
+    vm_setup(&v[1], "donor", 50, 512 * MIB);
+    /* The recipient stops at its max, the donor at its min. */
+    v[0].settings.max_kib = 517 * MIB;
+    v[1].settings.min_kib = 500 * MIB;
+    vm_predict(&v[0], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 200 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 5 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -5 * (gint64)MIB);
+    v[0].settings.max_kib = 2048 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 12 * MIB);
+    g_assert_cmpuint(v[1].target_kib, ==, 500 * MIB);
+
+    /* Above its max (a lowered max): brought down, even by a small move. */
+    v[0].settings.max_kib = 511 * MIB;
+    vm_predict(&v[0], 0, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, 511 * MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_MAX);
+
+    /* Below its min: raised from the free pool, even by a small move,
+     * whatever its prediction. */
+    v[0].settings.max_kib = 2048 * MIB;
+    v[0].alloc_kib = 400 * MIB;
+    v[0].settings.min_kib = 401 * MIB;
+    v[0].has_delta = false;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, 401 * MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_MIN);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_pool(void)
+{
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+    MbParams p = params_for(MB_POLICY_BALANCED, 1100 * MIB);
+
+    p.reserve_kib = 50 * MIB; /* capacity 1050 MiB, 26 MiB unallocated */
+    vm_setup(&v[0], "needy", 50, 512 * MIB);
+    vm_setup(&v[1], "donor", 50, 512 * MIB);
+    vm_predict(&v[0], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 100 * MIB);
+    /* Balanced takes the free pool first, then the donors. */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 30 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
+    g_assert_cmpuint(v[0].target_kib + v[1].target_kib, <=, mb_params_capacity_kib(&p));
+
+    /* The paper had no pool: donors only. */
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -30 * (gint64)MIB);
+
+    /* Over-committed (capacity lowered under the allocations): nothing
+     * grows from the pool, transfers stay zero-sum. */
+    p.kind = MB_POLICY_BALANCED;
+    p.pool_kib = 900 * MIB;
+    p.reserve_kib = 0;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]) + move_of(&v[1]), ==, 0);
+    mb_planner_free(pl);
+}
+
+/* Two needy VMs, surplus for only one: the higher priority is served. */
+static void
+test_plan_priority(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1536 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+
+    for (int round = 0; round < 50; round++) {
+        MbVm v[3];
+        int hi = round % 3, lo = (round + 1) % 3, donor = (round + 2) % 3;
+
+        vm_setup(&v[hi], "zeta-high", 80, 512 * MIB);
+        vm_setup(&v[lo], "alpha-low", 20, 512 * MIB);
+        vm_setup(&v[donor], "donor", 10, 512 * MIB);
+        /* The low-priority VM has the larger deficit: priority wins. */
+        vm_predict(&v[hi], 40 * MIB, 0);
+        vm_predict(&v[lo], 80 * MIB, 0);
+        vm_predict(&v[donor], 0, 40 * MIB);
+        g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+        g_assert_cmpint(move_of(&v[hi]), ==, 40 * MIB);
+        g_assert_cmpint(move_of(&v[lo]), ==, 0);
+        g_assert_cmpint(move_of(&v[donor]), ==, -40 * (gint64)MIB);
+    }
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_ties(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1536 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+    const char *names[3] = {"bravo", "alpha", "charlie"};
+
+    /* Equal priorities: foreground, then the larger deficit, then the
+     * name; the same answer whatever the array order. */
+    for (int round = 0; round < 30; round++) {
+        MbVm v[3];
+        int winner = -1;
+
+        for (int i = 0; i < 3; i++) {
+            int k = (i + round) % 3;
+            vm_setup(&v[i], names[k], 50, 512 * MIB);
+        }
+        for (int i = 0; i < 2; i++)
+            vm_predict(&v[i], 30 * MIB, 0);
+        vm_predict(&v[2], 0, 30 * MIB);
+        g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+        for (int i = 0; i < 3; i++)
+            if (move_of(&v[i]) > 0)
+                winner = i;
+        g_assert_cmpint(winner, >=, 0);
+        /* Same priority and deficit: the smaller name wins. */
+        for (int i = 0; i < 2; i++)
+            if (i != winner)
+                g_assert_cmpint(strcmp(v[winner].name, v[i].name), <, 0);
+
+        /* The larger deficit wins over the name. */
+        int other = winner == 0 ? 1 : 0;
+        vm_predict(&v[other], 31 * MIB, 0);
+        g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+        g_assert_cmpint(move_of(&v[other]), ==, 30 * MIB);
+
+        /* And the foreground VM wins over the deficit. */
+        v[winner].settings.foreground = true;
+        g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+        g_assert_cmpint(move_of(&v[winner]), ==, 30 * MIB);
+        g_assert_cmpint(move_of(&v[other]), ==, 0);
+    }
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_paper_random_order(void)
+{
+    MbParams p = params_for(MB_POLICY_PAPER, 1536 * MIB);
+    gboolean served[2] = {FALSE, FALSE};
+
+    /* As published: random order, reproducible from the seed. */
+    for (uint64_t seed = 1; seed <= 64; seed++) {
+        int first_a = -1;
+        for (int run = 0; run < 2; run++) {
+            MbPlanner *pl = mb_planner_new(3, seed);
+            MbVm v[3];
+            vm_setup(&v[0], "a", 80, 512 * MIB);
+            vm_setup(&v[1], "b", 20, 512 * MIB);
+            vm_setup(&v[2], "donor", 10, 512 * MIB);
+            vm_predict(&v[0], 40 * MIB, 0);
+            vm_predict(&v[1], 40 * MIB, 0);
+            vm_predict(&v[2], 0, 40 * MIB);
+            g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+            int a_won = move_of(&v[0]) == 40 * MIB;
+            g_assert_cmpint(a_won ? move_of(&v[1]) : move_of(&v[0]), ==, 0);
+            if (run == 0)
+                first_a = a_won;
+            else
+                g_assert_cmpint(first_a, ==, a_won);
+            served[a_won] = TRUE;
+            mb_planner_free(pl);
+        }
+    }
+    g_assert_true(served[0] && served[1]);
+}
+
+static void
+test_plan_stale(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+    size_t moved;
+
+    vm_setup(&v[0], "needy", 50, 512 * MIB);
+    vm_setup(&v[1], "donor", 50, 512 * MIB);
+    vm_predict(&v[0], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 100 * MIB);
+    /* A stale donor is not touched; a stale needy VM is not served. */
+    v[1].stale = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    v[1].stale = false;
+    v[0].stale = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    /* A VM without a prediction yet neither. */
+    v[0].stale = false;
+    v[1].has_delta = false;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_static_and_errors(void)
+{
+    MbParams p = params_for(MB_POLICY_STATIC, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[3];
+    size_t moved = 99;
+
+    vm_setup(&v[0], "needy", 50, 512 * MIB);
+    vm_setup(&v[1], "donor", 50, 512 * MIB);
+    vm_setup(&v[2], "extra", 50, 512 * MIB);
+    vm_predict(&v[0], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 100 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    /* More VMs than the planner was made for, or bad params: refused. */
+    p.kind = MB_POLICY_BALANCED;
+    g_assert_false(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    p.alpha = 2.0;
+    g_assert_false(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_false(mb_planner_plan(NULL, v, 2, &p, &moved));
+    p.alpha = 0.75;
+    g_assert_true(mb_planner_plan(pl, v, 0, &p, &moved));
+    mb_planner_free(pl);
+    mb_planner_free(NULL);
+}
+
+static MbVm
+mom_vm(const char *name, uint64_t cur_kib, uint64_t free_kib)
+{
+    MbVm vm;
+    MbParams p = params_for(MB_POLICY_MOM, 0);
+    MbSample s = sample(cur_kib, free_kib, cur_kib - free_kib, 0, 0, 0);
+
+    vm_setup(&vm, name, 50, cur_kib);
+    vm.settings.max_kib = 600 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    return vm;
+}
+
+static void
+test_plan_mom(void)
+{
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbParams p = params_for(MB_POLICY_MOM, 1000 * MIB);
+    MbVm v[2];
+
+    /* Host free 0 % (critical): guest free share -0.05; used 400 MiB:
+     * floor = 400 - 25 = 375 MiB, but at most 5 % a tick: 475 MiB. */
+    v[0] = mom_vm("a", 500 * MIB, 100 * MIB);
+    v[1] = mom_vm("b", 500 * MIB, 480 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, 475 * MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_MOM_SHRINK);
+    /* b is mostly free: floor 20 - 25 < min (64 MiB): still 5 %. */
+    g_assert_cmpuint(v[1].target_kib, ==, 475 * MIB);
+
+    /* Host free 10 %: guest free share 0.20 * 0.10 / 0.20 = 0.10;
+     * used 480: floor = 480 + 0.10 * 500 = 530 > cur: no shrink. */
+    p.pool_kib = 1111 * MIB;
+    v[0] = mom_vm("a", 500 * MIB, 20 * MIB);
+    v[1] = mom_vm("b", 500 * MIB, 100 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, 500 * MIB);
+    /* b: floor = 400 + 50 = 450: 5 % cap gives 475. */
+    g_assert_cmpuint(v[1].target_kib, ==, 475 * MIB);
+
+    /* Host free 50 %: grow to max(used + 20 %, +5 %), capped at max. */
+    p.pool_kib = 2000 * MIB;
+    v[0] = mom_vm("a", 500 * MIB, 100 * MIB);
+    v[1] = mom_vm("b", 500 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, 525 * MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_MOM_GROW);
+    g_assert_cmpuint(v[1].target_kib, ==, 600 * MIB);
+    mb_planner_free(pl);
+}
+
+/* Random VMs with random (hostile) samples under every policy: at every
+ * tick the sum stays within the capacity, each VM within min/max, and no
+ * VM moves by less than the step except to restore its min/max. */
+static void
+test_plan_invariants_random(void)
+{
+    enum { MAX_VMS = 40, TICKS = 200 };
+
+    for (guint32 seed = 1; seed <= 40; seed++) {
+        g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+        MbParams p = params_for((MbPolicyKind)(seed % MB_POLICY_N), 0);
+        size_t n = (size_t)g_rand_int_range(rand, 1, MAX_VMS + 1);
+        MbPlanner *pl = mb_planner_new(n, seed);
+        MbVm v[MAX_VMS];
+        MbSample s[MAX_VMS];
+        uint64_t sum = 0;
+
+        p.alpha = g_rand_double_range(rand, 0.05, 1.0);
+        p.min_step_kib = (uint64_t)g_rand_int_range(rand, 1, 16) * MIB;
+        for (size_t i = 0; i < n; i++) {
+            MbVmSettings set = {
+                .priority = (unsigned)g_rand_int_range(rand, 0, 101),
+                .foreground = i == 0,
+                .min_kib = (uint64_t)g_rand_int_range(rand, 64, 256) * MIB,
+            };
+            set.max_kib = set.min_kib + (uint64_t)g_rand_int_range(rand, 0, 2048) * MIB;
+            uint64_t alloc = set.min_kib + (set.max_kib - set.min_kib) / 2;
+            char name[16];
+            g_snprintf(name, sizeof(name), "vm%02zu", i);
+            mb_vm_init(&v[i], name, &set, alloc);
+            memset(&s[i], 0, sizeof(s[i]));
+            sum += alloc;
+        }
+        p.pool_kib = sum + (uint64_t)g_rand_int_range(rand, 0, 512) * MIB;
+        p.reserve_kib = (uint64_t)g_rand_int_range(rand, 0, 64) * MIB;
+
+        for (int t = 0; t < TICKS; t++) {
+            uint64_t cap = mb_params_capacity_kib(&p), before = 0, after = 0;
+
+            for (size_t i = 0; i < n; i++) {
+                MbSample *x = &s[i];
+                uint64_t a = v[i].alloc_kib;
+                x->total_kib = g_rand_int_range(rand, 0, 20) == 0 ? UINT64_MAX : a;
+                x->free_kib = (uint64_t)(g_rand_double(rand) * (double)a * 0.5);
+                x->active_anon_kib = (uint64_t)(g_rand_double(rand) * (double)a * 0.6);
+                x->active_file_kib = (uint64_t)(g_rand_double(rand) * (double)a * 0.2);
+                x->inactive_file_kib = (uint64_t)(g_rand_double(rand) * (double)a * 0.4);
+                x->swap_out_pages += (uint64_t)g_rand_int_range(rand, 0, 3) *
+                                     (uint64_t)g_rand_int_range(rand, 0, 5000);
+                if (g_rand_int_range(rand, 0, 100) == 0)
+                    x->swap_out_pages = 0; /* reboot */
+                mb_vm_observe(&v[i], g_rand_int_range(rand, 0, 10) == 0 ? NULL : x, &p);
+                before += v[i].alloc_kib;
+            }
+            g_assert_true(mb_planner_plan(pl, v, n, &p, NULL));
+            for (size_t i = 0; i < n; i++) {
+                uint64_t d = v[i].target_kib > v[i].alloc_kib ? v[i].target_kib - v[i].alloc_kib
+                                                             : v[i].alloc_kib - v[i].target_kib;
+                if (p.kind != MB_POLICY_STATIC) {
+                    g_assert_cmpuint(v[i].target_kib, >=, v[i].settings.min_kib);
+                    g_assert_cmpuint(v[i].target_kib, <=, v[i].settings.max_kib);
+                }
+                if (d > 0 && v[i].reason != MB_REASON_MIN && v[i].reason != MB_REASON_MAX)
+                    g_assert_cmpuint(d, >=, p.min_step_kib);
+                after += v[i].target_kib;
+                v[i].alloc_kib = v[i].target_kib;
+            }
+            g_assert_true(after <= cap || after <= before);
+            /* Now and then the capacity shrinks under the allocations. */
+            if (g_rand_int_range(rand, 0, 50) == 0)
+                p.pool_kib = p.pool_kib * 9 / 10, p.reserve_kib = 0;
+        }
+        mb_planner_free(pl);
+    }
+}
+
+/* The per-tick path allocates nothing. */
+static void
+test_no_allocation_per_tick(void)
+{
+    enum { N = 64 };
+    MbParams p = params_for(MB_POLICY_BALANCED, N * 512 * MIB);
+    MbPlanner *pl = mb_planner_new(N, 7);
+    static MbVm v[N];
+    gsize before;
+
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        g_snprintf(name, sizeof(name), "vm%d", i);
+        vm_setup(&v[i], name, (unsigned)(i % 7) * 10, 512 * MIB);
+    }
+    before = n_allocs;
+    for (int t = 0; t < 100; t++) {
+        for (int kind = 0; kind < MB_POLICY_N; kind++) {
+            p.kind = (MbPolicyKind)kind;
+            for (int i = 0; i < N; i++) {
+                MbSample s = sample(512 * MIB, (uint64_t)(i * 3 % 200) * MIB,
+                                    (uint64_t)((i + t) % 300) * MIB, 10 * MIB,
+                                    (uint64_t)(i % 100) * MIB, (uint64_t)t * (uint64_t)i);
+                mb_vm_observe(&v[i], &s, &p);
+            }
+            g_assert_true(mb_planner_plan(pl, v, N, &p, NULL));
+        }
+    }
+    g_assert_cmpuint(n_allocs, ==, before);
+    mb_planner_free(pl);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/policy/names", test_names);
+    g_test_add_func("/policy/params", test_params);
+    g_test_add_func("/policy/reclaimable", test_reclaimable);
+    g_test_add_func("/policy/predictor/ewma", test_predictor_ewma);
+    g_test_add_func("/policy/predictor/missing-sample", test_predictor_missing_sample);
+    g_test_add_func("/policy/predictor/reboot", test_predictor_reboot);
+    g_test_add_func("/policy/predictor/clamp", test_predictor_clamp);
+    g_test_add_func("/policy/plan/proportional", test_plan_proportional);
+    g_test_add_func("/policy/plan/paper-negative-demand", test_plan_paper_negative_demand);
+    g_test_add_func("/policy/plan/min-step", test_plan_min_step);
+    g_test_add_func("/policy/plan/bounds", test_plan_bounds);
+    g_test_add_func("/policy/plan/pool", test_plan_pool);
+    g_test_add_func("/policy/plan/priority", test_plan_priority);
+    g_test_add_func("/policy/plan/ties", test_plan_ties);
+    g_test_add_func("/policy/plan/paper-random-order", test_plan_paper_random_order);
+    g_test_add_func("/policy/plan/stale", test_plan_stale);
+    g_test_add_func("/policy/plan/static-and-errors", test_plan_static_and_errors);
+    g_test_add_func("/policy/plan/mom", test_plan_mom);
+    g_test_add_func("/policy/plan/invariants-random", test_plan_invariants_random);
+    g_test_add_func("/policy/plan/no-allocation-per-tick", test_no_allocation_per_tick);
+    return g_test_run();
+}
