@@ -329,6 +329,10 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         MbVm *vm = planner->needy[i];
         uint64_t want_kib = vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
 
+        /* Ours rounds a small need up to one step: skipping it would let
+         * the VM swap for the few ticks its demand stays under the step. */
+        if (balanced && want_kib > 0 && want_kib < params->min_step_kib)
+            want_kib = params->min_step_kib;
         want_kib = want_kib > sub_sat(vm->settings.min_kib, vm->target_kib)
                        ? want_kib
                        : sub_sat(vm->settings.min_kib, vm->target_kib);

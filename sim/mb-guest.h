@@ -10,6 +10,13 @@
 extern "C" {
 #endif
 
+/* The model's constants; docs/simulator.md says where each comes from. */
+#define MB_GUEST_PAGE_KIB 4u                /* x86 page: swap counters count these */
+#define MB_GUEST_KERNEL_KIB (32u * 1024u)   /* kernel + slab, on no LRU list */
+#define MB_GUEST_FREE_RESERVE 0.10          /* kept free, as the paper's R assumes */
+#define MB_GUEST_SWAP_IN_COST_S 2.5e-4      /* stall per page read back (with readahead) */
+#define MB_GUEST_SWAP_OUT_COST_S 1.0e-4     /* stall per page written to swap */
+
 typedef struct {
     const MbWorkload *workload; /* not owned */
     uint64_t alloc_kib;         /* balloon size = guest MemTotal */
@@ -30,6 +37,14 @@ typedef struct {
     unsigned ticks;
     bool finished;
     unsigned finish_tick;
+
+    /* Added by the simulator (zeroed by mb_guest_init()). */
+    uint64_t variant;           /* perturbs the workload's shape; 0 = reference */
+    unsigned delay_ticks;       /* idle ticks before the workload starts */
+    double debt_s;              /* swap-out stall not yet paid */
+    double swap_in_carry_pages; /* fractional swap-ins carried to the next tick */
+    uint64_t file_read_kib;     /* new file reads done so far */
+    double psi_some_avg10;      /* share of time stalled, ~10 s average, % */
 } MbGuest;
 
 void mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_kib);
@@ -41,6 +56,14 @@ void mb_guest_tick(MbGuest *guest);
 /* What a guest agent would report now. */
 void mb_guest_sample(const MbGuest *guest, MbSample *out);
 uint64_t mb_guest_free_kib(const MbGuest *guest);
+
+/* Optional, after mb_guest_init(): a shape variant and a start delay. */
+void mb_guest_set_variant(MbGuest *guest, uint64_t variant);
+void mb_guest_set_delay(MbGuest *guest, unsigned delay_ticks);
+/* Ticks from the workload's start to its end (or to now if not finished). */
+unsigned mb_guest_runtime_s(const MbGuest *guest);
+/* Anonymous footprint (resident + swapped), KiB. */
+uint64_t mb_guest_anon_kib(const MbGuest *guest);
 
 #ifdef __cplusplus
 }

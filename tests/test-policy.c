@@ -362,10 +362,16 @@ test_plan_min_step(void)
     g_assert_cmpint(move_of(&v[1]), ==, -10 * (gint64)MIB);
     g_assert_cmpint(move_of(&v[2]), ==, 0);
 
-    /* A need under the step is not served at all. */
+    /* A need under the step is served with one step (balanced), not at
+     * all as published. */
     vm_predict(&v[0], 3 * MIB, 0);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[0]), ==, 4 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpuint(moved, ==, 0);
+    p.kind = MB_POLICY_BALANCED;
 
     /* Nor is a transfer that the donors can only make under the step. */
     vm_predict(&v[0], 10 * MIB, 0);

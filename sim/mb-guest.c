@@ -1,0 +1,262 @@
+/* A Linux-like guest memory model in 1 s ticks.
+ *
+ * MemTotal is the balloon size. A fixed kernel footprint sits on no LRU list;
+ * the rest holds anon (resident, or swapped out), active file (the hot set
+ * the workload re-reads), inactive file (read once) and free memory. Like
+ * Linux's kswapd, the guest reclaims as soon as free memory falls below its
+ * reserve (10 % of MemTotal, the paper's assumption): inactive file first,
+ * then anon to swap, then active file as a last resort.
+ *
+ * A job's speed comes from its swapped share: it touches its footprint
+ * uniformly, so a share s of the pages it touches must be read back from
+ * swap, each stalling it; pages written to swap stall it too. Every amount
+ * moves in whole 4 KiB pages. Nothing here allocates. */
+#include "mb-guest.h"
+
+#include <math.h>
+#include <string.h>
+
+#define PAGE MB_GUEST_PAGE_KIB
+
+/* A PSI-like stall average over ~10 s: exp(-1/10) per 1 s tick. */
+#define PSI_DECAY 0.904837418035959573
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t
+page_floor(double kib)
+{
+    if (!(kib > 0.0))
+        return 0;
+    if (kib >= 1.8e19)
+        return UINT64_MAX / PAGE * PAGE;
+    return (uint64_t)(kib / PAGE) * PAGE;
+}
+
+static uint64_t
+page_ceil_u64(uint64_t kib)
+{
+    return (kib + PAGE - 1) / PAGE * PAGE;
+}
+
+static uint64_t
+reserve_kib(uint64_t alloc_kib)
+{
+    return page_ceil_u64((uint64_t)ceil((double)alloc_kib * MB_GUEST_FREE_RESERVE));
+}
+
+static uint64_t
+used_kib(const MbGuest *guest)
+{
+    return MB_GUEST_KERNEL_KIB + guest->anon_resident_kib + guest->active_file_kib +
+           guest->inactive_file_kib;
+}
+
+uint64_t
+mb_guest_free_kib(const MbGuest *guest)
+{
+    uint64_t used = used_kib(guest);
+
+    return guest->alloc_kib > used ? guest->alloc_kib - used : 0;
+}
+
+uint64_t
+mb_guest_anon_kib(const MbGuest *guest)
+{
+    return guest->anon_resident_kib + guest->anon_swapped_kib;
+}
+
+/* Restores the free reserve: the cheapest pages to drop go first. */
+static void
+guest_reclaim(MbGuest *guest)
+{
+    uint64_t want = used_kib(guest) + reserve_kib(guest->alloc_kib);
+    uint64_t need, take;
+
+    if (want <= guest->alloc_kib)
+        return;
+    need = page_ceil_u64(want - guest->alloc_kib);
+
+    /* Clean page cache read once: dropped for free. */
+    take = min_u64(need, guest->inactive_file_kib);
+    guest->inactive_file_kib -= take;
+    need -= take;
+
+    /* Anon can only go to swap, and the writer waits for it. */
+    take = min_u64(need, guest->anon_resident_kib);
+    guest->anon_resident_kib -= take;
+    guest->anon_swapped_kib += take;
+    guest->swap_out_pages += take / PAGE;
+    guest->debt_s += (double)(take / PAGE) * MB_GUEST_SWAP_OUT_COST_S;
+    need -= take;
+
+    /* The hot file set goes last: the workload reads it back at once. */
+    take = min_u64(need, guest->active_file_kib);
+    guest->active_file_kib -= take;
+}
+
+void
+mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_kib)
+{
+    memset(guest, 0, sizeof(*guest));
+    guest->workload = workload;
+    guest->alloc_kib = alloc_kib;
+    /* No workload: an idle guest with nothing to do. */
+    guest->finished = workload == NULL;
+}
+
+void
+mb_guest_set_variant(MbGuest *guest, uint64_t variant)
+{
+    guest->variant = variant;
+}
+
+void
+mb_guest_set_delay(MbGuest *guest, unsigned delay_ticks)
+{
+    guest->delay_ticks = delay_ticks;
+}
+
+unsigned
+mb_guest_runtime_s(const MbGuest *guest)
+{
+    unsigned end = guest->finished ? guest->finish_tick : guest->ticks;
+
+    return end > guest->delay_ticks ? end - guest->delay_ticks : 0;
+}
+
+void
+mb_guest_set_alloc(MbGuest *guest, uint64_t alloc_kib)
+{
+    guest->alloc_kib = alloc_kib;
+    /* Inflating the balloon is an allocation inside the guest: it reclaims
+     * exactly as for any other allocation. */
+    guest_reclaim(guest);
+}
+
+/* Follows the workload's footprint: growth is resident at first; a process
+ * freeing memory releases swapped pages first (they cost nothing to drop). */
+static void
+apply_anon(MbGuest *guest, uint64_t anon_kib)
+{
+    uint64_t now = mb_guest_anon_kib(guest);
+
+    if (anon_kib >= now) {
+        guest->anon_resident_kib += anon_kib - now;
+    } else {
+        uint64_t drop = now - anon_kib;
+        uint64_t take = min_u64(drop, guest->anon_swapped_kib);
+        guest->anon_swapped_kib -= take;
+        guest->anon_resident_kib -= drop - take;
+    }
+}
+
+/* The hot set is re-read, so what is missing comes back from disk into the
+ * active list; what left the set ages onto the inactive list. */
+static void
+apply_files(MbGuest *guest, const MbWorkloadPoint *point)
+{
+    uint64_t hot_kib = page_floor(point->hot_file_kib);
+    uint64_t read_kib = page_floor(point->file_read_kib);
+
+    if (guest->active_file_kib < hot_kib) {
+        guest->active_file_kib = hot_kib;
+    } else {
+        guest->inactive_file_kib += guest->active_file_kib - hot_kib;
+        guest->active_file_kib = hot_kib;
+    }
+    if (read_kib > guest->file_read_kib) {
+        guest->inactive_file_kib += read_kib - guest->file_read_kib;
+        guest->file_read_kib = read_kib;
+    }
+}
+
+static void
+update_psi(MbGuest *guest, double stall_s)
+{
+    guest->psi_some_avg10 =
+        guest->psi_some_avg10 * PSI_DECAY + (1.0 - PSI_DECAY) * 100.0 * stall_s;
+}
+
+void
+mb_guest_tick(MbGuest *guest)
+{
+    const MbWorkload *wl = guest->workload;
+    MbWorkloadPoint point;
+    double touch_pages_per_s, swapped_share, rate, avail_s, run_s, want_pages;
+    uint64_t anon_kib, in_pages;
+
+    guest->ticks++;
+    if (wl == NULL || guest->finished || guest->ticks <= guest->delay_ticks) {
+        update_psi(guest, 0.0);
+        guest_reclaim(guest);
+        return;
+    }
+
+    /* Swap-out stall left from the last tick is paid first (direct reclaim
+     * and balloon inflation block the guest's tasks). */
+    avail_s = 1.0 - fmin(guest->debt_s, 1.0);
+    guest->debt_s -= 1.0 - avail_s;
+
+    /* x + stall = avail with stall = x * touched * s * cost, so
+     * x = avail / (1 + touched * s * cost). */
+    anon_kib = mb_guest_anon_kib(guest);
+    swapped_share = anon_kib ? (double)guest->anon_swapped_kib / (double)anon_kib : 0.0;
+    touch_pages_per_s = wl->touch_kib_per_s / PAGE;
+    rate = touch_pages_per_s * swapped_share;
+    run_s = avail_s / (1.0 + rate * MB_GUEST_SWAP_IN_COST_S);
+    guest->progress_s += run_s;
+    guest->stall_s_total += 1.0 - run_s;
+    update_psi(guest, 1.0 - run_s);
+
+    /* The touched swapped pages come back in; reclaim below makes room. */
+    want_pages = guest->swap_in_carry_pages + rate * run_s;
+    in_pages = (uint64_t)want_pages;
+    if (in_pages >= guest->anon_swapped_kib / PAGE) {
+        in_pages = guest->anon_swapped_kib / PAGE;
+        guest->swap_in_carry_pages = 0.0;
+    } else {
+        guest->swap_in_carry_pages = want_pages - (double)in_pages;
+    }
+    guest->anon_swapped_kib -= in_pages * PAGE;
+    guest->anon_resident_kib += in_pages * PAGE;
+    guest->swap_in_pages += in_pages;
+
+    mb_workload_point(wl, guest->variant, guest->progress_s, &point);
+    apply_anon(guest, page_floor(point.anon_kib));
+    apply_files(guest, &point);
+    guest_reclaim(guest);
+
+    if (guest->progress_s >= wl->work_s) {
+        /* Process exit: its anon memory goes, its page cache stays. */
+        guest->finished = true;
+        guest->finish_tick = guest->ticks;
+        guest->anon_resident_kib = 0;
+        guest->anon_swapped_kib = 0;
+        guest->debt_s = 0.0;
+    }
+}
+
+void
+mb_guest_sample(const MbGuest *guest, MbSample *out)
+{
+    double ratio = guest->workload ? guest->workload->inactive_anon_ratio : 0.0;
+    uint64_t inactive_anon = page_floor((double)guest->anon_resident_kib * ratio);
+
+    memset(out, 0, sizeof(*out));
+    out->total_kib = guest->alloc_kib;
+    out->free_kib = mb_guest_free_kib(guest);
+    out->inactive_anon_kib = min_u64(inactive_anon, guest->anon_resident_kib);
+    out->active_anon_kib = guest->anon_resident_kib - out->inactive_anon_kib;
+    out->active_file_kib = guest->active_file_kib;
+    out->inactive_file_kib = guest->inactive_file_kib;
+    out->swap_in_pages = guest->swap_in_pages;
+    out->swap_out_pages = guest->swap_out_pages;
+    out->has_psi = true;
+    out->psi_some_avg10 = fmin(guest->psi_some_avg10, 100.0);
+    out->psi_full_avg10 = out->psi_some_avg10; /* one task: some == full */
+}
