@@ -38,8 +38,8 @@ make_samples(MbSample *s, size_t n, GRand *rand)
             bool needy = g_rand_int_range(rand, 0, 10) == 0;
             memset(x, 0, sizeof(*x));
             x->total_kib = 512 * MIB;
-            x->active_anon_kib = (uint64_t)g_rand_int_range(rand, 100, 300) * MIB +
-                                 (needy ? k * 8 * MIB : 0);
+            x->active_anon_kib =
+                (uint64_t)g_rand_int_range(rand, 100, 300) * MIB + (needy ? k * 8 * MIB : 0);
             x->active_file_kib = 20 * MIB;
             x->inactive_file_kib = needy ? 0 : (uint64_t)g_rand_int_range(rand, 20, 150) * MIB;
             x->free_kib = needy ? 10 * MIB : (uint64_t)g_rand_int_range(rand, 51, 60) * MIB;
@@ -61,8 +61,8 @@ run_once(MbPolicyKind kind, size_t n, unsigned ticks, const MbSample *samples,
     p.kind = kind;
     p.pool_kib = n * 512 * MIB;
     for (size_t i = 0; i < n; i++) {
-        MbVmSettings set = {.priority = (unsigned)(i % 11) * 10, .min_kib = 128 * MIB,
-                            .max_kib = 1536 * MIB};
+        MbVmSettings set = {
+            .priority = (unsigned)(i % 11) * 10, .min_kib = 128 * MIB, .max_kib = 1536 * MIB};
         char name[32];
         g_snprintf(name, sizeof(name), "vm-%04zu", i);
         mb_vm_init(&vms[i], name, &set, 512 * MIB);

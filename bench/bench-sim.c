@@ -72,10 +72,10 @@ int
 main(int argc, char **argv)
 {
     static const Case cases[] = {
-        { "scale-64", MB_SIM_STATIC },   { "scale-64", MB_SIM_BALANCED },
-        { "scale-64", MB_SIM_PAPER },    { "scale-64", MB_SIM_MOM },
-        { "scale-1000", MB_SIM_STATIC }, { "scale-1000", MB_SIM_BALANCED },
-        { "scale-1000", MB_SIM_PAPER },  { "scale-1000", MB_SIM_MOM },
+        {"scale-64", MB_SIM_STATIC},   {"scale-64", MB_SIM_BALANCED},
+        {"scale-64", MB_SIM_PAPER},    {"scale-64", MB_SIM_MOM},
+        {"scale-1000", MB_SIM_STATIC}, {"scale-1000", MB_SIM_BALANCED},
+        {"scale-1000", MB_SIM_PAPER},  {"scale-1000", MB_SIM_MOM},
     };
     unsigned runs = 5;
     double baseline = 0.0;
@@ -88,8 +88,8 @@ main(int argc, char **argv)
         }
     }
     printf("simulator speed, median of %u runs, up to %u ticks each\n", runs, BENCH_TICKS);
-    printf("%-12s %-9s %6s %6s %16s %10s\n", "scenario", "policy", "VMs", "ticks",
-           "VM-ticks/s", "vs static");
+    printf("%-12s %-9s %6s %6s %16s %10s\n", "scenario", "policy", "VMs", "ticks", "VM-ticks/s",
+           "vs static");
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         unsigned ticks = 0;
         size_t n_vms = 0;

@@ -101,6 +101,5 @@ mb_params_validate(const MbParams *params, const char **why)
 uint64_t
 mb_params_capacity_kib(const MbParams *params)
 {
-    return params->pool_kib > params->reserve_kib ? params->pool_kib - params->reserve_kib
-                                                  : 0;
+    return params->pool_kib > params->reserve_kib ? params->pool_kib - params->reserve_kib : 0;
 }

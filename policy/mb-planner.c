@@ -313,8 +313,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                 continue;
             Donor *d = &planner->donors[n_donors++];
             d->vm = vm;
-            d->surplus_kib = min_u64((uint64_t)surplus_kib,
-                                     sub_sat(vm->target_kib, vm->settings.min_kib));
+            d->surplus_kib =
+                min_u64((uint64_t)surplus_kib, sub_sat(vm->target_kib, vm->settings.min_kib));
         }
     }
     planner->n_donors = n_donors;
@@ -327,7 +327,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
 
     for (size_t i = 0; i < n_needy; i++) {
         MbVm *vm = planner->needy[i];
-        uint64_t want_kib = vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
+        uint64_t want_kib =
+            vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
 
         /* Ours rounds a small need up to one step: skipping it would let
          * the VM swap for the few ticks its demand stays under the step. */
@@ -417,7 +418,8 @@ mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
      * comes down first; that memory returns to the pool. */
     for (size_t i = 0; i < n; i++) {
         MbVm *vm = &vms[i];
-        if (vm->target_kib > vm->settings.max_kib && vm->settings.max_kib >= vm->settings.min_kib) {
+        if (vm->target_kib > vm->settings.max_kib &&
+            vm->settings.max_kib >= vm->settings.min_kib) {
             vm->target_kib = vm->settings.max_kib;
             vm->reason = MB_REASON_MAX;
         }

@@ -56,10 +56,10 @@ typedef struct {
 
 typedef enum {
     MB_REASON_NONE = 0,
-    MB_REASON_NEED,      /* received memory: predicted demand above reclaimable */
-    MB_REASON_DONATE,    /* gave surplus (reclaimable above demand) */
-    MB_REASON_MIN,       /* raised to its guaranteed minimum */
-    MB_REASON_MAX,       /* lowered to its maximum */
+    MB_REASON_NEED,   /* received memory: predicted demand above reclaimable */
+    MB_REASON_DONATE, /* gave surplus (reclaimable above demand) */
+    MB_REASON_MIN,    /* raised to its guaranteed minimum */
+    MB_REASON_MAX,    /* lowered to its maximum */
     MB_REASON_MOM_SHRINK,
     MB_REASON_MOM_GROW,
 } MbReason;
@@ -73,14 +73,14 @@ typedef struct {
     uint64_t alloc_kib;
 
     /* Predictor state, written by mb_vm_observe(); read-only for callers. */
-    MbSample last;          /* last accepted sample, clamped */
-    bool has_last;          /* a baseline sample exists */
-    bool has_delta;         /* a demand prediction exists (>= 2 samples) */
-    bool stale;             /* the last interval brought no sample */
-    unsigned missed_ticks;  /* consecutive intervals without a sample */
-    unsigned resets;        /* counters went backwards (guest rebooted) */
-    int64_t dm_kib;         /* dM of the last interval */
-    int64_t delta_kib;      /* predicted demand (EWMA of dM) */
+    MbSample last;         /* last accepted sample, clamped */
+    bool has_last;         /* a baseline sample exists */
+    bool has_delta;        /* a demand prediction exists (>= 2 samples) */
+    bool stale;            /* the last interval brought no sample */
+    unsigned missed_ticks; /* consecutive intervals without a sample */
+    unsigned resets;       /* counters went backwards (guest rebooted) */
+    int64_t dm_kib;        /* dM of the last interval */
+    int64_t delta_kib;     /* predicted demand (EWMA of dM) */
     uint64_t reclaimable_kib;
 
     /* Planner output, written by mb_planner_plan(). */
@@ -90,12 +90,12 @@ typedef struct {
 
 typedef struct {
     MbPolicyKind kind;
-    double alpha;             /* EWMA weight of the newest dM, (0, 1] */
-    uint64_t pool_kib;        /* memory the VMs may share */
-    uint64_t reserve_kib;     /* part of the pool never handed out */
-    uint64_t min_step_kib;    /* smallest move planned */
-    double free_reserve_ratio;/* share of a guest kept free (paper: 0.10) */
-    uint64_t page_kib;        /* guest page size (swap counters are pages) */
+    double alpha;              /* EWMA weight of the newest dM, (0, 1] */
+    uint64_t pool_kib;         /* memory the VMs may share */
+    uint64_t reserve_kib;      /* part of the pool never handed out */
+    uint64_t min_step_kib;     /* smallest move planned */
+    double free_reserve_ratio; /* share of a guest kept free (paper: 0.10) */
+    uint64_t page_kib;         /* guest page size (swap counters are pages) */
 } MbParams;
 
 /* Defaults: balanced, alpha 0.75, min step 4 MiB, 10 % free reserve,
@@ -109,8 +109,7 @@ uint64_t mb_params_capacity_kib(const MbParams *params);
 
 /* Initialises a VM with no history. The name is truncated to
  * MB_VM_NAME_MAX bytes. */
-void mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings,
-                uint64_t alloc_kib);
+void mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings, uint64_t alloc_kib);
 /* Feeds one interval. sample == NULL means no sample arrived: the last
  * state is kept and the VM is marked stale (the planner leaves it alone).
  * Values are clamped to the VM's allocation (a guest's numbers are claims);
@@ -135,8 +134,8 @@ size_t mb_planner_capacity(const MbPlanner *planner);
  * less than min_step_kib except to restore its own min/max. Returns false,
  * planning nothing, if n exceeds the planner's capacity or params are
  * invalid. *n_moved (may be NULL) receives the number of VMs that move. */
-bool mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n,
-                     const MbParams *params, size_t *n_moved);
+bool mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
+                     size_t *n_moved);
 
 #ifdef __cplusplus
 }

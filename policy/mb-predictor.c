@@ -112,9 +112,9 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
 
     /* Swap-out in KiB over the interval, bounded by the allocation: a
      * guest cannot write out more than it ever held in one interval. */
-    swap_out_kib = min_u64(s.swap_out_pages - vm->last.swap_out_pages,
-                           UINT64_MAX / params->page_kib) *
-                   params->page_kib;
+    swap_out_kib =
+        min_u64(s.swap_out_pages - vm->last.swap_out_pages, UINT64_MAX / params->page_kib) *
+        params->page_kib;
     swap_out_kib = min_u64(swap_out_kib, vm->alloc_kib * (uint64_t)intervals);
 
     dm_kib = diff_kib(s.active_file_kib, vm->last.active_file_kib) +
@@ -128,8 +128,8 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
         vm->delta_kib = dm_kib;
         vm->has_delta = true;
     } else {
-        double d = params->alpha * (double)dm_kib +
-                   (1.0 - params->alpha) * (double)vm->delta_kib;
+        double d =
+            params->alpha * (double)dm_kib + (1.0 - params->alpha) * (double)vm->delta_kib;
         vm->delta_kib = (int64_t)d;
     }
     vm->last = s;

@@ -4,6 +4,7 @@ MB_PACKAGES=(
   gcc meson ninja-build pkg-config
   libglib2.0-dev libglib2.0-bin libcairo2-dev
   dbus systemd util-linux
+  clang-format
 )
 
 mb_install_deps() {

@@ -11,11 +11,11 @@ extern "C" {
 #endif
 
 /* The model's constants; docs/simulator.md says where each comes from. */
-#define MB_GUEST_PAGE_KIB 4u                /* x86 page: swap counters count these */
-#define MB_GUEST_KERNEL_KIB (32u * 1024u)   /* kernel + slab, on no LRU list */
-#define MB_GUEST_FREE_RESERVE 0.10          /* kept free, as the paper's R assumes */
-#define MB_GUEST_SWAP_IN_COST_S 2.5e-4      /* stall per page read back (with readahead) */
-#define MB_GUEST_SWAP_OUT_COST_S 1.0e-4     /* stall per page written to swap */
+#define MB_GUEST_PAGE_KIB 4u              /* x86 page: swap counters count these */
+#define MB_GUEST_KERNEL_KIB (32u * 1024u) /* kernel + slab, on no LRU list */
+#define MB_GUEST_FREE_RESERVE 0.10        /* kept free, as the paper's R assumes */
+#define MB_GUEST_SWAP_IN_COST_S 2.5e-4    /* stall per page read back (with readahead) */
+#define MB_GUEST_SWAP_OUT_COST_S 1.0e-4   /* stall per page written to swap */
 
 typedef struct {
     const MbWorkload *workload; /* not owned */

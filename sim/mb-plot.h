@@ -9,10 +9,10 @@
 #define MB_PLOT_MAX_LINES 12
 
 typedef struct {
-    const char *title;      /* e.g. the policy */
-    size_t n_lines;         /* <= MB_PLOT_MAX_LINES */
+    const char *title; /* e.g. the policy */
+    size_t n_lines;    /* <= MB_PLOT_MAX_LINES */
     const char *names[MB_PLOT_MAX_LINES];
-    size_t n_points;        /* one per tick, from t = 1 s */
+    size_t n_points; /* one per tick, from t = 1 s */
     const double *mib[MB_PLOT_MAX_LINES];
 } MbPlotPanel;
 

@@ -7,9 +7,9 @@
 #include <stdio.h>
 
 #define MIB 1024ull
-#define SHARE_KIB (512 * MIB)  /* the paper's static share per VM */
-#define MIN_KIB (128 * MIB)    /* enough for the kernel and a small task */
-#define MAX_KIB (1536 * MIB)   /* the paper's best case gives VM1 1,536 MB */
+#define SHARE_KIB (512 * MIB) /* the paper's static share per VM */
+#define MIN_KIB (128 * MIB)   /* enough for the kernel and a small task */
+#define MAX_KIB (1536 * MIB)  /* the paper's best case gives VM1 1,536 MB */
 
 static const char *const paper3_jobs[] = {
     "perlbench", "gcc", "milc", "hmmer", "libquantum", "h264ref", "omnetpp", "game", NULL,
@@ -131,7 +131,8 @@ new_scale(const char *name, unsigned n, uint64_t seed, char *err, size_t err_len
 
         snprintf(vm->name, sizeof(vm->name), "vm%u-%s", i + 1, wl->name);
         vm->workload = wl;
-        vm->settings.priority = i == 0 ? 80 : 10 + (unsigned)(mb_workload_noise(seed, 3 * i + 1) * 70);
+        vm->settings.priority =
+            i == 0 ? 80 : 10 + (unsigned)(mb_workload_noise(seed, 3 * i + 1) * 70);
         vm->settings.foreground = i == 0;
         vm->settings.min_kib = MIN_KIB;
         vm->settings.max_kib = capacity_kib < MAX_KIB ? capacity_kib : MAX_KIB;
@@ -159,8 +160,10 @@ mb_scenario_new(const char *name, uint64_t seed, char *err, size_t err_len)
         for (const char *const *job = paper3_jobs; *job; job++)
             if (strcmp(name + 7, *job) == 0)
                 return new_paper3(name, *job, err, err_len);
-        snprintf(err, err_len, "unknown scenario '%s': paper3-JOB takes JOB from "
-                 "perlbench gcc milc hmmer libquantum h264ref omnetpp game", name);
+        snprintf(err, err_len,
+                 "unknown scenario '%s': paper3-JOB takes JOB from "
+                 "perlbench gcc milc hmmer libquantum h264ref omnetpp game",
+                 name);
         return NULL;
     }
     if (strncmp(name, "scale-", 6) == 0) {

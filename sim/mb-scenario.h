@@ -20,9 +20,9 @@ typedef struct {
     char name[MB_VM_NAME_MAX + 1];
     const MbWorkload *workload; /* not owned */
     MbVmSettings settings;
-    uint64_t alloc_kib;         /* at start */
-    uint64_t variant;           /* workload shape variant (0 = reference) */
-    unsigned delay_ticks;       /* idle before the workload starts */
+    uint64_t alloc_kib;   /* at start */
+    uint64_t variant;     /* workload shape variant (0 = reference) */
+    unsigned delay_ticks; /* idle before the workload starts */
 } MbScenarioVm;
 
 typedef struct {
@@ -30,7 +30,7 @@ typedef struct {
     uint64_t pool_kib;
     uint64_t reserve_kib;
     size_t n_vms;
-    MbScenarioVm *vms;          /* vms[0] is VM1, the one the results focus on */
+    MbScenarioVm *vms; /* vms[0] is VM1, the one the results focus on */
 } MbScenario;
 
 /* Builds a named scenario: paper2, paper3-<job>, scale-<N>. The seed only

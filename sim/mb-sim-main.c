@@ -47,24 +47,25 @@ typedef struct {
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: " PROG " --scenario NAME [OPTION...]\n"
-            "       " PROG " --trace FILE.csv [OPTION...]\n"
-            "Simulates Smart TV guests under a memory balancing policy.\n\n"
-            "  --scenario NAME   %s\n"
-            "  --policy P        static, paper, balanced (default), mom, best or all\n"
-            "  --alpha A         EWMA weight of the newest change, in (0, 1] (default 0.75)\n"
-            "  --min-step SIZE   smallest balloon move (default 4M); SIZE is KiB, or with\n"
-            "                    a K, M or G suffix\n"
-            "  --seed N          seed of the paper policy's order and scale-N's mix (default 1)\n"
-            "  --max-ticks N     stop after N ticks (default 20 x the longest work)\n"
-            "  --json            print JSON (an array with --policy all)\n"
-            "  --csv FILE        write the per-tick timeline\n"
-            "  --plot FILE.png   plot allocations over time\n"
-            "  --trace FILE.csv  replay recorded guests (scenario \"trace\")\n"
-            "  --trace-out FILE  record the guests' samples as a trace (one policy only)\n"
-            "  --help            show this help\n",
-            mb_scenario_help());
+    fprintf(
+        out,
+        "Usage: " PROG " --scenario NAME [OPTION...]\n"
+        "       " PROG " --trace FILE.csv [OPTION...]\n"
+        "Simulates Smart TV guests under a memory balancing policy.\n\n"
+        "  --scenario NAME   %s\n"
+        "  --policy P        static, paper, balanced (default), mom, best or all\n"
+        "  --alpha A         EWMA weight of the newest change, in (0, 1] (default 0.75)\n"
+        "  --min-step SIZE   smallest balloon move (default 4M); SIZE is KiB, or with\n"
+        "                    a K, M or G suffix\n"
+        "  --seed N          seed of the paper policy's order and scale-N's mix (default 1)\n"
+        "  --max-ticks N     stop after N ticks (default 20 x the longest work)\n"
+        "  --json            print JSON (an array with --policy all)\n"
+        "  --csv FILE        write the per-tick timeline\n"
+        "  --plot FILE.png   plot allocations over time\n"
+        "  --trace FILE.csv  replay recorded guests (scenario \"trace\")\n"
+        "  --trace-out FILE  record the guests' samples as a trace (one policy only)\n"
+        "  --help            show this help\n",
+        mb_scenario_help());
 }
 
 static int fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -114,10 +115,20 @@ parse_size_kib(const char *s, uint64_t *out)
         return false;
     if (*end != '\0') {
         switch (*end) {
-        case 'k': case 'K': mult = 1; break;
-        case 'm': case 'M': mult = 1024; break;
-        case 'g': case 'G': mult = 1024 * 1024; break;
-        default: return false;
+        case 'k':
+        case 'K':
+            mult = 1;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1024;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1024 * 1024;
+            break;
+        default:
+            return false;
         }
         end++;
         if (strcmp(end, "") != 0 && strcmp(end, "iB") != 0 && strcmp(end, "B") != 0)
@@ -150,19 +161,19 @@ static int
 parse_options(int argc, char **argv, Options *opt)
 {
     static const struct option longopts[] = {
-        { "scenario", required_argument, NULL, 's' },
-        { "policy", required_argument, NULL, 'p' },
-        { "alpha", required_argument, NULL, 'a' },
-        { "json", no_argument, NULL, 'j' },
-        { "csv", required_argument, NULL, 'c' },
-        { "plot", required_argument, NULL, 'o' },
-        { "seed", required_argument, NULL, 'S' },
-        { "trace", required_argument, NULL, 't' },
-        { "trace-out", required_argument, NULL, OPT_TRACE_OUT },
-        { "min-step", required_argument, NULL, OPT_MIN_STEP },
-        { "max-ticks", required_argument, NULL, OPT_MAX_TICKS },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"scenario", required_argument, NULL, 's'},
+        {"policy", required_argument, NULL, 'p'},
+        {"alpha", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'c'},
+        {"plot", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"trace", required_argument, NULL, 't'},
+        {"trace-out", required_argument, NULL, OPT_TRACE_OUT},
+        {"min-step", required_argument, NULL, OPT_MIN_STEP},
+        {"max-ticks", required_argument, NULL, OPT_MAX_TICKS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *policy = "balanced";
     uint64_t v;
@@ -173,13 +184,27 @@ parse_options(int argc, char **argv, Options *opt)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': opt->scenario = optarg; break;
-        case 'p': policy = optarg; break;
-        case 'j': opt->json = true; break;
-        case 'c': opt->csv_path = optarg; break;
-        case 'o': opt->plot_path = optarg; break;
-        case 't': opt->trace_path = optarg; break;
-        case OPT_TRACE_OUT: opt->trace_out_path = optarg; break;
+        case 's':
+            opt->scenario = optarg;
+            break;
+        case 'p':
+            policy = optarg;
+            break;
+        case 'j':
+            opt->json = true;
+            break;
+        case 'c':
+            opt->csv_path = optarg;
+            break;
+        case 'o':
+            opt->plot_path = optarg;
+            break;
+        case 't':
+            opt->trace_path = optarg;
+            break;
+        case OPT_TRACE_OUT:
+            opt->trace_out_path = optarg;
+            break;
         case 'a':
             if (!parse_alpha(optarg, &opt->alpha))
                 return fail_usage("--alpha: '%s' is not a number in (0, 1]", optarg);
@@ -191,7 +216,8 @@ parse_options(int argc, char **argv, Options *opt)
         case OPT_MIN_STEP:
             if (!parse_size_kib(optarg, &opt->min_step_kib) || opt->min_step_kib == 0)
                 return fail_usage("--min-step: '%s' is not a positive size (KiB, or with "
-                                  "K, M, G)", optarg);
+                                  "K, M, G)",
+                                  optarg);
             break;
         case OPT_MAX_TICKS:
             if (!parse_u64(optarg, &v) || v == 0 || v > 100000000)
@@ -212,8 +238,8 @@ parse_options(int argc, char **argv, Options *opt)
         return fail_usage("unexpected argument '%s' (see --help)", argv[optind]);
 
     if (strcmp(policy, "all") == 0) {
-        static const MbSimPolicy all[] = { MB_SIM_STATIC, MB_SIM_PAPER, MB_SIM_BALANCED,
-                                           MB_SIM_MOM, MB_SIM_BEST };
+        static const MbSimPolicy all[] = {MB_SIM_STATIC, MB_SIM_PAPER, MB_SIM_BALANCED,
+                                          MB_SIM_MOM, MB_SIM_BEST};
         memcpy(opt->policies, all, sizeof(all));
         opt->n_policies = MB_SIM_POLICY_N;
     } else if (mb_sim_policy_from_string(policy, &opt->policies[0])) {
@@ -250,9 +276,9 @@ record_tick(const MbSimTick *t, void *user_data)
                     ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64
                     "\n",
                     t->tick, rec->policy, vm->name, vm->target_kib, s->active_anon_kib,
-                    s->inactive_anon_kib, s->active_file_kib, s->inactive_file_kib,
-                    s->free_kib, s->swap_out_pages, vm->dm_kib, t->predicted_kib[i],
-                    vm->delta_kib, vm->reclaimable_kib);
+                    s->inactive_anon_kib, s->active_file_kib, s->inactive_file_kib, s->free_kib,
+                    s->swap_out_pages, vm->dm_kib, t->predicted_kib[i], vm->delta_kib,
+                    vm->reclaimable_kib);
         if (rec->trace_out != NULL)
             mb_trace_write_row(rec->trace_out, t->tick - 1, vm->name, s, true);
     }
@@ -347,8 +373,8 @@ print_table(const MbScenario *sc, const MbSimResult *rows, size_t n_rows,
            sc->vms[0].workload ? sc->vms[0].workload->name : "idle");
     printf("%-9s %12s %10s %11s %8s %11s %13s %10s\n", "policy", "VM1 swap-out", "reduction",
            "VM1 runtime", "speedup", "gap to best", "others' swap", "rebalances");
-    printf("%-9s %12s %10s %11s %8s %11s %13s %10s\n", "", "(MiB)", "vs static", "(s)",
-           "(x)", "(%)", "(MiB)", "");
+    printf("%-9s %12s %10s %11s %8s %11s %13s %10s\n", "", "(MiB)", "vs static", "(s)", "(x)",
+           "(%)", "(MiB)", "");
     for (size_t i = 0; i < n_rows; i++) {
         const MbSimResult *r = &rows[i];
         double swap = (double)r->vms[0].swap_out_kib / KIB_PER_MIB;
@@ -359,9 +385,10 @@ print_table(const MbScenario *sc, const MbSimResult *rows, size_t n_rows,
             snprintf(red, sizeof(red), "%.2f %%", 100.0 * (static_swap - swap) / static_swap);
         else
             snprintf(red, sizeof(red), "-");
-        printf("%-9s %12.1f %10s %11.0f %8.2f %11.1f %13.1f %10u%s\n", r->policy, swap, red,
-               rt, rt > 0 ? static_rt / rt : 0.0, best_rt > 0 ? 100.0 * (rt - best_rt) / best_rt : 0.0,
-               others_swap_mib(r), r->rebalances, r->capped ? "  (capped: not finished)" : "");
+        printf("%-9s %12.1f %10s %11.0f %8.2f %11.1f %13.1f %10u%s\n", r->policy, swap, red, rt,
+               rt > 0 ? static_rt / rt : 0.0,
+               best_rt > 0 ? 100.0 * (rt - best_rt) / best_rt : 0.0, others_swap_mib(r),
+               r->rebalances, r->capped ? "  (capped: not finished)" : "");
         if (r->violations > 0)
             printf("          %u invariant violations, first at %s\n", r->violations,
                    r->first_violation);
@@ -417,7 +444,8 @@ run_all(const Options *opt, const MbScenario *sc)
     if (csv != NULL)
         fputs("tick,policy,vm,alloc_kib,active_anon_kib,inactive_anon_kib,active_file_kib,"
               "inactive_file_kib,free_kib,swap_out_pages,dm_kib,predicted_kib,demand_kib,"
-              "reclaimable_kib\n", csv);
+              "reclaimable_kib\n",
+              csv);
     if (trace_out != NULL)
         mb_trace_write_header(trace_out, true);
 
@@ -435,8 +463,9 @@ run_all(const Options *opt, const MbScenario *sc)
         rec->csv = csv;
         rec->trace_out = trace_out;
         if (opt->plot_path != NULL)
-            rec->n_lines = cfg.policy == MB_SIM_BEST ? 1
-                           : sc->n_vms < MB_PLOT_MAX_LINES ? sc->n_vms : MB_PLOT_MAX_LINES;
+            rec->n_lines = cfg.policy == MB_SIM_BEST       ? 1
+                           : sc->n_vms < MB_PLOT_MAX_LINES ? sc->n_vms
+                                                           : MB_PLOT_MAX_LINES;
         cfg.on_tick = record_tick;
         cfg.user_data = rec;
         if (!mb_sim_run(sc, &cfg, &results[done], err, sizeof(err))) {
@@ -457,7 +486,7 @@ run_all(const Options *opt, const MbScenario *sc)
         fputs(opt->n_policies > 1 ? "]\n" : "\n", stdout);
     } else {
         const MbSimResult *stat = NULL, *best = NULL;
-        MbSimPolicy need[2] = { MB_SIM_STATIC, MB_SIM_BEST };
+        MbSimPolicy need[2] = {MB_SIM_STATIC, MB_SIM_BEST};
 
         for (size_t k = 0; k < 2; k++) {
             const MbSimResult *found = NULL;

@@ -8,11 +8,8 @@
 #include <string.h>
 
 static const char *const policy_names[MB_SIM_POLICY_N] = {
-    [MB_SIM_STATIC] = "static",
-    [MB_SIM_PAPER] = "paper",
-    [MB_SIM_BALANCED] = "balanced",
-    [MB_SIM_MOM] = "mom",
-    [MB_SIM_BEST] = "best",
+    [MB_SIM_STATIC] = "static", [MB_SIM_PAPER] = "paper", [MB_SIM_BALANCED] = "balanced",
+    [MB_SIM_MOM] = "mom",       [MB_SIM_BEST] = "best",
 };
 
 const char *
@@ -90,14 +87,16 @@ mb_sim_check_tick(const MbVm *vms, const uint64_t *prev_alloc_kib, size_t n,
             return false;
         }
         if (move > 0 && move < min_step_kib && !was_outside) {
-            snprintf(why, why_len, "%s: moved %" PRIu64 " KiB, below the %" PRIu64
-                     " KiB step", vm->name, move, min_step_kib);
+            snprintf(why, why_len, "%s: moved %" PRIu64 " KiB, below the %" PRIu64 " KiB step",
+                     vm->name, move, min_step_kib);
             return false;
         }
     }
     if (after_kib > capacity_kib && after_kib > before_kib) {
-        snprintf(why, why_len, "allocations %" PRIu64 " KiB exceed capacity %" PRIu64
-                 " KiB (were %" PRIu64 ")", after_kib, capacity_kib, before_kib);
+        snprintf(why, why_len,
+                 "allocations %" PRIu64 " KiB exceed capacity %" PRIu64 " KiB (were %" PRIu64
+                 ")",
+                 after_kib, capacity_kib, before_kib);
         return false;
     }
     return true;
@@ -196,7 +195,7 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
     MbScenario *best = NULL;
     const MbScenario *sc = scenario;
     MbParams params;
-    Run run = { 0 };
+    Run run = {0};
     const char *why;
     unsigned max_ticks;
     size_t n;

@@ -30,7 +30,7 @@ bool mb_sim_policy_from_string(const char *name, MbSimPolicy *out);
 
 /* What the tick callback sees, after the plan of the tick was applied. */
 typedef struct {
-    unsigned tick;                  /* 1-based */
+    unsigned tick; /* 1-based */
     size_t n_vms;
     const MbGuest *guests;
     const MbVm *vms;                /* predictor state and plan of this tick */
@@ -44,11 +44,11 @@ typedef void (*MbSimTickFunc)(const MbSimTick *tick, void *user_data);
 
 typedef struct {
     MbSimPolicy policy;
-    double alpha;           /* 0: the library's default */
-    uint64_t min_step_kib;  /* 0: the library's default */
-    uint64_t seed;          /* drives the paper policy's random order */
-    unsigned max_ticks;     /* 0: MB_SIM_CAP_FACTOR x the longest work + delay */
-    MbSimTickFunc on_tick;  /* may be NULL */
+    double alpha;          /* 0: the library's default */
+    uint64_t min_step_kib; /* 0: the library's default */
+    uint64_t seed;         /* drives the paper policy's random order */
+    unsigned max_ticks;    /* 0: MB_SIM_CAP_FACTOR x the longest work + delay */
+    MbSimTickFunc on_tick; /* may be NULL */
     void *user_data;
 } MbSimConfig;
 
@@ -61,7 +61,7 @@ typedef struct {
     char workload[MB_VM_NAME_MAX + 1];
     uint64_t swap_out_kib;
     uint64_t swap_in_kib;
-    unsigned runtime_s;     /* ticks from its start to its end */
+    unsigned runtime_s; /* ticks from its start to its end */
     bool finished;
     uint64_t alloc_min_kib;
     uint64_t alloc_max_kib;
@@ -72,9 +72,9 @@ typedef struct {
     char scenario[MB_SCENARIO_NAME_MAX + 1];
     char policy[16];
     unsigned ticks;
-    unsigned rebalances;    /* ticks in which some VM moved */
-    bool capped;            /* stopped at max_ticks before every VM finished */
-    unsigned violations;    /* invariant violations seen (0 unless a bug) */
+    unsigned rebalances; /* ticks in which some VM moved */
+    bool capped;         /* stopped at max_ticks before every VM finished */
+    unsigned violations; /* invariant violations seen (0 unless a bug) */
     char first_violation[256];
     size_t n_vms;
     MbSimVmResult *vms;
@@ -92,8 +92,7 @@ void mb_sim_result_clear(MbSimResult *result);
 /* Checks the planner's guarantees for one tick; returns false and
  * describes the first broken one in why. */
 bool mb_sim_check_tick(const MbVm *vms, const uint64_t *prev_alloc_kib, size_t n,
-                       uint64_t capacity_kib, uint64_t min_step_kib, char *why,
-                       size_t why_len);
+                       uint64_t capacity_kib, uint64_t min_step_kib, char *why, size_t why_len);
 
 #ifdef __cplusplus
 }

@@ -75,9 +75,8 @@ raw_push(RawSeries *raw, const uint64_t row[N_FIELDS])
     if (raw->n == raw->cap) {
         size_t cap = raw->cap ? raw->cap * 2 : 64;
         if (!grow_one(&raw->t, cap) || !grow_one(&raw->total, cap) ||
-            !grow_one(&raw->aa, cap) || !grow_one(&raw->ia, cap) ||
-            !grow_one(&raw->af, cap) || !grow_one(&raw->inf, cap) ||
-            !grow_one(&raw->in, cap) || !grow_one(&raw->out, cap))
+            !grow_one(&raw->aa, cap) || !grow_one(&raw->ia, cap) || !grow_one(&raw->af, cap) ||
+            !grow_one(&raw->inf, cap) || !grow_one(&raw->in, cap) || !grow_one(&raw->out, cap))
             return false;
         raw->cap = cap;
     }
@@ -147,8 +146,17 @@ split_fields(char *line, char **fields, size_t max)
 }
 
 static const char *const field_names[N_FIELDS_PSI] = {
-    "t", "vm", "total_kib", "free_kib", "active_anon_kib", "inactive_anon_kib",
-    "active_file_kib", "inactive_file_kib", "pswpin", "pswpout", "psi_some_avg10",
+    "t",
+    "vm",
+    "total_kib",
+    "free_kib",
+    "active_anon_kib",
+    "inactive_anon_kib",
+    "active_file_kib",
+    "inactive_file_kib",
+    "pswpin",
+    "pswpout",
+    "psi_some_avg10",
     "psi_full_avg10",
 };
 
@@ -331,8 +339,10 @@ parse_rows(const ParseCtx *ctx, const char *text, size_t len, ParseState *st, si
                 n_fields = N_FIELDS_PSI;
                 *has_psi = true;
             } else {
-                fail(ctx, line, "expected the header '%s' (optionally with "
-                     ",psi_some_avg10,psi_full_avg10)", MB_TRACE_HEADER);
+                fail(ctx, line,
+                     "expected the header '%s' (optionally with "
+                     ",psi_some_avg10,psi_full_avg10)",
+                     MB_TRACE_HEADER);
                 return false;
             }
             continue;
@@ -394,7 +404,7 @@ bool
 mb_trace_parse(const char *text, size_t len, const char *source, MbTrace **out, char *err,
                size_t err_len)
 {
-    ParseCtx ctx = { source ? source : "trace", err, err_len };
+    ParseCtx ctx = {source ? source : "trace", err, err_len};
     ParseState *st = calloc(1, sizeof(*st));
     MbTrace *trace = calloc(1, sizeof(*trace));
     size_t n_vms = 0;
@@ -490,7 +500,8 @@ mb_trace_write_header(FILE *out, bool with_psi)
 void
 mb_trace_write_row(FILE *out, unsigned t, const char *vm, const MbSample *s, bool with_psi)
 {
-    fprintf(out, "%u,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+    fprintf(out,
+            "%u,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
             ",%" PRIu64 ",%" PRIu64,
             t, vm, s->total_kib, s->free_kib, s->active_anon_kib, s->inactive_anon_kib,
             s->active_file_kib, s->inactive_file_kib, s->swap_in_pages, s->swap_out_pages);

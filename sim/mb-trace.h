@@ -16,8 +16,8 @@
 extern "C" {
 #endif
 
-#define MB_TRACE_HEADER \
-    "t,vm,total_kib,free_kib,active_anon_kib,inactive_anon_kib,active_file_kib," \
+#define MB_TRACE_HEADER                                                                        \
+    "t,vm,total_kib,free_kib,active_anon_kib,inactive_anon_kib,active_file_kib,"               \
     "inactive_file_kib,pswpin,pswpout"
 #define MB_TRACE_HEADER_PSI MB_TRACE_HEADER ",psi_some_avg10,psi_full_avg10"
 
@@ -41,7 +41,7 @@ typedef struct {
 
 typedef struct {
     size_t n_vms;
-    MbTraceVm *vms;  /* in order of first appearance */
+    MbTraceVm *vms; /* in order of first appearance */
     bool has_psi;
     size_t n_rows;
 } MbTrace;
@@ -49,8 +49,8 @@ typedef struct {
 /* Parses a whole CSV held in memory. source names it in errors
  * ("SOURCE:LINE: what"). On failure returns false, sets *out to NULL and
  * writes one line into err. */
-bool mb_trace_parse(const char *text, size_t len, const char *source, MbTrace **out,
-                    char *err, size_t err_len);
+bool mb_trace_parse(const char *text, size_t len, const char *source, MbTrace **out, char *err,
+                    size_t err_len);
 /* Reads and parses a file. */
 bool mb_trace_load(const char *path, MbTrace **out, char *err, size_t err_len);
 void mb_trace_free(MbTrace *trace);

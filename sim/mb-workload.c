@@ -166,9 +166,9 @@ shape_gcc(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *out
 static void
 shape_milc(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *out)
 {
-    out->anon_kib = ramp(p, 0, 25, 0, 752 * MIB) +
-                    (p > 25 ? 8 * MIB * (1.0 + sin(2 * M_PI * (p + phase(variant, 30)) / 30.0))
-                            : 0.0);
+    out->anon_kib =
+        ramp(p, 0, 25, 0, 752 * MIB) +
+        (p > 25 ? 8 * MIB * (1.0 + sin(2 * M_PI * (p + phase(variant, 30)) / 30.0)) : 0.0);
     out->hot_file_kib = ramp(p, 0, 2, 0, 8 * MIB);
     out->file_read_kib = 0.0;
     (void)wl;
@@ -235,34 +235,33 @@ shape_idle(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *ou
 /* touch rates: how much of its footprint a job sweeps per second of work;
  * with the swap-in cost they set how much a swapped job slows down. */
 static const MbWorkload builtins[] = {
-    { "video-playback", "player anon 80 MiB, streams 2 MiB/s of never re-read file",
-      true, 420, 16 * MIB, 0.10, shape_video_playback, NULL },
-    { "video-streaming", "anon rises while buffering a new title", true, 420, 16 * MIB, 0.10,
-      shape_video_streaming, NULL },
-    { "web", "anon steps up with each page, drops when tabs close", true, 400, 24 * MIB, 0.15,
-      shape_web, NULL },
-    { "game", "loads 440 MiB, +90 MiB at each of 3 stages (peak ~710 MiB)", false, 360,
-      160 * MIB, 0.10, shape_game, NULL },
-    { "perlbench", "bursts to 550-630 MiB every 30 s", false, 300, 96 * MIB, 0.10,
-      shape_perlbench, NULL },
-    { "gcc", "grows from 60 to ~740 MiB through the run", false, 420, 128 * MIB, 0.10,
-      shape_gcc, NULL },
-    { "milc", "steady ~760 MiB working set", false, 400, 320 * MIB, 0.05, shape_milc, NULL },
-    { "h264ref", "oscillates between 90 and 210 MiB", false, 360, 64 * MIB, 0.10,
-      shape_h264ref, NULL },
-    { "libquantum", "steady 96 MiB", false, 300, 128 * MIB, 0.05, shape_libquantum, NULL },
-    { "hmmer", "40 MiB growing to 64 MiB", false, 320, 48 * MIB, 0.10, shape_hmmer, NULL },
-    { "omnetpp", "grows to ~170 MiB then churns", false, 340, 96 * MIB, 0.10, shape_omnetpp,
-      NULL },
-    { "idle", "steady 24 MiB (launcher, services)", true, 300, 4 * MIB, 0.30, shape_idle,
-      NULL },
+    {"video-playback", "player anon 80 MiB, streams 2 MiB/s of never re-read file", true, 420,
+     16 * MIB, 0.10, shape_video_playback, NULL},
+    {"video-streaming", "anon rises while buffering a new title", true, 420, 16 * MIB, 0.10,
+     shape_video_streaming, NULL},
+    {"web", "anon steps up with each page, drops when tabs close", true, 400, 24 * MIB, 0.15,
+     shape_web, NULL},
+    {"game", "loads 440 MiB, +90 MiB at each of 3 stages (peak ~710 MiB)", false, 360,
+     160 * MIB, 0.10, shape_game, NULL},
+    {"perlbench", "bursts to 550-630 MiB every 30 s", false, 300, 96 * MIB, 0.10,
+     shape_perlbench, NULL},
+    {"gcc", "grows from 60 to ~740 MiB through the run", false, 420, 128 * MIB, 0.10, shape_gcc,
+     NULL},
+    {"milc", "steady ~760 MiB working set", false, 400, 320 * MIB, 0.05, shape_milc, NULL},
+    {"h264ref", "oscillates between 90 and 210 MiB", false, 360, 64 * MIB, 0.10, shape_h264ref,
+     NULL},
+    {"libquantum", "steady 96 MiB", false, 300, 128 * MIB, 0.05, shape_libquantum, NULL},
+    {"hmmer", "40 MiB growing to 64 MiB", false, 320, 48 * MIB, 0.10, shape_hmmer, NULL},
+    {"omnetpp", "grows to ~170 MiB then churns", false, 340, 96 * MIB, 0.10, shape_omnetpp,
+     NULL},
+    {"idle", "steady 24 MiB (launcher, services)", true, 300, 4 * MIB, 0.30, shape_idle, NULL},
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
 
 static const char *const builtin_names[N_BUILTINS + 1] = {
-    "video-playback", "video-streaming", "web", "game", "perlbench", "gcc",
-    "milc", "h264ref", "libquantum", "hmmer", "omnetpp", "idle", NULL,
+    "video-playback", "video-streaming", "web",   "game",    "perlbench", "gcc", "milc",
+    "h264ref",        "libquantum",      "hmmer", "omnetpp", "idle",      NULL,
 };
 
 const MbWorkload *

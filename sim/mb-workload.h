@@ -30,12 +30,12 @@ typedef void (*MbWorkloadShapeFunc)(const MbWorkload *workload, uint64_t variant
 struct MbWorkload {
     const char *name;
     const char *description;
-    bool background;          /* a TV background task (video, web), not a job */
-    double work_s;            /* CPU seconds of work when nothing waits on swap */
-    double touch_kib_per_s;   /* footprint touched per second of running */
+    bool background;            /* a TV background task (video, web), not a job */
+    double work_s;              /* CPU seconds of work when nothing waits on swap */
+    double touch_kib_per_s;     /* footprint touched per second of running */
     double inactive_anon_ratio; /* share of resident anon on the inactive list */
     MbWorkloadShapeFunc shape;
-    const void *data;         /* shape's private data (trace replay), or NULL */
+    const void *data; /* shape's private data (trace replay), or NULL */
 };
 
 /* Built-in workloads: NULL for an unknown name. */

@@ -726,8 +726,9 @@ test_plan_invariants_random(void)
             }
             g_assert_true(mb_planner_plan(pl, v, n, &p, NULL));
             for (size_t i = 0; i < n; i++) {
-                uint64_t d = v[i].target_kib > v[i].alloc_kib ? v[i].target_kib - v[i].alloc_kib
-                                                             : v[i].alloc_kib - v[i].target_kib;
+                uint64_t d = v[i].target_kib > v[i].alloc_kib
+                                 ? v[i].target_kib - v[i].alloc_kib
+                                 : v[i].alloc_kib - v[i].target_kib;
                 if (p.kind != MB_POLICY_STATIC) {
                     g_assert_cmpuint(v[i].target_kib, >=, v[i].settings.min_kib);
                     g_assert_cmpuint(v[i].target_kib, <=, v[i].settings.max_kib);

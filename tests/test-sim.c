@@ -58,7 +58,7 @@ guest_used_kib(const MbGuest *g)
 static void
 test_guest_reclaim_order(void)
 {
-    Steer steer = { 50 * MIB, 0, 8 * MIB };
+    Steer steer = {50 * MIB, 0, 8 * MIB};
     MbWorkload wl = steered_workload(&steer, 0);
     MbGuest g;
 
@@ -237,8 +237,9 @@ test_workloads(void)
 static void
 test_scenario_names(void)
 {
-    const char *bad[] = { "", "paper3", "paper3-", "paper3-bogus", "scale-0", "scale-4097",
-                          "scale-", "scale-12x", "scale--1", "paper2x", "nope" };
+    const char *bad[] = {"",         "paper3",     "paper3-", "paper3-bogus",
+                         "scale-0",  "scale-4097", "scale-",  "scale-12x",
+                         "scale--1", "paper2x",    "nope"};
     char err[256];
     MbScenario *sc;
 
@@ -304,7 +305,7 @@ test_invariants_random(void)
         MbScenario *sc;
         MbSimConfig cfg;
         MbSimResult res;
-        InvariantCheck check = { 0 };
+        InvariantCheck check = {0};
 
         snprintf(name, sizeof(name), "scale-%d", g_rand_int_range(rand, 1, 65));
         sc = mb_scenario_new(name, seed, err, sizeof(err));
@@ -455,22 +456,22 @@ test_trace_malformed(void)
         const char *csv;
         const char *where; /* expected prefix of the error */
     } cases[] = {
-        { "", "t.csv:1: no header" },
-        { "t,vm\n", "t.csv:1:" },
-        { HDR, "t.csv:1: no samples" },
-        { HDR "0,a,1000,10,10,10,10,10,0,0\n1,a,1000,10\n", "t.csv:3:" },
-        { HDR "0,a,1000,10,10,10,10,10,0,0\n0,a,1000,10,10,10,10,10,0,0\n", "t.csv:3:" },
-        { HDR "0,a,1000,-10,10,10,10,10,0,0\n", "t.csv:2:" },
-        { HDR "0,a,1000,x,10,10,10,10,0,0\n", "t.csv:2:" },
-        { HDR "0,a,1000,1 0,10,10,10,10,0,0\n", "t.csv:2:" },
-        { HDR "0,,1000,10,10,10,10,10,0,0\n", "t.csv:2:" },
-        { HDR "0,a,0,0,0,0,0,0,0,0\n", "t.csv:2:" },
-        { HDR "0,a,1000,900,100,100,10,10,0,0\n", "t.csv:2:" },
-        { HDR "# note\n\n0,a,1000,10,10,10,10,10,5,5\n1,a,1000,10,10,10,10,10,4,5\n",
-          "t.csv:5:" },
-        { HDR "0,a,1000,10,10,10,10,10,0,0,1.0,2.0\n", "t.csv:2:" },
-        { MB_TRACE_HEADER_PSI "\n0,a,1000,10,10,10,10,10,0,0,1.0,200\n", "t.csv:2:" },
-        { HDR "0,a,99999999999999999999,10,10,10,10,10,0,0\n", "t.csv:2:" },
+        {"", "t.csv:1: no header"},
+        {"t,vm\n", "t.csv:1:"},
+        {HDR, "t.csv:1: no samples"},
+        {HDR "0,a,1000,10,10,10,10,10,0,0\n1,a,1000,10\n", "t.csv:3:"},
+        {HDR "0,a,1000,10,10,10,10,10,0,0\n0,a,1000,10,10,10,10,10,0,0\n", "t.csv:3:"},
+        {HDR "0,a,1000,-10,10,10,10,10,0,0\n", "t.csv:2:"},
+        {HDR "0,a,1000,x,10,10,10,10,0,0\n", "t.csv:2:"},
+        {HDR "0,a,1000,1 0,10,10,10,10,0,0\n", "t.csv:2:"},
+        {HDR "0,,1000,10,10,10,10,10,0,0\n", "t.csv:2:"},
+        {HDR "0,a,0,0,0,0,0,0,0,0\n", "t.csv:2:"},
+        {HDR "0,a,1000,900,100,100,10,10,0,0\n", "t.csv:2:"},
+        {HDR "# note\n\n0,a,1000,10,10,10,10,10,5,5\n1,a,1000,10,10,10,10,10,4,5\n",
+         "t.csv:5:"},
+        {HDR "0,a,1000,10,10,10,10,10,0,0,1.0,2.0\n", "t.csv:2:"},
+        {MB_TRACE_HEADER_PSI "\n0,a,1000,10,10,10,10,10,0,0,1.0,200\n", "t.csv:2:"},
+        {HDR "0,a,99999999999999999999,10,10,10,10,10,0,0\n", "t.csv:2:"},
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -478,8 +479,8 @@ test_trace_malformed(void)
         MbTrace *trace = &sentinel; /* must be reset to NULL */
         char err[512] = "";
 
-        g_assert_false(mb_trace_parse(cases[i].csv, strlen(cases[i].csv), "t.csv", &trace,
-                                      err, sizeof(err)));
+        g_assert_false(mb_trace_parse(cases[i].csv, strlen(cases[i].csv), "t.csv", &trace, err,
+                                      sizeof(err)));
         g_assert_null(trace);
         if (!g_str_has_prefix(err, cases[i].where))
             g_error("case %zu: '%s' does not start with '%s'", i, err, cases[i].where);
@@ -521,8 +522,11 @@ test_determinism(void)
             mb_sim_config_init(&cfg);
             cfg.policy = MB_SIM_PAPER;
             cfg.seed = r == 2 ? 99 : 7;
-            g_assert_true(mb_sim_run(sc, &cfg, r == 0 ? &a : r == 1 ? &b : &c, err,
-                                     sizeof(err)));
+            g_assert_true(mb_sim_run(sc, &cfg,
+                                     r == 0   ? &a
+                                     : r == 1 ? &b
+                                              : &c,
+                                     err, sizeof(err)));
             mb_scenario_free(sc);
         }
         g_assert_cmpuint(a.ticks, ==, b.ticks);
@@ -578,27 +582,29 @@ test_cli_bad_input(void)
     g_autofree char *dir = g_dir_make_tmp("mb-sim-XXXXXX", NULL);
     g_autofree char *bad_trace = g_build_filename(dir, "bad.csv", NULL);
     const char *const *cases[] = {
-        (const char *const[]){ "--scenario", "nope", NULL },
-        (const char *const[]){ "--scenario", "scale-0", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--policy", "greedy", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--alpha", "0", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--alpha", "1.5", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--alpha", "abc", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--alpha", "-0.5", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--min-step", "-4", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--min-step", "four", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--min-step", "4X", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--seed", "-1", NULL },
-        (const char *const[]){ "--scenario", "paper2", "--bogus", NULL },
-        (const char *const[]){ "--scenario", "paper2", "extra", NULL },
-        (const char *const[]){ "--scenario", NULL },
-        (const char *const[]){ "--json", NULL },
-        (const char *const[]){ "--trace", "/nonexistent/trace.csv", NULL },
-        (const char *const[]){ "--trace", bad_trace, NULL },
+        (const char *const[]){"--scenario", "nope", NULL},
+        (const char *const[]){"--scenario", "scale-0", NULL},
+        (const char *const[]){"--scenario", "paper2", "--policy", "greedy", NULL},
+        (const char *const[]){"--scenario", "paper2", "--alpha", "0", NULL},
+        (const char *const[]){"--scenario", "paper2", "--alpha", "1.5", NULL},
+        (const char *const[]){"--scenario", "paper2", "--alpha", "abc", NULL},
+        (const char *const[]){"--scenario", "paper2", "--alpha", "-0.5", NULL},
+        (const char *const[]){"--scenario", "paper2", "--min-step", "-4", NULL},
+        (const char *const[]){"--scenario", "paper2", "--min-step", "four", NULL},
+        (const char *const[]){"--scenario", "paper2", "--min-step", "4X", NULL},
+        (const char *const[]){"--scenario", "paper2", "--seed", "-1", NULL},
+        (const char *const[]){"--scenario", "paper2", "--bogus", NULL},
+        (const char *const[]){"--scenario", "paper2", "extra", NULL},
+        (const char *const[]){"--scenario", NULL},
+        (const char *const[]){"--json", NULL},
+        (const char *const[]){"--trace", "/nonexistent/trace.csv", NULL},
+        (const char *const[]){"--trace", bad_trace, NULL},
     };
 
-    g_assert_true(g_file_set_contents(bad_trace, HDR "0,a,1000,10,10,10,10,10,0,0\n"
-                                      "1,a,1000,oops,10,10,10,10,0,0\n", -1, NULL));
+    g_assert_true(g_file_set_contents(bad_trace,
+                                      HDR "0,a,1000,10,10,10,10,10,0,0\n"
+                                          "1,a,1000,oops,10,10,10,10,0,0\n",
+                                      -1, NULL));
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *out = NULL, *err = NULL;
         int status = run_cli(cases[i], &out, &err);
@@ -622,11 +628,11 @@ test_cli_outputs(void)
     g_autofree char *csv = g_build_filename(dir, "t.csv", NULL);
     g_autofree char *png = g_build_filename(dir, "t.png", NULL);
     g_autofree char *out = NULL, *out2 = NULL, *err = NULL, *text = NULL, *help = NULL;
-    const char *args[] = { "--scenario", "paper2", "--policy", "all", "--json", "--seed", "3",
-                           "--csv", csv, "--plot", png, NULL };
-    const char *again[] = { "--scenario", "paper2", "--policy", "all", "--json", "--seed",
-                            "3", NULL };
-    const char *help_args[] = { "--help", NULL };
+    const char *args[] = {"--scenario", "paper2", "--policy", "all",    "--json", "--seed",
+                          "3",          "--csv",  csv,        "--plot", png,      NULL};
+    const char *again[] = {"--scenario", "paper2", "--policy", "all",
+                           "--json",     "--seed", "3",        NULL};
+    const char *help_args[] = {"--help", NULL};
     gsize len;
 
     g_assert_cmpint(run_cli(args, &out, &err), ==, 0);
