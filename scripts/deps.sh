@@ -2,8 +2,8 @@
 # the build and the tests need, only when one is missing.
 MB_PACKAGES=(
   gcc meson ninja-build pkg-config
-  libglib2.0-dev libglib2.0-bin libcairo2-dev
-  dbus systemd util-linux
+  libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin libcairo2-dev
+  dbus dbus-daemon systemd util-linux
   clang-format
 )
 

@@ -1,0 +1,100 @@
+/* The hypervisor, behind a small interface: the libvirt backend in
+ * production, the fake (simulated guests) for tests and demos. Nothing
+ * outside mb-backend*.c knows which one it has.
+ *
+ * Calls may block (libvirt): the daemon makes the per-tick calls
+ * (begin_tick, read_sample, set_target) from one worker thread at a time,
+ * and lookup from the main thread; an implementation must be safe for
+ * that (the fake takes a lock). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mb-config.h"
+#include "mb-policy.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    MB_STATS_SOURCE_NONE = 0, /* no statistics this interval */
+    MB_STATS_SOURCE_AGENT,    /* the in-guest monitor */
+    MB_STATS_SOURCE_BALLOON,  /* virtio-balloon statistics only */
+} MbStatsSource;
+
+const char *mb_stats_source_to_string(MbStatsSource source);
+
+typedef struct {
+    guint64 current_kib; /* the balloon's size now */
+    guint64 max_kib;     /* the domain's maximum memory */
+} MbDomainInfo;
+
+typedef struct _MbBackend MbBackend;
+
+typedef struct {
+    const char *name;
+    /* Domain names the hypervisor knows, NULL-terminated. */
+    GStrv (*list_domains)(MbBackend *backend, GError **error);
+    /* Fails with MB_SERVICE_ERROR_NO_SUCH_VM for an unknown domain. */
+    gboolean (*lookup)(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error);
+    /* Called once at the start of each interval, before the reads (may be NULL). */
+    void (*begin_tick)(MbBackend *backend);
+    /* The guest's statistics and current allocation; *source NONE means
+     * none arrived (a TRUE return with no sample is not an error). */
+    gboolean (*read_sample)(MbBackend *backend, const char *name, MbSample *out,
+                            MbStatsSource *source, guint64 *alloc_kib, GError **error);
+    /* Sets the balloon target. */
+    gboolean (*set_target)(MbBackend *backend, const char *name, guint64 target_kib,
+                           GError **error);
+    void (*free)(MbBackend *backend);
+} MbBackendOps;
+
+struct _MbBackend {
+    const MbBackendOps *ops;
+};
+
+/* Builds the backend config->backend names; "libvirt" fails with
+ * MB_SERVICE_ERROR_UNAVAILABLE until that backend is built. */
+MbBackend *mb_backend_new(const MbConfig *config, GError **error);
+MbBackend *mb_backend_fake_new(const MbConfig *config, GError **error);
+void mb_backend_free(MbBackend *backend);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbBackend, mb_backend_free)
+
+static inline const char *
+mb_backend_get_name(MbBackend *backend)
+{
+    return backend->ops->name;
+}
+
+static inline GStrv
+mb_backend_list_domains(MbBackend *backend, GError **error)
+{
+    return backend->ops->list_domains(backend, error);
+}
+
+static inline gboolean
+mb_backend_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
+{
+    return backend->ops->lookup(backend, name, out, error);
+}
+
+static inline void
+mb_backend_begin_tick(MbBackend *backend)
+{
+    if (backend->ops->begin_tick != NULL)
+        backend->ops->begin_tick(backend);
+}
+
+static inline gboolean
+mb_backend_read_sample(MbBackend *backend, const char *name, MbSample *out,
+                       MbStatsSource *source, guint64 *alloc_kib, GError **error)
+{
+    return backend->ops->read_sample(backend, name, out, source, alloc_kib, error);
+}
+
+static inline gboolean
+mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
+{
+    return backend->ops->set_target(backend, name, target_kib, error);
+}
+
+G_END_DECLS

@@ -1,0 +1,291 @@
+#include "mb-config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "mb-error.h"
+#include "mb-keyfile.h"
+#include "mb-size.h"
+
+#ifndef MB_SYSCONFDIR
+#define MB_SYSCONFDIR "/etc"
+#endif
+#ifndef MB_LOCALSTATEDIR
+#define MB_LOCALSTATEDIR "/var/lib"
+#endif
+
+#define MB_INTERVAL_MS_MIN 10u
+#define MB_INTERVAL_MS_MAX 3600000u
+
+MbConfig *
+mb_config_new(void)
+{
+    MbConfig *config = g_new0(MbConfig, 1);
+    MbParams params;
+    const char *state_env = g_getenv("STATE_DIRECTORY");
+
+    mb_params_init(&params);
+    config->pool_kib = 0;
+    config->reserve_kib = 0;
+    config->interval_ms = 1000;
+    config->alpha = params.alpha;
+    config->policy = params.kind;
+    config->min_step_kib = params.min_step_kib;
+    config->libvirt_uri = g_strdup("qemu:///system");
+    config->group = g_strdup("membalancer");
+    /* systemd may pass several directories separated by ':'; ours is the first. */
+    if (state_env != NULL && *state_env != '\0') {
+        g_auto(GStrv) dirs = g_strsplit(state_env, ":", 2);
+        config->state_dir = g_strdup(dirs[0]);
+    } else {
+        config->state_dir = g_build_filename(MB_LOCALSTATEDIR, "membalancer", NULL);
+    }
+    config->backend = g_strdup("libvirt");
+    config->fake_workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    config->fake_default_workload = NULL; /* the fake picks an idle-ish one */
+    config->fake_alloc_kib = 512 * 1024;
+    config->fake_max_kib = 2 * 1024 * 1024;
+    return config;
+}
+
+void
+mb_config_free(MbConfig *config)
+{
+    if (config == NULL)
+        return;
+    g_free(config->libvirt_uri);
+    g_free(config->group);
+    g_free(config->state_dir);
+    g_free(config->backend);
+    g_hash_table_unref(config->fake_workloads);
+    g_free(config->fake_default_workload);
+    g_free(config->path);
+    g_free(config);
+}
+
+char *
+mb_config_default_path(void)
+{
+    const char *dir = g_getenv("CONFIGURATION_DIRECTORY");
+
+    if (dir != NULL && *dir != '\0') {
+        g_auto(GStrv) dirs = g_strsplit(dir, ":", 2);
+        return g_build_filename(dirs[0], "membalancer.conf", NULL);
+    }
+    return g_build_filename(MB_SYSCONFDIR, "membalancer", "membalancer.conf", NULL);
+}
+
+static gboolean fail(GError **error, const char *origin, const char *key, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
+static gboolean
+fail(GError **error, const char *origin, const char *key, const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    g_autofree char *why = g_strdup_vprintf(fmt, args);
+    va_end(args);
+    g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS, "%s: %s: %s", origin,
+                key, why);
+    return FALSE;
+}
+
+static gboolean
+parse_size(const char *value, guint64 *out, const char *origin, const char *key, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!mb_size_parse_kib(value, out, &local))
+        return fail(error, origin, key, "%s", local->message);
+    return TRUE;
+}
+
+static gboolean
+parse_uint(const char *value, guint64 min, guint64 max, guint64 *out, const char *origin,
+           const char *key, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!g_ascii_string_to_unsigned(value, 10, min, max, out, &local))
+        return fail(error, origin, key,
+                    "'%s' is not a whole number from %" G_GUINT64_FORMAT
+                    " to %" G_GUINT64_FORMAT,
+                    value, min, max);
+    return TRUE;
+}
+
+static gboolean
+parse_name(const char *value, char **out, const char *origin, const char *key, GError **error)
+{
+    if (*value == '\0')
+        return fail(error, origin, key, "must not be empty");
+    g_free(*out);
+    *out = g_strdup(value);
+    return TRUE;
+}
+
+gboolean
+mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
+              GError **error)
+{
+    g_autofree char *text = g_strstrip(g_strdup(value));
+
+    if (g_str_equal(key, "pool"))
+        return parse_size(text, &config->pool_kib, origin, key, error);
+    if (g_str_equal(key, "reserve"))
+        return parse_size(text, &config->reserve_kib, origin, key, error);
+    if (g_str_equal(key, "min-step"))
+        return parse_size(text, &config->min_step_kib, origin, key, error);
+    if (g_str_equal(key, "interval")) {
+        guint64 ms;
+        if (!parse_uint(text, MB_INTERVAL_MS_MIN, MB_INTERVAL_MS_MAX, &ms, origin,
+                        "interval (milliseconds)", error))
+            return FALSE;
+        config->interval_ms = (guint)ms;
+        return TRUE;
+    }
+    if (g_str_equal(key, "alpha")) {
+        char *end = NULL;
+        double alpha;
+        errno = 0;
+        alpha = g_ascii_strtod(text, &end);
+        if (*text == '\0' || end == NULL || *end != '\0' || errno != 0 || !isfinite(alpha) ||
+            alpha <= 0.0 || alpha > 1.0)
+            return fail(error, origin, key,
+                        "'%s' is not a number in (0, 1] (the paper uses 0.75)", text);
+        config->alpha = alpha;
+        return TRUE;
+    }
+    if (g_str_equal(key, "policy")) {
+        MbPolicyKind kind;
+        if (!mb_policy_kind_from_string(text, &kind))
+            return fail(error, origin, key,
+                        "unknown policy '%s' (use balanced, paper, mom or static)", text);
+        config->policy = kind;
+        return TRUE;
+    }
+    if (g_str_equal(key, "libvirt-uri"))
+        return parse_name(text, &config->libvirt_uri, origin, key, error);
+    if (g_str_equal(key, "group"))
+        return parse_name(text, &config->group, origin, key, error);
+    if (g_str_equal(key, "state-directory")) {
+        if (!g_path_is_absolute(text))
+            return fail(error, origin, key, "'%s' is not an absolute path", text);
+        return parse_name(text, &config->state_dir, origin, key, error);
+    }
+    if (g_str_equal(key, "backend")) {
+        if (!g_str_equal(text, "libvirt") && !g_str_equal(text, "fake"))
+            return fail(error, origin, key, "unknown backend '%s' (use libvirt or fake)", text);
+        return parse_name(text, &config->backend, origin, key, error);
+    }
+    return fail(error, origin, key,
+                "unknown key (known: pool, reserve, interval, alpha, policy, min-step, "
+                "libvirt-uri, group, state-directory, backend)");
+}
+
+static gboolean
+load_fake_group(MbConfig *config, GKeyFile *file, const char *path, GError **error)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(file, MB_CONFIG_FAKE_GROUP, NULL, NULL);
+
+    for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+        g_autofree char *origin = g_strdup_printf("%s: [" MB_CONFIG_FAKE_GROUP "]", path);
+        g_autoptr(GError) local = NULL;
+        g_autofree char *value =
+            mb_keyfile_get_string(file, MB_CONFIG_FAKE_GROUP, keys[i], &local);
+
+        if (value == NULL || local != NULL)
+            return fail(error, origin, keys[i], "%s",
+                        local != NULL ? local->message : "no value");
+        g_strstrip(value);
+        if (g_str_equal(keys[i], "alloc")) {
+            if (!parse_size(value, &config->fake_alloc_kib, origin, keys[i], error))
+                return FALSE;
+        } else if (g_str_equal(keys[i], "max")) {
+            if (!parse_size(value, &config->fake_max_kib, origin, keys[i], error))
+                return FALSE;
+        } else if (g_str_equal(keys[i], "default-workload")) {
+            if (!parse_name(value, &config->fake_default_workload, origin, keys[i], error))
+                return FALSE;
+        } else {
+            /* Any other key maps a VM name to a workload of the simulator. */
+            if (*value == '\0')
+                return fail(error, origin, keys[i], "empty workload name");
+            g_hash_table_replace(config->fake_workloads, g_strdup(keys[i]),
+                                 g_steal_pointer(&value));
+        }
+    }
+    if (config->fake_alloc_kib == 0 || config->fake_alloc_kib > config->fake_max_kib)
+        return fail(error, path, "[" MB_CONFIG_FAKE_GROUP "] alloc",
+                    "must be above 0 and at most max");
+    return TRUE;
+}
+
+gboolean
+mb_config_load_file(MbConfig *config, const char *path, gboolean must_exist, GError **error)
+{
+    g_autoptr(GKeyFile) file = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) groups = NULL;
+    g_auto(GStrv) keys = NULL;
+
+    if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &local)) {
+        if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS, "%s: %s", path,
+                    local->message);
+        return FALSE;
+    }
+    groups = g_key_file_get_groups(file, NULL);
+    for (gsize i = 0; groups[i] != NULL; i++) {
+        if (!g_str_equal(groups[i], MB_CONFIG_GROUP) &&
+            !g_str_equal(groups[i], MB_CONFIG_FAKE_GROUP))
+            return fail(error, path, groups[i],
+                        "unknown group (known: [" MB_CONFIG_GROUP "], [" MB_CONFIG_FAKE_GROUP
+                        "])");
+    }
+    keys = g_key_file_get_keys(file, MB_CONFIG_GROUP, NULL, NULL);
+    for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
+        g_autofree char *origin = g_strdup_printf("%s: [" MB_CONFIG_GROUP "]", path);
+        g_autoptr(GError) value_error = NULL;
+        g_autofree char *value =
+            mb_keyfile_get_string(file, MB_CONFIG_GROUP, keys[i], &value_error);
+
+        if (value == NULL || value_error != NULL)
+            return fail(error, origin, keys[i], "%s",
+                        value_error != NULL ? value_error->message : "no value");
+        if (!mb_config_set(config, keys[i], value, origin, error))
+            return FALSE;
+    }
+    if (!load_fake_group(config, file, path, error))
+        return FALSE;
+    if (!mb_config_validate(config, path, error))
+        return FALSE;
+    g_free(config->path);
+    config->path = g_strdup(path);
+    return TRUE;
+}
+
+gboolean
+mb_config_validate(const MbConfig *config, const char *origin, GError **error)
+{
+    if (config->pool_kib != 0 && config->reserve_kib >= config->pool_kib)
+        return fail(error, origin, "reserve",
+                    "%" G_GUINT64_FORMAT " KiB leaves nothing of the pool (%" G_GUINT64_FORMAT
+                    " KiB) to hand out",
+                    config->reserve_kib, config->pool_kib);
+    return TRUE;
+}
+
+void
+mb_config_to_params(const MbConfig *config, MbParams *params)
+{
+    mb_params_init(params);
+    params->kind = config->policy;
+    params->alpha = config->alpha;
+    params->pool_kib = config->pool_kib;
+    params->reserve_kib = config->reserve_kib;
+    params->min_step_kib = config->min_step_kib;
+}

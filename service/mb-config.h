@@ -1,0 +1,54 @@
+/* membalancer.conf: defaults, the file, and command-line overrides. */
+#pragma once
+
+#include <glib.h>
+
+#include "mb-policy.h"
+
+G_BEGIN_DECLS
+
+#define MB_CONFIG_GROUP "membalancer"
+#define MB_CONFIG_FAKE_GROUP "fake"
+
+typedef struct {
+    guint64 pool_kib; /* 0: auto (the sum of the VMs' allocations) */
+    guint64 reserve_kib;
+    guint interval_ms;
+    double alpha;
+    MbPolicyKind policy;
+    guint64 min_step_kib;
+    char *libvirt_uri;
+    char *group; /* may change things besides root */
+    char *state_dir;
+    char *backend; /* "libvirt" or "fake" */
+
+    /* [fake]: simulated guests (the fake backend only). */
+    GHashTable *fake_workloads; /* VM name -> workload name */
+    char *fake_default_workload;
+    guint64 fake_alloc_kib; /* a new simulated guest's allocation */
+    guint64 fake_max_kib;   /* its maximum memory */
+
+    char *path; /* the file loaded, NULL if none */
+} MbConfig;
+
+MbConfig *mb_config_new(void);
+void mb_config_free(MbConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbConfig, mb_config_free)
+
+/* $CONFIGURATION_DIRECTORY/membalancer.conf when systemd sets it,
+ * else SYSCONFDIR/membalancer/membalancer.conf. */
+char *mb_config_default_path(void);
+/* Loads a file over the defaults. A missing file is an error only when
+ * must_exist. Errors name the file, the key and the reason. */
+gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_exist,
+                             GError **error);
+/* Sets one [membalancer] key from text (a file or an option); origin
+ * names where it came from in errors ("membalancer.conf", "--pool"). */
+gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
+                       GError **error);
+/* Cross-key checks (reserve within the pool, ...). */
+gboolean mb_config_validate(const MbConfig *config, const char *origin, GError **error);
+/* The policy parameters for a tick; pool_kib == 0 is resolved by the caller. */
+void mb_config_to_params(const MbConfig *config, MbParams *params);
+
+G_END_DECLS

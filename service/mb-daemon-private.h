@@ -1,0 +1,61 @@
+/* Shared by mb-daemon.c, mb-registry.c and mb-tick.c only. */
+#pragma once
+
+#include "mb-auth.h"
+#include "mb-backend.h"
+#include "mb-daemon.h"
+#include "mb-manager.h"
+#include "mb-state-store.h"
+#include "mb-vm-object.h"
+
+typedef struct {
+    GDestroyNotify func;
+    gpointer data;
+} MbTickWaiter;
+
+struct _MbDaemon {
+    MbConfig *config;
+    MbBackend *backend;
+    MbStateStore *store;
+    MbAuth *auth;
+
+    GDBusConnection *connection;
+    GDBusObjectManagerServer *object_manager;
+    MbManager *manager;
+    guint own_id;
+    gboolean name_acquired;
+    MbDaemonQuitFunc quit_func;
+    gpointer quit_data;
+
+    /* The VMs, in registration order, and by name. */
+    GPtrArray *vms;          /* MbVmObject */
+    GHashTable *vms_by_name; /* name -> MbVmObject (borrowed from vms) */
+    gboolean paused;
+    guint n_lookups; /* registrations waiting on the hypervisor */
+
+    /* Tick loop (mb-tick.c). */
+    guint timer_id;
+    gboolean tick_running;
+    gboolean tick_forced;
+    gboolean tick_again;  /* another forced tick was asked for meanwhile */
+    GArray *waiters;      /* MbTickWaiter, done at the end of this tick */
+    GArray *next_waiters; /* MbTickWaiter, for the tick after */
+    MbPlanner *planner;
+    GArray *scratch; /* MbVm, the planner's working copy */
+    guint64 n_ticks;
+};
+
+/* mb-daemon.c: the manager's properties from the current state. */
+void mb_daemon_publish_manager(MbDaemon *daemon);
+
+/* mb-registry.c */
+void mb_daemon_restore(MbDaemon *daemon, MbState *state);
+MbVmObject *mb_daemon_lookup_vm(MbDaemon *daemon, const char *name, GError **error);
+
+/* mb-tick.c */
+void mb_tick_start(MbDaemon *daemon);
+void mb_tick_stop(MbDaemon *daemon);
+void mb_tick_init(MbDaemon *daemon);
+void mb_tick_clear(MbDaemon *daemon);
+/* Resolves pool "auto" for the current VMs. */
+void mb_tick_params(MbDaemon *daemon, MbParams *params);

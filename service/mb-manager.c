@@ -1,0 +1,281 @@
+#include "mb-manager.h"
+
+#include <string.h>
+
+#include "mb-daemon.h"
+#include "mb-error.h"
+#include "mb-log.h"
+#include "mb-policy.h"
+
+struct _MbManager {
+    MbMemBalancerSkeleton parent_instance;
+
+    MbDaemon *daemon; /* owns us */
+    MbAuth *auth;     /* immutable, shared with worker threads */
+};
+
+static void mb_manager_iface_init(MbMemBalancerIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(MbManager, mb_manager, MB_TYPE_MEM_BALANCER_SKELETON,
+                        G_IMPLEMENT_INTERFACE(MB_TYPE_MEM_BALANCER, mb_manager_iface_init))
+
+/* Runs in a GDBus worker thread for every method call and property write
+ * (see get_vtable below): may block on the bus and on NSS. Everything on
+ * this interface changes state, so everything is checked. */
+static gboolean
+mb_manager_authorize_method(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation)
+{
+    MbManager *self = MB_MANAGER(skeleton);
+    g_autoptr(GError) error = NULL;
+
+    if (mb_auth_check_invocation(self->auth, invocation, &error))
+        return TRUE;
+    mb_log(G_LOG_LEVEL_INFO, "MB_DENIED", g_dbus_method_invocation_get_method_name(invocation),
+           "denied: %s", error->message);
+    g_dbus_method_invocation_return_gerror(invocation, error);
+    return FALSE;
+}
+
+static GDBusInterfaceVTable manager_vtable;
+static const GDBusInterfaceVTable *parent_vtable;
+
+static void
+set_property_call(MbManager *self, GDBusMethodInvocation *invocation, GVariant *parameters)
+{
+    const GDBusPropertyInfo *info = g_dbus_method_invocation_get_property_info(invocation);
+    g_autoptr(GVariant) value = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *iface, *name;
+
+    g_variant_get(parameters, "(&s&sv)", &iface, &name, &value);
+    if (!g_str_equal(info->name, "Paused") ||
+        !g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+        g_dbus_method_invocation_return_error(invocation, MB_SERVICE_ERROR,
+                                              MB_SERVICE_ERROR_INVALID_ARGS,
+                                              "only Paused (a boolean) can be written");
+        return;
+    }
+    if (!mb_daemon_set_paused(self->daemon, g_variant_get_boolean(value), &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return;
+    }
+    g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static void
+manager_method_call(GDBusConnection *connection, const char *sender, const char *object_path,
+                    const char *interface_name, const char *method_name, GVariant *parameters,
+                    GDBusMethodInvocation *invocation, gpointer user_data)
+{
+    /* Property writes arrive here, authorized, because set_property is
+     * unset in our vtable; method calls go to the generated dispatcher. */
+    if (g_dbus_method_invocation_get_property_info(invocation) != NULL) {
+        set_property_call(MB_MANAGER(user_data), invocation, parameters);
+        return;
+    }
+    parent_vtable->method_call(connection, sender, object_path, interface_name, method_name,
+                               parameters, invocation, user_data);
+}
+
+/* GDBusInterfaceSkeleton authorizes method calls only; writes through
+ * org.freedesktop.DBus.Properties.Set go straight to set_property. With
+ * set_property unset, GDBusConnection hands them to method_call instead,
+ * which the skeleton routes through g-authorize-method. */
+static GDBusInterfaceVTable *
+mb_manager_get_vtable(GDBusInterfaceSkeleton *skeleton)
+{
+    if (parent_vtable == NULL) {
+        parent_vtable =
+            G_DBUS_INTERFACE_SKELETON_CLASS(mb_manager_parent_class)->get_vtable(skeleton);
+        manager_vtable = *parent_vtable;
+        manager_vtable.method_call = manager_method_call;
+        manager_vtable.set_property = NULL;
+    }
+    return &manager_vtable;
+}
+
+static gboolean
+parse_options(GVariant *options, MbRegisterOptions *out, GError **error)
+{
+    GVariantIter iter;
+    const char *key;
+    GVariant *value;
+
+    memset(out, 0, sizeof(*out));
+    g_variant_iter_init(&iter, options);
+    while (g_variant_iter_loop(&iter, "{&sv}", &key, &value)) {
+        const char *want = NULL;
+
+        if (g_str_equal(key, "min-kib") || g_str_equal(key, "max-kib"))
+            want = "t";
+        else if (g_str_equal(key, "foreground"))
+            want = "b";
+        if (want == NULL) {
+            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                        "unknown option '%s' (known: min-kib, max-kib, foreground)", key);
+            g_variant_unref(value);
+            return FALSE;
+        }
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE(want))) {
+            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                        "option '%s' must be of type '%s', not '%s'", key, want,
+                        g_variant_get_type_string(value));
+            g_variant_unref(value);
+            return FALSE;
+        }
+        if (g_str_equal(key, "min-kib")) {
+            out->has_min = TRUE;
+            out->min_kib = g_variant_get_uint64(value);
+        } else if (g_str_equal(key, "max-kib")) {
+            out->has_max = TRUE;
+            out->max_kib = g_variant_get_uint64(value);
+        } else {
+            out->foreground = g_variant_get_boolean(value);
+        }
+    }
+    return TRUE;
+}
+
+typedef struct {
+    MbManager *self;
+    GDBusMethodInvocation *invocation;
+} RegisterCall;
+
+static void
+on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    RegisterCall *call = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = mb_daemon_register_vm_finish(call->self->daemon, result, &error);
+
+    if (path == NULL)
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+    else
+        mb_mem_balancer_complete_register_vm(MB_MEM_BALANCER(call->self), call->invocation,
+                                             path);
+    g_object_unref(call->self);
+    g_object_unref(call->invocation);
+    g_free(call);
+}
+
+static gboolean
+handle_register_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name,
+                   guint priority, GVariant *options)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+    MbRegisterOptions opts;
+    RegisterCall *call;
+
+    if (!parse_options(options, &opts, &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    call = g_new0(RegisterCall, 1);
+    call->self = g_object_ref(self);
+    call->invocation = g_object_ref(invocation);
+    mb_daemon_register_vm_async(self->daemon, name, priority, &opts, on_registered, call);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_unregister_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_unregister_vm(self->daemon, name, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_unregister_vm(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_set_priority(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name,
+                    guint priority)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_set_priority(self->daemon, name, priority, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_set_priority(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_set_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_set_foreground(self->daemon, name, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_set_foreground(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+typedef struct {
+    MbMemBalancer *iface;
+    GDBusMethodInvocation *invocation;
+} RebalanceCall;
+
+static void
+rebalance_done(gpointer user_data)
+{
+    RebalanceCall *call = user_data;
+
+    mb_mem_balancer_complete_rebalance(call->iface, call->invocation);
+    g_object_unref(call->iface);
+    g_object_unref(call->invocation);
+    g_free(call);
+}
+
+static gboolean
+handle_rebalance(MbMemBalancer *iface, GDBusMethodInvocation *invocation)
+{
+    MbManager *self = MB_MANAGER(iface);
+    RebalanceCall *call = g_new0(RebalanceCall, 1);
+
+    call->iface = g_object_ref(iface);
+    call->invocation = g_object_ref(invocation);
+    mb_daemon_rebalance(self->daemon, rebalance_done, call);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+mb_manager_iface_init(MbMemBalancerIface *iface)
+{
+    iface->handle_register_vm = handle_register_vm;
+    iface->handle_unregister_vm = handle_unregister_vm;
+    iface->handle_set_priority = handle_set_priority;
+    iface->handle_set_foreground = handle_set_foreground;
+    iface->handle_rebalance = handle_rebalance;
+}
+
+static void
+mb_manager_class_init(MbManagerClass *klass)
+{
+    GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS(klass);
+
+    skeleton_class->g_authorize_method = mb_manager_authorize_method;
+    skeleton_class->get_vtable = mb_manager_get_vtable;
+}
+
+static void
+mb_manager_init(MbManager *self)
+{
+}
+
+MbManager *
+mb_manager_new(MbDaemon *daemon, MbAuth *auth)
+{
+    MbManager *self = g_object_new(MB_TYPE_MANAGER, NULL);
+
+    self->daemon = daemon;
+    self->auth = auth;
+    return self;
+}

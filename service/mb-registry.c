@@ -1,0 +1,316 @@
+/* The registered VMs: register, unregister, settings, persistence. Every
+ * change is checked in full, stored on disk, and only then applied, so a
+ * failed call changes nothing. */
+#include "mb-daemon-private.h"
+
+#include "mb-error.h"
+#include "mb-log.h"
+
+#define MB_DEFAULT_MIN_KIB (256 * 1024)
+
+static MbState *
+snapshot(MbDaemon *daemon)
+{
+    MbState *state = mb_state_new();
+
+    state->paused = daemon->paused;
+    for (guint i = 0; i < daemon->vms->len; i++)
+        g_ptr_array_add(state->registrations,
+                        mb_vm_object_dup_registration(g_ptr_array_index(daemon->vms, i)));
+    return state;
+}
+
+static MbRegistration *
+find_in(MbState *state, const char *name)
+{
+    for (guint i = 0; i < state->registrations->len; i++) {
+        MbRegistration *reg = g_ptr_array_index(state->registrations, i);
+        if (g_str_equal(reg->name, name))
+            return reg;
+    }
+    return NULL;
+}
+
+static void
+add_vm(MbDaemon *daemon, const MbRegistration *reg, guint64 alloc_kib)
+{
+    MbVmObject *vm = mb_vm_object_new(reg, alloc_kib);
+
+    g_ptr_array_add(daemon->vms, vm);
+    g_hash_table_insert(daemon->vms_by_name, (gpointer)mb_vm_object_get_name(vm), vm);
+    g_dbus_object_manager_server_export(daemon->object_manager,
+                                        G_DBUS_OBJECT_SKELETON(mb_vm_object_get_object(vm)));
+}
+
+static gboolean
+check_priority(guint priority, GError **error)
+{
+    if (priority > MB_PRIORITY_MAX) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "priority %u is out of range: use 0 (lowest) to %u (highest)", priority,
+                    MB_PRIORITY_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+MbVmObject *
+mb_daemon_lookup_vm(MbDaemon *daemon, const char *name, GError **error)
+{
+    MbVmObject *vm;
+
+    if (!mb_vm_name_validate(name, error))
+        return NULL;
+    vm = g_hash_table_lookup(daemon->vms_by_name, name);
+    if (vm == NULL)
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_NO_SUCH_VM,
+                    "no VM named '%s' is registered (see membalancerctl list)", name);
+    return vm;
+}
+
+/* Applies a stored state's settings to the live objects. */
+static void
+apply_settings(MbDaemon *daemon, MbState *state)
+{
+    for (guint i = 0; i < state->registrations->len; i++) {
+        MbRegistration *reg = g_ptr_array_index(state->registrations, i);
+        MbVmObject *vm = g_hash_table_lookup(daemon->vms_by_name, reg->name);
+        if (vm != NULL)
+            mb_vm_object_set_registration(vm, reg);
+    }
+}
+
+void
+mb_daemon_restore(MbDaemon *daemon, MbState *state)
+{
+    daemon->paused = state->paused;
+    for (guint i = 0; i < state->registrations->len; i++) {
+        MbRegistration *reg = g_ptr_array_index(state->registrations, i);
+        g_autoptr(GError) error = NULL;
+        MbDomainInfo info = {0};
+
+        /* A domain that is gone keeps its registration: it may come back. */
+        if (!mb_backend_lookup(daemon->backend, reg->name, &info, &error))
+            mb_log(G_LOG_LEVEL_WARNING, "MB_VM", reg->name,
+                   "registered VM '%s' is not available now: %s", reg->name, error->message);
+        add_vm(daemon, reg, info.current_kib);
+    }
+    if (state->registrations->len > 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, NULL, NULL, "restored %u registered VMs from %s",
+               state->registrations->len, mb_state_store_get_path(daemon->store));
+}
+
+typedef struct {
+    char *name;
+    guint priority;
+    MbRegisterOptions options;
+    MbDomainInfo info;
+} RegisterCall;
+
+static void
+register_call_free(RegisterCall *call)
+{
+    g_free(call->name);
+    g_free(call);
+}
+
+static gboolean
+check_registration(MbDaemon *daemon, const char *name, guint priority,
+                   const MbRegisterOptions *options, GError **error)
+{
+    if (!mb_vm_name_validate(name, error) || !check_priority(priority, error))
+        return FALSE;
+    if (options->has_min && options->has_max && options->min_kib > options->max_kib) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "min-kib %" G_GUINT64_FORMAT " is above max-kib %" G_GUINT64_FORMAT
+                    ": the minimum must not exceed the maximum",
+                    options->min_kib, options->max_kib);
+        return FALSE;
+    }
+    if (g_hash_table_contains(daemon->vms_by_name, name)) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_ALREADY_REGISTERED,
+                    "VM '%s' is already registered (unregister it first to change its "
+                    "limits, or use set-priority / set-foreground)",
+                    name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Worker thread: the hypervisor may take its time. */
+static void
+lookup_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+    RegisterCall *call = task_data;
+    MbBackend *backend = g_object_get_data(G_OBJECT(task), "backend");
+    GError *error = NULL;
+
+    if (!mb_backend_lookup(backend, call->name, &call->info, &error))
+        g_task_return_error(task, error);
+    else
+        g_task_return_boolean(task, TRUE);
+}
+
+/* Main thread, after the lookup: check again (the world moved on), store, apply. */
+static char *
+register_finish(MbDaemon *daemon, RegisterCall *call, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+    const MbRegisterOptions *options = &call->options;
+    const char *name = call->name;
+    guint64 min_kib, max_kib;
+
+    if (!check_registration(daemon, name, call->priority, options, error))
+        return NULL;
+    max_kib = options->has_max ? options->max_kib : call->info.max_kib;
+    if (max_kib > call->info.max_kib) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "max-kib %" G_GUINT64_FORMAT " is above the maximum memory of domain "
+                    "'%s' (%" G_GUINT64_FORMAT " KiB)",
+                    max_kib, name, call->info.max_kib);
+        return NULL;
+    }
+    min_kib = options->has_min ? options->min_kib : MIN(MB_DEFAULT_MIN_KIB, max_kib);
+    if (min_kib > max_kib) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "min-kib %" G_GUINT64_FORMAT " is above the maximum %" G_GUINT64_FORMAT
+                    " KiB of domain '%s'",
+                    min_kib, max_kib, name);
+        return NULL;
+    }
+
+    state = snapshot(daemon);
+    if (options->foreground) {
+        for (guint i = 0; i < state->registrations->len; i++)
+            ((MbRegistration *)g_ptr_array_index(state->registrations, i))->foreground = FALSE;
+    }
+    g_ptr_array_add(state->registrations, mb_registration_new(name, call->priority, min_kib,
+                                                              max_kib, options->foreground));
+    if (!mb_state_store_save(daemon->store, state, error))
+        return NULL;
+
+    apply_settings(daemon, state);
+    add_vm(daemon, g_ptr_array_index(state->registrations, state->registrations->len - 1),
+           call->info.current_kib);
+    mb_daemon_publish_manager(daemon);
+    mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", name,
+           "registered VM '%s': priority %u, min %" G_GUINT64_FORMAT
+           " KiB, max %" G_GUINT64_FORMAT " KiB%s",
+           name, call->priority, min_kib, max_kib, options->foreground ? ", foreground" : "");
+    return mb_vm_object_path_for_name(name);
+}
+
+void
+mb_daemon_register_vm_async(MbDaemon *daemon, const char *name, guint priority,
+                            const MbRegisterOptions *options, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+    g_autoptr(GError) error = NULL;
+    RegisterCall *call;
+
+    g_task_set_source_tag(task, mb_daemon_register_vm_async);
+    /* Cheap checks first, so a bad call never reaches the hypervisor. */
+    if (!check_registration(daemon, name, priority, options, &error)) {
+        g_task_return_error(task, g_steal_pointer(&error));
+        return;
+    }
+    call = g_new0(RegisterCall, 1);
+    call->name = g_strdup(name);
+    call->priority = priority;
+    call->options = *options;
+    g_task_set_task_data(task, call, (GDestroyNotify)register_call_free);
+    g_object_set_data(G_OBJECT(task), "backend", daemon->backend);
+    daemon->n_lookups++;
+    g_task_run_in_thread(task, lookup_thread);
+}
+
+char *
+mb_daemon_register_vm_finish(MbDaemon *daemon, GAsyncResult *result, GError **error)
+{
+    GTask *task = G_TASK(result);
+    RegisterCall *call = g_task_get_task_data(task);
+
+    if (call != NULL)
+        daemon->n_lookups--;
+    if (!g_task_propagate_boolean(task, error))
+        return NULL;
+    return register_finish(daemon, call, error);
+}
+
+gboolean
+mb_daemon_unregister_vm(MbDaemon *daemon, const char *name, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+
+    if (vm == NULL)
+        return FALSE;
+    state = snapshot(daemon);
+    g_ptr_array_remove(state->registrations, find_in(state, name));
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+
+    g_dbus_object_manager_server_unexport(daemon->object_manager, mb_vm_object_get_path(vm));
+    g_hash_table_remove(daemon->vms_by_name, name);
+    g_ptr_array_remove(daemon->vms, vm); /* frees name: last */
+    mb_daemon_publish_manager(daemon);
+    mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", name, "unregistered VM '%s'", name);
+    return TRUE;
+}
+
+gboolean
+mb_daemon_set_priority(MbDaemon *daemon, const char *name, guint priority, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+
+    if (vm == NULL || !check_priority(priority, error))
+        return FALSE;
+    state = snapshot(daemon);
+    MbRegistration *reg = find_in(state, name);
+    if (reg != NULL)
+        reg->priority = priority;
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+    apply_settings(daemon, state);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", name, "VM '%s' priority %u", name, priority);
+    return TRUE;
+}
+
+gboolean
+mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+
+    if (vm == NULL)
+        return FALSE;
+    state = snapshot(daemon);
+    for (guint i = 0; i < state->registrations->len; i++) {
+        MbRegistration *reg = g_ptr_array_index(state->registrations, i);
+        reg->foreground = g_str_equal(reg->name, name);
+    }
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+    apply_settings(daemon, state);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", name, "VM '%s' is the foreground VM", name);
+    return TRUE;
+}
+
+gboolean
+mb_daemon_set_paused(MbDaemon *daemon, gboolean paused, GError **error)
+{
+    g_autoptr(MbState) state = snapshot(daemon);
+
+    state->paused = paused;
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+    if (daemon->paused != paused)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_PAUSED", paused ? "true" : "false",
+               paused ? "balancing paused" : "balancing resumed");
+    daemon->paused = paused;
+    mb_mem_balancer_set_paused(MB_MEM_BALANCER(daemon->manager), paused);
+    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(daemon->manager));
+    return TRUE;
+}

@@ -1,0 +1,174 @@
+#include "mb-vm-object.h"
+
+struct _MbVmObject {
+    MbMemBalancerVMSkeleton parent_instance;
+
+    MbObjectSkeleton *object;
+    char *path;
+    MbVm vm;
+    MbStatsSource source;
+    gint64 last_update_us;
+    MbReason last_reason;
+    guint64 page_kib; /* the guest's page size, for the swap counter */
+};
+
+G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
+
+const char *
+mb_reason_to_keyword(MbReason reason)
+{
+    switch (reason) {
+    case MB_REASON_NONE:
+        return "none";
+    case MB_REASON_NEED:
+        return "need";
+    case MB_REASON_DONATE:
+        return "donate";
+    case MB_REASON_MIN:
+        return "min";
+    case MB_REASON_MAX:
+        return "max";
+    case MB_REASON_MOM_SHRINK:
+        return "mom-shrink";
+    case MB_REASON_MOM_GROW:
+        return "mom-grow";
+    }
+    return "unknown";
+}
+
+char *
+mb_vm_object_path_for_name(const char *name)
+{
+    g_autofree char *escaped = g_dbus_escape_object_path(name);
+
+    return g_strconcat(MB_VM_OBJECT_PATH_PREFIX, escaped, NULL);
+}
+
+static void
+mb_vm_object_finalize(GObject *object)
+{
+    MbVmObject *self = MB_VM_OBJECT(object);
+
+    g_clear_object(&self->object);
+    g_free(self->path);
+    G_OBJECT_CLASS(mb_vm_object_parent_class)->finalize(object);
+}
+
+static void
+mb_vm_object_class_init(MbVmObjectClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = mb_vm_object_finalize;
+}
+
+static void
+mb_vm_object_init(MbVmObject *self)
+{
+    self->page_kib = 4;
+}
+
+MbVmObject *
+mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib)
+{
+    MbVmObject *self = g_object_new(MB_TYPE_VM_OBJECT, NULL);
+    MbVmSettings settings = {
+        .priority = reg->priority,
+        .foreground = reg->foreground,
+        .min_kib = reg->min_kib,
+        .max_kib = reg->max_kib,
+    };
+
+    self->path = mb_vm_object_path_for_name(reg->name);
+    self->object = mb_object_skeleton_new(self->path);
+    mb_object_skeleton_set_mem_balancer_vm(self->object, MB_MEM_BALANCER_VM(self));
+    mb_vm_init(&self->vm, reg->name, &settings, alloc_kib);
+    mb_mem_balancer_vm_set_name(MB_MEM_BALANCER_VM(self), reg->name);
+    mb_vm_object_publish(self);
+    return self;
+}
+
+MbObjectSkeleton *
+mb_vm_object_get_object(MbVmObject *self)
+{
+    return self->object;
+}
+
+const char *
+mb_vm_object_get_path(MbVmObject *self)
+{
+    return self->path;
+}
+
+const char *
+mb_vm_object_get_name(MbVmObject *self)
+{
+    return self->vm.name;
+}
+
+MbVm *
+mb_vm_object_get_vm(MbVmObject *self)
+{
+    return &self->vm;
+}
+
+MbRegistration *
+mb_vm_object_dup_registration(MbVmObject *self)
+{
+    return mb_registration_new(self->vm.name, self->vm.settings.priority,
+                               self->vm.settings.min_kib, self->vm.settings.max_kib,
+                               self->vm.settings.foreground);
+}
+
+void
+mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg)
+{
+    self->vm.settings.priority = reg->priority;
+    self->vm.settings.min_kib = reg->min_kib;
+    self->vm.settings.max_kib = reg->max_kib;
+    self->vm.settings.foreground = reg->foreground;
+    mb_vm_object_publish(self);
+}
+
+void
+mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
+                     guint64 alloc_kib, gint64 now_us, const MbParams *params)
+{
+    self->vm.alloc_kib = alloc_kib;
+    mb_vm_observe(&self->vm, source != MB_STATS_SOURCE_NONE ? sample : NULL, params);
+    self->source = source;
+    self->page_kib = params->page_kib;
+    if (source != MB_STATS_SOURCE_NONE)
+        self->last_update_us = now_us;
+}
+
+void
+mb_vm_object_moved(MbVmObject *self, guint64 alloc_kib, MbReason reason)
+{
+    self->vm.alloc_kib = alloc_kib;
+    self->last_reason = reason;
+}
+
+void
+mb_vm_object_publish(MbVmObject *self)
+{
+    MbMemBalancerVM *iface = MB_MEM_BALANCER_VM(self);
+    const MbVm *vm = &self->vm;
+    gboolean have = vm->has_last;
+
+    mb_mem_balancer_vm_set_priority(iface, vm->settings.priority);
+    mb_mem_balancer_vm_set_foreground(iface, vm->settings.foreground);
+    mb_mem_balancer_vm_set_min_kib(iface, vm->settings.min_kib);
+    mb_mem_balancer_vm_set_max_kib(iface, vm->settings.max_kib);
+    mb_mem_balancer_vm_set_allocated_kib(iface, vm->alloc_kib);
+    mb_mem_balancer_vm_set_demand_kib(iface, vm->has_delta ? vm->delta_kib : 0);
+    mb_mem_balancer_vm_set_reclaimable_kib(iface, have ? vm->reclaimable_kib : 0);
+    mb_mem_balancer_vm_set_active_anon_kib(iface, have ? vm->last.active_anon_kib : 0);
+    mb_mem_balancer_vm_set_active_file_kib(iface, have ? vm->last.active_file_kib : 0);
+    mb_mem_balancer_vm_set_inactive_file_kib(iface, have ? vm->last.inactive_file_kib : 0);
+    mb_mem_balancer_vm_set_free_kib(iface, have ? vm->last.free_kib : 0);
+    mb_mem_balancer_vm_set_swap_out_kib(iface,
+                                        have ? vm->last.swap_out_pages * self->page_kib : 0);
+    mb_mem_balancer_vm_set_stats_source(iface, mb_stats_source_to_string(self->source));
+    mb_mem_balancer_vm_set_last_update(iface, (guint64)MAX(self->last_update_us, 0));
+    mb_mem_balancer_vm_set_last_reason(iface, mb_reason_to_keyword(self->last_reason));
+    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
+}

@@ -1,0 +1,556 @@
+/* membalancerctl: look at and steer membalancerd over D-Bus. */
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mb-daemon.h"
+#include "mb-dbus-generated.h"
+#include "mb-error.h"
+#include "mb-size.h"
+#include "mb-vm-object.h"
+
+static const char usage_text[] =
+    "COMMAND\n\n"
+    "Commands:\n"
+    "  list                               the registered VMs (--json)\n"
+    "  status NAME                        one VM in detail (--json)\n"
+    "  register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]\n"
+    "  unregister NAME\n"
+    "  set-priority NAME N\n"
+    "  set-foreground NAME\n"
+    "  pause | resume                     stop or restart periodic balancing\n"
+    "  rebalance                          run one interval now\n"
+    "  info                               the service's settings (--json)\n"
+    "  watch                              a live table; Ctrl-C quits\n\n"
+    "Sizes take KiB, MiB, GiB suffixes (a bare number is KiB).";
+
+typedef struct {
+    GDBusConnection *connection;
+    gboolean json;
+} Ctl;
+
+static int
+fail(const char *what, GError *error)
+{
+    if (g_dbus_error_is_remote_error(error))
+        g_dbus_error_strip_remote_error(error);
+    g_printerr("membalancerctl: %s%s%s\n", what, *what != '\0' ? ": " : "", error->message);
+    return 1;
+}
+
+static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list args;
+
+    va_start(args, fmt);
+    g_autofree char *message = g_strdup_vprintf(fmt, args);
+    va_end(args);
+    g_printerr("membalancerctl: %s\n(see membalancerctl --help)\n", message);
+    return 2;
+}
+
+static char *
+json_string(const char *text)
+{
+    GString *out = g_string_new("\"");
+
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            g_string_append_printf(out, "\\u%04x", *p);
+        else
+            g_string_append_c(out, (char)*p);
+    }
+    g_string_append_c(out, '"');
+    return g_string_free(out, FALSE);
+}
+
+static GDBusObjectManager *
+object_manager(Ctl *ctl, GError **error)
+{
+    g_autoptr(GDBusObjectManager) manager = mb_object_manager_client_new_sync(
+        ctl->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, MB_BUS_NAME,
+        MB_OBJECT_PATH, NULL, error);
+    g_autofree char *owner = NULL;
+
+    if (manager == NULL)
+        return NULL;
+    owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
+    if (owner == NULL) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "membalancerd is not running on this bus (%s is not owned)", MB_BUS_NAME);
+        return NULL;
+    }
+    return g_steal_pointer(&manager);
+}
+
+static MbMemBalancer *
+manager_proxy(Ctl *ctl, GError **error)
+{
+    return mb_mem_balancer_proxy_new_sync(ctl->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME,
+                                          MB_OBJECT_PATH, NULL, error);
+}
+
+static gint
+compare_vms(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(mb_mem_balancer_vm_get_name(*(MbMemBalancerVM *const *)a),
+                     mb_mem_balancer_vm_get_name(*(MbMemBalancerVM *const *)b));
+}
+
+/* The VMs, sorted by name (each a new reference). */
+static GPtrArray *
+collect_vms(GDBusObjectManager *manager)
+{
+    GPtrArray *vms = g_ptr_array_new_with_free_func(g_object_unref);
+    GList *objects = g_dbus_object_manager_get_objects(manager);
+
+    for (GList *l = objects; l != NULL; l = l->next) {
+        MbMemBalancerVM *vm = mb_object_get_mem_balancer_vm(MB_OBJECT(l->data));
+        if (vm != NULL)
+            g_ptr_array_add(vms, vm);
+    }
+    g_list_free_full(objects, g_object_unref);
+    g_ptr_array_sort(vms, compare_vms);
+    return vms;
+}
+
+static void
+print_table(GPtrArray *vms, gboolean paused)
+{
+    g_print("%-20s %4s %2s %10s %10s %10s %10s %10s %8s %-7s %s\n", "NAME", "PRIO", "FG",
+            "ALLOC_KIB", "MIN_KIB", "MAX_KIB", "DEMAND_KIB", "RECLAIM", "SWAPOUT", "STATS",
+            "LAST");
+    for (guint i = 0; i < vms->len; i++) {
+        MbMemBalancerVM *vm = g_ptr_array_index(vms, i);
+        g_print(
+            "%-20s %4u %2s %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT
+            " %10" G_GINT64_FORMAT " %10" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %-7s %s\n",
+            mb_mem_balancer_vm_get_name(vm), mb_mem_balancer_vm_get_priority(vm),
+            mb_mem_balancer_vm_get_foreground(vm) ? "*" : "",
+            mb_mem_balancer_vm_get_allocated_kib(vm), mb_mem_balancer_vm_get_min_kib(vm),
+            mb_mem_balancer_vm_get_max_kib(vm), mb_mem_balancer_vm_get_demand_kib(vm),
+            mb_mem_balancer_vm_get_reclaimable_kib(vm), mb_mem_balancer_vm_get_swap_out_kib(vm),
+            mb_mem_balancer_vm_get_stats_source(vm), mb_mem_balancer_vm_get_last_reason(vm));
+    }
+    if (paused)
+        g_print("(balancing is paused)\n");
+}
+
+static void
+print_vm_json(GString *out, MbMemBalancerVM *vm)
+{
+    g_autofree char *name = json_string(mb_mem_balancer_vm_get_name(vm));
+    g_autofree char *source = json_string(mb_mem_balancer_vm_get_stats_source(vm));
+    g_autofree char *reason = json_string(mb_mem_balancer_vm_get_last_reason(vm));
+
+    g_string_append_printf(
+        out,
+        "{\"name\": %s, \"priority\": %u, \"foreground\": %s, \"min_kib\": %" G_GUINT64_FORMAT
+        ", \"max_kib\": %" G_GUINT64_FORMAT ", \"allocated_kib\": %" G_GUINT64_FORMAT
+        ", \"demand_kib\": %" G_GINT64_FORMAT ", \"reclaimable_kib\": %" G_GUINT64_FORMAT
+        ", \"active_anon_kib\": %" G_GUINT64_FORMAT ", \"active_file_kib\": %" G_GUINT64_FORMAT
+        ", \"inactive_file_kib\": %" G_GUINT64_FORMAT ", \"free_kib\": %" G_GUINT64_FORMAT
+        ", \"swap_out_kib\": %" G_GUINT64_FORMAT ", \"stats_source\": %s"
+        ", \"last_update_us\": %" G_GUINT64_FORMAT ", \"last_reason\": %s, \"path\": \"%s\"}",
+        name, mb_mem_balancer_vm_get_priority(vm),
+        mb_mem_balancer_vm_get_foreground(vm) ? "true" : "false",
+        mb_mem_balancer_vm_get_min_kib(vm), mb_mem_balancer_vm_get_max_kib(vm),
+        mb_mem_balancer_vm_get_allocated_kib(vm), mb_mem_balancer_vm_get_demand_kib(vm),
+        mb_mem_balancer_vm_get_reclaimable_kib(vm), mb_mem_balancer_vm_get_active_anon_kib(vm),
+        mb_mem_balancer_vm_get_active_file_kib(vm),
+        mb_mem_balancer_vm_get_inactive_file_kib(vm), mb_mem_balancer_vm_get_free_kib(vm),
+        mb_mem_balancer_vm_get_swap_out_kib(vm), source, mb_mem_balancer_vm_get_last_update(vm),
+        reason, g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
+}
+
+static int
+cmd_list(Ctl *ctl)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusObjectManager) manager = object_manager(ctl, &error);
+    g_autoptr(GPtrArray) vms = NULL;
+
+    if (manager == NULL)
+        return fail("list", error);
+    vms = collect_vms(manager);
+    if (ctl->json) {
+        g_autoptr(GString) out = g_string_new("[");
+        for (guint i = 0; i < vms->len; i++) {
+            if (i > 0)
+                g_string_append(out, ",\n ");
+            print_vm_json(out, g_ptr_array_index(vms, i));
+        }
+        g_string_append(out, "]\n");
+        g_print("%s", out->str);
+        return 0;
+    }
+    print_table(vms, FALSE);
+    return 0;
+}
+
+static MbMemBalancerVM *
+find_vm(GPtrArray *vms, const char *name)
+{
+    for (guint i = 0; i < vms->len; i++) {
+        if (g_strcmp0(mb_mem_balancer_vm_get_name(g_ptr_array_index(vms, i)), name) == 0)
+            return g_ptr_array_index(vms, i);
+    }
+    return NULL;
+}
+
+static int
+cmd_status(Ctl *ctl, const char *name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusObjectManager) manager = object_manager(ctl, &error);
+    g_autoptr(GPtrArray) vms = NULL;
+    MbMemBalancerVM *vm;
+
+    if (manager == NULL)
+        return fail("status", error);
+    vms = collect_vms(manager);
+    vm = find_vm(vms, name);
+    if (vm == NULL) {
+        g_printerr("membalancerctl: status: no VM named '%s' is registered\n", name);
+        return 1;
+    }
+    if (ctl->json) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        print_vm_json(out, vm);
+        g_print("%s\n", out->str);
+        return 0;
+    }
+    g_print("%s (%s)\n", mb_mem_balancer_vm_get_name(vm),
+            g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
+    g_print("  priority:        %u%s\n", mb_mem_balancer_vm_get_priority(vm),
+            mb_mem_balancer_vm_get_foreground(vm) ? " (foreground)" : "");
+#define SHOW(label, getter)                                                                    \
+    do {                                                                                       \
+        g_autofree char *text = mb_size_format_kib(getter(vm));                                \
+        g_print("  %-16s %s\n", label, text);                                                  \
+    } while (0)
+    SHOW("allocated:", mb_mem_balancer_vm_get_allocated_kib);
+    SHOW("minimum:", mb_mem_balancer_vm_get_min_kib);
+    SHOW("maximum:", mb_mem_balancer_vm_get_max_kib);
+    SHOW("reclaimable:", mb_mem_balancer_vm_get_reclaimable_kib);
+    SHOW("active anon:", mb_mem_balancer_vm_get_active_anon_kib);
+    SHOW("active file:", mb_mem_balancer_vm_get_active_file_kib);
+    SHOW("inactive file:", mb_mem_balancer_vm_get_inactive_file_kib);
+    SHOW("free:", mb_mem_balancer_vm_get_free_kib);
+    SHOW("swapped out:", mb_mem_balancer_vm_get_swap_out_kib);
+#undef SHOW
+    g_print("  demand:          %+" G_GINT64_FORMAT " KiB per interval\n",
+            mb_mem_balancer_vm_get_demand_kib(vm));
+    g_print("  statistics:      %s\n", mb_mem_balancer_vm_get_stats_source(vm));
+    g_print("  last move:       %s\n", mb_mem_balancer_vm_get_last_reason(vm));
+    return 0;
+}
+
+static int
+cmd_info(Ctl *ctl)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusObjectManager) om = object_manager(ctl, &error);
+    g_autoptr(MbMemBalancer) manager = NULL;
+
+    if (om == NULL || (manager = manager_proxy(ctl, &error)) == NULL)
+        return fail("info", error);
+    if (ctl->json) {
+        g_autofree char *policy = json_string(mb_mem_balancer_get_policy(manager));
+        g_autofree char *backend = json_string(mb_mem_balancer_get_backend(manager));
+        g_autofree char *version = json_string(mb_mem_balancer_get_version(manager));
+        g_print("{\"version\": %s, \"pool_kib\": %" G_GUINT64_FORMAT
+                ", \"reserve_kib\": %" G_GUINT64_FORMAT ", \"interval_ms\": %u, \"alpha\": %g"
+                ", \"policy\": %s, \"paused\": %s, \"backend\": %s, \"vm_count\": %u}\n",
+                version, mb_mem_balancer_get_pool_kib(manager),
+                mb_mem_balancer_get_reserve_kib(manager),
+                mb_mem_balancer_get_interval_ms(manager), mb_mem_balancer_get_alpha(manager),
+                policy, mb_mem_balancer_get_paused(manager) ? "true" : "false", backend,
+                mb_mem_balancer_get_vm_count(manager));
+        return 0;
+    }
+    g_print("version:  %s\nbackend:  %s\npolicy:   %s (alpha %g)\ninterval: %u ms\n"
+            "pool:     %" G_GUINT64_FORMAT " KiB (reserve %" G_GUINT64_FORMAT " KiB)\n"
+            "paused:   %s\nVMs:      %u\n",
+            mb_mem_balancer_get_version(manager), mb_mem_balancer_get_backend(manager),
+            mb_mem_balancer_get_policy(manager), mb_mem_balancer_get_alpha(manager),
+            mb_mem_balancer_get_interval_ms(manager), mb_mem_balancer_get_pool_kib(manager),
+            mb_mem_balancer_get_reserve_kib(manager),
+            mb_mem_balancer_get_paused(manager) ? "yes" : "no",
+            mb_mem_balancer_get_vm_count(manager));
+    return 0;
+}
+
+static int
+cmd_set_paused(Ctl *ctl, gboolean paused)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        ctl->connection, MB_BUS_NAME, MB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Set",
+        g_variant_new("(ssv)", MB_BUS_NAME, "Paused", g_variant_new_boolean(paused)), NULL,
+        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+    if (reply == NULL)
+        return fail(paused ? "pause" : "resume", error);
+    return 0;
+}
+
+typedef struct {
+    GMainLoop *loop;
+    GDBusObjectManager *manager;
+    MbMemBalancer *proxy;
+    guint redraw_id;
+} Watch;
+
+static gboolean
+watch_redraw(gpointer user_data)
+{
+    Watch *watch = user_data;
+    g_autoptr(GPtrArray) vms = collect_vms(watch->manager);
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S");
+
+    watch->redraw_id = 0;
+    if (isatty(STDOUT_FILENO))
+        g_print("\033[H\033[2J");
+    g_print("membalancer  %s  policy %s  pool %" G_GUINT64_FORMAT " KiB  (Ctrl-C quits)\n\n",
+            stamp, mb_mem_balancer_get_policy(watch->proxy),
+            mb_mem_balancer_get_pool_kib(watch->proxy));
+    print_table(vms, mb_mem_balancer_get_paused(watch->proxy));
+    if (!isatty(STDOUT_FILENO))
+        g_print("\n");
+    fflush(stdout);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+watch_changed(Watch *watch)
+{
+    /* One redraw per burst: a tick changes every VM at once. */
+    if (watch->redraw_id == 0)
+        watch->redraw_id = g_timeout_add(50, watch_redraw, watch);
+}
+
+static void
+on_watch_properties(GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
+                    GDBusProxy *iface, GVariant *changed, const char *const *invalidated,
+                    gpointer user_data)
+{
+    watch_changed(user_data);
+}
+
+static void
+on_watch_objects(GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+    watch_changed(user_data);
+}
+
+static void
+on_watch_owner(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+    Watch *watch = user_data;
+    g_autofree char *owner =
+        g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(object));
+
+    if (owner == NULL) {
+        g_printerr("membalancerctl: membalancerd left the bus\n");
+        g_main_loop_quit(watch->loop);
+    }
+}
+
+static gboolean
+on_watch_signal(gpointer user_data)
+{
+    g_main_loop_quit(((Watch *)user_data)->loop);
+    return G_SOURCE_REMOVE;
+}
+
+static int
+cmd_watch(Ctl *ctl)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusObjectManager) manager = object_manager(ctl, &error);
+    g_autoptr(MbMemBalancer) proxy = NULL;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    Watch watch = {0};
+
+    if (manager == NULL || (proxy = manager_proxy(ctl, &error)) == NULL)
+        return fail("watch", error);
+    watch.loop = loop;
+    watch.manager = manager;
+    watch.proxy = proxy;
+    g_signal_connect(manager, "interface-proxy-properties-changed",
+                     G_CALLBACK(on_watch_properties), &watch);
+    g_signal_connect(manager, "object-added", G_CALLBACK(on_watch_objects), &watch);
+    g_signal_connect(manager, "object-removed", G_CALLBACK(on_watch_objects), &watch);
+    g_signal_connect(manager, "notify::name-owner", G_CALLBACK(on_watch_owner), &watch);
+    g_signal_connect_swapped(proxy, "g-properties-changed", G_CALLBACK(watch_changed), &watch);
+    g_unix_signal_add(SIGINT, on_watch_signal, &watch);
+    g_unix_signal_add(SIGTERM, on_watch_signal, &watch);
+    watch_redraw(&watch);
+    g_main_loop_run(loop);
+    if (watch.redraw_id != 0)
+        g_source_remove(watch.redraw_id);
+    g_signal_handlers_disconnect_by_data(manager, &watch);
+    g_signal_handlers_disconnect_by_data(proxy, &watch);
+    return 0;
+}
+
+static gboolean
+parse_priority(const char *text, guint *out)
+{
+    guint64 value;
+
+    if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &value, NULL))
+        return FALSE;
+    *out = (guint)value;
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    gboolean opt_system = FALSE, opt_session = FALSE, opt_json = FALSE, opt_foreground = FALSE;
+    g_autofree char *opt_address = NULL, *opt_priority = NULL, *opt_min = NULL, *opt_max = NULL;
+    const GOptionEntry entries[] = {
+        {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
+        {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Use the session bus", NULL},
+        {"address", 0, 0, G_OPTION_ARG_STRING, &opt_address, "Use the bus at ADDR", "ADDR"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "JSON output (list, status, info)", NULL},
+        {"priority", 'p', 0, G_OPTION_ARG_STRING, &opt_priority, "register: priority 0-100",
+         "N"},
+        {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min, "register: guaranteed minimum", "SIZE"},
+        {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, "register: maximum", "SIZE"},
+        {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, "register: foreground VM",
+         NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) context = g_option_context_new(usage_text);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) connection = NULL;
+    g_autoptr(MbMemBalancer) manager = NULL;
+    Ctl ctl = {0};
+    const char *command;
+
+    setlocale(LC_ALL, "");
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!g_option_context_parse(context, &argc, &argv, &error))
+        return usage_error("%s", error->message);
+    if (argc < 2)
+        return usage_error("%s", "missing command");
+    if ((opt_system + opt_session + (opt_address != NULL)) > 1)
+        return usage_error("%s", "use only one of --system, --session, --address");
+    command = argv[1];
+    (void)mb_service_error_quark();
+
+    if (opt_address != NULL)
+        connection = g_dbus_connection_new_for_address_sync(
+            opt_address,
+            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, NULL, &error);
+    else
+        connection =
+            g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
+    if (connection == NULL)
+        return fail("cannot connect to the bus", error);
+    ctl.connection = connection;
+    ctl.json = opt_json;
+
+#define NEED_ARGS(n, what)                                                                     \
+    do {                                                                                       \
+        if (argc != (n) + 2)                                                                   \
+            return usage_error("usage: membalancerctl %s", what);                              \
+    } while (0)
+
+    if (g_str_equal(command, "list")) {
+        NEED_ARGS(0, "list [--json]");
+        return cmd_list(&ctl);
+    }
+    if (g_str_equal(command, "status")) {
+        NEED_ARGS(1, "status NAME [--json]");
+        return cmd_status(&ctl, argv[2]);
+    }
+    if (g_str_equal(command, "info")) {
+        NEED_ARGS(0, "info [--json]");
+        return cmd_info(&ctl);
+    }
+    if (g_str_equal(command, "watch")) {
+        NEED_ARGS(0, "watch");
+        return cmd_watch(&ctl);
+    }
+    if (g_str_equal(command, "pause") || g_str_equal(command, "resume")) {
+        NEED_ARGS(0, "pause | resume");
+        return cmd_set_paused(&ctl, g_str_equal(command, "pause"));
+    }
+
+    manager = manager_proxy(&ctl, &error);
+    if (manager == NULL)
+        return fail("", error);
+    if (g_str_equal(command, "register")) {
+        g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE_VARDICT);
+        g_autofree char *path = NULL;
+        guint priority;
+        guint64 kib;
+
+        NEED_ARGS(1, "register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]");
+        if (opt_priority == NULL)
+            return usage_error("%s", "register needs --priority N (0-100)");
+        if (!parse_priority(opt_priority, &priority))
+            return usage_error("'%s' is not a priority (0-100)", opt_priority);
+        if (opt_min != NULL) {
+            if (!mb_size_parse_kib(opt_min, &kib, &error))
+                return fail("--min", error);
+            g_variant_builder_add(options, "{sv}", "min-kib", g_variant_new_uint64(kib));
+        }
+        if (opt_max != NULL) {
+            if (!mb_size_parse_kib(opt_max, &kib, &error))
+                return fail("--max", error);
+            g_variant_builder_add(options, "{sv}", "max-kib", g_variant_new_uint64(kib));
+        }
+        if (opt_foreground)
+            g_variant_builder_add(options, "{sv}", "foreground", g_variant_new_boolean(TRUE));
+        if (!mb_mem_balancer_call_register_vm_sync(manager, argv[2], priority,
+                                                   g_variant_builder_end(options), &path, NULL,
+                                                   &error))
+            return fail("register", error);
+        g_print("%s\n", path);
+        return 0;
+    }
+    if (g_str_equal(command, "unregister")) {
+        NEED_ARGS(1, "unregister NAME");
+        if (!mb_mem_balancer_call_unregister_vm_sync(manager, argv[2], NULL, &error))
+            return fail("unregister", error);
+        return 0;
+    }
+    if (g_str_equal(command, "set-priority")) {
+        guint priority;
+
+        NEED_ARGS(2, "set-priority NAME N");
+        if (!parse_priority(argv[3], &priority))
+            return usage_error("'%s' is not a priority (0-100)", argv[3]);
+        if (!mb_mem_balancer_call_set_priority_sync(manager, argv[2], priority, NULL, &error))
+            return fail("set-priority", error);
+        return 0;
+    }
+    if (g_str_equal(command, "set-foreground")) {
+        NEED_ARGS(1, "set-foreground NAME");
+        if (!mb_mem_balancer_call_set_foreground_sync(manager, argv[2], NULL, &error))
+            return fail("set-foreground", error);
+        return 0;
+    }
+    if (g_str_equal(command, "rebalance")) {
+        NEED_ARGS(0, "rebalance");
+        if (!mb_mem_balancer_call_rebalance_sync(manager, NULL, &error))
+            return fail("rebalance", error);
+        return 0;
+    }
+    return usage_error("unknown command '%s'", command);
+}
