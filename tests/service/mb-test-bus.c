@@ -1,0 +1,357 @@
+#include "mb-test-bus.h"
+
+#include <glib/gstdio.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "mb-daemon.h"
+
+const char *
+mb_test_daemon_path(void)
+{
+    return MB_TEST_DAEMON;
+}
+
+const char *
+mb_test_ctl_path(void)
+{
+    return MB_TEST_CTL;
+}
+
+char *
+mb_test_make_dir(const char *template_name)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp(template_name, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpint(g_chmod(dir, 0755), ==, 0);
+    return dir;
+}
+
+void
+mb_test_rm_rf(const char *path)
+{
+    g_autoptr(GFile) file = NULL;
+    g_autoptr(GFileEnumerator) children = NULL;
+    GFileInfo *info;
+
+    if (path == NULL)
+        return;
+    file = g_file_new_for_path(path);
+    children = g_file_enumerate_children(
+        file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+    while (children != NULL &&
+           (info = g_file_enumerator_next_file(children, NULL, NULL)) != NULL) {
+        g_autofree char *child = g_build_filename(path, g_file_info_get_name(info), NULL);
+        if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)
+            mb_test_rm_rf(child);
+        else
+            g_unlink(child);
+        g_object_unref(info);
+    }
+    g_rmdir(path);
+}
+
+char *
+mb_test_write_file(const char *dir, const char *name, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    char *path = g_build_filename(dir, name, NULL);
+
+    g_file_set_contents(path, text, -1, &error);
+    g_assert_no_error(error);
+    return path;
+}
+
+/* Children die with the test, even when it crashes or times out. */
+static void
+die_with_parent(gpointer user_data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocessLauncher *
+launcher_new(GSubprocessFlags flags)
+{
+    GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
+
+    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+    return launcher;
+}
+
+static const char bus_config[] =
+    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
+    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+    "<busconfig>\n"
+    "  <listen>unix:path=%s/bus</listen>\n"
+    "  <auth>EXTERNAL</auth>\n"
+    "  <policy context=\"default\">\n"
+    /* Like the system bus: anyone connects, nothing is allowed by default... */
+    "    <allow user=\"*\"/>\n"
+    "    <deny own=\"*\"/>\n"
+    "    <deny send_type=\"method_call\"/>\n"
+    "    <allow send_type=\"signal\"/>\n"
+    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+    "    <allow receive_type=\"method_call\"/>\n"
+    "    <allow receive_type=\"method_return\"/>\n"
+    "    <allow receive_type=\"error\"/>\n"
+    "    <allow receive_type=\"signal\"/>\n"
+    "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
+    "  </policy>\n"
+    /* ...and our shipped policy opens what it opens. */
+    "  <include>%s</include>\n"
+    "</busconfig>\n";
+
+static gboolean
+name_has_owner(GDBusConnection *connection, const char *name)
+{
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        "NameHasOwner", g_variant_new("(s)", name), G_VARIANT_TYPE("(b)"),
+        G_DBUS_CALL_FLAGS_NONE, 2000, NULL, NULL);
+    gboolean has = FALSE;
+
+    if (reply != NULL)
+        g_variant_get(reply, "(b)", &has);
+    return has;
+}
+
+MbTestBus *
+mb_test_bus_new(void)
+{
+    g_autoptr(GError) error = NULL;
+    MbTestBus *bus = g_new0(MbTestBus, 1);
+    g_autofree char *config = NULL;
+    g_autofree char *config_path = NULL;
+    g_autofree char *socket = NULL;
+
+    bus->dir = mb_test_make_dir("mb-test-bus-XXXXXX");
+    config = g_strdup_printf(bus_config, bus->dir, MB_TEST_POLICY);
+    config_path = mb_test_write_file(bus->dir, "bus.conf", config);
+    g_autofree char *arg = g_strdup_printf("--config-file=%s", config_path);
+    g_autoptr(GSubprocessLauncher) launcher = launcher_new(G_SUBPROCESS_FLAGS_NONE);
+    g_autofree char *bus_log = g_build_filename(bus->dir, "dbus-daemon.log", NULL);
+    g_subprocess_launcher_set_stderr_file_path(launcher, bus_log);
+    bus->bus = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", arg, "--nofork",
+                                           "--nopidfile", NULL);
+    g_assert_no_error(error);
+    socket = g_build_filename(bus->dir, "bus", NULL);
+    bus->address = g_strdup_printf("unix:path=%s", socket);
+    for (int i = 0; i < 500 && bus->connection == NULL; i++) {
+        if (g_file_test(socket, G_FILE_TEST_EXISTS)) {
+            g_clear_error(&error);
+            bus->connection = g_dbus_connection_new_for_address_sync(
+                bus->address,
+                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                NULL, NULL, &error);
+        }
+        if (bus->connection == NULL)
+            g_usleep(10000);
+    }
+    g_assert_no_error(error);
+    g_assert_nonnull(bus->connection);
+    g_dbus_connection_set_exit_on_close(bus->connection, FALSE);
+    return bus;
+}
+
+void
+mb_test_bus_free(MbTestBus *bus)
+{
+    if (bus == NULL)
+        return;
+    if (bus->connection != NULL) {
+        g_dbus_connection_close_sync(bus->connection, NULL, NULL);
+        g_clear_object(&bus->connection);
+    }
+    g_subprocess_send_signal(bus->bus, SIGTERM);
+    g_subprocess_wait(bus->bus, NULL, NULL);
+    g_clear_object(&bus->bus);
+    mb_test_rm_rf(bus->dir);
+    g_free(bus->dir);
+    g_free(bus->address);
+    g_free(bus);
+}
+
+static GSubprocess *
+spawn_daemon(MbTestBus *bus, const char *const *args, const char *log_path, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) launcher = launcher_new(
+        log_path != NULL ? G_SUBPROCESS_FLAGS_STDERR_MERGE : G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+    if (log_path != NULL)
+        g_subprocess_launcher_set_stdout_file_path(launcher, log_path);
+    /* Criticals must kill the daemon; handled warnings (a corrupt state file) must not. */
+    g_subprocess_launcher_setenv(launcher, "G_DEBUG", "fatal-criticals", TRUE);
+    g_subprocess_launcher_unsetenv(launcher, "CONFIGURATION_DIRECTORY");
+    g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
+    g_ptr_array_add(argv, (gpointer)mb_test_daemon_path());
+    g_ptr_array_add(argv, (gpointer) "--address");
+    g_ptr_array_add(argv, bus->address);
+    for (gsize i = 0; args != NULL && args[i] != NULL; i++)
+        g_ptr_array_add(argv, (gpointer)args[i]);
+    g_ptr_array_add(argv, NULL);
+    return g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
+}
+
+MbTestDaemon *
+mb_test_daemon_spawn(MbTestBus *bus, const char *state_dir, const char *const *args)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbTestDaemon) daemon = g_new0(MbTestDaemon, 1);
+    g_autoptr(GPtrArray) all = g_ptr_array_new();
+    g_autofree char *name = g_strdup_printf("daemon-%d.log", g_random_int_range(0, G_MAXINT));
+    g_autofree char *empty_config = mb_test_write_file(bus->dir, "empty.conf", "");
+    gboolean has_config = FALSE;
+
+    daemon->log_path = g_build_filename(bus->dir, name, NULL);
+    g_ptr_array_add(all, (gpointer) "--backend");
+    g_ptr_array_add(all, (gpointer) "fake");
+    g_ptr_array_add(all, (gpointer) "--state-dir");
+    g_ptr_array_add(all, (gpointer)state_dir);
+    for (gsize i = 0; args != NULL && args[i] != NULL; i++) {
+        if (g_str_equal(args[i], "--config"))
+            has_config = TRUE;
+        g_ptr_array_add(all, (gpointer)args[i]);
+    }
+    /* Hermetic: never the machine's /etc/membalancer. */
+    if (!has_config) {
+        g_ptr_array_add(all, (gpointer) "--config");
+        g_ptr_array_add(all, empty_config);
+    }
+    g_ptr_array_add(all, NULL);
+    daemon->process =
+        spawn_daemon(bus, (const char *const *)all->pdata, daemon->log_path, &error);
+    g_assert_no_error(error);
+    for (int i = 0; i < 1500; i++) {
+        if (name_has_owner(bus->connection, MB_BUS_NAME))
+            return g_steal_pointer(&daemon);
+        if (!mb_test_daemon_alive(daemon))
+            break;
+        g_usleep(10000);
+    }
+    g_autofree char *log = mb_test_daemon_log(daemon);
+    g_test_message("membalancerd did not come up; its log:\n%s", log);
+    return NULL;
+}
+
+int
+mb_test_daemon_run_fail(MbTestBus *bus, const char *const *args, char **out_stderr)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) process = spawn_daemon(bus, args, NULL, &error);
+    g_autofree char *err = NULL;
+
+    g_assert_no_error(error);
+    g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+    g_assert_no_error(error);
+    g_subprocess_wait(process, NULL, &error);
+    g_assert_no_error(error);
+    if (out_stderr != NULL)
+        *out_stderr = g_steal_pointer(&err);
+    if (g_subprocess_get_if_signaled(process))
+        return -g_subprocess_get_term_sig(process);
+    return g_subprocess_get_exit_status(process);
+}
+
+gboolean
+mb_test_daemon_alive(MbTestDaemon *daemon)
+{
+    return g_subprocess_get_identifier(daemon->process) != NULL;
+}
+
+int
+mb_test_daemon_stop(MbTestDaemon *daemon)
+{
+    g_subprocess_send_signal(daemon->process, SIGTERM);
+    g_subprocess_wait(daemon->process, NULL, NULL);
+    if (g_subprocess_get_if_signaled(daemon->process))
+        return -g_subprocess_get_term_sig(daemon->process);
+    return g_subprocess_get_exit_status(daemon->process);
+}
+
+void
+mb_test_daemon_kill9(MbTestDaemon *daemon)
+{
+    g_subprocess_force_exit(daemon->process);
+    g_subprocess_wait(daemon->process, NULL, NULL);
+}
+
+char *
+mb_test_daemon_log(MbTestDaemon *daemon)
+{
+    char *text = NULL;
+
+    if (!g_file_get_contents(daemon->log_path, &text, NULL, NULL))
+        return g_strdup("");
+    return text;
+}
+
+void
+mb_test_daemon_free(MbTestDaemon *daemon)
+{
+    if (daemon == NULL)
+        return;
+    if (daemon->process != NULL) {
+        if (mb_test_daemon_alive(daemon))
+            mb_test_daemon_kill9(daemon);
+        g_object_unref(daemon->process);
+    }
+    g_free(daemon->log_path);
+    g_free(daemon);
+}
+
+int
+mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdout,
+            char **out_stderr)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) process = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+
+    if (unprivileged) {
+        g_ptr_array_add(all, (gpointer) "setpriv");
+        g_ptr_array_add(all, (gpointer) "--reuid=nobody");
+        g_ptr_array_add(all, (gpointer) "--regid=nogroup");
+        g_ptr_array_add(all, (gpointer) "--clear-groups");
+        g_ptr_array_add(all, (gpointer) "--");
+    }
+    for (gsize i = 0; argv[i] != NULL; i++)
+        g_ptr_array_add(all, (gpointer)argv[i]);
+    g_ptr_array_add(all, NULL);
+    g_autoptr(GSubprocessLauncher) launcher =
+        launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    process = g_subprocess_launcher_spawnv(launcher, (const char *const *)all->pdata, &error);
+    g_assert_no_error(error);
+    g_subprocess_communicate_utf8(process, NULL, NULL, &out, &err, &error);
+    g_assert_no_error(error);
+    g_subprocess_wait(process, NULL, &error);
+    g_assert_no_error(error);
+    if (out_stdout != NULL)
+        *out_stdout = g_steal_pointer(&out);
+    if (out_stderr != NULL)
+        *out_stderr = g_steal_pointer(&err);
+    if (g_subprocess_get_if_signaled(process))
+        return -g_subprocess_get_term_sig(process);
+    return g_subprocess_get_exit_status(process);
+}
+
+gboolean
+mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    while (!cond(data)) {
+        if (g_get_monotonic_time() > deadline)
+            return FALSE;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    return TRUE;
+}

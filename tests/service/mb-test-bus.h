@@ -1,0 +1,60 @@
+/* Test helpers: a private dbus-daemon that unprivileged users can reach,
+ * the real membalancerd spawned on it, and outside clients (busctl,
+ * gdbus, membalancerctl) run as root or as nobody. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+    char *dir; /* 0755 temporary directory */
+    char *address;
+    GSubprocess *bus;
+    GDBusConnection *connection; /* the test's own (root) connection */
+} MbTestBus;
+
+MbTestBus *mb_test_bus_new(void);
+void mb_test_bus_free(MbTestBus *bus);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbTestBus, mb_test_bus_free)
+
+typedef struct {
+    GSubprocess *process;
+    char *log_path;
+} MbTestDaemon;
+
+/* A fresh temporary directory (removed by mb_test_rm_rf). */
+char *mb_test_make_dir(const char *template_name);
+void mb_test_rm_rf(const char *path);
+/* Writes text to dir/name and returns the path. */
+char *mb_test_write_file(const char *dir, const char *name, const char *text);
+
+/* Spawns membalancerd --address BUS --backend fake --state-dir STATE
+ * [args...] and waits until it owns the name; NULL (and the log printed)
+ * if it exits first or does not come up in time. */
+MbTestDaemon *mb_test_daemon_spawn(MbTestBus *bus, const char *state_dir,
+                                   const char *const *args);
+/* Runs membalancerd expecting it to fail at start: returns its exit
+ * status and fills *out_stderr. */
+int mb_test_daemon_run_fail(MbTestBus *bus, const char *const *args, char **out_stderr);
+/* SIGTERM, then waits; returns the exit status (-signal when killed). */
+int mb_test_daemon_stop(MbTestDaemon *daemon);
+/* SIGKILL, then waits. */
+void mb_test_daemon_kill9(MbTestDaemon *daemon);
+gboolean mb_test_daemon_alive(MbTestDaemon *daemon);
+char *mb_test_daemon_log(MbTestDaemon *daemon);
+void mb_test_daemon_free(MbTestDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbTestDaemon, mb_test_daemon_free)
+
+/* Runs a command (as nobody when unprivileged, through setpriv), returns
+ * its exit status, fills stdout and stderr. */
+int mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdout,
+                char **out_stderr);
+
+/* Iterates the default main context until cond(data) or timeout_ms. */
+gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+
+const char *mb_test_daemon_path(void);
+const char *mb_test_ctl_path(void);
+
+G_END_DECLS

@@ -1,0 +1,163 @@
+/* The fixture and helpers the bus test programs share. */
+#include "mb-test-service.h"
+
+#include <string.h>
+
+#include "mb-daemon.h"
+
+const char *const mb_test_fast_args[] = {"--interval-ms", "100", NULL};
+
+void
+fixture_start(Fixture *f, const char *const *args)
+{
+    g_autoptr(GError) error = NULL;
+
+    f->daemon = mb_test_daemon_spawn(f->bus, f->state_dir, args);
+    g_assert_nonnull(f->daemon);
+    f->manager = mb_mem_balancer_proxy_new_sync(f->bus->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                                MB_BUS_NAME, MB_OBJECT_PATH, NULL, &error);
+    g_assert_no_error(error);
+}
+
+/* Stops the daemon cleanly: exit status 0 (and, under ASan, no leak). */
+void
+fixture_stop(Fixture *f)
+{
+    g_clear_object(&f->manager);
+    if (f->daemon != NULL) {
+        int status = mb_test_daemon_stop(f->daemon);
+        if (status != 0) {
+            g_autofree char *log = mb_test_daemon_log(f->daemon);
+            g_test_message("membalancerd log:\n%s", log);
+        }
+        g_assert_cmpint(status, ==, 0);
+        g_clear_pointer(&f->daemon, mb_test_daemon_free);
+    }
+}
+
+void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    f->bus = mb_test_bus_new();
+    f->state_dir = g_build_filename(f->bus->dir, "state", NULL);
+    if (data != NULL)
+        fixture_start(f, data);
+}
+
+void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    fixture_stop(f);
+    g_free(f->state_dir);
+    mb_test_bus_free(f->bus);
+}
+
+char *
+register_vm(Fixture *f, const char *name, guint priority, GVariant *options)
+{
+    g_autoptr(GError) error = NULL;
+    char *path = NULL;
+
+    if (options == NULL)
+        options = g_variant_new("a{sv}", NULL);
+    g_assert_true(mb_mem_balancer_call_register_vm_sync(f->manager, name, priority, options,
+                                                        &path, NULL, &error));
+    g_assert_no_error(error);
+    return path;
+}
+
+MbMemBalancerVM *
+vm_proxy(Fixture *f, const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    MbMemBalancerVM *vm = mb_mem_balancer_vm_proxy_new_sync(
+        f->bus->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME, path, NULL, &error);
+
+    g_assert_no_error(error);
+    return vm;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+/* The registrations as a string, to show a failed call changed nothing. */
+char *
+settings_snapshot(Fixture *f)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        f->bus->connection, MB_BUS_NAME, MB_OBJECT_PATH, "org.freedesktop.DBus.ObjectManager",
+        "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"), G_DBUS_CALL_FLAGS_NONE,
+        5000, NULL, &error);
+    g_autoptr(GVariant) objects = NULL;
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *state_path = g_build_filename(f->state_dir, "registrations.ini", NULL);
+    g_autofree char *state = NULL;
+    GVariantIter iter;
+    const char *path;
+    GVariant *ifaces;
+
+    g_assert_no_error(error);
+    objects = g_variant_get_child_value(reply, 0);
+    g_variant_iter_init(&iter, objects);
+    while (g_variant_iter_loop(&iter, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+        g_autoptr(GVariant) props = g_variant_lookup_value(ifaces, VM_IFACE, NULL);
+        const char *name = NULL;
+        guint priority = 0;
+        gboolean fg = FALSE;
+        guint64 min = 0, max = 0;
+
+        g_assert_nonnull(props);
+        g_variant_lookup(props, "Name", "&s", &name);
+        g_variant_lookup(props, "Priority", "u", &priority);
+        g_variant_lookup(props, "Foreground", "b", &fg);
+        g_variant_lookup(props, "MinKiB", "t", &min);
+        g_variant_lookup(props, "MaxKiB", "t", &max);
+        g_ptr_array_add(lines,
+                        g_strdup_printf("%s %s %u %d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                        path, name, priority, fg, min, max));
+    }
+    g_ptr_array_sort(lines, compare_strings);
+    g_ptr_array_add(lines,
+                    g_strdup_printf("paused=%d", mb_mem_balancer_get_paused(f->manager)));
+    g_file_get_contents(state_path, &state, NULL, NULL);
+    g_ptr_array_add(lines, g_strdup_printf("state:\n%s", state != NULL ? state : "(none)"));
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+char *
+run_ok(gboolean unprivileged, const char *const *argv)
+{
+    g_autofree char *out = NULL, *err = NULL;
+    int status = mb_test_run(unprivileged, argv, &out, &err);
+
+    if (status != 0)
+        g_test_message("%s failed (%d): %s", argv[0], status, err);
+    g_assert_cmpint(status, ==, 0);
+    return g_steal_pointer(&out);
+}
+
+GVariant *
+one_option(const char *key, GVariant *value)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", key, value);
+    return g_variant_builder_end(&b);
+}
+
+GVariant *
+min_max(guint64 min, guint64 max)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", "min-kib", g_variant_new_uint64(min));
+    g_variant_builder_add(&b, "{sv}", "max-kib", g_variant_new_uint64(max));
+    return g_variant_builder_end(&b);
+}

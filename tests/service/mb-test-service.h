@@ -1,0 +1,44 @@
+/* Shared by the bus test programs: a fixture with a private bus, the
+ * real membalancerd on it and a manager proxy; helpers to call it. */
+#pragma once
+
+#include "mb-dbus-generated.h"
+#include "mb-test-bus.h"
+
+G_BEGIN_DECLS
+
+#define MANAGER_IFACE "org.smarttv.MemBalancer"
+#define VM_IFACE "org.smarttv.MemBalancer.VM"
+#define ERR "org.smarttv.MemBalancer.Error."
+
+typedef struct {
+    MbTestBus *bus;
+    char *state_dir;
+    MbTestDaemon *daemon;
+    MbMemBalancer *manager;
+} Fixture;
+
+/* --interval-ms 100 */
+extern const char *const mb_test_fast_args[];
+
+/* Spawns the daemon (args as for mb_test_daemon_spawn) and a proxy. */
+void fixture_start(Fixture *f, const char *const *args);
+/* SIGTERM; asserts exit status 0 (under ASan: no leak). */
+void fixture_stop(Fixture *f);
+/* g_test_add setup: a bus, and the daemon when data (its args) is not NULL. */
+void fixture_setup(Fixture *f, gconstpointer data);
+void fixture_teardown(Fixture *f, gconstpointer data);
+
+char *register_vm(Fixture *f, const char *name, guint priority, GVariant *options);
+MbMemBalancerVM *vm_proxy(Fixture *f, const char *path);
+/* The registrations, Paused and the state file as one string. */
+char *settings_snapshot(Fixture *f);
+/* Runs argv (as nobody when unprivileged), asserts exit 0, returns stdout. */
+char *run_ok(gboolean unprivileged, const char *const *argv);
+GVariant *one_option(const char *key, GVariant *value);
+GVariant *min_max(guint64 min, guint64 max);
+
+#define ADD_BUS_TEST(path, func, args)                                                         \
+    g_test_add("/service/bus/" path, Fixture, args, fixture_setup, func, fixture_teardown)
+
+G_END_DECLS

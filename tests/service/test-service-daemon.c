@@ -1,0 +1,210 @@
+/* The daemon library in-process (what main.c drives), on a private bus:
+ * the structured rebalance log line and its fields, pause, shutdown with
+ * calls in flight. */
+#include <string.h>
+
+#include "mb-config.h"
+#include "mb-daemon.h"
+#include "mb-error.h"
+#include "mb-test-bus.h"
+
+typedef struct {
+    GPtrArray *vms;      /* MB_VM values of rebalance lines */
+    GPtrArray *moves;    /* MB_MOVE_KIB values */
+    GPtrArray *reasons;  /* MB_REASON values */
+    GPtrArray *messages; /* MESSAGE of rebalance lines */
+} Captured;
+
+static Captured captured;
+
+static GLogWriterOutput
+capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+               gpointer user_data)
+{
+    const char *message = NULL;
+    gboolean is_rebalance = FALSE;
+
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_str_equal(fields[i].key, "MESSAGE")) {
+            message = fields[i].value;
+            is_rebalance = g_str_has_prefix(message, "rebalanced:");
+        }
+    }
+    if (is_rebalance) {
+        g_ptr_array_add(captured.messages, g_strdup(message));
+        for (gsize i = 0; i < n_fields; i++) {
+            GPtrArray *into = g_str_equal(fields[i].key, "MB_VM")         ? captured.vms
+                              : g_str_equal(fields[i].key, "MB_MOVE_KIB") ? captured.moves
+                              : g_str_equal(fields[i].key, "MB_REASON")   ? captured.reasons
+                                                                          : NULL;
+            if (into != NULL)
+                g_ptr_array_add(into, g_strdup(fields[i].value));
+        }
+        return G_LOG_WRITER_HANDLED;
+    }
+    if (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO | G_LOG_LEVEL_MESSAGE))
+        return G_LOG_WRITER_HANDLED;
+    return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+typedef struct {
+    MbDaemon *daemon;
+    gboolean done;
+    char *path;
+    GError *error;
+} Result;
+
+static void
+on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    Result *r = user_data;
+
+    r->path = mb_daemon_register_vm_finish(r->daemon, result, &r->error);
+    r->done = TRUE;
+}
+
+static gboolean
+flag_set(gpointer data)
+{
+    return *(gboolean *)data;
+}
+
+static void
+set_flag(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+}
+
+static void
+register_sync(MbDaemon *daemon, const char *name, guint priority)
+{
+    MbRegisterOptions options = {0};
+    Result r = {daemon, FALSE, NULL, NULL};
+
+    mb_daemon_register_vm_async(daemon, name, priority, &options, on_registered, &r);
+    g_assert_true(mb_test_wait_for(flag_set, &r.done, 10000));
+    g_assert_no_error(r.error);
+    g_assert_nonnull(r.path);
+    g_free(r.path);
+}
+
+static gboolean
+logged_rebalance(gpointer data)
+{
+    return captured.messages->len > 0;
+}
+
+static MbDaemon *
+start_daemon(MbTestBus *bus, GDBusConnection **out_connection, const char *state_dir,
+             guint interval_ms)
+{
+    g_autoptr(GError) error = NULL;
+    MbConfig *config = mb_config_new();
+    MbDaemon *daemon;
+
+    g_free(config->backend);
+    config->backend = g_strdup("fake");
+    g_free(config->state_dir);
+    config->state_dir = g_strdup(state_dir);
+    config->interval_ms = interval_ms;
+    g_hash_table_insert(config->fake_workloads, g_strdup("tv-game"), g_strdup("game"));
+    g_hash_table_insert(config->fake_workloads, g_strdup("tv-video"),
+                        g_strdup("video-playback"));
+    daemon = mb_daemon_new(config, &error);
+    g_assert_no_error(error);
+    *out_connection = g_dbus_connection_new_for_address_sync(
+        bus->address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(mb_daemon_start(daemon, *out_connection, &error));
+    g_assert_no_error(error);
+    return daemon;
+}
+
+static void
+test_rebalance_log(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
+    g_autoptr(GDBusConnection) connection = NULL;
+    g_autoptr(MbDaemon) daemon = start_daemon(bus, &connection, state_dir, 20);
+    gint64 sum = 0;
+
+    /* Paused: the timer ticks read statistics and move nothing. */
+    g_assert_true(mb_daemon_set_paused(daemon, TRUE, NULL));
+    register_sync(daemon, "tv-game", 80);
+    register_sync(daemon, "tv-video", 50);
+    g_assert_cmpuint(mb_daemon_get_n_vms(daemon), ==, 2);
+    g_assert_false(mb_test_wait_for(logged_rebalance, NULL, 1000));
+
+    /* Resumed: the game's loading shows as demand and memory moves to it. */
+    g_assert_true(mb_daemon_set_paused(daemon, FALSE, NULL));
+    g_assert_true(mb_test_wait_for(logged_rebalance, NULL, 20000));
+    g_test_message("%s", (char *)g_ptr_array_index(captured.messages, 0));
+    /* One line per rebalance; per VM, its name, change and reason. */
+    g_assert_cmpuint(captured.vms->len, ==, captured.moves->len);
+    g_assert_cmpuint(captured.vms->len, ==, captured.reasons->len);
+    g_assert_cmpuint(captured.vms->len, >=, 2);
+    for (guint i = 0; i < captured.vms->len; i++) {
+        const char *vm = g_ptr_array_index(captured.vms, i);
+        const char *reason = g_ptr_array_index(captured.reasons, i);
+        gint64 kib = g_ascii_strtoll(g_ptr_array_index(captured.moves, i), NULL, 10);
+
+        g_assert_true(g_str_equal(vm, "tv-game") || g_str_equal(vm, "tv-video"));
+        g_assert_cmpint(kib, !=, 0);
+        if (g_str_equal(vm, "tv-game")) {
+            g_assert_cmpint(kib, >, 0);
+            g_assert_cmpstr(reason, ==, "need");
+        }
+        sum += kib;
+    }
+    g_assert_cmpint(sum, <=, 0);
+    g_assert_nonnull(strstr(g_ptr_array_index(captured.messages, 0), "tv-game +"));
+
+    mb_daemon_stop(daemon);
+}
+
+/* Stopping with a Rebalance() and a registration in flight completes
+ * both before the daemon goes away (no leak, no use after free). */
+static void
+test_stop_in_flight(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
+    g_autoptr(GDBusConnection) connection = NULL;
+    MbDaemon *daemon = start_daemon(bus, &connection, state_dir, 3600000);
+    MbRegisterOptions options = {0};
+    Result r = {daemon, FALSE, NULL, NULL};
+    gboolean rebalanced = FALSE;
+
+    register_sync(daemon, "a", 1);
+    mb_daemon_rebalance(daemon, set_flag, &rebalanced);
+    mb_daemon_register_vm_async(daemon, "b", 2, &options, on_registered, &r);
+    mb_daemon_free(daemon);
+    g_assert_true(rebalanced);
+    g_assert_true(r.done);
+    g_clear_error(&r.error);
+    g_free(r.path);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    (void)mb_service_error_quark();
+    captured.vms = g_ptr_array_new_with_free_func(g_free);
+    captured.moves = g_ptr_array_new_with_free_func(g_free);
+    captured.reasons = g_ptr_array_new_with_free_func(g_free);
+    captured.messages = g_ptr_array_new_with_free_func(g_free);
+    g_log_set_writer_func(capture_writer, NULL, NULL);
+    g_test_add_func("/service/daemon/rebalance-log", test_rebalance_log);
+    g_test_add_func("/service/daemon/stop-in-flight", test_stop_in_flight);
+    int status = g_test_run();
+    g_ptr_array_unref(captured.vms);
+    g_ptr_array_unref(captured.moves);
+    g_ptr_array_unref(captured.reasons);
+    g_ptr_array_unref(captured.messages);
+    return status;
+}
