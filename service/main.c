@@ -3,6 +3,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "mb-bus.h"
 #include "mb-config.h"
 #include "mb-daemon.h"
 #include "mb-error.h"
@@ -138,15 +139,7 @@ main(int argc, char **argv)
         die("cannot start", error);
         return 1;
     }
-    if (opt_address != NULL)
-        connection = g_dbus_connection_new_for_address_sync(
-            opt_address,
-            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-            NULL, NULL, &error);
-    else
-        connection =
-            g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
+    connection = mb_bus_connect(opt_address, opt_session, &error);
     if (connection == NULL) {
         die("cannot connect to the bus", error);
         return 1;

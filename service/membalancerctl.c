@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mb-bus.h"
 #include "mb-daemon.h"
 #include "mb-dbus-generated.h"
 #include "mb-error.h"
@@ -450,15 +451,7 @@ main(int argc, char **argv)
     command = argv[1];
     (void)mb_service_error_quark();
 
-    if (opt_address != NULL)
-        connection = g_dbus_connection_new_for_address_sync(
-            opt_address,
-            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-            NULL, NULL, &error);
-    else
-        connection =
-            g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
+    connection = mb_bus_connect(opt_address, opt_session, &error);
     if (connection == NULL)
         return fail("cannot connect to the bus", error);
     ctl.connection = connection;
