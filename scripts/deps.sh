@@ -4,7 +4,9 @@ MB_PACKAGES=(
   gcc meson ninja-build pkg-config
   libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin libcairo2-dev
   dbus dbus-daemon systemd util-linux
-  clang-format
+  clang-format clang libclang-rt-14-dev valgrind
+  libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+  busybox-static linux-image-amd64 cpio
 )
 
 mb_install_deps() {

@@ -1,0 +1,296 @@
+/* Unit tests of the guest wire protocol: good records, each kind of bad
+ * record, and the formatter's round trip. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "mb-guest-proto.h"
+
+#define SAMPLE_BASE                                                                            \
+    "MBG1 sample seq=42 total_kib=1048576 free_kib=65536 active_anon_kib=300000 "              \
+    "inactive_anon_kib=200000 active_file_kib=150000 inactive_file_kib=100000 pswpin=7 "       \
+    "pswpout=9"
+
+static bool
+parse_str(const char *line, MbGuestRecord *rec, const char **why)
+{
+    return mb_guest_record_parse(line, strlen(line), rec, why);
+}
+
+static void
+assert_rejected(const char *line, const char *expected_why)
+{
+    MbGuestRecord rec;
+    const char *why = NULL;
+
+    if (parse_str(line, &rec, &why))
+        g_error("accepted: %s", line);
+    g_assert_nonnull(why);
+    if (expected_why)
+        g_assert_cmpstr(why, ==, expected_why);
+}
+
+static void
+test_sample_good(void)
+{
+    MbGuestRecord rec;
+    const char *why = "unset";
+
+    g_assert_true(parse_str(SAMPLE_BASE, &rec, &why));
+    g_assert_null(why);
+    g_assert_cmpint(rec.kind, ==, MB_GUEST_RECORD_SAMPLE);
+    g_assert_cmpuint(rec.seq, ==, 42);
+    g_assert_cmpuint(rec.sample.total_kib, ==, 1048576);
+    g_assert_cmpuint(rec.sample.free_kib, ==, 65536);
+    g_assert_cmpuint(rec.sample.active_anon_kib, ==, 300000);
+    g_assert_cmpuint(rec.sample.inactive_anon_kib, ==, 200000);
+    g_assert_cmpuint(rec.sample.active_file_kib, ==, 150000);
+    g_assert_cmpuint(rec.sample.inactive_file_kib, ==, 100000);
+    g_assert_cmpuint(rec.sample.swap_in_pages, ==, 7);
+    g_assert_cmpuint(rec.sample.swap_out_pages, ==, 9);
+    g_assert_false(rec.sample.has_psi);
+
+    /* With its newline, with PSI, fields in any order, unknown keys. */
+    g_assert_true(parse_str(SAMPLE_BASE "\n", &rec, &why));
+    g_assert_true(
+        parse_str(SAMPLE_BASE " psi_some_avg10=12.34 psi_full_avg10=0.5", &rec, &why));
+    g_assert_true(rec.sample.has_psi);
+    g_assert_cmpfloat_with_epsilon(rec.sample.psi_some_avg10, 12.34, 1e-9);
+    g_assert_cmpfloat_with_epsilon(rec.sample.psi_full_avg10, 0.5, 1e-9);
+    g_assert_true(
+        parse_str(SAMPLE_BASE " psi_some_avg10=100 psi_full_avg10=100.00", &rec, &why));
+    g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 100.0);
+    g_assert_true(parse_str("MBG1 sample pswpout=0 pswpin=0 inactive_file_kib=0 "
+                            "active_file_kib=0 inactive_anon_kib=0 active_anon_kib=0 "
+                            "free_kib=0 total_kib=18446744073709551615 seq=0 future_key=x "
+                            "other=",
+                            &rec, &why));
+    g_assert_cmpuint(rec.sample.total_kib, ==, G_MAXUINT64);
+    /* One PSI value alone: valid, but no PSI. */
+    g_assert_true(parse_str(SAMPLE_BASE " psi_some_avg10=3.00", &rec, &why));
+    g_assert_false(rec.sample.has_psi);
+    g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 0.0);
+    /* Hello keys mean nothing in a sample. */
+    g_assert_true(parse_str(SAMPLE_BASE " version=x kernel= page_kib=3", &rec, &why));
+}
+
+static void
+test_hello_good(void)
+{
+    MbGuestRecord rec;
+    const char *why = NULL;
+    char line[MB_GUEST_PROTO_LINE_MAX + 1];
+    g_autofree char *long_kernel = g_strnfill(100, 'k');
+
+    g_assert_true(
+        parse_str("MBG1 hello version=1 kernel=6.1.0-28-amd64 page_kib=4\n", &rec, &why));
+    g_assert_cmpint(rec.kind, ==, MB_GUEST_RECORD_HELLO);
+    g_assert_cmpuint(rec.version, ==, 1);
+    g_assert_cmpstr(rec.kernel, ==, "6.1.0-28-amd64");
+    g_assert_cmpuint(rec.page_kib, ==, 4);
+    /* Later versions add keys: still a hello. */
+    g_assert_true(
+        parse_str("MBG1 hello version=2 kernel=x page_kib=64 features=a,b", &rec, &why));
+    g_assert_cmpuint(rec.version, ==, 2);
+
+    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, long_kernel, 4), >, 0);
+    g_assert_true(parse_str(line, &rec, &why));
+    g_assert_cmpuint(strlen(rec.kernel), ==, 64);
+    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, "a b\tc", 16), >, 0);
+    g_assert_cmpstr(line, ==, "MBG1 hello version=1 kernel=a_b_c page_kib=16\n");
+    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, NULL, 4), >, 0);
+    g_assert_cmpstr(line, ==, "MBG1 hello version=1 kernel=unknown page_kib=4\n");
+}
+
+static void
+test_bad_numbers(void)
+{
+    static const char *const bad[] = {
+        "-1",
+        "+1",
+        "0x10",
+        "01",
+        "1e3",
+        "1.0",
+        "",
+        " 1",
+        "18446744073709551616",
+        "99999999999999999999",
+        "123456789012345678901",
+        "1a",
+        "a",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *line =
+            g_strdup_printf("MBG1 sample seq=%s total_kib=1 free_kib=1 active_anon_kib=1 "
+                            "inactive_anon_kib=1 active_file_kib=1 inactive_file_kib=1 "
+                            "pswpin=1 pswpout=1",
+                            bad[i]);
+        assert_rejected(line, NULL);
+    }
+}
+
+static void
+test_bad_psi(void)
+{
+    static const char *const bad[] = {
+        "100.01", "101", "1000", "-1", "+1",  "1.",  ".5",  "1.234",
+        "01.00",  "1,5", "0x1",  "",   "nan", "inf", "1e1",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *line =
+            g_strdup_printf(SAMPLE_BASE " psi_some_avg10=%s psi_full_avg10=0.00", bad[i]);
+        assert_rejected(line, NULL);
+    }
+}
+
+static void
+test_bad_structure(void)
+{
+    assert_rejected("", "bad magic");
+    assert_rejected("MBG2 sample seq=1", "bad magic");
+    assert_rejected("mbg1 hello version=1 kernel=x page_kib=4", "bad magic");
+    assert_rejected("MBG1", "bad magic");
+    assert_rejected("MBG1 goodbye seq=1", "unknown record kind");
+    assert_rejected("MBG1 sample", "missing required key");
+    assert_rejected("MBG1 hello version=1 kernel=x", "missing required key");
+    assert_rejected("MBG1 hello version=0 kernel=x page_kib=4", "bad value");
+    assert_rejected("MBG1 hello version=1 kernel= page_kib=4", "bad value");
+    assert_rejected("MBG1 hello version=1 kernel=x page_kib=3", "bad value");
+    assert_rejected("MBG1 hello version=1 kernel=x page_kib=0", "bad value");
+    assert_rejected("MBG1 hello version=1 kernel=x page_kib=2097152", "bad value");
+    assert_rejected(SAMPLE_BASE " seq=43", "duplicate key");
+    assert_rejected(SAMPLE_BASE " x=1 x=2", "duplicate key");
+    assert_rejected(SAMPLE_BASE " psi_some_avg10=1 psi_some_avg10=1", "duplicate key");
+    assert_rejected(SAMPLE_BASE " novalue", "field without '='");
+    assert_rejected(SAMPLE_BASE " =1", "bad key");
+    assert_rejected(SAMPLE_BASE " Seq=1", "bad key");
+    assert_rejected(SAMPLE_BASE " 1x=1", "bad key");
+    assert_rejected(SAMPLE_BASE " a-b=1", "bad key");
+    assert_rejected(SAMPLE_BASE " aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1", "bad key");
+    assert_rejected(SAMPLE_BASE "  x=1", "bad spacing");
+    assert_rejected(SAMPLE_BASE " ", "bad spacing");
+    assert_rejected(" " SAMPLE_BASE, "bad spacing");
+    assert_rejected(SAMPLE_BASE "\n\n", "non-printable byte");
+    assert_rejected(SAMPLE_BASE "\r\n", "non-printable byte");
+    assert_rejected(SAMPLE_BASE " x=\t", "non-printable byte");
+    assert_rejected(SAMPLE_BASE " x=\x7f", "non-printable byte");
+    assert_rejected(SAMPLE_BASE " x=\xc3\xa9", "non-printable byte");
+}
+
+static void
+test_nul_byte(void)
+{
+    MbGuestRecord rec;
+    const char *why = NULL;
+    char line[sizeof SAMPLE_BASE + 8] = SAMPLE_BASE " x=1";
+
+    line[sizeof SAMPLE_BASE + 2] = '\0';
+    g_assert_false(mb_guest_record_parse(line, sizeof SAMPLE_BASE + 4, &rec, &why));
+    g_assert_cmpstr(why, ==, "non-printable byte");
+    /* The length is what counts, not a terminator: a prefix cut mid-key. */
+    g_assert_false(mb_guest_record_parse(SAMPLE_BASE, 20, &rec, &why));
+    g_assert_false(mb_guest_record_parse(NULL, 0, &rec, &why));
+    g_assert_false(mb_guest_record_parse(SAMPLE_BASE, 0, &rec, NULL));
+}
+
+static void
+test_line_length(void)
+{
+    MbGuestRecord rec;
+    const char *why = NULL;
+    GString *line = g_string_new(SAMPLE_BASE " pad=");
+
+    /* Exactly LINE_MAX with the newline: accepted; one more byte: not. */
+    while (line->len < MB_GUEST_PROTO_LINE_MAX - 1)
+        g_string_append_c(line, 'p');
+    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_string_append_c(line, '\n');
+    g_assert_cmpuint(line->len, ==, MB_GUEST_PROTO_LINE_MAX);
+    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_string_insert_c(line, line->len - 1, 'p');
+    g_assert_false(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_cmpstr(why, ==, "line too long");
+    g_assert_false(mb_guest_record_parse(line->str, line->len - 1, &rec, &why));
+    g_string_free(line, TRUE);
+
+    /* Many tiny unknown keys: the duplicate check copes. */
+    line = g_string_new(SAMPLE_BASE);
+    for (unsigned i = 0; line->len + 4 < MB_GUEST_PROTO_LINE_MAX; i++)
+        g_string_append_printf(line, " %c%c=", 'a' + i % 26, 'a' + i / 26 % 26);
+    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_string_append(line, " aa=");
+    g_assert_false(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_string_free(line, TRUE);
+}
+
+static void
+test_format_round_trip(void)
+{
+    char buf[MB_GUEST_PROTO_LINE_MAX + 1];
+    MbSample s = {
+        .total_kib = G_MAXUINT64,
+        .free_kib = G_MAXUINT64,
+        .active_anon_kib = G_MAXUINT64,
+        .inactive_anon_kib = G_MAXUINT64,
+        .active_file_kib = G_MAXUINT64,
+        .inactive_file_kib = G_MAXUINT64,
+        .swap_in_pages = G_MAXUINT64,
+        .swap_out_pages = G_MAXUINT64,
+        .has_psi = true,
+        .psi_some_avg10 = 99.995,
+        .psi_full_avg10 = 0.004,
+    };
+    MbGuestRecord rec;
+    const char *why = NULL;
+
+    size_t len = mb_guest_record_format_sample(buf, sizeof buf, G_MAXUINT64, &s);
+    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpuint(len, <=, MB_GUEST_PROTO_LINE_MAX);
+    g_assert_cmpuint(len, ==, strlen(buf));
+    g_assert_cmpint(buf[len - 1], ==, '\n');
+    g_assert_true(mb_guest_record_parse(buf, len, &rec, &why));
+    g_assert_cmpuint(rec.seq, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.swap_out_pages, ==, G_MAXUINT64);
+    g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 100.0);
+    g_assert_cmpfloat(rec.sample.psi_full_avg10, ==, 0.0);
+
+    /* Out-of-range PSI is clamped by the formatter, never emitted as junk. */
+    s.psi_some_avg10 = 250.0;
+    s.psi_full_avg10 = -3.0;
+    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    g_assert_nonnull(strstr(buf, " psi_some_avg10=100.00 psi_full_avg10=0.00\n"));
+    s.psi_some_avg10 = NAN;
+    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    g_assert_nonnull(strstr(buf, " psi_some_avg10=0.00 "));
+    g_assert_true(mb_guest_record_parse(buf, len, &rec, &why));
+
+    /* Too small a buffer: 0, never a truncated line; exact fit works. */
+    for (size_t size = 0; size <= len; size++)
+        g_assert_cmpuint(mb_guest_record_format_sample(buf, size, 1, &s), ==, 0);
+    g_assert_cmpuint(mb_guest_record_format_sample(buf, len + 1, 1, &s), ==, len);
+
+    memset(&s, 0, sizeof s);
+    len = mb_guest_record_format_sample(buf, sizeof buf, 0, &s);
+    g_assert_cmpstr(buf, ==,
+                    "MBG1 sample seq=0 total_kib=0 free_kib=0 active_anon_kib=0 "
+                    "inactive_anon_kib=0 active_file_kib=0 inactive_file_kib=0 pswpin=0 "
+                    "pswpout=0\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/guest-proto/sample/good", test_sample_good);
+    g_test_add_func("/guest-proto/hello/good", test_hello_good);
+    g_test_add_func("/guest-proto/bad/numbers", test_bad_numbers);
+    g_test_add_func("/guest-proto/bad/psi", test_bad_psi);
+    g_test_add_func("/guest-proto/bad/structure", test_bad_structure);
+    g_test_add_func("/guest-proto/bad/nul", test_nul_byte);
+    g_test_add_func("/guest-proto/line-length", test_line_length);
+    g_test_add_func("/guest-proto/format/round-trip", test_format_round_trip);
+    return g_test_run();
+}
