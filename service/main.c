@@ -47,7 +47,7 @@ main(int argc, char **argv)
     g_autofree char *opt_address = NULL, *opt_config = NULL, *opt_backend = NULL;
     g_autofree char *opt_state_dir = NULL, *opt_interval = NULL, *opt_policy = NULL;
     g_autofree char *opt_pool = NULL, *opt_reserve = NULL, *opt_alpha = NULL;
-    g_autofree char *opt_min_step = NULL, *opt_group = NULL;
+    g_autofree char *opt_min_step = NULL, *opt_group = NULL, *opt_libvirt_uri = NULL;
     const GOptionEntry entries[] = {
         {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
         {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Use the session bus", NULL},
@@ -58,6 +58,8 @@ main(int argc, char **argv)
          "FILE"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &opt_backend,
          "Hypervisor backend: libvirt or fake (simulated guests)", "NAME"},
+        {"libvirt-uri", 0, 0, G_OPTION_ARG_STRING, &opt_libvirt_uri,
+         "libvirt connection URI (default qemu:///system)", "URI"},
         {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
          "State directory (default $STATE_DIRECTORY or /var/lib/membalancer)", "DIR"},
         {"interval-ms", 0, 0, G_OPTION_ARG_STRING, &opt_interval, "Balancing interval", "MS"},
@@ -80,6 +82,7 @@ main(int argc, char **argv)
         char **value;
     } overrides[] = {
         {"--backend", "backend", &opt_backend},
+        {"--libvirt-uri", "libvirt-uri", &opt_libvirt_uri},
         {"--state-dir", "state-directory", &opt_state_dir},
         {"--interval-ms", "interval", &opt_interval},
         {"--policy", "policy", &opt_policy},

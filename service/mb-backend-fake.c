@@ -116,6 +116,7 @@ fake_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **er
     domain = get_domain(fake, name);
     out->current_kib = domain->guest.alloc_kib;
     out->max_kib = domain->max_kib;
+    out->running = TRUE;
     g_mutex_unlock(&fake->lock);
     return TRUE;
 }

@@ -16,17 +16,27 @@ mb_stats_source_to_string(MbStatsSource source)
     return "none";
 }
 
+const char *
+mb_vm_state_to_string(MbVmState state)
+{
+    switch (state) {
+    case MB_VM_STATE_OFFLINE:
+        return "offline";
+    case MB_VM_STATE_STUCK:
+        return "stuck";
+    case MB_VM_STATE_RUNNING:
+        break;
+    }
+    return "running";
+}
+
 MbBackend *
 mb_backend_new(const MbConfig *config, GError **error)
 {
     if (g_str_equal(config->backend, "fake"))
         return mb_backend_fake_new(config, error);
-    if (g_str_equal(config->backend, "libvirt")) {
-        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
-                    "the libvirt backend is not built yet (it is the next piece of work): "
-                    "run with --backend fake for simulated guests");
-        return NULL;
-    }
+    if (g_str_equal(config->backend, "libvirt"))
+        return mb_backend_libvirt_new(config, error);
     g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
                 "unknown backend '%s' (use libvirt or fake)", config->backend);
     return NULL;

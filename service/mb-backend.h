@@ -3,9 +3,11 @@
  * outside mb-backend*.c knows which one it has.
  *
  * Calls may block (libvirt): the daemon makes the per-tick calls
- * (begin_tick, read_sample, set_target) from one worker thread at a time,
- * and lookup from the main thread; an implementation must be safe for
- * that (the fake takes a lock). */
+ * (begin_tick, read_sample, get_status, set_target) from one worker thread
+ * at a time, and lookup from another worker (registrations) or, at start,
+ * the main thread; an implementation must be safe for that (the fake takes
+ * a lock). is_connected and host_memory_kib are called from the main
+ * thread and must answer at once (from a cache). */
 #pragma once
 
 #include <gio/gio.h>
@@ -23,10 +25,25 @@ typedef enum {
 
 const char *mb_stats_source_to_string(MbStatsSource source);
 
+/* What the service may do with a VM. */
+typedef enum {
+    MB_VM_STATE_RUNNING = 0, /* balanced */
+    MB_VM_STATE_OFFLINE,     /* not running (stopped, crashed, undefined): not planned */
+    MB_VM_STATE_STUCK,       /* its balloon ignores targets: planned at its current size */
+} MbVmState;
+
+const char *mb_vm_state_to_string(MbVmState state);
+
 typedef struct {
     guint64 current_kib; /* the balloon's size now */
     guint64 max_kib;     /* the domain's maximum memory */
+    gboolean running;    /* FALSE: defined but not running (offline) */
 } MbDomainInfo;
+
+typedef struct {
+    MbVmState state;
+    guint64 boot; /* changes each time the domain starts (a new boot) */
+} MbVmStatus;
 
 typedef struct _MbBackend MbBackend;
 
@@ -42,20 +59,31 @@ typedef struct {
      * none arrived (a TRUE return with no sample is not an error). */
     gboolean (*read_sample)(MbBackend *backend, const char *name, MbSample *out,
                             MbStatsSource *source, guint64 *alloc_kib, GError **error);
-    /* Sets the balloon target. */
+    /* Sets the balloon target (never above the domain's maximum). */
     gboolean (*set_target)(MbBackend *backend, const char *name, guint64 target_kib,
                            GError **error);
     void (*free)(MbBackend *backend);
+    /* The VM's state as of the last read_sample (may be NULL: always running). */
+    void (*get_status)(MbBackend *backend, const char *name, MbVmStatus *out);
+    /* FALSE while the hypervisor cannot be reached: nothing may move
+     * (may be NULL: always connected). Answers from a cache. */
+    gboolean (*is_connected)(MbBackend *backend);
+    /* The host's memory for an automatic pool, 0 when unknown or when the
+     * pool should be the sum of the VMs' allocations (may be NULL).
+     * Answers from a cache. */
+    guint64 (*host_memory_kib)(MbBackend *backend);
 } MbBackendOps;
 
 struct _MbBackend {
     const MbBackendOps *ops;
 };
 
-/* Builds the backend config->backend names; "libvirt" fails with
- * MB_SERVICE_ERROR_UNAVAILABLE until that backend is built. */
+/* Builds the backend config->backend names. */
 MbBackend *mb_backend_new(const MbConfig *config, GError **error);
 MbBackend *mb_backend_fake_new(const MbConfig *config, GError **error);
+/* mb-backend-libvirt.c: connects to config->libvirt_uri; an unreachable
+ * libvirt is not an error (it is retried, see is_connected). */
+MbBackend *mb_backend_libvirt_new(const MbConfig *config, GError **error);
 void mb_backend_free(MbBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbBackend, mb_backend_free)
 
@@ -95,6 +123,26 @@ static inline gboolean
 mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
 {
     return backend->ops->set_target(backend, name, target_kib, error);
+}
+
+static inline void
+mb_backend_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
+{
+    *out = (MbVmStatus){MB_VM_STATE_RUNNING, 0};
+    if (backend->ops->get_status != NULL)
+        backend->ops->get_status(backend, name, out);
+}
+
+static inline gboolean
+mb_backend_is_connected(MbBackend *backend)
+{
+    return backend->ops->is_connected == NULL || backend->ops->is_connected(backend);
+}
+
+static inline guint64
+mb_backend_host_memory_kib(MbBackend *backend)
+{
+    return backend->ops->host_memory_kib != NULL ? backend->ops->host_memory_kib(backend) : 0;
 }
 
 G_END_DECLS

@@ -166,8 +166,14 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
         config->policy = kind;
         return TRUE;
     }
-    if (g_str_equal(key, "libvirt-uri"))
+    if (g_str_equal(key, "libvirt-uri")) {
+        /* libvirt would only say so at the first connect, and that is retried. */
+        if (!g_uri_is_valid(text, G_URI_FLAGS_NONE, NULL) || strstr(text, ":/") == NULL)
+            return fail(error, origin, key,
+                        "'%s' is not a libvirt URI (e.g. qemu:///system, test:///default)",
+                        text);
         return parse_name(text, &config->libvirt_uri, origin, key, error);
+    }
     if (g_str_equal(key, "group"))
         return parse_name(text, &config->group, origin, key, error);
     if (g_str_equal(key, "state-directory")) {

@@ -113,6 +113,7 @@ mb_daemon_publish_manager(MbDaemon *daemon)
     mb_mem_balancer_set_policy(iface, mb_policy_kind_to_string(daemon->config->policy));
     mb_mem_balancer_set_paused(iface, daemon->paused);
     mb_mem_balancer_set_backend(iface, mb_backend_get_name(daemon->backend));
+    mb_mem_balancer_set_connected(iface, mb_backend_is_connected(daemon->backend));
     mb_mem_balancer_set_vm_count(iface, daemon->vms->len);
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(daemon->manager));
 }

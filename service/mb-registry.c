@@ -32,9 +32,15 @@ find_in(MbState *state, const char *name)
 }
 
 static void
-add_vm(MbDaemon *daemon, const MbRegistration *reg, guint64 alloc_kib)
+add_vm(MbDaemon *daemon, const MbRegistration *reg, const MbDomainInfo *info)
 {
-    MbVmObject *vm = mb_vm_object_new(reg, alloc_kib);
+    MbVmObject *vm = mb_vm_object_new(reg, info->current_kib);
+
+    /* Allowed: it stays out of balancing until it runs. */
+    if (!info->running) {
+        mb_vm_object_set_offline(vm);
+        mb_vm_object_publish(vm);
+    }
 
     g_ptr_array_add(daemon->vms, vm);
     g_hash_table_insert(daemon->vms_by_name, (gpointer)mb_vm_object_get_name(vm), vm);
@@ -93,7 +99,7 @@ mb_daemon_restore(MbDaemon *daemon, MbState *state)
         if (!mb_backend_lookup(daemon->backend, reg->name, &info, &error))
             mb_log(G_LOG_LEVEL_WARNING, "MB_VM", reg->name,
                    "registered VM '%s' is not available now: %s", reg->name, error->message);
-        add_vm(daemon, reg, info.current_kib);
+        add_vm(daemon, reg, &info);
     }
     if (state->registrations->len > 0)
         mb_log(G_LOG_LEVEL_MESSAGE, NULL, NULL, "restored %u registered VMs from %s",
@@ -191,12 +197,13 @@ register_finish(MbDaemon *daemon, RegisterCall *call, GError **error)
 
     apply_settings(daemon, state);
     add_vm(daemon, g_ptr_array_index(state->registrations, state->registrations->len - 1),
-           call->info.current_kib);
+           &call->info);
     mb_daemon_publish_manager(daemon);
     mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", name,
            "registered VM '%s': priority %u, min %" G_GUINT64_FORMAT
-           " KiB, max %" G_GUINT64_FORMAT " KiB%s",
-           name, call->priority, min_kib, max_kib, options->foreground ? ", foreground" : "");
+           " KiB, max %" G_GUINT64_FORMAT " KiB%s%s",
+           name, call->priority, min_kib, max_kib, options->foreground ? ", foreground" : "",
+           call->info.running ? "" : " (offline until its domain runs)");
     return mb_vm_object_path_for_name(name);
 }
 

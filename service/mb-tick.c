@@ -11,6 +11,7 @@ typedef struct {
     MbSample sample;
     MbStatsSource source;
     guint64 alloc_kib;
+    MbVmStatus status;
     gboolean ok;
     char *error;
 } TickRead;
@@ -94,8 +95,11 @@ void
 mb_tick_params(MbDaemon *daemon, MbParams *params)
 {
     mb_config_to_params(daemon->config, params);
+    if (params->pool_kib == 0)
+        params->pool_kib = mb_backend_host_memory_kib(daemon->backend);
     if (params->pool_kib == 0) {
-        /* Auto: redistribute what the VMs have, never more. */
+        /* Auto without a host size (the fake): redistribute what the VMs
+         * have, never more. Offline VMs hold nothing. */
         guint64 sum = 0;
         for (guint i = 0; i < daemon->vms->len; i++)
             sum += mb_vm_object_get_vm(g_ptr_array_index(daemon->vms, i))->alloc_kib;
@@ -166,6 +170,7 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
                                           &read->source, &read->alloc_kib, &error);
         if (!read->ok)
             read->error = g_strdup(error->message);
+        mb_backend_get_status(job->backend, read->name, &read->status);
     }
     g_task_return_boolean(task, TRUE);
 }
@@ -257,6 +262,8 @@ publish(MbDaemon *daemon, TickJob *job)
         mb_vm_object_publish(g_ptr_array_index(daemon->vms, i));
     mb_tick_params(daemon, &params);
     mb_mem_balancer_set_pool_kib(MB_MEM_BALANCER(daemon->manager), params.pool_kib);
+    mb_mem_balancer_set_connected(MB_MEM_BALANCER(daemon->manager),
+                                  mb_backend_is_connected(daemon->backend));
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(daemon->manager));
     if (n_moved == 0)
         return;
@@ -283,10 +290,21 @@ on_applied(GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 plan(MbDaemon *daemon, TickJob *job)
 {
-    guint n = daemon->vms->len;
+    g_autoptr(GPtrArray) planned = g_ptr_array_new(); /* MbVmObject, scratch order */
+    guint n;
     MbParams params;
     size_t n_moved = 0;
 
+    /* Disconnected from the hypervisor: blind, nothing moves. */
+    if (!mb_backend_is_connected(daemon->backend))
+        return FALSE;
+    /* Offline VMs are not planned: they hold no memory. */
+    for (guint i = 0; i < daemon->vms->len; i++) {
+        MbVmObject *vm = g_ptr_array_index(daemon->vms, i);
+        if (mb_vm_object_get_state(vm) != MB_VM_STATE_OFFLINE)
+            g_ptr_array_add(planned, vm);
+    }
+    n = planned->len;
     if (n == 0 || (daemon->paused && !daemon->tick_forced))
         return FALSE;
     if (daemon->planner == NULL || mb_planner_capacity(daemon->planner) < n) {
@@ -297,9 +315,15 @@ plan(MbDaemon *daemon, TickJob *job)
     }
     mb_tick_params(daemon, &params);
     g_array_set_size(daemon->scratch, n);
-    for (guint i = 0; i < n; i++)
-        g_array_index(daemon->scratch, MbVm, i) =
-            *mb_vm_object_get_vm(g_ptr_array_index(daemon->vms, i));
+    for (guint i = 0; i < n; i++) {
+        MbVmObject *object = g_ptr_array_index(planned, i);
+        MbVm *vm = &g_array_index(daemon->scratch, MbVm, i);
+
+        *vm = *mb_vm_object_get_vm(object);
+        /* A stuck balloon is not asked again, but its memory counts. */
+        if (mb_vm_object_get_state(object) == MB_VM_STATE_STUCK)
+            vm->settings.min_kib = vm->settings.max_kib = vm->alloc_kib;
+    }
     if (!mb_planner_plan(daemon->planner, (MbVm *)(void *)daemon->scratch->data, n, &params,
                          &n_moved)) {
         mb_log(G_LOG_LEVEL_WARNING, NULL, NULL, "the planner refused to plan %u VMs", n);
@@ -309,8 +333,11 @@ plan(MbDaemon *daemon, TickJob *job)
         const MbVm *vm = &g_array_index(daemon->scratch, MbVm, i);
         TickMove move = {0};
 
+        MbVm *kept = mb_vm_object_get_vm(g_ptr_array_index(planned, i));
+
         /* The planner also writes reason for VMs that stay; keep only moves. */
-        *mb_vm_object_get_vm(g_ptr_array_index(daemon->vms, i)) = *vm;
+        kept->target_kib = vm->target_kib;
+        kept->reason = vm->reason;
         if (vm->target_kib == vm->alloc_kib)
             continue;
         move.name = g_strdup(vm->name);
@@ -342,6 +369,9 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
             read->source = MB_STATS_SOURCE_NONE;
             read->alloc_kib = mb_vm_object_get_vm(vm)->alloc_kib;
         }
+        mb_vm_object_update_status(vm, &read->status, read->alloc_kib);
+        if (mb_vm_object_get_state(vm) == MB_VM_STATE_OFFLINE)
+            continue;
         mb_vm_object_observe(vm, &read->sample, read->source, read->alloc_kib, job->now_us,
                              &params);
     }

@@ -10,6 +10,9 @@ struct _MbVmObject {
     gint64 last_update_us;
     MbReason last_reason;
     guint64 page_kib; /* the guest's page size, for the swap counter */
+    MbVmState state;
+    guint64 boot;
+    gboolean have_boot;
 };
 
 G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
@@ -128,6 +131,44 @@ mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg)
     mb_vm_object_publish(self);
 }
 
+static void
+reset_prediction(MbVmObject *self, guint64 alloc_kib)
+{
+    MbVmSettings settings = self->vm.settings;
+    g_autofree char *name = g_strdup(self->vm.name);
+
+    mb_vm_init(&self->vm, name, &settings, alloc_kib);
+}
+
+void
+mb_vm_object_set_offline(MbVmObject *self)
+{
+    self->state = MB_VM_STATE_OFFLINE;
+    self->vm.alloc_kib = 0;
+    self->source = MB_STATS_SOURCE_NONE;
+}
+
+void
+mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib)
+{
+    if (status->state == MB_VM_STATE_OFFLINE) {
+        mb_vm_object_set_offline(self);
+        return;
+    }
+    /* A new boot: the old history describes another guest. */
+    if (self->state == MB_VM_STATE_OFFLINE || (self->have_boot && status->boot != self->boot))
+        reset_prediction(self, alloc_kib);
+    self->boot = status->boot;
+    self->have_boot = TRUE;
+    self->state = status->state;
+}
+
+MbVmState
+mb_vm_object_get_state(MbVmObject *self)
+{
+    return self->state;
+}
+
 void
 mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                      guint64 alloc_kib, gint64 now_us, const MbParams *params)
@@ -170,5 +211,6 @@ mb_vm_object_publish(MbVmObject *self)
     mb_mem_balancer_vm_set_stats_source(iface, mb_stats_source_to_string(self->source));
     mb_mem_balancer_vm_set_last_update(iface, (guint64)MAX(self->last_update_us, 0));
     mb_mem_balancer_vm_set_last_reason(iface, mb_reason_to_keyword(self->last_reason));
+    mb_mem_balancer_vm_set_state(iface, mb_vm_state_to_string(self->state));
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
 }

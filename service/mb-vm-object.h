@@ -30,6 +30,13 @@ MbRegistration *mb_vm_object_dup_registration(MbVmObject *self);
 /* Applies new settings (priority, min, max, foreground) and publishes them. */
 void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
 
+/* The backend's view after a read: an offline VM holds nothing and is not
+ * planned; a VM that starts again (or boots anew) starts a new prediction. */
+void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
+/* Before the first read: a registered domain that is not running is offline. */
+void mb_vm_object_set_offline(MbVmObject *self);
+MbVmState mb_vm_object_get_state(MbVmObject *self);
+
 /* Feeds one interval's sample (NULL when none arrived) to the predictor. */
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                           guint64 alloc_kib, gint64 now_us, const MbParams *params);

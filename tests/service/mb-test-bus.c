@@ -355,3 +355,19 @@ mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_m
     }
     return TRUE;
 }
+
+const char *
+mb_test_service_warning(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
+{
+    const char *domain = NULL, *message = NULL;
+
+    for (gsize i = 0; i < n_fields; i++) {
+        if (g_str_equal(fields[i].key, "GLIB_DOMAIN"))
+            domain = fields[i].value;
+        else if (g_str_equal(fields[i].key, "MESSAGE"))
+            message = fields[i].value;
+    }
+    if (g_strcmp0(domain, "membalancer") != 0 || !(level & G_LOG_LEVEL_WARNING))
+        return NULL;
+    return message != NULL ? message : "";
+}

@@ -54,6 +54,11 @@ int mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdou
 /* Iterates the default main context until cond(data) or timeout_ms. */
 gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
 
+/* The service's warning message in a structured log record, or NULL when
+ * the record is not a warning of the "membalancer" log domain. */
+const char *mb_test_service_warning(GLogLevelFlags level, const GLogField *fields,
+                                    gsize n_fields);
+
 const char *mb_test_daemon_path(void);
 const char *mb_test_ctl_path(void);
 

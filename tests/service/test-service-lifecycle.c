@@ -100,11 +100,12 @@ test_config_rejected(Fixture *f, gconstpointer data)
         g_assert_cmpuint(strchr(err, '\n') - err + 1, ==, strlen(err));
     }
 
-    /* Bad overrides, a missing file, and the libvirt backend (not built yet). */
+    /* Bad overrides, a missing file, and a libvirt URI no retry can fix. */
     const char *const bad_option[] = {"--backend",     "fake", "--state-dir", f->state_dir,
                                       "--interval-ms", "fast", NULL};
     const char *const missing[] = {"--config", "/nonexistent/membalancer.conf", NULL};
-    const char *const libvirt[] = {"--backend", "libvirt", "--state-dir", f->state_dir, NULL};
+    const char *const libvirt[] = {"--backend",     "libvirt", "--state-dir", f->state_dir,
+                                   "--libvirt-uri", "::bad",   NULL};
     const char *const bad_state[] = {"--backend", "fake", "--state-dir", "/proc/mb", NULL};
     const struct {
         const char *const *args;
@@ -112,7 +113,7 @@ test_config_rejected(Fixture *f, gconstpointer data)
     } runs[] = {
         {bad_option, "--interval-ms"},
         {missing, "/nonexistent/membalancer.conf"},
-        {libvirt, "not built yet"},
+        {libvirt, "--libvirt-uri: libvirt-uri: '::bad' is not a libvirt URI"},
         {bad_state, "/proc/mb"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(runs); i++) {

@@ -1,0 +1,755 @@
+/* The libvirt backend: real VMs through a libvirt connection.
+ *
+ * Threads: libvirt's default event loop runs in a thread of its own
+ * ("mb-libvirt-events", see docs/service.md for why not the GLib main
+ * loop); it only delivers lifecycle events, the close callback and
+ * keepalives, and its callbacks take nothing but state_lock, briefly.
+ * Every other libvirt call comes from the daemon's workers under
+ * work_lock, so the connection is never closed under a caller. The main
+ * thread reads two cached values under state_lock and never waits on
+ * libvirt. */
+#include "mb-backend-libvirt.h"
+
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mb-error.h"
+#include "mb-guest-channel.h"
+#include "mb-guest-proto.h"
+#include "mb-libvirt-events.h"
+#include "mb-log.h"
+
+/* Within this of the target, a balloon has arrived; moving this much counts as moving. */
+#define TARGET_SLACK_KIB 1024
+#define MOVE_SLACK_KIB 256
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
+
+typedef struct {
+    char *name;
+    MbGuestChannel *channel;
+    MbVmState state;
+    guint64 boot;
+    int id;               /* libvirt's id of the running domain, -1 when offline */
+    gboolean have_path;   /* the channel path was looked up for this boot */
+    gboolean period_set;  /* virDomainSetMemoryStatsPeriod done for this boot */
+    guint ticks_no_agent; /* intervals since the last agent record */
+    /* Balloon tracking. */
+    guint64 actual_kib;
+    gboolean pending;
+    guint64 target_kib;
+    guint still_ticks;
+    guint64 stuck_at_kib;
+} LvDomain;
+
+typedef struct {
+    MbBackend parent;
+    char *uri;
+
+    GMutex work_lock; /* the workers: conn's use and life, domains */
+    virConnectPtr conn;
+    int lifecycle_id;
+    gboolean close_registered;
+    gint64 next_attempt_us;
+    guint backoff_ms;
+    gboolean ever_connected;
+    gboolean failure_logged;
+    GHashTable *domains; /* name -> LvDomain */
+
+    GMutex state_lock; /* short: the event thread, the main thread */
+    gboolean connected;
+    gboolean conn_lost; /* the close callback fired */
+    guint64 host_kib;
+    guint64 n_events; /* lifecycle events received */
+} MbBackendLibvirt;
+
+/* ---- callbacks (the event thread) ------------------------------------- */
+
+static void
+backend_unref(void *opaque)
+{
+    g_atomic_rc_box_release_full(opaque, NULL);
+}
+
+static const char *
+lifecycle_to_string(int event)
+{
+    switch (event) {
+    case VIR_DOMAIN_EVENT_DEFINED:
+        return "defined";
+    case VIR_DOMAIN_EVENT_UNDEFINED:
+        return "undefined";
+    case VIR_DOMAIN_EVENT_STARTED:
+        return "started";
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+        return "suspended";
+    case VIR_DOMAIN_EVENT_RESUMED:
+        return "resumed";
+    case VIR_DOMAIN_EVENT_STOPPED:
+        return "stopped";
+    case VIR_DOMAIN_EVENT_SHUTDOWN:
+        return "shut down";
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+        return "suspended (power management)";
+    case VIR_DOMAIN_EVENT_CRASHED:
+        return "crashed";
+    }
+    return "changed";
+}
+
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    MbBackendLibvirt *self = opaque;
+    const char *name = virDomainGetName(dom);
+
+    /* The tick polls each domain's state anyway (events are lost while
+     * disconnected); events make the log tell the story as it happens. */
+    g_mutex_lock(&self->state_lock);
+    self->n_events++;
+    g_mutex_unlock(&self->state_lock);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", name, "libvirt: domain '%s' %s", name,
+           lifecycle_to_string(event));
+    return 0;
+}
+
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    MbBackendLibvirt *self = opaque;
+
+    g_mutex_lock(&self->state_lock);
+    self->conn_lost = TRUE;
+    g_mutex_unlock(&self->state_lock);
+}
+
+/* ---- the connection (workers, work_lock held) ------------------------ */
+
+static void
+set_connected(MbBackendLibvirt *self, gboolean connected)
+{
+    g_mutex_lock(&self->state_lock);
+    self->connected = connected;
+    self->conn_lost = FALSE;
+    g_mutex_unlock(&self->state_lock);
+}
+
+static void
+disconnect(MbBackendLibvirt *self, const char *why)
+{
+    if (self->conn == NULL)
+        return;
+    if (self->lifecycle_id >= 0)
+        virConnectDomainEventDeregisterAny(self->conn, self->lifecycle_id);
+    if (self->close_registered)
+        virConnectUnregisterCloseCallback(self->conn, on_close);
+    self->lifecycle_id = -1;
+    self->close_registered = FALSE;
+    virConnectClose(self->conn);
+    self->conn = NULL;
+    set_connected(self, FALSE);
+    self->backoff_ms = 0;
+    self->next_attempt_us = 0;
+    self->failure_logged = TRUE; /* this line says it; the retries stay quiet */
+    if (why != NULL)
+        mb_log(G_LOG_LEVEL_WARNING, "MB_LIBVIRT_URI", self->uri,
+               "lost the connection to libvirt at %s (%s): no balloon changes until it is "
+               "back; reconnecting (backoff %u ms to %u s)",
+               self->uri, why, MB_LIBVIRT_BACKOFF_MIN_MS, MB_LIBVIRT_BACKOFF_MAX_MS / 1000);
+}
+
+static guint64
+host_memory_from_proc(void)
+{
+    g_autofree char *text = NULL;
+    const char *line;
+    guint64 kib = 0;
+
+    if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL))
+        return 0;
+    line = strstr(text, "MemTotal:");
+    if (line == NULL || sscanf(line, "MemTotal: %" G_GUINT64_FORMAT " kB", &kib) != 1)
+        return 0;
+    return kib;
+}
+
+static void
+connected(MbBackendLibvirt *self)
+{
+    virNodeInfo node;
+    guint64 host_kib = 0;
+
+    self->lifecycle_id = virConnectDomainEventRegisterAny(
+        self->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), g_atomic_rc_box_acquire(self), backend_unref);
+    if (self->lifecycle_id < 0) {
+        backend_unref(self);
+        mb_log(G_LOG_LEVEL_INFO, "MB_LIBVIRT_URI", self->uri,
+               "libvirt at %s sends no lifecycle events (%s): domain state is polled each "
+               "interval",
+               self->uri, virGetLastErrorMessage());
+    }
+    /* No reference for it: local drivers accept the callback but never
+     * keep it (nor call its free function), and the remote driver calls
+     * it under a lock that unregistering takes, so after
+     * virConnectUnregisterCloseCallback() it is not running. */
+    self->close_registered =
+        virConnectRegisterCloseCallback(self->conn, on_close, self, NULL) == 0;
+    /* Remote connections only; a local driver (test:///) has no keepalive. */
+    if (virConnectSetKeepAlive(self->conn, 5, 3) < 0)
+        mb_log(G_LOG_LEVEL_DEBUG, "MB_LIBVIRT_URI", self->uri, "no keepalive on %s: %s",
+               self->uri, virGetLastErrorMessage());
+    if (virNodeGetInfo(self->conn, &node) == 0)
+        host_kib = node.memory;
+    if (host_kib == 0)
+        host_kib = host_memory_from_proc();
+    g_mutex_lock(&self->state_lock);
+    self->host_kib = host_kib;
+    g_mutex_unlock(&self->state_lock);
+    set_connected(self, TRUE);
+    self->backoff_ms = 0;
+    self->failure_logged = FALSE;
+    mb_log(G_LOG_LEVEL_MESSAGE, "MB_LIBVIRT_URI", self->uri,
+           "%s libvirt at %s (host memory %" G_GUINT64_FORMAT " KiB)",
+           self->ever_connected ? "reconnected to" : "connected to", self->uri, host_kib);
+    self->ever_connected = TRUE;
+}
+
+/* The last error says the URI itself is wrong (no such driver, unparsable). */
+static gboolean
+uri_is_hopeless(void)
+{
+    virErrorPtr last = virGetLastError();
+
+    return last != NULL && (last->code == VIR_ERR_NO_CONNECT || last->domain == VIR_FROM_URI);
+}
+
+/* Drops a connection that died; opens one when none is open and the backoff allows. */
+static gboolean
+ensure_connected(MbBackendLibvirt *self, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+    gboolean lost;
+
+    g_mutex_lock(&self->state_lock);
+    lost = self->conn_lost;
+    g_mutex_unlock(&self->state_lock);
+    if (self->conn != NULL && (lost || virConnectIsAlive(self->conn) != 1))
+        disconnect(self, lost ? "the connection was closed" : "the connection is dead");
+    if (self->conn != NULL)
+        return TRUE;
+    if (now >= self->next_attempt_us) {
+        self->conn = virConnectOpen(self->uri);
+        if (self->conn != NULL) {
+            connected(self);
+            return TRUE;
+        }
+        self->backoff_ms = self->backoff_ms == 0
+                               ? MB_LIBVIRT_BACKOFF_MIN_MS
+                               : MIN(self->backoff_ms * 2, MB_LIBVIRT_BACKOFF_MAX_MS);
+        self->next_attempt_us = now + (gint64)self->backoff_ms * 1000;
+        if (!self->failure_logged && !uri_is_hopeless())
+            mb_log(G_LOG_LEVEL_WARNING, "MB_LIBVIRT_URI", self->uri,
+                   "cannot connect to libvirt at %s: %s; no balloon changes until connected; "
+                   "retrying (backoff %u ms to %u s)",
+                   self->uri, virGetLastErrorMessage(), MB_LIBVIRT_BACKOFF_MIN_MS,
+                   MB_LIBVIRT_BACKOFF_MAX_MS / 1000);
+        self->failure_logged = TRUE;
+    }
+    g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                "not connected to libvirt at %s (retrying; is libvirtd running?)", self->uri);
+    return FALSE;
+}
+
+/* After a failed call: a dead connection is dropped now rather than at the next tick. */
+static void
+check_alive(MbBackendLibvirt *self)
+{
+    if (self->conn != NULL && virConnectIsAlive(self->conn) != 1)
+        disconnect(self, virGetLastErrorMessage());
+}
+
+static LvDomain *
+get_domain(MbBackendLibvirt *self, const char *name)
+{
+    LvDomain *d = g_hash_table_lookup(self->domains, name);
+
+    if (d == NULL) {
+        d = g_new0(LvDomain, 1);
+        d->name = g_strdup(name);
+        d->channel = mb_guest_channel_new(name);
+        d->state = MB_VM_STATE_OFFLINE;
+        d->id = -1;
+        d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
+        g_hash_table_insert(self->domains, d->name, d);
+    }
+    return d;
+}
+
+static void
+lv_domain_free(LvDomain *d)
+{
+    mb_guest_channel_free(d->channel);
+    g_free(d->name);
+    g_free(d);
+}
+
+static gboolean
+is_running_state(int state)
+{
+    /* Paused and shutting-down domains still hold their memory. */
+    return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED ||
+           state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_SHUTDOWN ||
+           state == VIR_DOMAIN_PMSUSPENDED;
+}
+
+/* NULL with *missing TRUE when libvirt has no such domain. */
+static virDomainPtr
+lookup_domain(MbBackendLibvirt *self, const char *name, gboolean *missing, GError **error)
+{
+    virDomainPtr dom = virDomainLookupByName(self->conn, name);
+
+    *missing = FALSE;
+    if (dom != NULL)
+        return dom;
+    if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+        *missing = TRUE;
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_NO_SUCH_VM,
+                    "libvirt at %s has no domain named '%s' (see virsh -c %s list --all)",
+                    self->uri, name, self->uri);
+    } else {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot look up domain '%s': %s", name, virGetLastErrorMessage());
+        check_alive(self);
+    }
+    return NULL;
+}
+
+/* ---- the balloon's statistics ---------------------------------------- */
+
+static gboolean
+read_balloon_stats(LvDomain *d, virDomainPtr dom, MbSample *out)
+{
+    virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+    int n;
+
+    if (!d->period_set) {
+        d->period_set = TRUE;
+        if (virDomainSetMemoryStatsPeriod(dom, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
+            mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", d->name,
+                   "VM '%s': cannot set the balloon statistics period: %s", d->name,
+                   virGetLastErrorMessage());
+    }
+    n = virDomainMemoryStats(dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+    return n > 0 && mb_balloon_stats_derive(stats, n, out);
+}
+
+/* ---- state of one domain per interval -------------------------------- */
+
+static void
+new_boot(LvDomain *d, int id)
+{
+    d->boot++;
+    d->id = id;
+    d->have_path = FALSE;
+    d->period_set = FALSE;
+    d->pending = FALSE;
+    d->still_ticks = 0;
+    d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
+    d->state = MB_VM_STATE_RUNNING;
+    mb_guest_channel_set_path(d->channel, NULL);
+}
+
+static void
+go_offline(LvDomain *d, const char *why)
+{
+    if (d->state != MB_VM_STATE_OFFLINE)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
+               "VM '%s' is offline (%s): left out of balancing until it runs", d->name, why);
+    d->state = MB_VM_STATE_OFFLINE;
+    d->id = -1;
+    d->pending = FALSE;
+    mb_guest_channel_close(d->channel);
+}
+
+/* Compares the balloon with the pending target; marks and clears "stuck". */
+static void
+track_balloon(LvDomain *d, guint64 actual_kib)
+{
+    guint64 before = d->actual_kib;
+
+    d->actual_kib = actual_kib;
+    if (d->state == MB_VM_STATE_STUCK) {
+        if (actual_kib + MOVE_SLACK_KIB < d->stuck_at_kib ||
+            actual_kib > d->stuck_at_kib + MOVE_SLACK_KIB) {
+            d->state = MB_VM_STATE_RUNNING;
+            mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
+                   "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT
+                   " KiB): balanced again",
+                   d->name, actual_kib);
+        }
+        return;
+    }
+    if (!d->pending)
+        return;
+    guint64 gap =
+        actual_kib > d->target_kib ? actual_kib - d->target_kib : d->target_kib - actual_kib;
+    guint64 gap_before =
+        before > d->target_kib ? before - d->target_kib : d->target_kib - before;
+    if (gap <= TARGET_SLACK_KIB) {
+        d->pending = FALSE;
+        d->still_ticks = 0;
+    } else if (gap + MOVE_SLACK_KIB < gap_before) {
+        d->still_ticks = 0;
+    } else if (++d->still_ticks >= MB_LIBVIRT_STUCK_TICKS) {
+        d->state = MB_VM_STATE_STUCK;
+        d->stuck_at_kib = actual_kib;
+        d->pending = FALSE;
+        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", d->name,
+               "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
+               " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
+               " KiB (no virtio-balloon driver in the guest?); not asked again until it "
+               "moves or is registered again",
+               d->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, d->target_kib);
+    }
+}
+
+static void
+refresh_channel_path(LvDomain *d, virDomainPtr dom)
+{
+    g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+    g_autofree char *path = NULL;
+
+    if (xml == NULL)
+        return; /* tried again next interval */
+    d->have_path = TRUE;
+    path = mb_guest_channel_path_from_xml(xml, MB_GUEST_PROTO_CHANNEL);
+    mb_guest_channel_set_path(d->channel, path);
+    if (path == NULL)
+        mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
+               "VM '%s' has no unix channel named %s: balloon statistics only", d->name,
+               MB_GUEST_PROTO_CHANNEL);
+}
+
+/* ---- the operations --------------------------------------------------- */
+
+static GStrv
+lv_list_domains(MbBackend *backend, GError **error)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+    virDomainPtr *doms = NULL;
+    int n;
+
+    if (!ensure_connected(self, error))
+        return NULL;
+    n = virConnectListAllDomains(self->conn, &doms, 0);
+    for (int i = 0; i < n; i++) {
+        g_strv_builder_add(builder, virDomainGetName(doms[i]));
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (n < 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot list the domains: %s", virGetLastErrorMessage());
+        check_alive(self);
+        return NULL;
+    }
+    return g_strv_builder_end(builder);
+}
+
+static gboolean
+lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+    g_autoptr(virDomain) dom = NULL;
+    virDomainInfo info;
+    gboolean missing;
+    LvDomain *d;
+
+    if (!ensure_connected(self, error) ||
+        (dom = lookup_domain(self, name, &missing, error)) == NULL)
+        return FALSE;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot read domain '%s': %s", name, virGetLastErrorMessage());
+        check_alive(self);
+        return FALSE;
+    }
+    out->running = is_running_state(info.state);
+    out->current_kib = out->running ? info.memory : 0;
+    out->max_kib = info.maxMem;
+    /* A registration starts afresh: a stuck balloon gets another chance. */
+    d = get_domain(self, name);
+    if (d->state == MB_VM_STATE_STUCK)
+        d->state = MB_VM_STATE_RUNNING;
+    d->pending = FALSE;
+    d->still_ticks = 0;
+    return TRUE;
+}
+
+static void
+lv_begin_tick(MbBackend *backend)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+
+    g_mutex_lock(&self->work_lock);
+    ensure_connected(self, NULL);
+    g_mutex_unlock(&self->work_lock);
+}
+
+static gboolean
+read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *source,
+            guint64 *alloc_kib, GError **error)
+{
+    g_autoptr(virDomain) dom = NULL;
+    virDomainInfo info;
+    gboolean missing;
+    int id;
+
+    *source = MB_STATS_SOURCE_NONE;
+    *alloc_kib = 0;
+    if (!ensure_connected(self, error))
+        return FALSE;
+    dom = lookup_domain(self, d->name, &missing, error);
+    if (dom == NULL) {
+        if (!missing)
+            return FALSE;
+        g_clear_error(error);
+        go_offline(d, "undefined");
+        return TRUE;
+    }
+    if (virDomainGetInfo(dom, &info) < 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot read domain '%s': %s", d->name, virGetLastErrorMessage());
+        check_alive(self);
+        return FALSE;
+    }
+    if (!is_running_state(info.state)) {
+        go_offline(d, info.state == VIR_DOMAIN_CRASHED ? "crashed" : "not running");
+        return TRUE;
+    }
+    /* Each start of a domain gets a new id: a new boot. */
+    id = (int)virDomainGetID(dom);
+    if (d->state == MB_VM_STATE_OFFLINE || id != d->id) {
+        if (d->state == MB_VM_STATE_OFFLINE)
+            mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name, "VM '%s' runs (domain id %d)",
+                   d->name, id);
+        new_boot(d, id);
+        d->actual_kib = info.memory;
+    }
+    *alloc_kib = info.memory;
+    track_balloon(d, info.memory);
+
+    if (!d->have_path)
+        refresh_channel_path(d, dom);
+    if (mb_guest_channel_poll(d->channel, out)) {
+        *source = MB_STATS_SOURCE_AGENT;
+        d->ticks_no_agent = 0;
+    } else if (++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {
+        d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
+        if (read_balloon_stats(d, dom, out))
+            *source = MB_STATS_SOURCE_BALLOON;
+    }
+    return TRUE;
+}
+
+static gboolean
+lv_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSource *source,
+               guint64 *alloc_kib, GError **error)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    gboolean ok;
+
+    g_mutex_lock(&self->work_lock);
+    ok = read_locked(self, get_domain(self, name), out, source, alloc_kib, error);
+    g_mutex_unlock(&self->work_lock);
+    return ok;
+}
+
+static void
+lv_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvDomain *d;
+
+    g_mutex_lock(&self->work_lock);
+    d = get_domain(self, name);
+    out->state = d->state;
+    out->boot = d->boot;
+    g_mutex_unlock(&self->work_lock);
+}
+
+static gboolean
+lv_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+    g_autoptr(virDomain) dom = NULL;
+    gboolean missing;
+    unsigned long max_kib;
+    LvDomain *d = get_domain(self, name);
+
+    if (d->state != MB_VM_STATE_RUNNING) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "VM '%s' is %s: its balloon is left alone", name,
+                    mb_vm_state_to_string(d->state));
+        return FALSE;
+    }
+    if (!ensure_connected(self, error) ||
+        (dom = lookup_domain(self, name, &missing, error)) == NULL)
+        return FALSE;
+    max_kib = virDomainGetMaxMemory(dom);
+    if (max_kib == 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot read the maximum memory of domain '%s': %s", name,
+                    virGetLastErrorMessage());
+        check_alive(self);
+        return FALSE;
+    }
+    target_kib = MIN(target_kib, (guint64)max_kib);
+    if (virDomainSetMemoryFlags(dom, (unsigned long)target_kib, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot set the balloon of domain '%s' to %" G_GUINT64_FORMAT " KiB: %s",
+                    name, target_kib, virGetLastErrorMessage());
+        check_alive(self);
+        return FALSE;
+    }
+    if (!d->pending)
+        d->still_ticks = 0;
+    d->pending = TRUE;
+    d->target_kib = target_kib;
+    return TRUE;
+}
+
+static gboolean
+lv_is_connected(MbBackend *backend)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    gboolean connected;
+
+    g_mutex_lock(&self->state_lock);
+    connected = self->connected;
+    g_mutex_unlock(&self->state_lock);
+    return connected;
+}
+
+static guint64
+lv_host_memory_kib(MbBackend *backend)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    guint64 kib;
+
+    g_mutex_lock(&self->state_lock);
+    kib = self->host_kib;
+    g_mutex_unlock(&self->state_lock);
+    return kib;
+}
+
+static void
+lv_clear(gpointer data)
+{
+    MbBackendLibvirt *self = data;
+
+    g_hash_table_unref(self->domains);
+    g_mutex_clear(&self->work_lock);
+    g_mutex_clear(&self->state_lock);
+    g_free(self->uri);
+}
+
+static void
+lv_free(MbBackend *backend)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+
+    g_mutex_lock(&self->work_lock);
+    disconnect(self, NULL);
+    g_mutex_unlock(&self->work_lock);
+    /* The event loop may still hold references (callbacks' free functions
+     * run from it): stop it first, then drop ours. */
+    mb_libvirt_events_release();
+    g_atomic_rc_box_release_full(self, lv_clear);
+}
+
+static const MbBackendOps libvirt_ops = {
+    .name = "libvirt",
+    .list_domains = lv_list_domains,
+    .lookup = lv_lookup,
+    .begin_tick = lv_begin_tick,
+    .read_sample = lv_read_sample,
+    .set_target = lv_set_target,
+    .free = lv_free,
+    .get_status = lv_get_status,
+    .is_connected = lv_is_connected,
+    .host_memory_kib = lv_host_memory_kib,
+};
+
+MbBackend *
+mb_backend_libvirt_new(const MbConfig *config, GError **error)
+{
+    MbBackendLibvirt *self;
+
+    if (!mb_libvirt_events_acquire(error))
+        return NULL;
+    self = g_atomic_rc_box_new0(MbBackendLibvirt);
+    self->parent.ops = &libvirt_ops;
+    self->uri = g_strdup(config->libvirt_uri);
+    self->lifecycle_id = -1;
+    g_mutex_init(&self->work_lock);
+    g_mutex_init(&self->state_lock);
+    self->domains =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)lv_domain_free);
+    /* Connect now so that registrations restored at start see their
+     * domains; an unreachable libvirt is retried from the ticks, but a
+     * URI no retry can fix stops the start. */
+    g_mutex_lock(&self->work_lock);
+    if (!ensure_connected(self, NULL) && uri_is_hopeless()) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "libvirt-uri '%s': %s (e.g. qemu:///system)", self->uri,
+                    virGetLastErrorMessage());
+        g_mutex_unlock(&self->work_lock);
+        mb_backend_free(&self->parent);
+        return NULL;
+    }
+    g_mutex_unlock(&self->work_lock);
+    return &self->parent;
+}
+
+gboolean
+mb_backend_libvirt_channel_stats(MbBackend *backend, const char *name, guint64 *n_samples,
+                                 guint64 *n_bad, guint64 *n_overlong,
+                                 guint64 *n_discarded_bytes)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    MbGuestChannelStats stats;
+    LvDomain *d;
+
+    g_mutex_lock(&self->work_lock);
+    d = g_hash_table_lookup(self->domains, name);
+    if (d != NULL)
+        mb_guest_channel_get_stats(d->channel, &stats);
+    g_mutex_unlock(&self->work_lock);
+    if (d == NULL)
+        return FALSE;
+    *n_samples = stats.n_samples;
+    *n_bad = stats.n_bad;
+    *n_overlong = stats.n_overlong;
+    *n_discarded_bytes = stats.n_discarded_bytes;
+    return TRUE;
+}
+
+guint64
+mb_backend_libvirt_n_events(MbBackend *backend)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    guint64 n;
+
+    g_mutex_lock(&self->state_lock);
+    n = self->n_events;
+    g_mutex_unlock(&self->state_lock);
+    return n;
+}

@@ -1,0 +1,635 @@
+/* The libvirt backend against libvirt's test driver (test:///default, in
+ * process, no libvirtd): the test opens the same shared test connection
+ * and plays the world (destroys domains, serves the agent channel, holds a
+ * balloon still), then drives the backend's per-tick calls directly. */
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mb-backend-libvirt.h"
+#include "mb-test-bus.h"
+#include "mb-error.h"
+#include "mb-guest-channel.h"
+#include "mb-guest-proto.h"
+
+#define URI "test:///default"
+
+/* The backend's warnings are expected here: captured, counted, shown. */
+static GMutex warnings_lock;
+static GPtrArray *warnings;
+
+static GLogWriterOutput
+test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+    const char *message = mb_test_service_warning(level, fields, n_fields);
+
+    if (message != NULL) {
+        g_mutex_lock(&warnings_lock);
+        g_ptr_array_add(warnings, g_strdup(message));
+        g_mutex_unlock(&warnings_lock);
+        g_test_message("service warning: %s", message);
+        return G_LOG_WRITER_HANDLED;
+    }
+    return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+static guint
+count_warnings(const char *part)
+{
+    guint n = 0;
+
+    g_mutex_lock(&warnings_lock);
+    for (guint i = 0; i < warnings->len; i++)
+        n += strstr(g_ptr_array_index(warnings, i), part) != NULL;
+    g_mutex_unlock(&warnings_lock);
+    return n;
+}
+
+typedef struct {
+    MbBackend *backend;
+    virConnectPtr conn; /* the test's own handle on the same test driver */
+    char *dir;
+    char *sock_path;
+    int listen_fd;
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_mutex_lock(&warnings_lock);
+    g_ptr_array_set_size(warnings, 0);
+    g_mutex_unlock(&warnings_lock);
+    g_free(config->libvirt_uri);
+    config->libvirt_uri = g_strdup(URI);
+    /* The backend first: it registers libvirt's event loop before any connection. */
+    f->backend = mb_backend_libvirt_new(config, &error);
+    g_assert_no_error(error);
+    g_assert_true(mb_backend_is_connected(f->backend));
+    g_assert_cmpuint(mb_backend_host_memory_kib(f->backend), >, 0);
+    f->conn = virConnectOpen(URI);
+    g_assert_nonnull(f->conn);
+    f->dir = g_dir_make_tmp("mb-lv-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->sock_path = g_build_filename(f->dir, "agent.sock", NULL);
+    f->listen_fd = -1;
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    if (f->listen_fd >= 0)
+        close(f->listen_fd);
+    unlink(f->sock_path);
+    rmdir(f->dir);
+    g_free(f->sock_path);
+    g_free(f->dir);
+    virConnectClose(f->conn);
+    mb_backend_free(f->backend);
+}
+
+/* Defines (and optionally starts) a domain of the test driver. */
+static void
+define_domain(Fixture *f, const char *name, guint64 max_kib, guint64 cur_kib,
+              const char *channel_path, gboolean start)
+{
+    g_autofree char *channel =
+        channel_path == NULL
+            ? g_strdup("")
+            : g_strdup_printf("<channel type='unix'><source mode='bind' path='%s'/>"
+                              "<target type='virtio' name='" MB_GUEST_PROTO_CHANNEL "'/>"
+                              "</channel>",
+                              channel_path);
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='test'><name>%s</name><memory unit='KiB'>%" G_GUINT64_FORMAT
+        "</memory><currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>"
+        "<os><type>hvm</type></os><devices>%s<memballoon model='virtio'/></devices></domain>",
+        name, max_kib, cur_kib, channel);
+    virDomainPtr dom = virDomainDefineXML(f->conn, xml);
+
+    g_assert_nonnull(dom);
+    if (start)
+        g_assert_cmpint(virDomainCreate(dom), ==, 0);
+    virDomainFree(dom);
+}
+
+static virDomainPtr
+domain(Fixture *f, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, name);
+    g_assert_nonnull(dom);
+    return dom;
+}
+
+static guint64
+domain_memory(Fixture *f, const char *name)
+{
+    virDomainPtr dom = domain(f, name);
+    virDomainInfo info;
+
+    g_assert_cmpint(virDomainGetInfo(dom, &info), ==, 0);
+    virDomainFree(dom);
+    return info.memory;
+}
+
+/* One interval's read of one VM. */
+static MbStatsSource
+tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus *status)
+{
+    g_autoptr(GError) error = NULL;
+    MbStatsSource source = MB_STATS_SOURCE_NONE;
+    MbSample local;
+    guint64 local_alloc;
+
+    mb_backend_begin_tick(f->backend);
+    g_assert_true(mb_backend_read_sample(f->backend, name, sample != NULL ? sample : &local,
+                                         &source, alloc != NULL ? alloc : &local_alloc,
+                                         &error));
+    g_assert_no_error(error);
+    if (status != NULL)
+        mb_backend_get_status(f->backend, name, status);
+    return source;
+}
+
+/* ---- pure parts ---------------------------------------------------------- */
+
+static void
+test_balloon_derive(void)
+{
+    /* A thrashing guest, numbers of the kind seen on a real one (KiB):
+     * disk_caches 126 MiB is mostly swap cache; usable - unused = 2 MiB. */
+    const virDomainMemoryStatStruct thrashing[] = {
+        {VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 262144},
+        {VIR_DOMAIN_MEMORY_STAT_UNUSED, 8192},
+        {VIR_DOMAIN_MEMORY_STAT_USABLE, 10240},
+        {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 129024},
+        {VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 4000},
+        {VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 40002},
+        {VIR_DOMAIN_MEMORY_STAT_RSS, 999999},
+    };
+    const virDomainMemoryStatStruct idle[] = {
+        {VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 1048576},
+        {VIR_DOMAIN_MEMORY_STAT_UNUSED, 600000},
+        {VIR_DOMAIN_MEMORY_STAT_USABLE, 900000},
+        {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 250000},
+    };
+    const virDomainMemoryStatStruct claims[] = {
+        /* A guest claiming more unused memory than its balloon holds. */
+        {VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 1000},
+        {VIR_DOMAIN_MEMORY_STAT_UNUSED, 5000},
+        {VIR_DOMAIN_MEMORY_STAT_USABLE, 9000},
+        {VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 9000},
+    };
+    const virDomainMemoryStatStruct partial[] = {
+        {VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, 1048576},
+        {VIR_DOMAIN_MEMORY_STAT_RSS, 500000},
+    };
+    MbSample s;
+
+    g_assert_true(mb_balloon_stats_derive(thrashing, G_N_ELEMENTS(thrashing), &s));
+    g_assert_cmpuint(s.total_kib, ==, 262144);
+    g_assert_cmpuint(s.free_kib, ==, 8192);
+    g_assert_cmpuint(s.inactive_file_kib, ==, 2048); /* min(129024, 10240 - 8192) */
+    g_assert_cmpuint(s.active_anon_kib, ==, 262144 - 8192 - 2048); /* 251904 */
+    g_assert_cmpuint(s.active_file_kib, ==, 0);
+    g_assert_cmpuint(s.swap_in_pages, ==, 1000);   /* kB / 4 */
+    g_assert_cmpuint(s.swap_out_pages, ==, 10000); /* 40002 kB / 4, rounded down */
+
+    g_assert_true(mb_balloon_stats_derive(idle, G_N_ELEMENTS(idle), &s));
+    g_assert_cmpuint(s.inactive_file_kib, ==, 250000); /* min(250000, 300000) */
+    g_assert_cmpuint(s.active_anon_kib, ==, 1048576 - 600000 - 250000);
+    g_assert_cmpuint(s.swap_out_pages, ==, 0);
+
+    g_assert_true(mb_balloon_stats_derive(claims, G_N_ELEMENTS(claims), &s));
+    g_assert_cmpuint(s.free_kib, ==, 1000);
+    g_assert_cmpuint(s.inactive_file_kib + s.free_kib + s.active_anon_kib, <=, 1000);
+
+    /* No unused memory: nothing to derive from. */
+    g_assert_false(mb_balloon_stats_derive(partial, G_N_ELEMENTS(partial), &s));
+    g_assert_false(mb_balloon_stats_derive(NULL, 0, &s));
+}
+
+static void
+test_channel_path(void)
+{
+    const char *xml =
+        "<domain type='kvm' id='3'><name>tv</name><devices>"
+        "<channel type='unix'><source mode='bind' path='/run/other.sock'/>"
+        "<target type='virtio' name='org.qemu.guest_agent.0' state='connected'/></channel>"
+        "<channel type='pty'><source path='/dev/pts/3'/>"
+        "<target type='virtio' name='org.smarttv.membalancer.0'/></channel>"
+        "<channel type='unix'><source mode='bind' "
+        "path='/var/lib/libvirt/qemu/channel/target/domain-3-tv/org.smarttv.membalancer.0'/>"
+        "<target type='virtio' name='org.smarttv.membalancer.0' state='disconnected'/>"
+        "<alias name='channel1'/><address type='virtio-serial' controller='0' bus='0' "
+        "port='2'/></channel></devices></domain>";
+    g_autofree char *path = mb_guest_channel_path_from_xml(xml, MB_GUEST_PROTO_CHANNEL);
+
+    g_assert_cmpstr(
+        path, ==, "/var/lib/libvirt/qemu/channel/target/domain-3-tv/org.smarttv.membalancer.0");
+    g_assert_null(mb_guest_channel_path_from_xml("<domain><devices/></domain>", "x"));
+    g_assert_null(mb_guest_channel_path_from_xml("<domain><devices><chan", "x"));
+    g_assert_null(mb_guest_channel_path_from_xml("", MB_GUEST_PROTO_CHANNEL));
+    /* The name must be the target's, not the source's. */
+    g_assert_null(mb_guest_channel_path_from_xml(
+        "<channel type='unix'><source path='/a' name='org.smarttv.membalancer.0'/>"
+        "<target type='virtio' name='other'/></channel>",
+        MB_GUEST_PROTO_CHANNEL));
+}
+
+/* ---- domains ------------------------------------------------------------- */
+
+static void
+test_lookup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    MbDomainInfo info;
+    MbVmStatus status;
+
+    /* test:///default's own domain "test": 2 GiB of 8 GiB, running. */
+    g_assert_true(mb_backend_lookup(f->backend, "test", &info, &error));
+    g_assert_no_error(error);
+    g_assert_true(info.running);
+    g_assert_cmpuint(info.current_kib, ==, domain_memory(f, "test"));
+    g_assert_cmpuint(info.max_kib, ==, 8388608);
+    g_assert_cmpint(tick(f, "test", NULL, NULL, &status), !=, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+
+    /* Defined, never started: registrable, offline, holding nothing. */
+    define_domain(f, "cold", 1048576, 524288, NULL, FALSE);
+    g_assert_true(mb_backend_lookup(f->backend, "cold", &info, &error));
+    g_assert_false(info.running);
+    g_assert_cmpuint(info.current_kib, ==, 0);
+    g_assert_cmpuint(info.max_kib, ==, 1048576);
+    g_assert_cmpint(tick(f, "cold", NULL, NULL, &status), ==, MB_STATS_SOURCE_NONE);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_OFFLINE);
+
+    /* Unknown: NoSuchVM; read as offline (a registration whose domain went away). */
+    g_assert_false(mb_backend_lookup(f->backend, "nope", &info, &error));
+    g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_NO_SUCH_VM);
+    g_assert_cmpint(tick(f, "nope", NULL, NULL, &status), ==, MB_STATS_SOURCE_NONE);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_OFFLINE);
+
+    g_auto(GStrv) names = mb_backend_list_domains(f->backend, NULL);
+    g_assert_true(g_strv_contains((const char *const *)names, "test"));
+    g_assert_true(g_strv_contains((const char *const *)names, "cold"));
+}
+
+static void
+test_destroy_mid_run(Fixture *f, gconstpointer data)
+{
+    MbVmStatus status;
+    guint64 alloc, boot, events;
+    virDomainPtr dom;
+
+    define_domain(f, "vm", 1048576, 786432, NULL, TRUE);
+    g_assert_cmpint(tick(f, "vm", NULL, &alloc, &status), !=, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(alloc, ==, 786432);
+    boot = status.boot;
+
+    events = mb_backend_libvirt_n_events(f->backend);
+    dom = domain(f, "vm");
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    /* The event arrives on the backend's event thread. */
+    for (int i = 0; i < 500 && mb_backend_libvirt_n_events(f->backend) == events; i++)
+        g_usleep(10000);
+    g_assert_cmpuint(mb_backend_libvirt_n_events(f->backend), >, events);
+    g_assert_cmpint(tick(f, "vm", NULL, &alloc, &status), ==, MB_STATS_SOURCE_NONE);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_OFFLINE);
+    g_assert_cmpuint(alloc, ==, 0);
+
+    /* Started again: picked up as a new boot. */
+    g_assert_cmpint(virDomainCreate(dom), ==, 0);
+    tick(f, "vm", NULL, &alloc, &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(status.boot, !=, boot);
+    g_assert_cmpuint(alloc, >, 0);
+
+    /* Undefined under it: offline, not an error. */
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    g_assert_cmpint(virDomainUndefine(dom), ==, 0);
+    virDomainFree(dom);
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_OFFLINE);
+}
+
+static void
+test_set_target(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    define_domain(f, "vm", 1048576, 524288, NULL, TRUE);
+    tick(f, "vm", NULL, NULL, NULL);
+    g_assert_true(mb_backend_set_target(f->backend, "vm", 600000, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(domain_memory(f, "vm"), ==, 600000);
+    /* Never above the domain's maximum. */
+    g_assert_true(mb_backend_set_target(f->backend, "vm", 100 * 1048576ull, &error));
+    g_assert_cmpuint(domain_memory(f, "vm"), ==, 1048576);
+}
+
+/* The test driver moves its balloon at once; holding it still from the
+ * test's side makes a balloon that ignores its targets. */
+static void
+test_stuck(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    virDomainPtr dom;
+    MbVmStatus status;
+    MbDomainInfo info;
+
+    define_domain(f, "vm", 1048576, 786432, NULL, TRUE);
+    dom = domain(f, "vm");
+    for (int i = 0; i < MB_LIBVIRT_STUCK_TICKS; i++) {
+        tick(f, "vm", NULL, NULL, &status);
+        g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+        g_assert_true(mb_backend_set_target(f->backend, "vm", 524288, &error));
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, 786432, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    }
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_STUCK);
+    g_assert_cmpuint(count_warnings("is stuck"), ==, 1);
+    /* Not asked again. */
+    g_assert_false(mb_backend_set_target(f->backend, "vm", 524288, &error));
+    g_assert_nonnull(strstr(error->message, "stuck"));
+    g_clear_error(&error);
+    g_assert_cmpuint(domain_memory(f, "vm"), ==, 786432);
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_STUCK);
+
+    /* Seen to move: balanced again. */
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 700000, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+
+    /* A balloon that moves is never stuck. */
+    for (int i = 0; i < 2 * MB_LIBVIRT_STUCK_TICKS; i++) {
+        g_assert_true(mb_backend_set_target(f->backend, "vm", i % 2 ? 600000 : 650000, &error));
+        tick(f, "vm", NULL, NULL, &status);
+        g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    }
+
+    /* Stuck again, then registered again: another chance. */
+    for (int i = 0; i < MB_LIBVIRT_STUCK_TICKS; i++) {
+        g_assert_true(mb_backend_set_target(f->backend, "vm", 524288, &error));
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, 786432, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+        tick(f, "vm", NULL, NULL, &status);
+    }
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_STUCK);
+    g_assert_true(mb_backend_lookup(f->backend, "vm", &info, &error));
+    mb_backend_get_status(f->backend, "vm", &status);
+    g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    virDomainFree(dom);
+}
+
+/* ---- the agent channel --------------------------------------------------- */
+
+static void
+listen_channel(Fixture *f)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+    g_assert_cmpuint(strlen(f->sock_path), <, sizeof(addr.sun_path));
+    strcpy(addr.sun_path, f->sock_path);
+    f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(f->listen_fd, >=, 0);
+    g_assert_cmpint(bind(f->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    g_assert_cmpint(listen(f->listen_fd, 4), ==, 0);
+}
+
+static void
+write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(n, >, 0);
+        data += n;
+        len -= (gsize)n;
+    }
+}
+
+static void
+write_str(int fd, const char *text)
+{
+    write_all(fd, text, strlen(text));
+}
+
+static void
+write_sample(int fd, guint64 seq, guint64 anon_kib)
+{
+    MbSample s = {.total_kib = 524288,
+                  .free_kib = 100000,
+                  .active_anon_kib = anon_kib,
+                  .inactive_file_kib = 50000,
+                  .swap_out_pages = seq};
+    char line[MB_GUEST_PROTO_LINE_MAX];
+    gsize len = mb_guest_record_format_sample(line, sizeof(line), seq, &s);
+
+    g_assert_cmpuint(len, >, 0);
+    write_all(fd, line, len);
+}
+
+typedef struct {
+    int fd;
+    gsize bytes;
+    char fill;
+} Flood;
+
+static gpointer
+flood_thread(gpointer data)
+{
+    Flood *flood = data;
+    g_autofree char *junk = g_malloc(flood->bytes);
+
+    memset(junk, flood->fill, flood->bytes);
+    for (gsize i = 63; flood->fill == 'g' && i < flood->bytes; i += 64)
+        junk[i] = '\n'; /* many short bad lines */
+    write_all(flood->fd, junk, flood->bytes);
+    return NULL;
+}
+
+/* Reads until the flood's writer is done; returns the number of ticks. */
+static guint
+drain_flood(Fixture *f, GThread *writer, gint *done)
+{
+    guint ticks = 0;
+
+    while (!g_atomic_int_get(done) || ticks == 0) {
+        tick(f, "vm", NULL, NULL, NULL);
+        ticks++;
+        g_usleep(2000);
+    }
+    g_thread_join(writer);
+    tick(f, "vm", NULL, NULL, NULL);
+    return ticks;
+}
+
+typedef struct {
+    Flood flood;
+    gint *done;
+} FloodRun;
+
+static gpointer
+flood_run(gpointer data)
+{
+    FloodRun *run = data;
+
+    flood_thread(&run->flood);
+    g_atomic_int_set(run->done, 1);
+    return NULL;
+}
+
+static void
+flood(Fixture *f, int fd, gsize bytes, char fill)
+{
+    gint done = 0;
+    FloodRun run = {{fd, bytes, fill}, &done};
+    GThread *writer = g_thread_new("flood", flood_run, &run);
+
+    drain_flood(f, writer, &done);
+}
+
+static void
+test_channel(Fixture *f, gconstpointer data)
+{
+    guint64 n_samples, n_bad, n_overlong, n_discarded;
+    g_autofree char *longline = g_strnfill(MB_GUEST_PROTO_LINE_MAX + 100, 'x');
+    MbSample sample;
+    int fd;
+
+    listen_channel(f);
+    define_domain(f, "vm", 1048576, 524288, f->sock_path, TRUE);
+    /* First read: connects (the listener's backlog takes it). */
+    tick(f, "vm", NULL, NULL, NULL);
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+
+    /* Good, garbage, an over-long line, good: the latest good one wins. */
+    write_str(fd, "MBG1 hello version=1 kernel=6.1.0 page_kib=4\n");
+    write_sample(fd, 1, 111111);
+    write_str(fd, "MBG1 sample seq=x\n\nutter garbage \x01\xff\n");
+    write_str(fd, longline);
+    write_str(fd, "\n");
+    write_sample(fd, 2, 222222);
+    write_str(fd, "MBG1 sample total_kib=5\n");
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 222222);
+    g_assert_cmpuint(sample.swap_out_pages, ==, 2);
+    g_assert_true(mb_backend_libvirt_channel_stats(f->backend, "vm", &n_samples, &n_bad,
+                                                   &n_overlong, &n_discarded));
+    g_assert_cmpuint(n_samples, ==, 2);
+    g_assert_cmpuint(n_bad, ==, 3);
+    g_assert_cmpuint(n_overlong, ==, 1);
+    g_assert_cmpuint(n_discarded, ==, 0);
+
+    /* Nothing new: no sample (the agent is late), then the balloon stands in. */
+    g_assert_cmpint(tick(f, "vm", NULL, NULL, NULL), ==, MB_STATS_SOURCE_NONE);
+    g_assert_cmpint(tick(f, "vm", NULL, NULL, NULL), ==, MB_STATS_SOURCE_NONE);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_BALLOON);
+    g_assert_cmpuint(sample.total_kib, ==, domain_memory(f, "vm"));
+
+    /* A line split across two reads. */
+    write_str(fd, "MBG1 sample seq=3 total_kib=524288 ");
+    g_assert_cmpint(tick(f, "vm", NULL, NULL, NULL), ==, MB_STATS_SOURCE_BALLOON);
+    write_str(fd, "free_kib=1 active_anon_kib=333333 inactive_anon_kib=0 active_file_kib=0 "
+                  "inactive_file_kib=0 pswpin=0 pswpout=3\n");
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 333333);
+
+    /* A flood of 1 MiB of short bad lines: at most the per-interval limit is parsed. */
+    flood(f, fd, 1024 * 1024, 'g');
+    g_assert_true(mb_backend_libvirt_channel_stats(f->backend, "vm", &n_samples, &n_bad,
+                                                   &n_overlong, &n_discarded));
+    g_assert_cmpuint(n_bad - 3 + n_discarded / 64, >=, 1024 * 1024 / 64 - 2);
+    g_assert_cmpuint(n_discarded, >, 0);
+    /* And 1 MiB without a newline: one over-long line. */
+    flood(f, fd, 1024 * 1024, 'z');
+    write_str(fd, "\n");
+    write_sample(fd, 4, 444444);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
+    g_assert_true(mb_backend_libvirt_channel_stats(f->backend, "vm", &n_samples, &n_bad,
+                                                   &n_overlong, &n_discarded));
+    g_assert_cmpuint(n_overlong, ==, 2);
+    /* Thousands of bad records, one warning (rate-limited to one a minute). */
+    g_assert_cmpuint(count_warnings("sends bad agent data"), ==, 1);
+
+    /* The guest side drops: reconnect. */
+    close(fd);
+    tick(f, "vm", NULL, NULL, NULL); /* sees EOF */
+    tick(f, "vm", NULL, NULL, NULL); /* reconnects */
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    write_sample(fd, 5, 555555);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 555555);
+    close(fd);
+}
+
+/* A flood is bounded per interval, with the reader alone (no libvirt). */
+static void
+test_channel_bound(Fixture *f, gconstpointer data)
+{
+    g_autoptr(MbGuestChannel) channel = mb_guest_channel_new("bounded");
+    MbGuestChannelStats stats;
+    MbSample sample;
+    int pair[2];
+    char junk[8192];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), ==, 0);
+    listen_channel(f);
+    mb_guest_channel_set_path(channel, f->sock_path);
+    g_assert_false(mb_guest_channel_poll(channel, &sample));
+    int fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    /* 200 KiB of 63-byte bad lines in the socket buffer at once. */
+    int size = 1024 * 1024;
+    g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), ==, 0);
+    memset(junk, 'b', sizeof(junk));
+    for (gsize i = 63; i < sizeof(junk); i += 64)
+        junk[i] = '\n';
+    for (int i = 0; i < 25; i++)
+        write_all(fd, junk, sizeof(junk));
+    g_assert_false(mb_guest_channel_poll(channel, &sample));
+    mb_guest_channel_get_stats(channel, &stats);
+    g_assert_cmpuint(stats.n_bad, <=, MB_GUEST_CHANNEL_POLL_BYTES / 64 + 1);
+    g_assert_cmpuint(stats.n_bad, >=, MB_GUEST_CHANNEL_POLL_BYTES / 64 - 1);
+    g_assert_cmpuint(stats.n_discarded_bytes, ==,
+                     25 * sizeof(junk) - MB_GUEST_CHANNEL_POLL_BYTES);
+    write_sample(fd, 9, 999);
+    g_assert_true(mb_guest_channel_poll(channel, &sample));
+    g_assert_cmpuint(sample.active_anon_kib, ==, 999);
+    close(fd);
+    close(pair[0]);
+    close(pair[1]);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    warnings = g_ptr_array_new_with_free_func(g_free);
+    g_log_set_writer_func(test_writer, NULL, NULL);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+    g_test_add_func("/libvirt/balloon-derive", test_balloon_derive);
+    g_test_add_func("/libvirt/channel-path", test_channel_path);
+    ADD("/libvirt/lookup", test_lookup);
+    ADD("/libvirt/destroy-mid-run", test_destroy_mid_run);
+    ADD("/libvirt/set-target", test_set_target);
+    ADD("/libvirt/stuck", test_stuck);
+    ADD("/libvirt/channel", test_channel);
+    ADD("/libvirt/channel-bound", test_channel_bound);
+    int status = g_test_run();
+
+    g_ptr_array_unref(warnings);
+    return status;
+}
