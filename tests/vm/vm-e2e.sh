@@ -1,0 +1,169 @@
+#!/bin/bash
+# End-to-end: membalancerd balancing real TCG guests under qemu:///system.
+#
+# Two guests of 384 MiB each share a 768 MiB pool: "video" streams a disk
+# through its page cache, "game" grows its anonymous memory to 600 MiB and
+# touches it at random for 100 s (loading, then play). The game runs twice, once with the service paused
+# (the static partition) and once balancing; swap-out is read inside the
+# guests (/proc/vmstat pswpout, reported on their consoles). Asserts:
+#   - the agent's statistics reach the service (StatsSource "agent", moving);
+#   - balanced: the game grows, the video VM shrinks and does not swap, and
+#     the game swaps far less than paused (the ratio is printed);
+#   - a destroyed VM goes offline, and is picked up with its registration
+#     when it starts again; libvirtd killed and restarted mid-run: the
+#     service reconnects and keeps balancing.
+# Cleans up every domain and process it started.
+#
+# Environment (tests/vm/meson.build): MB_VM_AGENT, MB_VM_WORKLOAD,
+# MB_DAEMON (membalancerd), MB_CTL (membalancerctl). Exit 77 only when not
+# root or QEMU/libvirt are not installed.
+set -euo pipefail
+
+MB_VM_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/mb-vm-lib.sh
+. "$MB_VM_DIR/mb-vm-lib.sh"
+VIDEO=mbtest-e2e-video
+GAME=mbtest-e2e-game
+GAME_WORKLOAD=alloc:600:--seconds:100
+VIDEO_WORKLOAD=stream:900:--seconds:600
+
+log() { echo "vm-e2e: $*" >&2; }
+fail() {
+    log "FAIL: $*"
+    exit 1
+}
+
+if [ "$(id -u)" != 0 ]; then
+    log "SKIP: needs root (qemu:///system)"
+    exit 77
+fi
+for tool in virsh libvirtd qemu-system-x86_64 qemu-img busybox dbus-daemon busctl; do
+    command -v "$tool" >/dev/null || {
+        log "SKIP: $tool not installed (scripts/deps.sh)"
+        exit 77
+    }
+done
+: "${MB_VM_AGENT:?}" "${MB_VM_WORKLOAD:?}" "${MB_DAEMON:?}" "${MB_CTL:?}"
+
+T_START=$(mb_now_ms)
+MB_WORK=$(mktemp -d /tmp/mb-e2e-XXXXXX)
+STARTED=
+RECORDER_PID=
+OK=0
+
+cleanup() {
+    local dom
+    if [ -n "$RECORDER_PID" ]; then kill "$RECORDER_PID" 2>/dev/null || true; fi
+    mb_service_stop
+    for dom in "$VIDEO" "$GAME"; do
+        if [ "$OK" != 1 ] && [ -f "$MB_RUN_DIR/$dom.console" ]; then
+            log "console of $dom (kept in $MB_RUN_DIR):"
+            tail -n 15 "$MB_RUN_DIR/$dom.console" >&2 || true
+        fi
+        mb_destroy "$dom"
+        rm -f "$MB_RUN_DIR/$dom"-*.img
+        if [ "$OK" = 1 ]; then rm -f "$MB_RUN_DIR/$dom.console" "$MB_RUN_DIR/$dom.xml"; fi
+    done
+    if [ "$OK" != 1 ]; then
+        log "service log (kept in $MB_WORK):"
+        tail -n 40 "$MB_WORK/daemon.log" >&2 || true
+    else
+        rm -rf "$MB_WORK"
+    fi
+    # shellcheck disable=SC2086 # one daemon name per word
+    if [ -n "$STARTED" ]; then "$MB_VM_DIR/mb-vm-env.sh" stop $STARTED; fi
+}
+trap cleanup EXIT
+trap 'log "FAIL: line $LINENO: $BASH_COMMAND"' ERR
+
+# game_run TAG: boots the game, waits for its workload, sets GAME_SWAP.
+game_run() {
+    local rc
+    mb_boot "$GAME" 384 1024 "$GAME_WORKLOAD"
+    # Transient domains exist only while they run: register on first boot.
+    if [ -z "$(mb_ctl list | grep -w "$GAME" || true)" ]; then
+        mb_ctl register "$GAME" --priority 80 --min 128MiB --max 1GiB --foreground >/dev/null
+    fi
+    mb_wait_for 30 "$GAME picked up (State running)" mb_state_is "$GAME" running
+    mb_wait_for 240 "$GAME workload" mb_console_has "$GAME" '^MB-WORKLOAD-DONE'
+    log "$1: $GAME: $(grep -m1 '^MB-WORKLOAD-DONE' "$MB_RUN_DIR/$GAME.console")"
+    rc=$(mb_done_field "$GAME" rc)
+    [ "$rc" = 0 ] || fail "$1: the game workload failed (rc=$rc)"
+    GAME_SWAP=$(mb_done_field "$GAME" pswpout)
+    # At the end of its play, not at boot (a guest boots at its maximum).
+    GAME_END_KIB=$(mb_vm_prop "$GAME" AllocatedKiB)
+}
+
+STARTED=$("$MB_VM_DIR/mb-vm-env.sh" start)
+"$MB_VM_DIR/mb-vm-image.sh" "$MB_IMAGE_DIR" "$MB_VM_AGENT" "$MB_VM_WORKLOAD"
+
+cat >"$MB_WORK/membalancer.conf" <<EOC
+[membalancer]
+pool = 768MiB
+reserve = 0
+interval = 1000
+min-step = 4MiB
+libvirt-uri = $MB_URI
+EOC
+mb_service_start "$MB_WORK/membalancer.conf"
+mb_ctl pause
+
+mb_boot "$VIDEO" 384 1024 "$VIDEO_WORKLOAD"
+mb_ctl register "$VIDEO" --priority 40 --min 128MiB --max 1GiB >/dev/null
+mb_record "$MB_WORK/timeline.csv" &
+RECORDER_PID=$!
+
+# 1. Paused: the static partition.
+game_run paused
+PAUSED_SWAP=$GAME_SWAP
+[ "$GAME_END_KIB" -le $((388 * 1024)) ] || fail "paused, yet the game grew to $GAME_END_KIB KiB"
+[ "$(mb_vm_prop "$VIDEO" StatsSource)" = agent ] || fail "video StatsSource is not agent"
+A1=$(mb_vm_prop "$VIDEO" InactiveFileKiB)
+sleep 3
+A2=$(mb_vm_prop "$VIDEO" InactiveFileKiB)
+[ "$A1" != "$A2" ] || fail "the video VM's statistics do not move ($A1)"
+log "agent statistics reach the service: video inactive file $A1 -> $A2 KiB"
+mb_destroy "$GAME"
+mb_wait_for 30 "$GAME offline after destroy" mb_state_is "$GAME" offline
+VIDEO_SWAP0=$(mb_pswpout "$VIDEO")
+
+# 2. Balancing, with libvirtd killed and restarted while the game runs.
+mb_ctl resume
+VIDEO_START_KIB=$(mb_vm_prop "$VIDEO" AllocatedKiB)
+(
+    sleep 25
+    log "restarting libvirtd"
+    "$MB_VM_DIR/mb-vm-env.sh" restart-libvirtd
+) &
+RESTART_PID=$!
+game_run balanced
+BALANCED_SWAP=$GAME_SWAP
+wait "$RESTART_PID" || fail "restarting libvirtd failed"
+mb_wait_for 60 "service connected again" test "$(mb_mgr_prop Connected)" = true
+grep -qi "reconnect" "$MB_WORK/daemon.log" || fail "no reconnection in the service log"
+
+kill "$RECORDER_PID" 2>/dev/null || true
+RECORDER_PID=
+VIDEO_MIN_KIB=$(awk -F, -v v="$VIDEO" 'NR > 1 && $2 == v && (m == "" || $3 < m) { m = $3 }
+    END { print m + 0 }' "$MB_WORK/timeline.csv")
+VIDEO_SWAP1=$(mb_pswpout "$VIDEO")
+log "game pswpout: paused $PAUSED_SWAP pages, balanced $BALANCED_SWAP pages"
+log "game allocation at the end $((GAME_END_KIB / 1024)) MiB; video $((VIDEO_START_KIB / 1024)) MiB" \
+    "down to $((VIDEO_MIN_KIB / 1024)) MiB; video pswpout $VIDEO_SWAP0 -> $VIDEO_SWAP1"
+[ "$GAME_END_KIB" -ge $((450 * 1024)) ] || fail "the game did not grow ($GAME_END_KIB KiB)"
+[ "$VIDEO_MIN_KIB" -le $((VIDEO_START_KIB - 64 * 1024)) ] || fail "the video VM did not shrink"
+[ "$VIDEO_SWAP1" = "$VIDEO_SWAP0" ] || fail "the video VM swapped while balanced"
+[ "$PAUSED_SWAP" -gt 10000 ] || fail "the paused run swapped too little to compare ($PAUSED_SWAP)"
+[ $((BALANCED_SWAP * 4)) -le "$PAUSED_SWAP" ] ||
+    fail "balanced swap-out $BALANCED_SWAP is not under a quarter of paused $PAUSED_SWAP"
+log "ratio balanced/paused game swap-out: $(awk -v b="$BALANCED_SWAP" -v p="$PAUSED_SWAP" \
+    'BEGIN { printf "%.3f", b / p }')"
+
+# 3. The video VM vanishes mid-run: offline, no crash.
+mb_destroy "$VIDEO"
+mb_wait_for 30 "$VIDEO offline after destroy" mb_state_is "$VIDEO" offline
+mb_ctl list >/dev/null || fail "the service does not answer after a VM vanished"
+kill -0 "$MB_DAEMON_PID" || fail "membalancerd died"
+
+OK=1
+log "PASS in $(($(mb_now_ms) - T_START)) ms"
