@@ -542,8 +542,12 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         new_boot(d, id);
         d->actual_kib = info.memory;
     }
-    *alloc_kib = info.memory;
     track_balloon(d, info.memory);
+    /* While the balloon travels, the VM's allocation is the target it was
+     * given: counting the balloon's position instead would let the
+     * planner hand the same memory out twice (seen on TCG guests, whose
+     * balloons take seconds to deflate). */
+    *alloc_kib = d->pending ? d->target_kib : info.memory;
 
     if (!d->have_path)
         refresh_channel_path(d, dom);

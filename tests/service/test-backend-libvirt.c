@@ -335,6 +335,34 @@ test_set_target(Fixture *f, gconstpointer data)
     g_assert_cmpuint(domain_memory(f, "vm"), ==, 1048576);
 }
 
+/* While a balloon travels, the VM counts at its target: the planner must
+ * not hand out memory a growing VM was already given. */
+static void
+test_travelling_balloon(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    virDomainPtr dom;
+    guint64 alloc = 0;
+
+    define_domain(f, "vm", 1048576, 524288, NULL, TRUE);
+    dom = domain(f, "vm");
+    tick(f, "vm", NULL, &alloc, NULL);
+    g_assert_cmpuint(alloc, ==, 524288);
+    g_assert_true(mb_backend_set_target(f->backend, "vm", 700000, &error));
+    /* The balloon has only gone part of the way. */
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 600000, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    tick(f, "vm", NULL, &alloc, NULL);
+    g_assert_cmpuint(alloc, ==, 700000);
+    /* Arrived: the balloon's own size again. */
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 700000, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    tick(f, "vm", NULL, &alloc, NULL);
+    g_assert_cmpuint(alloc, ==, 700000);
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 650000, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    tick(f, "vm", NULL, &alloc, NULL);
+    g_assert_cmpuint(alloc, ==, 650000);
+    virDomainFree(dom);
+}
+
 /* The test driver moves its balloon at once; holding it still from the
  * test's side makes a balloon that ignores its targets. */
 static void
@@ -625,6 +653,7 @@ main(int argc, char **argv)
     ADD("/libvirt/lookup", test_lookup);
     ADD("/libvirt/destroy-mid-run", test_destroy_mid_run);
     ADD("/libvirt/set-target", test_set_target);
+    ADD("/libvirt/travelling-balloon", test_travelling_balloon);
     ADD("/libvirt/stuck", test_stuck);
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
