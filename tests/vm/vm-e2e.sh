@@ -109,7 +109,7 @@ mb_service_start "$MB_WORK/membalancer.conf"
 mb_ctl pause
 
 mb_boot "$VIDEO" 384 1024 "$VIDEO_WORKLOAD"
-mb_ctl register "$VIDEO" --priority 40 --min 96MiB --max 1GiB >/dev/null
+mb_ctl register "$VIDEO" --priority 40 --min 128MiB --max 1GiB >/dev/null
 mb_record "$MB_WORK/timeline.csv" &
 RECORDER_PID=$!
 
