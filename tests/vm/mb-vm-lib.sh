@@ -73,8 +73,10 @@ mb_service_start() {
     "$MB_DAEMON" --address "$MB_BUS_ADDR" --backend libvirt --config "$1" \
         --state-dir "$MB_WORK/state" >>"$MB_WORK/daemon.log" 2>&1 &
     MB_DAEMON_PID=$!
-    mb_wait_for 30 "membalancerd on the bus" mb_ctl info >/dev/null
+    mb_wait_for 30 "membalancerd on the bus" mb_service_ready
 }
+
+mb_service_ready() { mb_ctl info >/dev/null 2>&1; }
 
 mb_service_stop() {
     if [ -n "$MB_DAEMON_PID" ]; then kill "$MB_DAEMON_PID" 2>/dev/null || true; fi
