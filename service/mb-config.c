@@ -191,20 +191,36 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
                 "libvirt-uri, group, state-directory, backend)");
 }
 
+/* One key's string; *origin names the file and group for messages. NULL,
+ * with the file, key and reason in *error, when it cannot be read. */
+static char *
+read_value(GKeyFile *file, const char *group, const char *key, const char *path, char **origin,
+           GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *value = mb_keyfile_get_string(file, group, key, &local);
+
+    *origin = g_strdup_printf("%s: [%s]", path, group);
+    if (value == NULL || local != NULL) {
+        g_free(value);
+        fail(error, *origin, key, "%s", local != NULL ? local->message : "no value");
+        return NULL;
+    }
+    return value;
+}
+
 static gboolean
 load_fake_group(MbConfig *config, GKeyFile *file, const char *path, GError **error)
 {
     g_auto(GStrv) keys = g_key_file_get_keys(file, MB_CONFIG_FAKE_GROUP, NULL, NULL);
 
     for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
-        g_autofree char *origin = g_strdup_printf("%s: [" MB_CONFIG_FAKE_GROUP "]", path);
-        g_autoptr(GError) local = NULL;
+        g_autofree char *origin = NULL;
         g_autofree char *value =
-            mb_keyfile_get_string(file, MB_CONFIG_FAKE_GROUP, keys[i], &local);
+            read_value(file, MB_CONFIG_FAKE_GROUP, keys[i], path, &origin, error);
 
-        if (value == NULL || local != NULL)
-            return fail(error, origin, keys[i], "%s",
-                        local != NULL ? local->message : "no value");
+        if (value == NULL)
+            return FALSE;
         g_strstrip(value);
         if (g_str_equal(keys[i], "alloc")) {
             if (!parse_size(value, &config->fake_alloc_kib, origin, keys[i], error))
@@ -254,14 +270,12 @@ mb_config_load_file(MbConfig *config, const char *path, gboolean must_exist, GEr
     }
     keys = g_key_file_get_keys(file, MB_CONFIG_GROUP, NULL, NULL);
     for (gsize i = 0; keys != NULL && keys[i] != NULL; i++) {
-        g_autofree char *origin = g_strdup_printf("%s: [" MB_CONFIG_GROUP "]", path);
-        g_autoptr(GError) value_error = NULL;
+        g_autofree char *origin = NULL;
         g_autofree char *value =
-            mb_keyfile_get_string(file, MB_CONFIG_GROUP, keys[i], &value_error);
+            read_value(file, MB_CONFIG_GROUP, keys[i], path, &origin, error);
 
-        if (value == NULL || value_error != NULL)
-            return fail(error, origin, keys[i], "%s",
-                        value_error != NULL ? value_error->message : "no value");
+        if (value == NULL)
+            return FALSE;
         if (!mb_config_set(config, keys[i], value, origin, error))
             return FALSE;
     }
