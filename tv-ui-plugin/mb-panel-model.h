@@ -1,0 +1,94 @@
+/* The panel's view model, independent of any toolkit (GIO and cairo
+ * only): a GListModel of MbPanelVm rows, one per VM the service has
+ * registered, kept live through a GDBusObjectManagerClient on
+ * org.smarttv.MemBalancer. Rows appear, change and vanish with the
+ * service's objects; the service going away empties the model and sets
+ * MbPanelModel:available to FALSE, its return fills it again. */
+#pragma once
+
+#include <cairo.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* One point of a VM's allocation history. */
+typedef struct {
+    gint64 time_us; /* g_get_monotonic_time() of the panel */
+    guint64 allocated_kib;
+} MbPanelSample;
+
+#define MB_PANEL_HISTORY_SECONDS 300               /* the chart shows the last 5 minutes */
+#define MB_PANEL_SWAP_HOLD_US (5 * G_USEC_PER_SEC) /* swapping stays shown this long */
+
+#define MB_TYPE_PANEL_VM (mb_panel_vm_get_type())
+G_DECLARE_FINAL_TYPE(MbPanelVm, mb_panel_vm, MB, PANEL_VM, GObject)
+
+/* Properties (all read-only, notified on change): name, priority,
+ * foreground, min-kib, max-kib, allocated-kib, demand-kib,
+ * reclaimable-kib, swap-out-kib, swapping, state, stats-source, color
+ * (the index of the VM's colour in the chart and its row). */
+const char *mb_panel_vm_get_name(MbPanelVm *vm);
+guint mb_panel_vm_get_priority(MbPanelVm *vm);
+gboolean mb_panel_vm_get_foreground(MbPanelVm *vm);
+guint64 mb_panel_vm_get_min_kib(MbPanelVm *vm);
+guint64 mb_panel_vm_get_max_kib(MbPanelVm *vm);
+guint64 mb_panel_vm_get_allocated_kib(MbPanelVm *vm);
+gint64 mb_panel_vm_get_demand_kib(MbPanelVm *vm);
+guint64 mb_panel_vm_get_reclaimable_kib(MbPanelVm *vm);
+guint64 mb_panel_vm_get_swap_out_kib(MbPanelVm *vm);
+/* TRUE while the guest's swap-out counter grew in the last
+ * MB_PANEL_SWAP_HOLD_US. */
+gboolean mb_panel_vm_get_swapping(MbPanelVm *vm);
+const char *mb_panel_vm_get_state(MbPanelVm *vm);
+const char *mb_panel_vm_get_stats_source(MbPanelVm *vm);
+guint mb_panel_vm_get_color(MbPanelVm *vm);
+/* The allocation over the last MB_PANEL_HISTORY_SECONDS, oldest first. */
+const MbPanelSample *mb_panel_vm_get_history(MbPanelVm *vm, guint *n_samples);
+
+#define MB_TYPE_PANEL_MODEL (mb_panel_model_get_type())
+G_DECLARE_FINAL_TYPE(MbPanelModel, mb_panel_model, MB, PANEL_MODEL, GObject)
+
+/* A model of the VMs of the service on connection (NULL: the system
+ * bus). It fills asynchronously: iterate the main context. Properties:
+ * available (the service runs and the model is filled), connected (the
+ * service is connected to its hypervisor), pool-kib, paused, backend. */
+MbPanelModel *mb_panel_model_new(GDBusConnection *connection);
+gboolean mb_panel_model_get_available(MbPanelModel *model);
+gboolean mb_panel_model_get_connected(MbPanelModel *model);
+gboolean mb_panel_model_get_paused(MbPanelModel *model);
+guint64 mb_panel_model_get_pool_kib(MbPanelModel *model);
+const char *mb_panel_model_get_backend(MbPanelModel *model);
+/* The first error met while connecting to the bus, or NULL. */
+const GError *mb_panel_model_get_bus_error(MbPanelModel *model);
+/* The row of a VM, or NULL (transfer none). */
+MbPanelVm *mb_panel_model_find(MbPanelModel *model, const char *name);
+
+/* SetPriority and SetForeground through the service. The error of
+ * mb_panel_model_call_finish() carries a message for the viewer (see
+ * mb_panel_describe_error()). */
+void mb_panel_model_set_priority(MbPanelModel *model, const char *name, guint priority,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+void mb_panel_model_set_foreground(MbPanelModel *model, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean mb_panel_model_call_finish(MbPanelModel *model, GAsyncResult *result, GError **error);
+
+/* A sentence for the viewer about a failed call (translated). */
+char *mb_panel_describe_error(const GError *error);
+
+/* Records the current allocation of every row in its history (the model
+ * does so every second by itself; tests call it to make points). */
+void mb_panel_model_sample(MbPanelModel *model);
+
+/* The chart of each VM's allocation over the last window_s seconds up to
+ * now_us (the paper's Fig. 7, live), drawn into a width x height area. */
+void mb_panel_chart_draw(cairo_t *cr, int width, int height, MbPanelModel *model, gint64 now_us,
+                         guint window_s);
+/* The RGB of colour index i (as used by the chart), components 0..1. */
+void mb_panel_color_rgb(guint i, double rgb[3]);
+
+/* "1.5 GiB", "384 MiB": a size for the viewer (translated units). */
+char *mb_panel_format_kib(guint64 kib);
+
+G_END_DECLS

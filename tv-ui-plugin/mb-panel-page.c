@@ -1,0 +1,861 @@
+/* The "Memory" page (GTK 4): one row per VM (name, allocation against
+ * demand and reclaimable memory as a bar, swap indicator, priority,
+ * foreground mark) over a live chart of the allocations. Remote-control
+ * navigation only: the arrows move the focus between the cells of the
+ * rows, OK edits or confirms, Back cancels or leaves. */
+#include "mb-panel-page.h"
+
+#include <glib/gi18n-lib.h>
+
+#define PRIORITY_MAX 100
+#define CHART_HEIGHT 360
+
+typedef struct {
+    MbPanelPage *page; /* unowned: the page outlives its rows */
+    MbPanelVm *vm;
+    GtkWidget *row, *swatch, *name, *detail, *bar, *swap, *priority, *foreground;
+    gulong notify_id;
+    gboolean busy; /* a call for this VM is in flight */
+} Row;
+
+struct _MbPanelPage {
+    GtkWidget parent_instance;
+    MbPanelModel *model;
+    GCancellable *cancellable;
+    GtkWidget *box, *title, *status, *message, *rows, *chart, *hint;
+    GPtrArray *row_data; /* Row *, in model order */
+    char *status_text;
+    char *message_text;
+    Row *editing; /* the row whose priority is being edited, or NULL */
+    guint edit_value;
+    guint tick_id;
+};
+
+enum { SIGNAL_LEAVE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE(MbPanelPage, mb_panel_page, GTK_TYPE_WIDGET)
+
+static const char page_css[] =
+    ".mb-page { background-color: #101216; color: #f2f4f8; font-size: 26px; }\n"
+    ".mb-page label { color: #f2f4f8; }\n"
+    ".mb-title { font-size: 52px; font-weight: bold; }\n"
+    "label.mb-status { font-size: 28px; color: #c8ccd4; }\n"
+    "label.mb-warning { color: #ffcc33; }\n"
+    "label.mb-message { background-color: #7a1414; color: #ffffff; padding: 12px 24px;"
+    " border-radius: 10px; font-size: 28px; }\n"
+    ".mb-row { background-color: #1c1f26; border-radius: 14px; padding: 14px 24px; }\n"
+    ".mb-row.mb-offline { background-color: #15171c; }\n"
+    "label.mb-name { font-size: 34px; font-weight: bold; }\n"
+    "label.mb-detail { font-size: 24px; color: #c8ccd4; }\n"
+    "label.mb-fg-mark { color: #ffd400; font-size: 26px; font-weight: bold; }\n"
+    "label.mb-swapping { color: #ff7070; font-weight: bold; }\n"
+    "label.mb-noswap { color: #9aa0aa; }\n"
+    "button.mb-cell { font-size: 28px; min-height: 60px; min-width: 220px; padding: 4px 18px;"
+    " color: #f2f4f8; background-color: #2a2f3a; background-image: none; box-shadow: none;"
+    " border: 4px solid #2a2f3a; border-radius: 12px; outline: none; }\n"
+    "button.mb-cell label { color: inherit; }\n"
+    "button.mb-cell:focus { border-color: #ffd400; background-color: #3b4252; }\n"
+    "button.mb-cell.mb-editing { background-color: #ffd400; color: #101216;"
+    " border-color: #ffffff; }\n"
+    "button.mb-cell.mb-is-foreground { color: #ffd400; }\n"
+    "label.mb-section { font-size: 30px; font-weight: bold; }\n"
+    "label.mb-hint { font-size: 24px; color: #c8ccd4; }\n";
+
+static void
+install_css(void)
+{
+    static GtkCssProvider *provider;
+    GdkDisplay *display = gdk_display_get_default();
+
+    if (provider != NULL || display == NULL)
+        return;
+    provider = gtk_css_provider_new();
+    gtk_css_provider_load_from_data(provider, page_css, -1);
+    gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(provider),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+/* ---- status and messages ------------------------------------------------ */
+
+static void
+set_message(MbPanelPage *page, const char *text)
+{
+    g_free(page->message_text);
+    page->message_text = g_strdup(text != NULL ? text : "");
+    gtk_label_set_text(GTK_LABEL(page->message), page->message_text);
+    gtk_widget_set_visible(page->message, page->message_text[0] != '\0');
+}
+
+static void
+update_status(MbPanelPage *page)
+{
+    const GError *bus_error = mb_panel_model_get_bus_error(page->model);
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(page->model));
+    gboolean warn = TRUE;
+    char *text;
+
+    if (bus_error != NULL) {
+        text = g_strdup_printf(_("Cannot reach the system bus: %s"), bus_error->message);
+    } else if (!mb_panel_model_get_available(page->model)) {
+        text = g_strdup(_("The memory balancer is not running. Waiting for it…"));
+    } else if (!mb_panel_model_get_connected(page->model)) {
+        text = g_strdup(_("The memory balancer has lost the hypervisor and is reconnecting; "
+                          "nothing is moved meanwhile."));
+    } else {
+        g_autofree char *pool = mb_panel_format_kib(mb_panel_model_get_pool_kib(page->model));
+        if (mb_panel_model_get_paused(page->model))
+            text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Paused: %u VM, %s shared",
+                                               "Paused: %u VMs, %s shared", n),
+                                   n, pool);
+        else
+            text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "Balancing %u VM, %s shared",
+                                               "Balancing %u VMs, %s shared", n),
+                                   n, pool);
+        warn = mb_panel_model_get_paused(page->model);
+    }
+    g_free(page->status_text);
+    page->status_text = text;
+    gtk_label_set_text(GTK_LABEL(page->status), text);
+    if (warn)
+        gtk_widget_add_css_class(page->status, "mb-warning");
+    else
+        gtk_widget_remove_css_class(page->status, "mb-warning");
+}
+
+/* ---- rows ---------------------------------------------------------------- */
+
+static guint64
+bar_scale_kib(MbPanelPage *page)
+{
+    guint64 scale = mb_panel_model_get_pool_kib(page->model);
+
+    for (guint i = 0; i < page->row_data->len; i++) {
+        Row *r = g_ptr_array_index(page->row_data, i);
+        gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
+        scale = MAX(scale, mb_panel_vm_get_allocated_kib(r->vm) + (guint64)MAX(demand, 0));
+    }
+    return MAX(scale, 1);
+}
+
+/* The bar: memory in use (solid), reclaimable (pale), the predicted
+ * shortfall beyond the allocation (red) and the guarantee (white tick),
+ * on one scale for all rows (the shared pool). */
+static void
+draw_bar(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+    Row *r = user_data;
+    double scale = (double)bar_scale_kib(r->page);
+    guint64 alloc = mb_panel_vm_get_allocated_kib(r->vm);
+    guint64 reclaim = MIN(mb_panel_vm_get_reclaimable_kib(r->vm), alloc);
+    guint64 used = alloc - reclaim;
+    gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
+    guint64 need = used + (guint64)MAX(demand, 0);
+    double rgb[3];
+    double w = width;
+
+    mb_panel_color_rgb(mb_panel_vm_get_color(r->vm), rgb);
+    cairo_set_source_rgb(cr, 0.20, 0.22, 0.27);
+    cairo_rectangle(cr, 0, 0, w, height);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_rectangle(cr, 0, 0, w * (double)used / scale, height);
+    cairo_fill(cr);
+    cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.40);
+    cairo_rectangle(cr, w * (double)used / scale, 0, w * (double)reclaim / scale, height);
+    cairo_fill(cr);
+    if (need > alloc) {
+        cairo_set_source_rgb(cr, 1.0, 0.35, 0.35);
+        cairo_rectangle(cr, w * (double)alloc / scale, height * 0.25,
+                        w * (double)(need - alloc) / scale, height * 0.5);
+        cairo_fill(cr);
+    }
+    if (mb_panel_vm_get_min_kib(r->vm) > 0) {
+        double x = w * (double)mb_panel_vm_get_min_kib(r->vm) / scale;
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_rectangle(cr, MIN(x, w - 4), 0, 4, height);
+        cairo_fill(cr);
+    }
+}
+
+static void
+draw_swatch(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+    Row *r = user_data;
+    double rgb[3];
+
+    mb_panel_color_rgb(mb_panel_vm_get_color(r->vm), rgb);
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_arc(cr, width / 2.0, height / 2.0, MIN(width, height) / 2.0, 0, 2 * G_PI);
+    cairo_fill(cr);
+}
+
+static void
+row_update(Row *r)
+{
+    MbPanelPage *page = r->page;
+    const char *state = mb_panel_vm_get_state(r->vm);
+    g_autofree char *alloc = mb_panel_format_kib(mb_panel_vm_get_allocated_kib(r->vm));
+    g_autofree char *reclaim = mb_panel_format_kib(mb_panel_vm_get_reclaimable_kib(r->vm));
+    gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
+    g_autofree char *demand_text =
+        mb_panel_format_kib((guint64)(demand < 0 ? -demand : demand));
+    g_autofree char *detail = NULL;
+    g_autofree char *priority = NULL;
+    const char *state_text = NULL;
+
+    gtk_label_set_text(GTK_LABEL(r->name), mb_panel_vm_get_name(r->vm));
+    if (g_strcmp0(state, "offline") == 0)
+        state_text = _("Offline");
+    else if (g_strcmp0(state, "stuck") == 0)
+        state_text = _("Balloon not responding");
+    if (state_text != NULL)
+        detail = g_strdup_printf("%s · %s", state_text, alloc);
+    else
+        /* TRANSLATORS: allocation · reclaimable memory · predicted change of demand */
+        detail = g_strdup_printf(_("%s · %s reclaimable · demand %s%s"), alloc, reclaim,
+                                 demand < 0 ? "−" : "+", demand_text);
+    gtk_label_set_text(GTK_LABEL(r->detail), detail);
+    if (state_text != NULL)
+        gtk_widget_add_css_class(r->row, "mb-offline");
+    else
+        gtk_widget_remove_css_class(r->row, "mb-offline");
+
+    if (mb_panel_vm_get_swapping(r->vm)) {
+        gtk_label_set_text(GTK_LABEL(r->swap), _("Swapping"));
+        gtk_widget_remove_css_class(r->swap, "mb-noswap");
+        gtk_widget_add_css_class(r->swap, "mb-swapping");
+    } else {
+        gtk_label_set_text(GTK_LABEL(r->swap), _("No swap"));
+        gtk_widget_remove_css_class(r->swap, "mb-swapping");
+        gtk_widget_add_css_class(r->swap, "mb-noswap");
+    }
+
+    if (page->editing == r) {
+        priority = g_strdup_printf(_("Priority ‹ %u ›"), page->edit_value);
+        gtk_widget_add_css_class(r->priority, "mb-editing");
+    } else {
+        priority = g_strdup_printf(r->busy ? _("Priority %u …") : _("Priority %u"),
+                                   mb_panel_vm_get_priority(r->vm));
+        gtk_widget_remove_css_class(r->priority, "mb-editing");
+    }
+    gtk_button_set_label(GTK_BUTTON(r->priority), priority);
+    if (mb_panel_vm_get_foreground(r->vm)) {
+        gtk_button_set_label(GTK_BUTTON(r->foreground), _("★ Foreground"));
+        gtk_widget_add_css_class(r->foreground, "mb-is-foreground");
+    } else {
+        gtk_button_set_label(GTK_BUTTON(r->foreground), _("Make foreground"));
+        gtk_widget_remove_css_class(r->foreground, "mb-is-foreground");
+    }
+    gtk_widget_queue_draw(r->bar);
+}
+
+static void
+on_vm_notify(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+    Row *r = user_data;
+
+    row_update(r);
+    /* One VM's allocation moves every row's scale. */
+    if (g_str_equal(pspec->name, "allocated-kib"))
+        for (guint i = 0; i < r->page->row_data->len; i++)
+            gtk_widget_queue_draw(((Row *)g_ptr_array_index(r->page->row_data, i))->bar);
+}
+
+static void start_edit(MbPanelPage *page, Row *r);
+static void activate_foreground(MbPanelPage *page, Row *r);
+
+static void
+on_priority_clicked(GtkButton *button, gpointer user_data)
+{
+    Row *r = user_data;
+
+    start_edit(r->page, r);
+}
+
+static void
+on_foreground_clicked(GtkButton *button, gpointer user_data)
+{
+    Row *r = user_data;
+
+    activate_foreground(r->page, r);
+}
+
+static GtkWidget *
+cell_new(const char *name)
+{
+    GtkWidget *button = gtk_button_new_with_label("");
+
+    gtk_widget_add_css_class(button, "mb-cell");
+    gtk_widget_set_focusable(button, TRUE);
+    gtk_widget_set_focus_on_click(button, TRUE);
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_widget_set_name(button, name);
+    return button;
+}
+
+static void
+row_free(Row *r)
+{
+    if (r->page->editing == r)
+        r->page->editing = NULL;
+    g_signal_handler_disconnect(r->vm, r->notify_id);
+    g_object_unref(r->vm);
+    g_free(r);
+}
+
+static Row *
+row_new(MbPanelPage *page, MbPanelVm *vm)
+{
+    Row *r = g_new0(Row, 1);
+    GtkWidget *name_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    GtkWidget *middle = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
+    GtkWidget *fg_mark;
+
+    r->page = page;
+    r->vm = g_object_ref(vm);
+    r->row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 24);
+    gtk_widget_add_css_class(r->row, "mb-row");
+
+    r->swatch = gtk_drawing_area_new();
+    gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(r->swatch), 28);
+    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(r->swatch), 28);
+    gtk_widget_set_valign(r->swatch, GTK_ALIGN_CENTER);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->swatch), draw_swatch, r, NULL);
+
+    /* The name and the foreground mark, in a column of fixed width. */
+    r->name = gtk_label_new("");
+    gtk_widget_add_css_class(r->name, "mb-name");
+    gtk_label_set_xalign(GTK_LABEL(r->name), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->name), PANGO_ELLIPSIZE_END);
+    fg_mark = gtk_label_new(_("★ Foreground"));
+    gtk_widget_add_css_class(fg_mark, "mb-fg-mark");
+    gtk_label_set_xalign(GTK_LABEL(fg_mark), 0);
+    g_object_bind_property(vm, "foreground", fg_mark, "visible", G_BINDING_SYNC_CREATE);
+    gtk_box_append(GTK_BOX(name_box), r->name);
+    gtk_box_append(GTK_BOX(name_box), fg_mark);
+    gtk_widget_set_size_request(name_box, 300, -1);
+    gtk_widget_set_valign(name_box, GTK_ALIGN_CENTER);
+
+    /* The bar over its figures. */
+    r->bar = gtk_drawing_area_new();
+    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(r->bar), 36);
+    gtk_widget_set_hexpand(r->bar, TRUE);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->bar), draw_bar, r, NULL);
+    r->detail = gtk_label_new("");
+    gtk_widget_add_css_class(r->detail, "mb-detail");
+    gtk_label_set_xalign(GTK_LABEL(r->detail), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(r->detail), PANGO_ELLIPSIZE_END);
+    gtk_box_append(GTK_BOX(middle), r->bar);
+    gtk_box_append(GTK_BOX(middle), r->detail);
+    gtk_widget_set_hexpand(middle, TRUE);
+    gtk_widget_set_valign(middle, GTK_ALIGN_CENTER);
+
+    r->swap = gtk_label_new("");
+    gtk_widget_set_size_request(r->swap, 150, -1);
+
+    r->priority = cell_new("priority");
+    r->foreground = cell_new("foreground");
+    g_signal_connect(r->priority, "clicked", G_CALLBACK(on_priority_clicked), r);
+    g_signal_connect(r->foreground, "clicked", G_CALLBACK(on_foreground_clicked), r);
+
+    gtk_box_append(GTK_BOX(r->row), r->swatch);
+    gtk_box_append(GTK_BOX(r->row), name_box);
+    gtk_box_append(GTK_BOX(r->row), middle);
+    gtk_box_append(GTK_BOX(r->row), r->swap);
+    gtk_box_append(GTK_BOX(r->row), r->priority);
+    gtk_box_append(GTK_BOX(r->row), r->foreground);
+    r->notify_id = g_signal_connect(vm, "notify", G_CALLBACK(on_vm_notify), r);
+    row_update(r);
+    return r;
+}
+
+static GtkWidget *
+cell_of(Row *r, guint column)
+{
+    return column == 0 ? r->priority : r->foreground;
+}
+
+static gboolean
+find_focus(MbPanelPage *page, guint *row, guint *column)
+{
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(page));
+    GtkWidget *focus = root != NULL ? gtk_root_get_focus(root) : NULL;
+
+    if (focus == NULL)
+        return FALSE;
+    for (guint i = 0; i < page->row_data->len; i++) {
+        Row *r = g_ptr_array_index(page->row_data, i);
+        for (guint c = 0; c < 2; c++)
+            if (focus == cell_of(r, c) || gtk_widget_is_ancestor(focus, cell_of(r, c))) {
+                *row = i;
+                *column = c;
+                return TRUE;
+            }
+    }
+    return FALSE;
+}
+
+static void
+focus_cell(MbPanelPage *page, guint row, guint column)
+{
+    if (page->row_data->len == 0) {
+        gtk_widget_grab_focus(GTK_WIDGET(page));
+        return;
+    }
+    row = MIN(row, page->row_data->len - 1);
+    gtk_widget_grab_focus(cell_of(g_ptr_array_index(page->row_data, row), MIN(column, 1)));
+}
+
+static void
+on_items_changed(GListModel *list, guint position, guint removed, guint added,
+                 gpointer user_data)
+{
+    MbPanelPage *page = user_data;
+    guint focus_row = 0, focus_column = 0;
+    gboolean had_focus = find_focus(page, &focus_row, &focus_column);
+    GtkWidget *before = NULL;
+
+    for (guint i = 0; i < removed; i++) {
+        Row *r = g_ptr_array_index(page->row_data, position);
+        gtk_box_remove(GTK_BOX(page->rows), r->row);
+        g_ptr_array_remove_index(page->row_data, position);
+    }
+    if (position > 0)
+        before = ((Row *)g_ptr_array_index(page->row_data, position - 1))->row;
+    for (guint i = 0; i < added; i++) {
+        g_autoptr(MbPanelVm) vm = g_list_model_get_item(list, position + i);
+        Row *r = row_new(page, vm);
+        g_ptr_array_insert(page->row_data, (gint)(position + i), r);
+        gtk_box_insert_child_after(GTK_BOX(page->rows), r->row, before);
+        before = r->row;
+    }
+    for (guint i = 0; i < page->row_data->len; i++)
+        gtk_widget_queue_draw(((Row *)g_ptr_array_index(page->row_data, i))->bar);
+    /* Keep the focus on the page: where it was, or on the nearest row
+     * when its row went away. */
+    if (!find_focus(page, &focus_row, &focus_column) &&
+        (had_focus || gtk_widget_has_focus(GTK_WIDGET(page))))
+        focus_cell(page, focus_row, focus_column);
+    update_status(page);
+    gtk_widget_queue_draw(page->chart);
+}
+
+/* ---- actions --------------------------------------------------------------- */
+
+typedef struct {
+    MbPanelPage *page;
+    char *name;
+} CallData;
+
+static Row *
+row_by_name(MbPanelPage *page, const char *name)
+{
+    for (guint i = 0; i < page->row_data->len; i++) {
+        Row *r = g_ptr_array_index(page->row_data, i);
+        if (g_str_equal(mb_panel_vm_get_name(r->vm), name))
+            return r;
+    }
+    return NULL;
+}
+
+static void
+on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    CallData *data = user_data;
+    g_autoptr(GError) error = NULL;
+    gboolean ok = mb_panel_model_call_finish(MB_PANEL_MODEL(source), result, &error);
+
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        MbPanelPage *page = data->page;
+        Row *r = row_by_name(page, data->name);
+        if (ok) {
+            set_message(page, NULL);
+        } else {
+            g_autofree char *text = mb_panel_describe_error(error);
+            g_message("%s: %s", data->name, error->message);
+            set_message(page, text);
+        }
+        if (r != NULL) {
+            r->busy = FALSE;
+            row_update(r);
+        }
+    }
+    g_free(data->name);
+    g_free(data);
+}
+
+static CallData *
+call_data_new(MbPanelPage *page, Row *r)
+{
+    CallData *data = g_new0(CallData, 1);
+
+    data->page = page;
+    data->name = g_strdup(mb_panel_vm_get_name(r->vm));
+    r->busy = TRUE;
+    return data;
+}
+
+static void
+start_edit(MbPanelPage *page, Row *r)
+{
+    Row *previous = page->editing;
+
+    page->editing = r;
+    page->edit_value = mb_panel_vm_get_priority(r->vm);
+    if (previous != NULL && previous != r)
+        row_update(previous);
+    row_update(r);
+    gtk_widget_grab_focus(r->priority);
+}
+
+static void
+cancel_edit(MbPanelPage *page)
+{
+    Row *r = page->editing;
+
+    page->editing = NULL;
+    if (r != NULL)
+        row_update(r);
+}
+
+static void
+confirm_edit(MbPanelPage *page)
+{
+    Row *r = page->editing;
+
+    if (r == NULL)
+        return;
+    page->editing = NULL;
+    if (page->edit_value != mb_panel_vm_get_priority(r->vm))
+        mb_panel_model_set_priority(page->model, mb_panel_vm_get_name(r->vm), page->edit_value,
+                                    page->cancellable, on_call_done, call_data_new(page, r));
+    row_update(r);
+}
+
+static void
+activate_foreground(MbPanelPage *page, Row *r)
+{
+    if (mb_panel_vm_get_foreground(r->vm))
+        return;
+    mb_panel_model_set_foreground(page->model, mb_panel_vm_get_name(r->vm), page->cancellable,
+                                  on_call_done, call_data_new(page, r));
+    row_update(r);
+}
+
+static void
+change_edit(MbPanelPage *page, int delta)
+{
+    int value = (int)page->edit_value + delta;
+
+    page->edit_value = (guint)CLAMP(value, 0, PRIORITY_MAX);
+    row_update(page->editing);
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+static gboolean
+is_back(guint keyval)
+{
+    return keyval == GDK_KEY_Escape || keyval == GDK_KEY_Back || keyval == GDK_KEY_BackSpace;
+}
+
+static gboolean
+is_ok(guint keyval)
+{
+    return keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter ||
+           keyval == GDK_KEY_ISO_Enter || keyval == GDK_KEY_Select || keyval == GDK_KEY_space ||
+           keyval == GDK_KEY_KP_Space;
+}
+
+static gboolean
+on_key_pressed(GtkEventControllerKey *controller, guint keyval, guint keycode,
+               GdkModifierType state, gpointer user_data)
+{
+    MbPanelPage *page = user_data;
+    guint row = 0, column = 0;
+    gboolean focused = find_focus(page, &row, &column);
+
+    if (page->editing != NULL) {
+        switch (keyval) {
+        case GDK_KEY_Up:
+        case GDK_KEY_KP_Up:
+            change_edit(page, 5);
+            return TRUE;
+        case GDK_KEY_Down:
+        case GDK_KEY_KP_Down:
+            change_edit(page, -5);
+            return TRUE;
+        case GDK_KEY_Right:
+        case GDK_KEY_KP_Right:
+            change_edit(page, 1);
+            return TRUE;
+        case GDK_KEY_Left:
+        case GDK_KEY_KP_Left:
+            change_edit(page, -1);
+            return TRUE;
+        default:
+            if (is_ok(keyval))
+                confirm_edit(page);
+            else if (is_back(keyval))
+                cancel_edit(page);
+            /* Nothing else leaves an edit half done. */
+            return TRUE;
+        }
+    }
+    switch (keyval) {
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+        focus_cell(page, focused && row > 0 ? row - 1 : 0, column);
+        return TRUE;
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+        focus_cell(page, focused ? row + 1 : 0, column);
+        return TRUE;
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+        focus_cell(page, row, 0);
+        return TRUE;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+        focus_cell(page, row, focused ? 1 : 0);
+        return TRUE;
+    default:
+        break;
+    }
+    if (is_ok(keyval)) {
+        if (!focused) {
+            focus_cell(page, 0, 0);
+        } else {
+            Row *r = g_ptr_array_index(page->row_data, row);
+            if (column == 0)
+                start_edit(page, r);
+            else
+                activate_foreground(page, r);
+        }
+        return TRUE;
+    }
+    if (is_back(keyval)) {
+        if (page->message_text[0] != '\0')
+            set_message(page, NULL);
+        else
+            g_signal_emit(page, signals[SIGNAL_LEAVE], 0);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* ---- chart ------------------------------------------------------------- */
+
+static void
+draw_chart(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+    MbPanelPage *page = user_data;
+
+    mb_panel_chart_draw(cr, width, height, page->model, g_get_monotonic_time(),
+                        MB_PANEL_HISTORY_SECONDS);
+}
+
+static gboolean
+on_tick(gpointer user_data)
+{
+    MbPanelPage *page = user_data;
+
+    gtk_widget_queue_draw(page->chart);
+    update_status(page);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+on_model_notify(GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+    MbPanelPage *page = user_data;
+
+    update_status(page);
+    if (g_str_equal(pspec->name, "available") && !mb_panel_model_get_available(page->model))
+        cancel_edit(page);
+}
+
+/* ---- the widget -------------------------------------------------------- */
+
+static gboolean
+page_grab_focus(GtkWidget *widget)
+{
+    MbPanelPage *page = MB_PANEL_PAGE(widget);
+
+    if (page->row_data->len > 0) {
+        guint row, column;
+        if (!find_focus(page, &row, &column))
+            focus_cell(page, 0, 0);
+        return TRUE;
+    }
+    return GTK_WIDGET_CLASS(mb_panel_page_parent_class)->grab_focus(widget);
+}
+
+static void
+mb_panel_page_dispose(GObject *object)
+{
+    MbPanelPage *page = MB_PANEL_PAGE(object);
+
+    g_cancellable_cancel(page->cancellable);
+    g_clear_handle_id(&page->tick_id, g_source_remove);
+    if (page->model != NULL)
+        g_signal_handlers_disconnect_by_data(page->model, page);
+    page->editing = NULL;
+    if (page->row_data != NULL)
+        g_ptr_array_set_size(page->row_data, 0);
+    g_clear_pointer(&page->box, gtk_widget_unparent);
+    g_clear_object(&page->model);
+    G_OBJECT_CLASS(mb_panel_page_parent_class)->dispose(object);
+}
+
+static void
+mb_panel_page_finalize(GObject *object)
+{
+    MbPanelPage *page = MB_PANEL_PAGE(object);
+
+    g_ptr_array_unref(page->row_data);
+    g_clear_object(&page->cancellable);
+    g_free(page->status_text);
+    g_free(page->message_text);
+    G_OBJECT_CLASS(mb_panel_page_parent_class)->finalize(object);
+}
+
+static void
+mb_panel_page_class_init(MbPanelPageClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    object_class->dispose = mb_panel_page_dispose;
+    object_class->finalize = mb_panel_page_finalize;
+    widget_class->grab_focus = page_grab_focus;
+    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    gtk_widget_class_set_css_name(widget_class, "mbpanelpage");
+    signals[SIGNAL_LEAVE] = g_signal_new("leave", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static GtkWidget *
+section_label(const char *text, const char *css_class)
+{
+    GtkWidget *label = gtk_label_new(text);
+
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+    gtk_widget_add_css_class(label, css_class);
+    return label;
+}
+
+static void
+mb_panel_page_init(MbPanelPage *page)
+{
+    GtkEventController *keys = gtk_event_controller_key_new();
+    GtkWidget *header = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 32);
+
+    install_css();
+    page->cancellable = g_cancellable_new();
+    page->row_data = g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
+    page->status_text = g_strdup("");
+    page->message_text = g_strdup("");
+    gtk_widget_set_focusable(GTK_WIDGET(page), TRUE);
+    gtk_widget_add_css_class(GTK_WIDGET(page), "mb-page");
+
+    page->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 20);
+    gtk_widget_set_margin_top(page->box, 48);
+    gtk_widget_set_margin_bottom(page->box, 40);
+    gtk_widget_set_margin_start(page->box, 72);
+    gtk_widget_set_margin_end(page->box, 72);
+    gtk_widget_set_parent(page->box, GTK_WIDGET(page));
+
+    page->title = section_label(_("Memory"), "mb-title");
+    page->status = section_label("", "mb-status");
+    gtk_widget_set_hexpand(page->status, TRUE);
+    gtk_label_set_xalign(GTK_LABEL(page->status), 1);
+    gtk_widget_set_valign(page->status, GTK_ALIGN_CENTER);
+    gtk_box_append(GTK_BOX(header), page->title);
+    gtk_box_append(GTK_BOX(header), page->status);
+    gtk_box_append(GTK_BOX(page->box), header);
+
+    page->message = section_label("", "mb-message");
+    gtk_widget_set_visible(page->message, FALSE);
+    gtk_box_append(GTK_BOX(page->box), page->message);
+
+    page->rows = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
+    gtk_box_append(GTK_BOX(page->box), page->rows);
+
+    gtk_box_append(GTK_BOX(page->box),
+                   section_label(_("Memory of each VM over the last 5 minutes"), "mb-section"));
+    page->chart = gtk_drawing_area_new();
+    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(page->chart), CHART_HEIGHT);
+    gtk_widget_set_vexpand(page->chart, TRUE);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(page->chart), draw_chart, page, NULL);
+    gtk_box_append(GTK_BOX(page->box), page->chart);
+
+    page->hint = section_label(_("↑ ↓ choose a VM   ← → choose a setting   OK change   "
+                                 "Back leave"),
+                               "mb-hint");
+    gtk_box_append(GTK_BOX(page->box), page->hint);
+
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key_pressed), page);
+    gtk_widget_add_controller(GTK_WIDGET(page), keys);
+}
+
+GtkWidget *
+mb_panel_page_new(GDBusConnection *connection)
+{
+    MbPanelPage *page = g_object_new(MB_TYPE_PANEL_PAGE, NULL);
+
+    page->model = mb_panel_model_new(connection);
+    g_signal_connect(page->model, "items-changed", G_CALLBACK(on_items_changed), page);
+    g_signal_connect(page->model, "notify", G_CALLBACK(on_model_notify), page);
+    page->tick_id = g_timeout_add_seconds(1, on_tick, page);
+    update_status(page);
+    return GTK_WIDGET(page);
+}
+
+MbPanelModel *
+mb_panel_page_get_model(MbPanelPage *page)
+{
+    g_return_val_if_fail(MB_IS_PANEL_PAGE(page), NULL);
+    return page->model;
+}
+
+const char *
+mb_panel_page_get_status(MbPanelPage *page)
+{
+    g_return_val_if_fail(MB_IS_PANEL_PAGE(page), NULL);
+    return page->status_text;
+}
+
+const char *
+mb_panel_page_get_message(MbPanelPage *page)
+{
+    g_return_val_if_fail(MB_IS_PANEL_PAGE(page), NULL);
+    return page->message_text;
+}
+
+gboolean
+mb_panel_page_get_focus(MbPanelPage *page, const char **vm_name, guint *column)
+{
+    guint row, col;
+
+    g_return_val_if_fail(MB_IS_PANEL_PAGE(page), FALSE);
+    if (!find_focus(page, &row, &col))
+        return FALSE;
+    if (vm_name != NULL)
+        *vm_name = mb_panel_vm_get_name(((Row *)g_ptr_array_index(page->row_data, row))->vm);
+    if (column != NULL)
+        *column = col;
+    return TRUE;
+}
+
+gboolean
+mb_panel_page_get_editing(MbPanelPage *page, guint *value)
+{
+    g_return_val_if_fail(MB_IS_PANEL_PAGE(page), FALSE);
+    if (page->editing != NULL && value != NULL)
+        *value = page->edit_value;
+    return page->editing != NULL;
+}

@@ -1,0 +1,133 @@
+/* membalancer-panel: a standalone window hosting the "Memory" page, loaded
+ * the way a TV shell loads it (GModule, by path), for development and for
+ * shells that embed GTK pages.
+ *
+ *   membalancer-panel [--plugin PATH] [--address BUS] [--fullscreen]
+ *                     [--size WxH]
+ */
+#include <gmodule.h>
+#include <gtk/gtk.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tv-settings-plugin.h"
+
+static char *opt_plugin;
+static char *opt_address;
+static char *opt_size;
+static gboolean opt_fullscreen;
+
+static const GOptionEntry entries[] = {
+    {"plugin", 'p', 0, G_OPTION_ARG_FILENAME, &opt_plugin,
+     "The plugin to load (default: the installed one)", "PATH"},
+    {"address", 'a', 0, G_OPTION_ARG_STRING, &opt_address,
+     "Talk to the service on this D-Bus address instead of the system bus", "ADDRESS"},
+    {"fullscreen", 'f', 0, G_OPTION_ARG_NONE, &opt_fullscreen, "Fill the screen", NULL},
+    {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Window size (default 1920x1080)", "WxH"},
+    {NULL},
+};
+
+static void
+on_leave(GtkWidget *page, gpointer user_data)
+{
+    gtk_window_destroy(GTK_WINDOW(user_data));
+}
+
+static void
+on_destroy(GtkWidget *window, gpointer user_data)
+{
+    *(gboolean *)user_data = TRUE;
+    g_main_context_wakeup(NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) context = g_option_context_new("- the membalancer TV page");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) connection = NULL;
+    const TvSettingsPage *info;
+    TvSettingsPluginInitFunc init;
+    GModule *module;
+    GtkWidget *window, *page;
+    gboolean done = FALSE;
+    int width = 1920, height = 1080;
+
+    setlocale(LC_ALL, "");
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        g_printerr("membalancer-panel: %s\n", error->message);
+        return 2;
+    }
+    if (opt_size != NULL && (sscanf(opt_size, "%dx%d", &width, &height) != 2 || width < 320 ||
+                             height < 240 || width > 16384 || height > 16384)) {
+        g_printerr("membalancer-panel: --size wants WxH, e.g. 1920x1080 (got \"%s\")\n",
+                   opt_size);
+        return 2;
+    }
+    if (!gtk_init_check()) {
+        g_printerr("membalancer-panel: cannot open a display (is DISPLAY or WAYLAND_DISPLAY "
+                   "set?)\n");
+        return 1;
+    }
+    /* --plugin, else $MB_PANEL_PLUGIN, else the installed plugin, else the
+     * one of the build tree this program was built in. */
+    if (opt_plugin == NULL && g_getenv("MB_PANEL_PLUGIN") != NULL)
+        opt_plugin = g_strdup(g_getenv("MB_PANEL_PLUGIN"));
+    if (opt_plugin == NULL)
+        opt_plugin = g_strdup(g_file_test(MB_PANEL_PLUGIN_PATH, G_FILE_TEST_EXISTS)
+                                  ? MB_PANEL_PLUGIN_PATH
+                                  : MB_PANEL_BUILD_PLUGIN_PATH);
+    module = g_module_open(opt_plugin, G_MODULE_BIND_LOCAL);
+    if (module == NULL) {
+        g_printerr("membalancer-panel: cannot load the plugin: %s\n", g_module_error());
+        return 1;
+    }
+    if (!g_module_symbol(module, TV_SETTINGS_PLUGIN_INIT_SYMBOL, (gpointer *)&init) ||
+        init == NULL) {
+        g_printerr("membalancer-panel: %s has no %s()\n", g_module_name(module),
+                   TV_SETTINGS_PLUGIN_INIT_SYMBOL);
+        return 1;
+    }
+    info = init(TV_SETTINGS_PLUGIN_ABI_VERSION);
+    if (info == NULL) {
+        g_printerr("membalancer-panel: the plugin does not support ABI version %u\n",
+                   TV_SETTINGS_PLUGIN_ABI_VERSION);
+        return 1;
+    }
+    if (opt_address != NULL) {
+        connection = g_dbus_connection_new_for_address_sync(
+            opt_address,
+            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, NULL, &error);
+        if (connection == NULL) {
+            g_printerr("membalancer-panel: cannot connect to %s: %s\n", opt_address,
+                       error->message);
+            return 1;
+        }
+    }
+    page = (GtkWidget *)info->new_widget(connection, &error);
+    if (page == NULL) {
+        g_printerr("membalancer-panel: %s\n", error->message);
+        return 1;
+    }
+    window = gtk_window_new();
+    gtk_window_set_title(GTK_WINDOW(window), info->title);
+    gtk_window_set_icon_name(GTK_WINDOW(window), info->icon_name);
+    gtk_window_set_default_size(GTK_WINDOW(window), width, height);
+    gtk_window_set_child(GTK_WINDOW(window), page);
+    g_signal_connect(page, "leave", G_CALLBACK(on_leave), window);
+    g_signal_connect(window, "destroy", G_CALLBACK(on_destroy), &done);
+    if (opt_fullscreen)
+        gtk_window_fullscreen(GTK_WINDOW(window));
+    gtk_window_present(GTK_WINDOW(window));
+    gtk_widget_grab_focus(page);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+    g_free(opt_plugin);
+    g_free(opt_address);
+    g_free(opt_size);
+    return 0;
+}
