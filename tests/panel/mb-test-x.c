@@ -7,14 +7,22 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
+
+/* Xvfb goes with the test, however the test ends. */
+static void
+die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
 
 MbTestX *
 mb_test_x_start(int width, int height)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     g_autofree char *geometry = g_strdup_printf("%dx%dx24", width, height);
     MbTestX *x = g_new0(MbTestX, 1);
     char buf[32];
@@ -23,6 +31,7 @@ mb_test_x_start(int width, int height)
 
     g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, &error));
     g_assert_no_error(error);
+    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
     g_subprocess_launcher_take_fd(launcher, fds[1], 3);
     x->process =
         g_subprocess_launcher_spawn(launcher, &error, "Xvfb", "-displayfd", "3", "-screen", "0",

@@ -1,0 +1,352 @@
+/* The Memory page (GTK 4) in this process, on a private Xvfb, against the
+ * real membalancerd on a private bus: rows and status, remote-control
+ * keys (fed to the page's key controller), changes going through the
+ * service, the service going and coming back, and an unprivileged
+ * viewer's AccessDenied shown as a message. The real key path (X events
+ * from xdotool into membalancer-panel) is test-panel-x11. */
+#include <gtk/gtk.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mb-daemon.h"
+#include "mb-panel-page.h"
+#include "mb-test-service.h"
+#include "mb-test-x.h"
+
+static const char *self_path;
+
+static const char tv_conf[] = "[membalancer]\ninterval=200\n"
+                              "[fake]\nalloc=512MiB\nmax=2GiB\n"
+                              "tv-game=game\ntv-video=video-playback\ntv-web=web\n";
+
+typedef struct {
+    Fixture f;
+    GtkWidget *window;
+    MbPanelPage *page;
+    guint leaves;
+} PageFixture;
+
+static void
+start_tv(Fixture *f)
+{
+    g_autofree char *path = mb_test_write_file(f->bus->dir, "tv.conf", tv_conf);
+    const char *const args[] = {"--config", path, NULL};
+
+    fixture_start(f, args);
+}
+
+static void
+register_tv(Fixture *f)
+{
+    g_free(
+        register_vm(f, "tv-game", 80, one_option("foreground", g_variant_new_boolean(TRUE))));
+    g_free(register_vm(f, "tv-video", 50, NULL));
+    g_free(register_vm(f, "tv-web", 20, NULL));
+}
+
+static void
+on_leave(GtkWidget *page, gpointer data)
+{
+    ((PageFixture *)data)->leaves++;
+}
+
+static gboolean
+page_ready(gpointer data)
+{
+    PageFixture *p = data;
+    MbPanelModel *model = mb_panel_page_get_model(p->page);
+
+    return mb_panel_model_get_available(model) &&
+           g_list_model_get_n_items(G_LIST_MODEL(model)) == 3 &&
+           mb_panel_page_get_focus(p->page, NULL, NULL) &&
+           gtk_widget_get_width(GTK_WIDGET(p->page)) > 0;
+}
+
+static GtkWidget *
+open_page(GDBusConnection *connection, PageFixture *p)
+{
+    GtkWidget *window = gtk_window_new();
+
+    p->page = MB_PANEL_PAGE(mb_panel_page_new(connection));
+    gtk_window_set_default_size(GTK_WINDOW(window), 1920, 1080);
+    gtk_window_set_child(GTK_WINDOW(window), GTK_WIDGET(p->page));
+    g_signal_connect(p->page, "leave", G_CALLBACK(on_leave), p);
+    gtk_window_present(GTK_WINDOW(window));
+    gtk_widget_grab_focus(GTK_WIDGET(p->page));
+    return window;
+}
+
+static void
+page_setup(PageFixture *p, gconstpointer data)
+{
+    fixture_setup(&p->f, NULL);
+    start_tv(&p->f);
+    register_tv(&p->f);
+    p->window = open_page(p->f.bus->connection, p);
+    g_assert_true(mb_test_wait_for(page_ready, p, 20000));
+}
+
+static void
+page_teardown(PageFixture *p, gconstpointer data)
+{
+    gtk_window_destroy(GTK_WINDOW(p->window));
+    /* Let GTK finish the destruction before the bus goes. */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    fixture_teardown(&p->f, data);
+}
+
+/* Feeds a key to the page as the remote control would. */
+static gboolean
+press(MbPanelPage *page, guint keyval)
+{
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(GTK_WIDGET(page));
+    gboolean handled = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GObject) controller = g_list_model_get_item(controllers, i);
+        if (GTK_IS_EVENT_CONTROLLER_KEY(controller))
+            g_signal_emit_by_name(controller, "key-pressed", keyval, 0, 0, &handled);
+    }
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    return handled;
+}
+
+static void
+assert_focus(MbPanelPage *page, const char *name, guint column)
+{
+    const char *focus_name = NULL;
+    guint focus_column = 99;
+
+    g_assert_true(mb_panel_page_get_focus(page, &focus_name, &focus_column));
+    g_assert_cmpstr(focus_name, ==, name);
+    g_assert_cmpuint(focus_column, ==, column);
+}
+
+static guint
+bus_priority(Fixture *f, const char *path)
+{
+    g_autoptr(MbMemBalancerVM) vm = vm_proxy(f, path);
+
+    return mb_mem_balancer_vm_get_priority(vm);
+}
+
+typedef struct {
+    Fixture *f;
+    const char *path;
+    guint priority;
+} PriorityWait;
+
+static gboolean
+bus_priority_is(gpointer data)
+{
+    PriorityWait *w = data;
+
+    return bus_priority(w->f, w->path) == w->priority;
+}
+
+static void
+test_rows_and_status(PageFixture *p, gconstpointer data)
+{
+    g_assert_cmpstr(mb_panel_page_get_status(p->page), ==, "Balancing 3 VMs, 1.5 GiB shared");
+    g_assert_cmpstr(mb_panel_page_get_message(p->page), ==, "");
+    /* The focus starts on the first row's priority. */
+    assert_focus(p->page, "tv-game", 0);
+    g_assert_false(mb_panel_page_get_editing(p->page, NULL));
+    g_assert_cmpint(gtk_widget_get_width(GTK_WIDGET(p->page)), ==, 1920);
+}
+
+static void
+test_navigation(PageFixture *p, gconstpointer data)
+{
+    g_assert_true(press(p->page, GDK_KEY_Down));
+    assert_focus(p->page, "tv-video", 0);
+    g_assert_true(press(p->page, GDK_KEY_Right));
+    assert_focus(p->page, "tv-video", 1);
+    g_assert_true(press(p->page, GDK_KEY_Right));
+    assert_focus(p->page, "tv-video", 1);
+    g_assert_true(press(p->page, GDK_KEY_Down));
+    assert_focus(p->page, "tv-web", 1);
+    g_assert_true(press(p->page, GDK_KEY_Down)); /* the last row stays */
+    assert_focus(p->page, "tv-web", 1);
+    g_assert_true(press(p->page, GDK_KEY_Left));
+    assert_focus(p->page, "tv-web", 0);
+    g_assert_true(press(p->page, GDK_KEY_Up));
+    g_assert_true(press(p->page, GDK_KEY_Up));
+    g_assert_true(press(p->page, GDK_KEY_Up)); /* the first row stays */
+    assert_focus(p->page, "tv-game", 0);
+    /* Keys the page has no use for go on to the shell. */
+    g_assert_false(press(p->page, GDK_KEY_a));
+    /* Back outside an edit leaves the page. */
+    g_assert_cmpuint(p->leaves, ==, 0);
+    g_assert_true(press(p->page, GDK_KEY_Escape));
+    g_assert_cmpuint(p->leaves, ==, 1);
+}
+
+static void
+test_edit_priority(PageFixture *p, gconstpointer data)
+{
+    const char *web = "/org/smarttv/MemBalancer/vm/tv_2dweb";
+    PriorityWait w = {&p->f, web, 16};
+    guint value = 0;
+
+    press(p->page, GDK_KEY_Down);
+    press(p->page, GDK_KEY_Down);
+    assert_focus(p->page, "tv-web", 0);
+    /* OK edits: up/down by 5, right/left by 1, clamped to 0..100. */
+    g_assert_true(press(p->page, GDK_KEY_Return));
+    g_assert_true(mb_panel_page_get_editing(p->page, &value));
+    g_assert_cmpuint(value, ==, 20);
+    press(p->page, GDK_KEY_Up);
+    press(p->page, GDK_KEY_Right);
+    g_assert_true(mb_panel_page_get_editing(p->page, &value));
+    g_assert_cmpuint(value, ==, 26);
+    /* While editing, the arrows change the value, not the focus. */
+    assert_focus(p->page, "tv-web", 0);
+    /* Back cancels: nothing reaches the service, the page stays. */
+    g_assert_true(press(p->page, GDK_KEY_Escape));
+    g_assert_false(mb_panel_page_get_editing(p->page, NULL));
+    g_assert_cmpuint(p->leaves, ==, 0);
+    g_assert_cmpuint(bus_priority(&p->f, web), ==, 20);
+
+    press(p->page, GDK_KEY_Return);
+    for (int i = 0; i < 30; i++)
+        press(p->page, GDK_KEY_Down);
+    g_assert_true(mb_panel_page_get_editing(p->page, &value));
+    g_assert_cmpuint(value, ==, 0);
+    press(p->page, GDK_KEY_Up);
+    press(p->page, GDK_KEY_Up);
+    press(p->page, GDK_KEY_Up);
+    press(p->page, GDK_KEY_Right);
+    g_assert_true(press(p->page, GDK_KEY_KP_Enter));
+    g_assert_false(mb_panel_page_get_editing(p->page, NULL));
+    g_assert_true(mb_test_wait_for(bus_priority_is, &w, 10000));
+    g_assert_cmpstr(mb_panel_page_get_message(p->page), ==, "");
+    assert_focus(p->page, "tv-web", 0);
+}
+
+static gboolean
+web_foreground_on_bus(gpointer data)
+{
+    Fixture *f = data;
+    g_autoptr(MbMemBalancerVM) web = vm_proxy(f, "/org/smarttv/MemBalancer/vm/tv_2dweb");
+    g_autoptr(MbMemBalancerVM) game = vm_proxy(f, "/org/smarttv/MemBalancer/vm/tv_2dgame");
+
+    return mb_mem_balancer_vm_get_foreground(web) && !mb_mem_balancer_vm_get_foreground(game);
+}
+
+static void
+test_foreground(PageFixture *p, gconstpointer data)
+{
+    press(p->page, GDK_KEY_Down);
+    press(p->page, GDK_KEY_Down);
+    press(p->page, GDK_KEY_Right);
+    assert_focus(p->page, "tv-web", 1);
+    g_assert_true(press(p->page, GDK_KEY_Return));
+    g_assert_true(mb_test_wait_for(web_foreground_on_bus, &p->f, 10000));
+}
+
+static gboolean
+page_service_gone(gpointer data)
+{
+    PageFixture *p = data;
+
+    return strstr(mb_panel_page_get_status(p->page), "not running") != NULL &&
+           g_list_model_get_n_items(G_LIST_MODEL(mb_panel_page_get_model(p->page))) == 0;
+}
+
+static void
+test_service_restart(PageFixture *p, gconstpointer data)
+{
+    press(p->page, GDK_KEY_Return); /* an edit in progress when it goes */
+    fixture_stop(&p->f);
+    g_assert_true(mb_test_wait_for(page_service_gone, p, 10000));
+    g_assert_cmpstr(mb_panel_page_get_status(p->page), ==,
+                    "The memory balancer is not running. Waiting for it…");
+    g_assert_false(mb_panel_page_get_editing(p->page, NULL));
+    /* Keys do nothing harmful on an empty page. */
+    press(p->page, GDK_KEY_Down);
+    press(p->page, GDK_KEY_Return);
+    press(p->page, GDK_KEY_Right);
+    start_tv(&p->f);
+    g_assert_true(mb_test_wait_for(page_ready, p, 20000));
+    g_assert_cmpstr(mb_panel_page_get_status(p->page), ==, "Balancing 3 VMs, 1.5 GiB shared");
+}
+
+/* As nobody (see main()): change a priority, report what the page shows. */
+static void
+test_access_denied(PageFixture *p, gconstpointer data)
+{
+    g_autofree char *out = NULL, *err = NULL;
+    const char *argv[] = {self_path, "--as-viewer", p->f.bus->address, NULL};
+    int status;
+
+    status = mb_test_run(TRUE, argv, &out, &err);
+    g_test_message("as nobody: status %d, out: %s, err: %s", status, out, err);
+    g_assert_cmpint(status, ==, 0);
+    g_assert_nonnull(strstr(out, "uid=65534 message: Not allowed: only the administrator"));
+    g_assert_cmpuint(bus_priority(&p->f, "/org/smarttv/MemBalancer/vm/tv_2dgame"), ==, 80);
+}
+
+static gboolean
+message_shown(gpointer data)
+{
+    return mb_panel_page_get_message(data)[0] != '\0';
+}
+
+static int
+run_as_viewer(const char *address)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) connection = g_dbus_connection_new_for_address_sync(
+        address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &error);
+    PageFixture p = {0};
+    GtkWidget *window;
+
+    g_assert_no_error(error);
+    gtk_init();
+    window = open_page(connection, &p);
+    g_assert_true(mb_test_wait_for(page_ready, &p, 20000));
+    press(p.page, GDK_KEY_Return);
+    press(p.page, GDK_KEY_Up);
+    press(p.page, GDK_KEY_Return);
+    g_assert_true(mb_test_wait_for(message_shown, p.page, 10000));
+    g_print("uid=%u message: %s\n", (unsigned)getuid(), mb_panel_page_get_message(p.page));
+    /* Back first dismisses the message, then leaves. */
+    press(p.page, GDK_KEY_Escape);
+    g_assert_cmpstr(mb_panel_page_get_message(p.page), ==, "");
+    g_assert_cmpuint(p.leaves, ==, 0);
+    gtk_window_destroy(GTK_WINDOW(window));
+    return 0;
+}
+
+#define ADD_PAGE_TEST(path, func)                                                              \
+    g_test_add("/panel/page/" path, PageFixture, NULL, page_setup, func, page_teardown)
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(MbTestX) x = NULL;
+    int status;
+
+    self_path = argv[0];
+    if (argc == 3 && g_str_equal(argv[1], "--as-viewer"))
+        return run_as_viewer(argv[2]);
+    g_setenv("LC_ALL", "C.UTF-8", TRUE);
+    g_test_init(&argc, &argv, NULL);
+    x = mb_test_x_start(1920, 1080);
+    mb_test_x_setenv(x);
+    gtk_init();
+    ADD_PAGE_TEST("rows-and-status", test_rows_and_status);
+    ADD_PAGE_TEST("navigation", test_navigation);
+    ADD_PAGE_TEST("edit-priority", test_edit_priority);
+    ADD_PAGE_TEST("foreground", test_foreground);
+    ADD_PAGE_TEST("service-restart", test_service_restart);
+    ADD_PAGE_TEST("access-denied", test_access_denied);
+    status = g_test_run();
+    return status;
+}
