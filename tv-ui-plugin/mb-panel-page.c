@@ -26,6 +26,7 @@ struct _MbPanelPage {
     GPtrArray *row_data; /* Row *, in model order */
     char *status_text;
     char *message_text;
+    GtkSizeGroup *columns[3]; /* swap, priority, foreground: aligned across rows */
     Row *editing; /* the row whose priority is being edited, or NULL */
     guint edit_value;
     guint tick_id;
@@ -359,6 +360,9 @@ row_new(MbPanelPage *page, MbPanelVm *vm)
     g_signal_connect(r->priority, "clicked", G_CALLBACK(on_priority_clicked), r);
     g_signal_connect(r->foreground, "clicked", G_CALLBACK(on_foreground_clicked), r);
 
+    gtk_size_group_add_widget(page->columns[0], r->swap);
+    gtk_size_group_add_widget(page->columns[1], r->priority);
+    gtk_size_group_add_widget(page->columns[2], r->foreground);
     gtk_box_append(GTK_BOX(r->row), r->swatch);
     gtk_box_append(GTK_BOX(r->row), name_box);
     gtk_box_append(GTK_BOX(r->row), middle);
@@ -439,6 +443,7 @@ on_items_changed(GListModel *list, guint position, guint removed, guint added,
         focus_cell(page, focus_row, focus_column);
     update_status(page);
     gtk_widget_queue_draw(page->chart);
+    g_debug("page: %u rows", page->row_data->len);
 }
 
 /* ---- actions --------------------------------------------------------------- */
@@ -473,7 +478,7 @@ on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
             set_message(page, NULL);
         } else {
             g_autofree char *text = mb_panel_describe_error(error);
-            g_message("%s: %s", data->name, error->message);
+            g_message("%s: %s (shown: %s)", data->name, error->message, text);
             set_message(page, text);
         }
         if (r != NULL) {
@@ -715,6 +720,8 @@ mb_panel_page_finalize(GObject *object)
     MbPanelPage *page = MB_PANEL_PAGE(object);
 
     g_ptr_array_unref(page->row_data);
+    for (guint i = 0; i < G_N_ELEMENTS(page->columns); i++)
+        g_clear_object(&page->columns[i]);
     g_clear_object(&page->cancellable);
     g_free(page->status_text);
     g_free(page->message_text);
@@ -758,6 +765,8 @@ mb_panel_page_init(MbPanelPage *page)
     page->row_data = g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
     page->status_text = g_strdup("");
     page->message_text = g_strdup("");
+    for (guint i = 0; i < G_N_ELEMENTS(page->columns); i++)
+        page->columns[i] = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
     gtk_widget_set_focusable(GTK_WIDGET(page), TRUE);
     gtk_widget_add_css_class(GTK_WIDGET(page), "mb-page");
 
