@@ -7,6 +7,7 @@ MB_PACKAGES=(
   clang-format clang libclang-rt-14-dev valgrind
   libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   busybox-static linux-image-amd64 cpio
+  libgtk-4-dev libx11-dev gettext xvfb xdotool fonts-dejavu-core adwaita-icon-theme
 )
 
 mb_install_deps() {

@@ -27,7 +27,7 @@ struct _MbPanelPage {
     char *status_text;
     char *message_text;
     GtkSizeGroup *columns[3]; /* swap, priority, foreground: aligned across rows */
-    Row *editing; /* the row whose priority is being edited, or NULL */
+    Row *editing;             /* the row whose priority is being edited, or NULL */
     guint edit_value;
     guint tick_id;
 };

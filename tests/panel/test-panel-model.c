@@ -7,31 +7,9 @@
 
 #include "mb-daemon.h"
 #include "mb-panel-model.h"
-#include "mb-test-service.h"
+#include "mb-test-tv.h"
 
 static const char *self_path;
-
-static const char tv_conf[] = "[membalancer]\ninterval=100\n"
-                              "[fake]\nalloc=512MiB\nmax=2GiB\n"
-                              "tv-game=game\ntv-video=video-playback\ntv-web=web\n";
-
-static void
-start_tv(Fixture *f)
-{
-    g_autofree char *path = mb_test_write_file(f->bus->dir, "tv.conf", tv_conf);
-    const char *const args[] = {"--config", path, NULL};
-
-    fixture_start(f, args);
-}
-
-static void
-register_tv(Fixture *f)
-{
-    g_free(
-        register_vm(f, "tv-game", 80, one_option("foreground", g_variant_new_boolean(TRUE))));
-    g_free(register_vm(f, "tv-video", 50, NULL));
-    g_free(register_vm(f, "tv-web", 20, NULL));
-}
 
 typedef struct {
     MbPanelModel *model;
@@ -93,13 +71,13 @@ test_rows_appear(Fixture *f, gconstpointer data)
     Changes changes = {0, 0};
     MbPanelVm *game;
 
-    start_tv(f);
+    mb_test_tv_start(f, 100);
     model = mb_panel_model_new(f->bus->connection);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
     wait_rows(model, 0);
     g_assert_true(mb_panel_model_get_connected(model));
     g_assert_cmpstr(mb_panel_model_get_backend(model), ==, "fake");
-    register_tv(f);
+    mb_test_tv_register(f);
     wait_rows(model, 3);
     assert_names(model, names);
     g_assert_cmpuint(changes.added, ==, 3);
@@ -172,8 +150,8 @@ test_rows_update(Fixture *f, gconstpointer data)
     guint n_history;
     const MbPanelSample *history;
 
-    start_tv(f);
-    register_tv(f);
+    mb_test_tv_start(f, 100);
+    mb_test_tv_register(f);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     video = mb_panel_model_find(model, "tv-video");
@@ -292,8 +270,8 @@ test_rows_vanish_and_service_restart(Fixture *f, gconstpointer data)
     static const char *const two[] = {"tv-game", "tv-web", NULL};
     Changes changes = {0, 0};
 
-    start_tv(f);
-    register_tv(f);
+    mb_test_tv_start(f, 100);
+    mb_test_tv_register(f);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
@@ -319,7 +297,7 @@ test_rows_vanish_and_service_restart(Fixture *f, gconstpointer data)
     }
     g_clear_error(&error);
 
-    start_tv(f);
+    mb_test_tv_start(f, 100);
     wait_rows(model, 2);
     assert_names(model, two);
     g_assert_cmpuint(mb_panel_vm_get_priority(mb_panel_model_find(model, "tv-game")), ==, 80);
@@ -343,8 +321,8 @@ test_calls(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autofree char *before = NULL, *after = NULL, *text = NULL;
 
-    start_tv(f);
-    register_tv(f);
+    mb_test_tv_start(f, 100);
+    mb_test_tv_register(f);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     g_assert_true(call_set_priority(model, "tv-web", 65, &error));
@@ -377,8 +355,8 @@ test_access_denied(Fixture *f, gconstpointer data)
     const char *argv[] = {self_path, "--as-viewer", f->bus->address, "tv-video", NULL};
     int status;
 
-    start_tv(f);
-    register_tv(f);
+    mb_test_tv_start(f, 100);
+    mb_test_tv_register(f);
     before = settings_snapshot(f);
     status = mb_test_run(TRUE, argv, &out, &err);
     g_test_message("as nobody: status %d, out: %s, err: %s", status, out, err);
@@ -394,18 +372,10 @@ static int
 run_as_viewer(const char *address, const char *name)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GDBusConnection) connection = g_dbus_connection_new_for_address_sync(
-        address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, &error);
+    g_autoptr(GDBusConnection) connection = mb_test_tv_connect(address);
     g_autoptr(MbPanelModel) model = NULL;
     g_autofree char *text = NULL;
 
-    if (connection == NULL) {
-        g_printerr("connect: %s\n", error->message);
-        return 1;
-    }
     model = mb_panel_model_new(connection);
     wait_rows(model, 3);
     g_assert_false(call_set_priority(model, name, 99, &error));
@@ -424,8 +394,8 @@ test_chart(Fixture *f, gconstpointer data)
     guint n = 0, n_lines = 0;
     MoveWait w = {NULL, 512 * 1024};
 
-    start_tv(f);
-    register_tv(f);
+    mb_test_tv_start(f, 100);
+    mb_test_tv_register(f);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     /* Apart: the game has grown (the others start at the same size). */

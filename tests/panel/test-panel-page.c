@@ -10,14 +10,10 @@
 
 #include "mb-daemon.h"
 #include "mb-panel-page.h"
-#include "mb-test-service.h"
+#include "mb-test-tv.h"
 #include "mb-test-x.h"
 
 static const char *self_path;
-
-static const char tv_conf[] = "[membalancer]\ninterval=200\n"
-                              "[fake]\nalloc=512MiB\nmax=2GiB\n"
-                              "tv-game=game\ntv-video=video-playback\ntv-web=web\n";
 
 typedef struct {
     Fixture f;
@@ -25,24 +21,6 @@ typedef struct {
     MbPanelPage *page;
     guint leaves;
 } PageFixture;
-
-static void
-start_tv(Fixture *f)
-{
-    g_autofree char *path = mb_test_write_file(f->bus->dir, "tv.conf", tv_conf);
-    const char *const args[] = {"--config", path, NULL};
-
-    fixture_start(f, args);
-}
-
-static void
-register_tv(Fixture *f)
-{
-    g_free(
-        register_vm(f, "tv-game", 80, one_option("foreground", g_variant_new_boolean(TRUE))));
-    g_free(register_vm(f, "tv-video", 50, NULL));
-    g_free(register_vm(f, "tv-web", 20, NULL));
-}
 
 static void
 on_leave(GtkWidget *page, gpointer data)
@@ -80,8 +58,8 @@ static void
 page_setup(PageFixture *p, gconstpointer data)
 {
     fixture_setup(&p->f, NULL);
-    start_tv(&p->f);
-    register_tv(&p->f);
+    mb_test_tv_start(&p->f, 200);
+    mb_test_tv_register(&p->f);
     p->window = open_page(p->f.bus->connection, p);
     g_assert_true(mb_test_wait_for(page_ready, p, 20000));
 }
@@ -124,17 +102,9 @@ assert_focus(MbPanelPage *page, const char *name, guint column)
     g_assert_cmpuint(focus_column, ==, column);
 }
 
-static guint
-bus_priority(Fixture *f, const char *path)
-{
-    g_autoptr(MbMemBalancerVM) vm = vm_proxy(f, path);
-
-    return mb_mem_balancer_vm_get_priority(vm);
-}
-
 typedef struct {
     Fixture *f;
-    const char *path;
+    const char *name;
     guint priority;
 } PriorityWait;
 
@@ -143,7 +113,7 @@ bus_priority_is(gpointer data)
 {
     PriorityWait *w = data;
 
-    return bus_priority(w->f, w->path) == w->priority;
+    return mb_test_tv_priority(w->f, w->name) == w->priority;
 }
 
 static void
@@ -187,8 +157,7 @@ test_navigation(PageFixture *p, gconstpointer data)
 static void
 test_edit_priority(PageFixture *p, gconstpointer data)
 {
-    const char *web = "/org/smarttv/MemBalancer/vm/tv_2dweb";
-    PriorityWait w = {&p->f, web, 16};
+    PriorityWait w = {&p->f, "tv-web", 16};
     guint value = 0;
 
     press(p->page, GDK_KEY_Down);
@@ -208,7 +177,7 @@ test_edit_priority(PageFixture *p, gconstpointer data)
     g_assert_true(press(p->page, GDK_KEY_Escape));
     g_assert_false(mb_panel_page_get_editing(p->page, NULL));
     g_assert_cmpuint(p->leaves, ==, 0);
-    g_assert_cmpuint(bus_priority(&p->f, web), ==, 20);
+    g_assert_cmpuint(mb_test_tv_priority(&p->f, "tv-web"), ==, 20);
 
     press(p->page, GDK_KEY_Return);
     for (int i = 0; i < 30; i++)
@@ -269,7 +238,7 @@ test_service_restart(PageFixture *p, gconstpointer data)
     press(p->page, GDK_KEY_Down);
     press(p->page, GDK_KEY_Return);
     press(p->page, GDK_KEY_Right);
-    start_tv(&p->f);
+    mb_test_tv_start(&p->f, 200);
     g_assert_true(mb_test_wait_for(page_ready, p, 20000));
     g_assert_cmpstr(mb_panel_page_get_status(p->page), ==, "Balancing 3 VMs, 1.5 GiB shared");
 }
@@ -286,7 +255,7 @@ test_access_denied(PageFixture *p, gconstpointer data)
     g_test_message("as nobody: status %d, out: %s, err: %s", status, out, err);
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(out, "uid=65534 message: Not allowed: only the administrator"));
-    g_assert_cmpuint(bus_priority(&p->f, "/org/smarttv/MemBalancer/vm/tv_2dgame"), ==, 80);
+    g_assert_cmpuint(mb_test_tv_priority(&p->f, "tv-game"), ==, 80);
 }
 
 static gboolean
@@ -298,16 +267,10 @@ message_shown(gpointer data)
 static int
 run_as_viewer(const char *address)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GDBusConnection) connection = g_dbus_connection_new_for_address_sync(
-        address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, &error);
+    g_autoptr(GDBusConnection) connection = mb_test_tv_connect(address);
     PageFixture p = {0};
     GtkWidget *window;
 
-    g_assert_no_error(error);
     gtk_init();
     window = open_page(connection, &p);
     g_assert_true(mb_test_wait_for(page_ready, &p, 20000));

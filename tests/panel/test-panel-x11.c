@@ -8,14 +8,10 @@
 #include <string.h>
 
 #include "mb-daemon.h"
-#include "mb-test-service.h"
+#include "mb-test-tv.h"
 #include "mb-test-x.h"
 
 static MbTestX *x;
-
-static const char tv_conf[] = "[membalancer]\ninterval=250\n"
-                              "[fake]\nalloc=512MiB\nmax=2GiB\n"
-                              "tv-game=game\ntv-video=video-playback\ntv-web=web\n";
 
 typedef struct {
     GSubprocess *process;
@@ -149,31 +145,10 @@ panel_free(Panel *panel)
     g_free(panel);
 }
 
-static void
-start_tv(Fixture *f)
-{
-    g_autofree char *path = mb_test_write_file(f->bus->dir, "tv.conf", tv_conf);
-    const char *const args[] = {"--config", path, NULL};
-
-    fixture_start(f, args);
-    g_free(
-        register_vm(f, "tv-game", 80, one_option("foreground", g_variant_new_boolean(TRUE))));
-    g_free(register_vm(f, "tv-video", 50, NULL));
-    g_free(register_vm(f, "tv-web", 20, NULL));
-}
-
-static guint
-bus_priority(Fixture *f, const char *path)
-{
-    g_autoptr(MbMemBalancerVM) vm = vm_proxy(f, path);
-
-    return mb_mem_balancer_vm_get_priority(vm);
-}
-
 static gboolean
 video_priority_60(gpointer data)
 {
-    return bus_priority(data, "/org/smarttv/MemBalancer/vm/tv_2dvideo") == 60;
+    return mb_test_tv_priority(data, "tv-video") == 60;
 }
 
 static guint
@@ -239,9 +214,10 @@ test_keys_and_screenshot(Fixture *f, gconstpointer data)
     g_autofree char *out = NULL;
     Panel *panel;
 
-    start_tv(f);
+    mb_test_tv_start(f, 250);
+    mb_test_tv_register(f);
     panel = panel_start(f, FALSE);
-    g_assert_cmpuint(bus_priority(f, "/org/smarttv/MemBalancer/vm/tv_2dvideo"), ==, 50);
+    g_assert_cmpuint(mb_test_tv_priority(f, "tv-video"), ==, 50);
     /* Down to tv-video, OK to edit, up twice (+10), OK to confirm. */
     keys(panel, (const char *const[]){"Down", "Return", "Up", "Up", "Return", NULL});
     g_assert_true(mb_test_wait_for(video_priority_60, f, 15000));
@@ -270,11 +246,12 @@ test_unprivileged(Fixture *f, gconstpointer data)
 {
     Panel *panel;
 
-    start_tv(f);
+    mb_test_tv_start(f, 250);
+    mb_test_tv_register(f);
     panel = panel_start(f, TRUE);
     keys(panel, (const char *const[]){"Return", "Up", "Return", NULL});
     g_assert_true(mb_test_wait_for(log_has_denied, panel, 15000));
-    g_assert_cmpuint(bus_priority(f, "/org/smarttv/MemBalancer/vm/tv_2dgame"), ==, 80);
+    g_assert_cmpuint(mb_test_tv_priority(f, "tv-game"), ==, 80);
     /* Back dismisses the message, Back again leaves. */
     keys(panel, (const char *const[]){"Escape", "Escape", NULL});
     g_assert_cmpint(panel_wait(panel), ==, 0);

@@ -1,0 +1,49 @@
+/* The panel tests' TV; see mb-test-tv.h. */
+#include "mb-test-tv.h"
+
+void
+mb_test_tv_start(Fixture *f, guint interval_ms)
+{
+    g_autofree char *conf =
+        g_strdup_printf("[membalancer]\ninterval=%u\n"
+                        "[fake]\nalloc=512MiB\nmax=2GiB\n"
+                        "tv-game=game\ntv-video=video-playback\ntv-web=web\n",
+                        interval_ms);
+    g_autofree char *path = mb_test_write_file(f->bus->dir, "tv.conf", conf);
+    const char *const args[] = {"--config", path, NULL};
+
+    fixture_start(f, args);
+}
+
+void
+mb_test_tv_register(Fixture *f)
+{
+    g_free(
+        register_vm(f, "tv-game", 80, one_option("foreground", g_variant_new_boolean(TRUE))));
+    g_free(register_vm(f, "tv-video", 50, NULL));
+    g_free(register_vm(f, "tv-web", 20, NULL));
+}
+
+guint
+mb_test_tv_priority(Fixture *f, const char *name)
+{
+    g_autofree char *escaped = g_dbus_escape_object_path(name);
+    g_autofree char *path = g_strdup_printf("/org/smarttv/MemBalancer/vm/%s", escaped);
+    g_autoptr(MbMemBalancerVM) vm = vm_proxy(f, path);
+
+    return mb_mem_balancer_vm_get_priority(vm);
+}
+
+GDBusConnection *
+mb_test_tv_connect(const char *address)
+{
+    g_autoptr(GError) error = NULL;
+    GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
+        address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &error);
+
+    g_assert_no_error(error);
+    return connection;
+}
