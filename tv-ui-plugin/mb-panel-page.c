@@ -9,6 +9,7 @@
 
 #define PRIORITY_MAX 100
 #define CHART_HEIGHT 360
+#define ROWS_MAX_HEIGHT 480
 
 typedef struct {
     MbPanelPage *page; /* unowned: the page outlives its rows */
@@ -48,7 +49,7 @@ static const char page_css[] =
     ".mb-row { background-color: #1c1f26; border-radius: 14px; padding: 14px 24px; }\n"
     ".mb-row.mb-offline { background-color: #15171c; }\n"
     "label.mb-name { font-size: 34px; font-weight: bold; }\n"
-    "label.mb-detail { font-size: 24px; color: #c8ccd4; }\n"
+    "label.mb-detail { font-size: 22px; color: #c8ccd4; }\n"
     "label.mb-fg-mark { color: #ffd400; font-size: 26px; font-weight: bold; }\n"
     "label.mb-swapping { color: #ff7070; font-weight: bold; }\n"
     "label.mb-noswap { color: #9aa0aa; }\n"
@@ -329,6 +330,7 @@ row_new(MbPanelPage *page, MbPanelVm *vm)
     gtk_widget_add_css_class(r->name, "mb-name");
     gtk_label_set_xalign(GTK_LABEL(r->name), 0);
     gtk_label_set_ellipsize(GTK_LABEL(r->name), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(r->name), 16);
     fg_mark = gtk_label_new(_("★ Foreground"));
     gtk_widget_add_css_class(fg_mark, "mb-fg-mark");
     gtk_label_set_xalign(GTK_LABEL(fg_mark), 0);
@@ -759,6 +761,7 @@ mb_panel_page_init(MbPanelPage *page)
 {
     GtkEventController *keys = gtk_event_controller_key_new();
     GtkWidget *header = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 32);
+    GtkWidget *scroller;
 
     install_css();
     page->cancellable = g_cancellable_new();
@@ -790,8 +793,15 @@ mb_panel_page_init(MbPanelPage *page)
     gtk_widget_set_visible(page->message, FALSE);
     gtk_box_append(GTK_BOX(page->box), page->message);
 
+    /* Five rows fit above the chart; more scroll, following the focus. */
     page->rows = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
-    gtk_box_append(GTK_BOX(page->box), page->rows);
+    scroller = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
+                                   GTK_POLICY_AUTOMATIC);
+    gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
+    gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), ROWS_MAX_HEIGHT);
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), page->rows);
+    gtk_box_append(GTK_BOX(page->box), scroller);
 
     gtk_box_append(GTK_BOX(page->box),
                    section_label(_("Memory of each VM over the last 5 minutes"), "mb-section"));

@@ -11,36 +11,6 @@
 #include "mb-error.h"
 #include "mb-test-bus.h"
 
-static guint64
-proc_status_kib(GPid pid, const char *key)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
-    g_autofree char *text = NULL;
-    const char *line;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) || (line = strstr(text, key)) == NULL)
-        return 0;
-    return g_ascii_strtoull(line + strlen(key), NULL, 10);
-}
-
-/* utime + stime of a process, microseconds. */
-static guint64
-proc_cpu_us(GPid pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-    g_autofree char *text = NULL;
-    g_auto(GStrv) fields = NULL;
-    const char *after;
-    long ticks = sysconf(_SC_CLK_TCK);
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) || (after = strrchr(text, ')')) == NULL)
-        return 0;
-    fields = g_strsplit(after + 2, " ", -1);
-    /* fields[0] is state (field 3): utime is field 14, stime 15. */
-    return (g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10)) *
-           G_USEC_PER_SEC / (guint64)ticks;
-}
-
 static GPid
 daemon_pid(MbTestDaemon *daemon)
 {
@@ -101,13 +71,13 @@ bench_rss(void)
     g_assert_nonnull(daemon);
     manager = manager_proxy(bus);
     printf("RSS at start (0 VMs):              %" G_GUINT64_FORMAT " KiB\n",
-           proc_status_kib(daemon_pid(daemon), "VmRSS:"));
+           mb_test_proc_status_kib(daemon_pid(daemon), "VmRSS:"));
     register_n(manager, 8);
     g_usleep(2 * G_USEC_PER_SEC); /* 20 ticks */
     printf("RSS with 8 VMs after 20 ticks:     %" G_GUINT64_FORMAT
            " KiB (peak %" G_GUINT64_FORMAT " KiB)\n",
-           proc_status_kib(daemon_pid(daemon), "VmRSS:"),
-           proc_status_kib(daemon_pid(daemon), "VmHWM:"));
+           mb_test_proc_status_kib(daemon_pid(daemon), "VmRSS:"),
+           mb_test_proc_status_kib(daemon_pid(daemon), "VmHWM:"));
     mb_test_daemon_stop(daemon);
 }
 
@@ -133,17 +103,17 @@ bench_tick(guint n, guint rounds)
     double reg_s = (g_get_monotonic_time() - start_reg) / 1e6;
     for (guint i = 0; i < 3; i++)
         mb_mem_balancer_call_rebalance_sync(manager, NULL, &error);
-    start_cpu = proc_cpu_us(pid);
+    start_cpu = mb_test_proc_cpu_us(pid);
     start_wall = g_get_monotonic_time();
     for (guint i = 0; i < rounds; i++) {
         if (!mb_mem_balancer_call_rebalance_sync(manager, NULL, &error))
             g_error("rebalance: %s", error->message);
     }
     double wall_ms = (g_get_monotonic_time() - start_wall) / 1e3 / rounds;
-    double cpu_ms = (proc_cpu_us(pid) - start_cpu) / 1e3 / rounds;
+    double cpu_ms = (mb_test_proc_cpu_us(pid) - start_cpu) / 1e3 / rounds;
     printf("tick with %4u VMs: %.3f ms CPU (daemon), %.3f ms wall per tick over %u ticks; "
            "RSS %" G_GUINT64_FORMAT " KiB; registering took %.2f s\n",
-           n, cpu_ms, wall_ms, rounds, proc_status_kib(pid, "VmRSS:"), reg_s);
+           n, cpu_ms, wall_ms, rounds, mb_test_proc_status_kib(pid, "VmRSS:"), reg_s);
     mb_test_daemon_stop(daemon);
 }
 

@@ -243,6 +243,52 @@ test_service_restart(PageFixture *p, gconstpointer data)
     g_assert_cmpstr(mb_panel_page_get_status(p->page), ==, "Balancing 3 VMs, 1.5 GiB shared");
 }
 
+typedef struct {
+    PageFixture *p;
+    guint n;
+} RowsWait;
+
+static gboolean
+has_rows(gpointer data)
+{
+    RowsWait *w = data;
+
+    return g_list_model_get_n_items(G_LIST_MODEL(mb_panel_page_get_model(w->p->page))) == w->n;
+}
+
+/* The focused cell's top and bottom in the window, once laid out. */
+static gboolean
+focus_visible(gpointer data)
+{
+    PageFixture *p = data;
+    GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(p->window));
+    graphene_rect_t bounds;
+
+    return focus != NULL && gtk_widget_compute_bounds(focus, p->window, &bounds) &&
+           bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= 1080;
+}
+
+/* Twelve VMs do not fit above the chart: the rows scroll with the focus. */
+static void
+test_many_rows_scroll(PageFixture *p, gconstpointer data)
+{
+    RowsWait w = {p, 12};
+    const char *name = NULL;
+
+    for (guint i = 0; i < 9; i++) {
+        g_autofree char *vm = g_strdup_printf("web-%02u", i + 1);
+        g_free(register_vm(&p->f, vm, 10, NULL));
+    }
+    g_assert_true(mb_test_wait_for(has_rows, &w, 20000));
+    for (guint i = 0; i < 11; i++)
+        press(p->page, GDK_KEY_Down);
+    g_assert_true(mb_panel_page_get_focus(p->page, &name, NULL));
+    g_assert_cmpstr(name, ==, "web-09"); /* rows in name order: tv-* come first */
+    g_assert_true(mb_test_wait_for(focus_visible, p, 5000));
+    /* The page keeps its size: the chart stays on screen. */
+    g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(p->page)), <=, 1080);
+}
+
 /* As nobody (see main()): change a priority, report what the page shows. */
 static void
 test_access_denied(PageFixture *p, gconstpointer data)
@@ -310,6 +356,7 @@ main(int argc, char **argv)
     ADD_PAGE_TEST("foreground", test_foreground);
     ADD_PAGE_TEST("service-restart", test_service_restart);
     ADD_PAGE_TEST("access-denied", test_access_denied);
+    ADD_PAGE_TEST("many-rows-scroll", test_many_rows_scroll);
     status = g_test_run();
     return status;
 }

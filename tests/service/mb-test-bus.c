@@ -3,7 +3,9 @@
 #include <glib/gstdio.h>
 #include <sys/prctl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mb-daemon.h"
 
@@ -370,4 +372,33 @@ mb_test_service_warning(GLogLevelFlags level, const GLogField *fields, gsize n_f
     if (g_strcmp0(domain, "membalancer") != 0 || !(level & G_LOG_LEVEL_WARNING))
         return NULL;
     return message != NULL ? message : "";
+}
+
+guint64
+mb_test_proc_status_kib(GPid pid, const char *key)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *text = NULL;
+    const char *line;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) || (line = strstr(text, key)) == NULL)
+        return 0;
+    return g_ascii_strtoull(line + strlen(key), NULL, 10);
+}
+
+guint64
+mb_test_proc_cpu_us(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+    const char *after;
+    long ticks = sysconf(_SC_CLK_TCK);
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) || (after = strrchr(text, ')')) == NULL)
+        return 0;
+    fields = g_strsplit(after + 2, " ", -1);
+    /* fields[0] is state (field 3): utime is field 14, stime 15. */
+    return (g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10)) *
+           G_USEC_PER_SEC / (guint64)ticks;
 }

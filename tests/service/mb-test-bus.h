@@ -59,6 +59,11 @@ gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint 
 const char *mb_test_service_warning(GLogLevelFlags level, const GLogField *fields,
                                     gsize n_fields);
 
+/* A figure of /proc/PID/status in KiB (key "VmRSS:", "VmHWM:"), 0 if unknown. */
+guint64 mb_test_proc_status_kib(GPid pid, const char *key);
+/* utime + stime of a process, microseconds. */
+guint64 mb_test_proc_cpu_us(GPid pid);
+
 const char *mb_test_daemon_path(void);
 const char *mb_test_ctl_path(void);
 

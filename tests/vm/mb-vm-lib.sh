@@ -98,3 +98,38 @@ mb_record() {
         sleep 1
     done
 }
+
+# The TV panel on the guests: membalancer-panel ($MB_PANEL) on a private
+# Xvfb, talking to the service's bus. mb_panel_start LOG returns 1 (and
+# starts nothing) when Xvfb or the panel is missing.
+MB_XVFB_PID=
+MB_PANEL_PID=
+MB_DISPLAY=
+mb_panel_start() {
+    [ -n "${MB_PANEL:-}" ] && [ -x "$MB_PANEL" ] && [ -x "${MB_XSHOT:-}" ] || return 1
+    command -v Xvfb >/dev/null || return 1
+    rm -f "$MB_WORK/xvfb.display"
+    Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp -noreset \
+        3>"$MB_WORK/xvfb.display" >/dev/null 2>&1 &
+    MB_XVFB_PID=$!
+    mb_wait_for 30 "Xvfb" test -s "$MB_WORK/xvfb.display"
+    MB_DISPLAY=:$(cat "$MB_WORK/xvfb.display")
+    DISPLAY=$MB_DISPLAY GDK_BACKEND=x11 GSK_RENDERER=cairo GTK_A11Y=none NO_AT_BRIDGE=1 \
+        GSETTINGS_BACKEND=memory G_MESSAGES_DEBUG=membalancer-panel \
+        "$MB_PANEL" --address "$MB_BUS_ADDR" >"$1" 2>&1 &
+    MB_PANEL_PID=$!
+}
+
+# mb_panel_shot FILE: the panel's screen as a PNG.
+mb_panel_shot() { DISPLAY=$MB_DISPLAY "$MB_XSHOT" "$1" >/dev/null; }
+
+mb_panel_alive() { [ -n "$MB_PANEL_PID" ] && kill -0 "$MB_PANEL_PID" 2>/dev/null; }
+
+mb_panel_stop() {
+    local pid
+    for pid in "$MB_PANEL_PID" "$MB_XVFB_PID"; do
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+    done
+    MB_PANEL_PID=
+    MB_XVFB_PID=
+}

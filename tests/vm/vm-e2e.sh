@@ -9,6 +9,9 @@
 #   - the agent's statistics reach the service (StatsSource "agent", moving);
 #   - balanced: the game grows, the video VM shrinks and does not swap, and
 #     the game swaps far less than paused (the ratio is printed);
+#   - the TV panel (membalancer-panel on Xvfb, when MB_PANEL is set) shows
+#     the real VMs through it all, and an X key press sequence from
+#     xdotool changes the video VM's priority on the bus;
 #   - a destroyed VM goes offline, and is picked up with its registration
 #     when it starts again; libvirtd killed and restarted mid-run: the
 #     service reconnects and keeps balancing.
@@ -54,6 +57,7 @@ OK=0
 cleanup() {
     local dom
     if [ -n "$RECORDER_PID" ]; then kill "$RECORDER_PID" 2>/dev/null || true; fi
+    mb_panel_stop
     mb_service_stop
     for dom in "$VIDEO" "$GAME"; do
         if [ "$OK" != 1 ] && [ -f "$MB_RUN_DIR/$dom.console" ]; then
@@ -127,7 +131,10 @@ mb_destroy "$GAME"
 mb_wait_for 30 "$GAME offline after destroy" mb_state_is "$GAME" offline
 VIDEO_SWAP0=$(mb_pswpout "$VIDEO")
 
-# 2. Balancing, with libvirtd killed and restarted while the game runs.
+# 2. Balancing, with libvirtd killed and restarted while the game runs,
+# and the TV panel watching.
+PANEL=0
+if mb_panel_start "$MB_WORK/panel.log"; then PANEL=1; else log "no Xvfb or MB_PANEL: panel not checked"; fi
 mb_ctl resume
 VIDEO_START_KIB=$(mb_vm_prop "$VIDEO" AllocatedKiB)
 (
@@ -142,15 +149,41 @@ wait "$RESTART_PID" || fail "restarting libvirtd failed"
 mb_wait_for 60 "service connected again" test "$(mb_mgr_prop Connected)" = true
 grep -qi "reconnect" "$MB_WORK/daemon.log" || fail "no reconnection in the service log"
 
+panel_rows() { grep -q "page: 2 rows" "$MB_WORK/panel.log"; }
+video_priority_45() { [ "$(mb_vm_prop "$VIDEO" Priority)" = 45 ]; }
+if [ "$PANEL" = 1 ]; then
+    mb_panel_alive || fail "membalancer-panel died: $(tail -n 5 "$MB_WORK/panel.log")"
+    mb_wait_for 10 "the panel showing both VMs" panel_rows
+    SHOT=${MB_VM_OUT:-$MB_WORK}/vm-e2e-panel.png
+    mb_panel_shot "$SHOT"
+    [ "$(stat -c %s "$SHOT")" -gt 20000 ] || fail "the panel screenshot $SHOT is (nearly) empty"
+    if command -v xdotool >/dev/null; then
+        # Rows in name order: game, then video. Down, OK, Up (+5), OK.
+        WID=$(DISPLAY=$MB_DISPLAY timeout 30 xdotool search --sync --name '^Memory$' | head -n1)
+        DISPLAY=$MB_DISPLAY xdotool windowfocus --sync "$WID" key --delay 120 Down Return Up Return
+        mb_wait_for 15 "video priority 45 set from the panel" video_priority_45
+    fi
+    log "panel: showed both VMs through the run and the libvirtd restart; screenshot $SHOT;" \
+        "video priority $(mb_vm_prop "$VIDEO" Priority) set with the remote-control keys"
+    mb_panel_stop
+fi
+
 kill "$RECORDER_PID" 2>/dev/null || true
 RECORDER_PID=
 VIDEO_MIN_KIB=$(awk -F, -v v="$VIDEO" 'NR > 1 && $2 == v && (m == "" || $3 < m) { m = $3 }
     END { print m + 0 }' "$MB_WORK/timeline.csv")
 VIDEO_SWAP1=$(mb_pswpout "$VIDEO")
-# Never more than the pool: but for a guest booting at its maximum (1 GiB)
-# before its balloon driver loads (and the 5 s after), and a balloon that
-# stops a little short of its target in a guest under pressure (4 MiB).
-OVER=$(awk -F, 'NR > 1 { s[$1] += $3; if ($3 >= 900 * 1024) for (i = 0; i <= 5; i++) boot[$1 + i] = 1 }
+# Never more than the pool: but for a guest booting (it starts at its
+# maximum, 1 GiB, until its balloon driver loads and deflates it: the 5 s
+# from its first sample, from a sample after it was offline, or from one at
+# its maximum), and a balloon that stops a little short of its target in a
+# guest under pressure (4 MiB).
+OVER=$(awk -F, 'NR > 1 {
+        s[$1] += $3
+        if (!($2 in prev) || prev[$2] == 0 || $3 >= 900 * 1024)
+            for (i = 0; i <= 5; i++) boot[$1 + i] = 1
+        prev[$2] = $3
+    }
     END { for (t in s) if (!boot[t] && s[t] > 772 * 1024) n++; print n + 0 }' "$MB_WORK/timeline.csv")
 [ "$OVER" = 0 ] || fail "the allocations exceeded the 768 MiB pool in $OVER samples"
 log "game pswpout: paused $PAUSED_SWAP pages, balanced $BALANCED_SWAP pages"
