@@ -990,7 +990,10 @@ mb_panel_format_kib(guint64 kib)
 {
     if (kib >= 1024 * 1024)
         return g_strdup_printf(_("%.1f GiB"), (double)kib / (1024.0 * 1024.0));
-    return g_strdup_printf(_("%" G_GUINT64_FORMAT " MiB"), (kib + 512) / 1024);
+    /* The number apart: xgettext cannot see through G_GUINT64_FORMAT. */
+    g_autofree char *mib = g_strdup_printf("%" G_GUINT64_FORMAT, (kib + 512) / 1024);
+    /* TRANSLATORS: %s is a whole number of mebibytes */
+    return g_strdup_printf(_("%s MiB"), mib);
 }
 
 void
