@@ -258,6 +258,39 @@ test_unprivileged(Fixture *f, gconstpointer data)
     panel_free(panel);
 }
 
+/* Bad start-up input: a clear message and an exit status, no window. */
+static void
+test_bad_options(void)
+{
+    static const struct {
+        const char *args[4];
+        int status;
+        const char *message;
+    } cases[] = {
+        {{"--size", "10x10", NULL}, 2, "--size wants WxH"},
+        {{"--bogus", NULL}, 2, "Unknown option"},
+        {{"--plugin", "/nonexistent/plugin.so", NULL}, 1, "cannot load the plugin"},
+        {{"--plugin", "/bin/true", NULL}, 1, "cannot load the plugin"},
+        {{"--plugin", "libm.so.6", NULL}, 1, "has no tv_settings_plugin_init()"},
+        {{"--address", "unix:path=/nonexistent/bus", NULL}, 1, "cannot connect to"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        g_ptr_array_add(argv, (gpointer)MB_TEST_PANEL);
+        for (guint k = 0; cases[i].args[k] != NULL; k++)
+            g_ptr_array_add(argv, (gpointer)cases[i].args[k]);
+        g_ptr_array_add(argv, NULL);
+        status = mb_test_run(FALSE, (const char *const *)argv->pdata, &out, &err);
+        g_test_message("%s: status %d: %s", cases[i].args[0], status, err);
+        g_assert_cmpint(status, ==, cases[i].status);
+        g_assert_nonnull(strstr(err, cases[i].message));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,6 +302,7 @@ main(int argc, char **argv)
     mb_test_x_setenv(x);
     g_test_add("/panel/x11/keys-and-screenshot", Fixture, NULL, fixture_setup,
                test_keys_and_screenshot, fixture_teardown);
+    g_test_add_func("/panel/x11/bad-options", test_bad_options);
     g_test_add("/panel/x11/unprivileged", Fixture, NULL, fixture_setup, test_unprivileged,
                fixture_teardown);
     status = g_test_run();
