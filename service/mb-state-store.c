@@ -131,8 +131,10 @@ mb_state_store_get_path(MbStateStore *store)
 }
 
 static void
-move_aside(MbStateStore *store, const char *why)
+move_aside(MbStateStore *store, const char *raw_why)
 {
+    /* The reason quotes the file's bytes: keep the log valid UTF-8. */
+    g_autofree char *why = g_utf8_make_valid(raw_why, -1);
     g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path,
                                              g_get_real_time() / G_USEC_PER_SEC);
 

@@ -526,6 +526,8 @@ test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
     const char *message = mb_test_service_warning(level, fields, n_fields);
 
     if (message != NULL) {
+        /* Quoting a corrupt file, the log stays valid UTF-8. */
+        g_assert_true(g_utf8_validate(message, -1, NULL));
         g_test_message("service warning: %s", message);
         return G_LOG_WRITER_HANDLED;
     }
