@@ -282,6 +282,14 @@ vm_set_swapping(MbPanelVm *vm, gboolean swapping)
     g_object_notify_by_pspec(G_OBJECT(vm), vm_props[VM_PROP_SWAPPING]);
 }
 
+/* Swapping while the counter grew within the last MB_PANEL_SWAP_HOLD_US. */
+static void
+vm_update_swapping(MbPanelVm *vm, gint64 now_us)
+{
+    vm_set_swapping(vm,
+                    vm->swap_seen_us != 0 && now_us - vm->swap_seen_us < MB_PANEL_SWAP_HOLD_US);
+}
+
 static void
 vm_record(MbPanelVm *vm, gint64 now_us)
 {
@@ -334,8 +342,7 @@ vm_refresh(MbPanelVm *vm)
     if (swap_out > vm->swap_out_kib && vm->history->len > 0)
         vm->swap_seen_us = now;
     vm_set_u64(vm, &vm->swap_out_kib, swap_out, VM_PROP_SWAP_OUT_KIB);
-    vm_set_swapping(vm,
-                    vm->swap_seen_us != 0 && now - vm->swap_seen_us < MB_PANEL_SWAP_HOLD_US);
+    vm_update_swapping(vm, now);
     vm_set_string(vm, &vm->state, mb_mem_balancer_vm_get_state(p), VM_PROP_STATE);
     vm_set_string(vm, &vm->stats_source, mb_mem_balancer_vm_get_stats_source(p),
                   VM_PROP_STATS_SOURCE);
@@ -381,6 +388,7 @@ enum {
     MODEL_PROP_PAUSED,
     MODEL_PROP_POOL_KIB,
     MODEL_PROP_BACKEND,
+    MODEL_PROP_BUS_ERROR,
     MODEL_N_PROPS,
 };
 
@@ -598,7 +606,7 @@ update_available(MbPanelModel *model)
         clear_rows(model);
     }
     set_available(model, om_owner != NULL && manager_owner != NULL);
-    for (guint i = MODEL_PROP_CONNECTED; i < MODEL_N_PROPS; i++)
+    for (guint i = MODEL_PROP_CONNECTED; i <= MODEL_PROP_BACKEND; i++)
         g_object_notify_by_pspec(G_OBJECT(model), model_props[i]);
 }
 
@@ -633,10 +641,12 @@ on_manager_properties_changed(GDBusProxy *proxy, GVariant *changed,
 static void
 set_bus_error(MbPanelModel *model, GError *error)
 {
-    if (model->bus_error == NULL)
-        model->bus_error = error;
-    else
+    if (model->bus_error != NULL) {
         g_error_free(error);
+        return;
+    }
+    model->bus_error = error;
+    g_object_notify_by_pspec(G_OBJECT(model), model_props[MODEL_PROP_BUS_ERROR]);
 }
 
 static void
@@ -727,8 +737,7 @@ mb_panel_model_sample(MbPanelModel *model)
     for (guint i = 0; i < model->rows->len; i++) {
         MbPanelVm *vm = g_ptr_array_index(model->rows, i);
         vm_record(vm, now);
-        vm_set_swapping(vm, vm->swap_seen_us != 0 &&
-                                now - vm->swap_seen_us < MB_PANEL_SWAP_HOLD_US);
+        vm_update_swapping(vm, now);
     }
 }
 
@@ -759,6 +768,9 @@ mb_panel_model_get_property(GObject *object, guint id, GValue *value, GParamSpec
         break;
     case MODEL_PROP_BACKEND:
         g_value_set_string(value, mb_panel_model_get_backend(model));
+        break;
+    case MODEL_PROP_BUS_ERROR:
+        g_value_set_boxed(value, model->bus_error);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -811,6 +823,8 @@ mb_panel_model_class_init(MbPanelModelClass *klass)
     model_props[MODEL_PROP_POOL_KIB] =
         g_param_spec_uint64("pool-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
     model_props[MODEL_PROP_BACKEND] = g_param_spec_string("backend", NULL, NULL, NULL, ro);
+    model_props[MODEL_PROP_BUS_ERROR] =
+        g_param_spec_boxed("bus-error", NULL, NULL, G_TYPE_ERROR, ro | G_PARAM_EXPLICIT_NOTIFY);
     g_object_class_install_properties(object_class, MODEL_N_PROPS, model_props);
 }
 

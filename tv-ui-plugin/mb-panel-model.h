@@ -51,7 +51,8 @@ G_DECLARE_FINAL_TYPE(MbPanelModel, mb_panel_model, MB, PANEL_MODEL, GObject)
 /* A model of the VMs of the service on connection (NULL: the system
  * bus). It fills asynchronously: iterate the main context. Properties:
  * available (the service runs and the model is filled), connected (the
- * service is connected to its hypervisor), pool-kib, paused, backend. */
+ * service is connected to its hypervisor), pool-kib, paused, backend,
+ * bus-error (a GError, set once when the bus cannot be reached). */
 MbPanelModel *mb_panel_model_new(GDBusConnection *connection);
 gboolean mb_panel_model_get_available(MbPanelModel *model);
 gboolean mb_panel_model_get_connected(MbPanelModel *model);

@@ -668,8 +668,8 @@ on_tick(gpointer user_data)
 {
     MbPanelPage *page = user_data;
 
+    /* The time axis moves; the status follows the model's notifications. */
     gtk_widget_queue_draw(page->chart);
-    update_status(page);
     return G_SOURCE_CONTINUE;
 }
 

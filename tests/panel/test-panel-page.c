@@ -289,6 +289,33 @@ test_many_rows_scroll(PageFixture *p, gconstpointer data)
     g_assert_cmpint(gtk_widget_get_height(GTK_WIDGET(p->page)), <=, 1080);
 }
 
+static gboolean
+status_is_bus_error(gpointer data)
+{
+    return g_str_has_prefix(mb_panel_page_get_status(data), "Cannot reach the system bus: ");
+}
+
+/* No system bus: the page says so (and stays empty), without a crash. */
+static void
+test_no_system_bus(void)
+{
+    GtkWidget *window = gtk_window_new();
+    MbPanelPage *page;
+
+    g_setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/system_bus_socket", TRUE);
+    page = MB_PANEL_PAGE(mb_panel_page_new(NULL));
+    gtk_window_set_child(GTK_WINDOW(window), GTK_WIDGET(page));
+    gtk_window_present(GTK_WINDOW(window));
+    g_assert_true(mb_test_wait_for(status_is_bus_error, page, 10000));
+    g_test_message("%s", mb_panel_page_get_status(page));
+    g_assert_nonnull(mb_panel_model_get_bus_error(mb_panel_page_get_model(page)));
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(mb_panel_page_get_model(page))), ==,
+                     0);
+    gtk_window_destroy(GTK_WINDOW(window));
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
 /* As nobody (see main()): change a priority, report what the page shows. */
 static void
 test_access_denied(PageFixture *p, gconstpointer data)
@@ -357,6 +384,7 @@ main(int argc, char **argv)
     ADD_PAGE_TEST("service-restart", test_service_restart);
     ADD_PAGE_TEST("access-denied", test_access_denied);
     ADD_PAGE_TEST("many-rows-scroll", test_many_rows_scroll);
+    g_test_add_func("/panel/page/no-system-bus", test_no_system_bus);
     status = g_test_run();
     return status;
 }
