@@ -36,21 +36,22 @@ cpu_ns(GPid pid)
     return total;
 }
 
-/* Private memory (not shared with other processes), KiB. */
+/* Private memory (not shared with other processes), KiB: the clean and
+ * dirty private pages of smaps_rollup. */
 static guint64
 private_kib(GPid pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/smaps_rollup", pid);
     g_autofree char *text = NULL;
+    static const char *const keys[] = {"Private_Clean:", "Private_Dirty:"};
     guint64 total = 0;
 
     if (!g_file_get_contents(path, &text, NULL, NULL))
         return 0;
-    for (const char *key = "Private_Clean:"; key != NULL;
-         key = g_str_equal(key, "Private_Clean:") ? "Private_Dirty:" : NULL) {
-        const char *line = strstr(text, key);
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *line = strstr(text, keys[i]);
         if (line != NULL)
-            total += g_ascii_strtoull(line + strlen(key), NULL, 10);
+            total += g_ascii_strtoull(line + strlen(keys[i]), NULL, 10);
     }
     return total;
 }
