@@ -51,6 +51,8 @@ mb_reason_to_string(MbReason reason)
         return "host memory under pressure";
     case MB_REASON_MOM_GROW:
         return "host memory plentiful";
+    case MB_REASON_SILENT:
+        return "gave back memory above its fair share (no statistics)";
     }
     return "unknown";
 }

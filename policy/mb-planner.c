@@ -12,13 +12,19 @@ typedef struct {
     uint64_t surplus_kib; /* what it can still give this tick */
 } Donor;
 
+/* Kept sorted by compare_donor(). */
+typedef struct {
+    Donor *v;
+    size_t n;
+} DonorList;
+
 struct MbPlanner {
     size_t capacity;
     uint64_t rng_state;
     MbVm **needy;
-    Donor *donors;     /* kept sorted by compare_donor() */
+    DonorList donors;  /* predicted surplus: reclaimable above demand */
+    DonorList silent;  /* silent VMs, surplus above their fair share */
     Donor *donors_tmp; /* merge buffer */
-    size_t n_donors;
 };
 
 /* MOM's defaults (oVirt MOM, balloon.rules). */
@@ -39,9 +45,11 @@ mb_planner_new(size_t capacity, uint64_t seed)
     /* xorshift64* must not start at 0. */
     planner->rng_state = seed ? seed : 0x9E3779B97F4A7C15ull;
     planner->needy = calloc(capacity ? capacity : 1, sizeof(*planner->needy));
-    planner->donors = calloc(capacity ? capacity : 1, sizeof(*planner->donors));
+    planner->donors.v = calloc(capacity ? capacity : 1, sizeof(*planner->donors.v));
+    planner->silent.v = calloc(capacity ? capacity : 1, sizeof(*planner->silent.v));
     planner->donors_tmp = calloc(capacity ? capacity : 1, sizeof(*planner->donors_tmp));
-    if (planner->needy == NULL || planner->donors == NULL || planner->donors_tmp == NULL) {
+    if (planner->needy == NULL || planner->donors.v == NULL || planner->silent.v == NULL ||
+        planner->donors_tmp == NULL) {
         mb_planner_free(planner);
         return NULL;
     }
@@ -54,7 +62,8 @@ mb_planner_free(MbPlanner *planner)
     if (planner == NULL)
         return;
     free(planner->needy);
-    free(planner->donors);
+    free(planner->donors.v);
+    free(planner->silent.v);
     free(planner->donors_tmp);
     free(planner);
 }
@@ -89,6 +98,12 @@ sub_sat(uint64_t a, uint64_t b)
     return a > b ? a - b : 0;
 }
 
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* Demand above reclaimable: the VM may swap soon. */
 static int64_t
 deficit_kib(const MbVm *vm)
@@ -96,10 +111,38 @@ deficit_kib(const MbVm *vm)
     return vm->delta_kib - (int64_t)vm->reclaimable_kib;
 }
 
+/* Too long without a demand prediction: its memory is no longer its own. */
+static bool
+is_silent(const MbVm *vm)
+{
+    return vm->silent_ticks >= MB_SILENT_TICKS;
+}
+
 static bool
 has_prediction(const MbVm *vm)
 {
-    return vm->has_delta && !vm->stale;
+    return vm->has_delta && !vm->stale && !is_silent(vm);
+}
+
+/* What every VM gets above its min when the capacity is shared evenly:
+ * (capacity - sum of all mins) / n, 0 when the mins fill the capacity. */
+static uint64_t
+fair_extra_kib(const MbVm *vms, size_t n, uint64_t capacity_kib)
+{
+    uint64_t mins_kib = 0;
+
+    for (size_t i = 0; i < n; i++)
+        mins_kib = add_sat(mins_kib, vms[i].settings.min_kib);
+    return n > 0 && capacity_kib > mins_kib ? (capacity_kib - mins_kib) / n : 0;
+}
+
+/* min + fair extra within [min, max]; never below min. */
+static uint64_t
+fair_share_kib(const MbVm *vm, uint64_t extra_kib)
+{
+    uint64_t fair_kib = min_u64(add_sat(vm->settings.min_kib, extra_kib), vm->settings.max_kib);
+
+    return fair_kib > vm->settings.min_kib ? fair_kib : vm->settings.min_kib;
 }
 
 /* Service order of needy VMs: priority, then the foreground VM, then the
@@ -214,14 +257,14 @@ share_of(uint64_t surplus_kib, uint64_t total_kib, uint64_t want_kib)
  * never starve a transfer. Returns how many donors give; *given_kib is
  * their total (<= want). */
 static size_t
-share_out(const Donor *donors, size_t n_donors, uint64_t want_kib, uint64_t min_step_kib,
+share_out(const DonorList *donors, uint64_t want_kib, uint64_t min_step_kib,
           uint64_t *given_kib, uint64_t *set_total_kib)
 {
     uint64_t total_kib = 0;
     size_t k = 0;
 
-    for (; k < n_donors; k++) {
-        uint64_t s = donors[k].surplus_kib;
+    for (; k < donors->n; k++) {
+        uint64_t s = donors->v[k].surplus_kib;
         if (s == 0 || share_of(s, total_kib + s, want_kib) < min_step_kib)
             break;
         total_kib += s;
@@ -229,7 +272,7 @@ share_out(const Donor *donors, size_t n_donors, uint64_t want_kib, uint64_t min_
     *set_total_kib = total_kib;
     *given_kib = 0;
     for (size_t i = 0; i < k; i++)
-        *given_kib += share_of(donors[i].surplus_kib, total_kib, want_kib);
+        *given_kib += share_of(donors->v[i].surplus_kib, total_kib, want_kib);
     return k;
 }
 
@@ -237,16 +280,17 @@ share_out(const Donor *donors, size_t n_donors, uint64_t want_kib, uint64_t min_
  * the donors that gave and those that did not are still sorted, so one
  * merge does it. */
 static void
-apply_shares(MbPlanner *planner, size_t k, uint64_t set_total_kib, uint64_t want_kib)
+apply_shares(MbPlanner *planner, DonorList *donors, size_t k, uint64_t set_total_kib,
+             uint64_t want_kib, MbReason reason)
 {
-    Donor *d = planner->donors, *tmp = planner->donors_tmp;
-    size_t n = planner->n_donors, i = 0, j = k, o = 0;
+    Donor *d = donors->v, *tmp = planner->donors_tmp;
+    size_t n = donors->n, i = 0, j = k, o = 0;
 
     for (size_t x = 0; x < k; x++) {
         uint64_t take = share_of(d[x].surplus_kib, set_total_kib, want_kib);
         d[x].vm->target_kib -= take;
         d[x].surplus_kib -= take;
-        d[x].vm->reason = MB_REASON_DONATE;
+        d[x].vm->reason = reason;
     }
     while (i < k && j < n)
         tmp[o++] = compare_donor(&d[i], &d[j]) <= 0 ? d[i++] : d[j++];
@@ -256,34 +300,48 @@ apply_shares(MbPlanner *planner, size_t k, uint64_t set_total_kib, uint64_t want
         tmp[o++] = d[j++];
     memcpy(d, tmp, n * sizeof(*d));
     /* Donors with nothing left sort last: stop looking at them. */
-    while (planner->n_donors > 0 && d[planner->n_donors - 1].surplus_kib == 0)
-        planner->n_donors--;
+    while (donors->n > 0 && d[donors->n - 1].surplus_kib == 0)
+        donors->n--;
 }
 
 /* Serves one needy VM: first from the unallocated pool (balanced only),
- * then from the donors. A transfer smaller than the step is not made,
- * except to restore the VM's guaranteed minimum. */
+ * then from the donors, and what is still missing from the silent VMs
+ * above their fair share. A transfer smaller than the step is not made,
+ * except to restore the VM's guaranteed minimum. Every step takes from one
+ * VM what another receives, or from the pool's free memory: the sum of
+ * targets never grows past the capacity. */
 static void
 serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
       const MbParams *params, bool use_pool)
 {
-    uint64_t from_pool_kib = 0, from_donors_kib = 0, set_total_kib = 0, gain_kib;
+    uint64_t from_pool_kib = 0, from_donors_kib = 0, from_silent_kib = 0;
+    uint64_t donors_total_kib = 0, silent_total_kib = 0, rest_kib, gain_kib;
     uint64_t below_min_kib = sub_sat(vm->settings.min_kib, vm->target_kib);
-    size_t k = 0;
+    size_t k = 0, k_silent = 0;
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     if (want_kib == 0)
         return;
     if (use_pool || below_min_kib > 0)
         from_pool_kib = min_u64(want_kib, *pool_free_kib);
-    if (want_kib > from_pool_kib)
-        k = share_out(planner->donors, planner->n_donors, want_kib - from_pool_kib,
-                      params->min_step_kib, &from_donors_kib, &set_total_kib);
-    gain_kib = from_pool_kib + from_donors_kib;
+    rest_kib = want_kib - from_pool_kib;
+    if (rest_kib > 0)
+        k = share_out(&planner->donors, rest_kib, params->min_step_kib, &from_donors_kib,
+                      &donors_total_kib);
+    /* The unmet need: the silent VMs' memory is taken last, and only for
+     * that, as the donors' is. */
+    if (rest_kib > from_donors_kib)
+        k_silent = share_out(&planner->silent, rest_kib - from_donors_kib, params->min_step_kib,
+                             &from_silent_kib, &silent_total_kib);
+    gain_kib = from_pool_kib + from_donors_kib + from_silent_kib;
     if (gain_kib == 0 || (gain_kib < params->min_step_kib && below_min_kib == 0))
         return;
     if (k > 0)
-        apply_shares(planner, k, set_total_kib, want_kib - from_pool_kib);
+        apply_shares(planner, &planner->donors, k, donors_total_kib, rest_kib,
+                     MB_REASON_DONATE);
+    if (k_silent > 0)
+        apply_shares(planner, &planner->silent, k_silent, silent_total_kib,
+                     rest_kib - from_donors_kib, MB_REASON_SILENT);
     *pool_free_kib -= from_pool_kib;
     vm->target_kib += gain_kib;
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
@@ -292,10 +350,11 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
 /* The paper's balancer (and ours, with priorities and guarantees). */
 static void
 plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
-           uint64_t pool_free_kib)
+           uint64_t capacity_kib, uint64_t pool_free_kib)
 {
     bool balanced = params->kind == MB_POLICY_BALANCED;
-    size_t n_needy = 0, n_donors = 0;
+    size_t n_needy = 0, n_donors = 0, n_silent = 0;
+    uint64_t fair_extra = fair_extra_kib(vms, n, capacity_kib);
 
     for (size_t i = 0; i < n; i++) {
         MbVm *vm = &vms[i];
@@ -304,6 +363,15 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         if (below_min || (has_prediction(vm) && vm->delta_kib > 0 &&
                           (uint64_t)vm->delta_kib > vm->reclaimable_kib)) {
             planner->needy[n_needy++] = vm;
+        } else if (is_silent(vm)) {
+            /* No demand known for a while: it keeps its fair share, and
+             * gives what lies above it to the VMs nothing else can serve. */
+            uint64_t above_kib = sub_sat(vm->target_kib, fair_share_kib(vm, fair_extra));
+            if (above_kib == 0)
+                continue;
+            Donor *d = &planner->silent.v[n_silent++];
+            d->vm = vm;
+            d->surplus_kib = above_kib;
         } else if (has_prediction(vm)) {
             /* The paper gives R - delta; ours never counts a shrinking
              * demand as extra surplus, and never digs below a minimum. */
@@ -311,14 +379,16 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             int64_t surplus_kib = (int64_t)vm->reclaimable_kib - demand_kib;
             if (surplus_kib <= 0)
                 continue;
-            Donor *d = &planner->donors[n_donors++];
+            Donor *d = &planner->donors.v[n_donors++];
             d->vm = vm;
             d->surplus_kib =
                 min_u64((uint64_t)surplus_kib, sub_sat(vm->target_kib, vm->settings.min_kib));
         }
     }
-    planner->n_donors = n_donors;
-    heap_sort(planner->donors, n_donors, sizeof(*planner->donors), compare_donor);
+    planner->donors.n = n_donors;
+    heap_sort(planner->donors.v, n_donors, sizeof(*planner->donors.v), compare_donor);
+    planner->silent.n = n_silent;
+    heap_sort(planner->silent.v, n_silent, sizeof(*planner->silent.v), compare_donor);
 
     if (balanced)
         heap_sort(planner->needy, n_needy, sizeof(*planner->needy), compare_needy_ptr);
@@ -431,7 +501,7 @@ mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
     if (params->kind == MB_POLICY_MOM)
         plan_mom(vms, n, params, capacity_kib, pool_free_kib);
     else
-        plan_paper(planner, vms, n, params, pool_free_kib);
+        plan_paper(planner, vms, n, params, capacity_kib, pool_free_kib);
 
     for (size_t i = 0; i < n; i++)
         if (vms[i].target_kib != vms[i].alloc_kib)

@@ -18,6 +18,13 @@ extern "C" {
 /* Longest VM name the policy keeps (libvirt domain names on a TV are short). */
 #define MB_VM_NAME_MAX 128
 #define MB_PRIORITY_MAX 100u
+/* missed_ticks saturates here: far below UINT_MAX, so the intervals a
+ * sample spans (missed_ticks + 1) never wrap, and times an allocation they
+ * stay far below INT64_MAX. */
+#define MB_MISSED_TICKS_MAX 1000000u
+/* A VM is silent once this many consecutive intervals brought no usable
+ * demand prediction (no sample, or one that only set a baseline). */
+#define MB_SILENT_TICKS 3u
 
 typedef enum {
     MB_POLICY_STATIC = 0, /* never moves */
@@ -62,6 +69,7 @@ typedef enum {
     MB_REASON_MAX,    /* lowered to its maximum */
     MB_REASON_MOM_SHRINK,
     MB_REASON_MOM_GROW,
+    MB_REASON_SILENT, /* silent VM gave back memory above its fair share */
 } MbReason;
 
 const char *mb_reason_to_string(MbReason reason);
@@ -71,13 +79,18 @@ typedef struct {
     MbVmSettings settings;
     /* Current allocation (balloon size); the caller keeps it up to date. */
     uint64_t alloc_kib;
+    /* The guest's page size, for its swap counters; 0 = params->page_kib. */
+    uint64_t page_kib;
 
     /* Predictor state, written by mb_vm_observe(); read-only for callers. */
     MbSample last;         /* last accepted sample, clamped */
     bool has_last;         /* a baseline sample exists */
     bool has_delta;        /* a demand prediction exists (>= 2 samples) */
     bool stale;            /* the last interval brought no sample */
-    unsigned missed_ticks; /* consecutive intervals without a sample */
+    unsigned missed_ticks; /* consecutive intervals without a sample, at most
+                            * MB_MISSED_TICKS_MAX */
+    unsigned silent_ticks; /* consecutive intervals without a dM (no sample,
+                            * or one that only set a baseline); saturates */
     unsigned resets;       /* counters went backwards (guest rebooted) */
     int64_t dm_kib;        /* dM of the last interval */
     int64_t delta_kib;     /* predicted demand (EWMA of dM) */
@@ -107,15 +120,23 @@ bool mb_params_validate(const MbParams *params, const char **why);
 /* Memory the planner may hand out in total: pool - reserve, or 0. */
 uint64_t mb_params_capacity_kib(const MbParams *params);
 
-/* Initialises a VM with no history. The name is truncated to
- * MB_VM_NAME_MAX bytes. */
+/* Initialises a VM with no history (page_kib 0: the host's page size). The
+ * name is truncated to MB_VM_NAME_MAX bytes. */
 void mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings, uint64_t alloc_kib);
 /* Feeds one interval. sample == NULL means no sample arrived: the last
- * state is kept and the VM is marked stale (the planner leaves it alone).
- * Values are clamped to the VM's allocation (a guest's numbers are claims);
- * a swap-out counter that goes backwards (guest reboot) resets the
- * predictor instead of producing a negative demand. */
+ * state is kept and the VM is marked stale (the planner leaves it alone
+ * until it is silent, see MB_SILENT_TICKS). Values are clamped to the VM's
+ * allocation (a guest's numbers are claims); a swap-out counter that goes
+ * backwards (guest reboot) resets the predictor instead of producing a
+ * negative demand. */
 void mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params);
+/* Drops the baseline and the prediction, so that the next sample only sets
+ * a new baseline: for when the statistics' source changes (guest agent <->
+ * balloon statistics), whose numbers do not continue each other. Keeps the
+ * name, settings, allocation, target, counters and silent_ticks: the
+ * baseline-only sample that follows counts as silent, so a VM that keeps
+ * switching sources is silent, not fresh. */
+void mb_vm_rebaseline(MbVm *vm);
 /* R = inactive file + free - ratio * total, never below 0. */
 uint64_t mb_reclaimable_kib(const MbSample *sample, double free_reserve_ratio);
 
@@ -128,12 +149,22 @@ void mb_planner_free(MbPlanner *planner);
 size_t mb_planner_capacity(const MbPlanner *planner);
 
 /* Plans one tick: sets every vms[i].target_kib (== alloc_kib when it does
- * not move) and vms[i].reason. Guarantees: the sum of targets never
- * exceeds the capacity unless the allocations already did (then it never
- * grows), each target lies within [min, max] of its VM, and no VM moves by
- * less than min_step_kib except to restore its own min/max. Returns false,
- * planning nothing, if n exceeds the planner's capacity or params are
- * invalid. *n_moved (may be NULL) receives the number of VMs that move. */
+ * not move) and vms[i].reason. Guarantees, for every policy but static
+ * (which never moves), for VMs whose min <= max:
+ * - the sum of targets never exceeds the capacity unless the allocations
+ *   already did (then it never grows);
+ * - no target is above its VM's max, nor planned below its min: a VM
+ *   already below its min is only raised (as far as the free pool and the
+ *   donors allow), never lowered;
+ * - a silent VM (paper, balanced) only ever shrinks, never below its fair
+ *   share, min_i + (capacity - sum of all mins) / n within [min_i, max_i],
+ *   and only for what the other VMs need and cannot get elsewhere; it is
+ *   raised only to restore its min;
+ * - no VM moves by less than min_step_kib except to restore its own
+ *   min/max.
+ * Returns false, planning nothing, if n exceeds the planner's capacity or
+ * params are invalid. *n_moved (may be NULL) receives the number of VMs
+ * that move. */
 bool mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                      size_t *n_moved);
 

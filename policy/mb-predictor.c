@@ -3,6 +3,7 @@
  * guest's free reserve. Guest numbers are untrusted claims. */
 #include "mb-policy.h"
 
+#include <limits.h>
 #include <string.h>
 
 void
@@ -64,6 +65,20 @@ clamp_sample(MbSample *s, uint64_t alloc_kib)
     }
 }
 
+/* a * b, or UINT64_MAX when it does not fit. */
+static uint64_t
+mul_sat(uint64_t a, uint64_t b)
+{
+    return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+static void
+count_silent(MbVm *vm)
+{
+    if (vm->silent_ticks < UINT_MAX)
+        vm->silent_ticks++;
+}
+
 static int64_t
 diff_kib(uint64_t now, uint64_t before)
 {
@@ -72,23 +87,34 @@ diff_kib(uint64_t now, uint64_t before)
 }
 
 void
+mb_vm_rebaseline(MbVm *vm)
+{
+    vm->has_last = false;
+    vm->has_delta = false;
+    vm->dm_kib = 0;
+    vm->delta_kib = 0;
+}
+
+void
 mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
 {
     MbSample s;
     int64_t dm_kib;
-    uint64_t swap_out_kib;
-    unsigned intervals;
+    uint64_t swap_out_kib, intervals;
+    uint64_t page_kib = vm->page_kib != 0 ? vm->page_kib : params->page_kib;
 
     if (sample == NULL) {
         vm->stale = true;
-        if (vm->missed_ticks < UINT32_MAX)
-            vm->missed_ticks++;
+        vm->missed_ticks =
+            vm->missed_ticks < MB_MISSED_TICKS_MAX ? vm->missed_ticks + 1 : MB_MISSED_TICKS_MAX;
+        count_silent(vm);
         return;
     }
 
     s = *sample;
     clamp_sample(&s, vm->alloc_kib);
-    intervals = vm->missed_ticks + 1;
+    /* Never 0, even if a caller wrote missed_ticks past its cap. */
+    intervals = min_u64(vm->missed_ticks, MB_MISSED_TICKS_MAX) + 1;
     vm->stale = false;
     vm->missed_ticks = 0;
     vm->reclaimable_kib = mb_reclaimable_kib(&s, params->free_reserve_ratio);
@@ -105,17 +131,17 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
     }
 
     if (!vm->has_last) {
+        /* A baseline only: no demand known for this interval. */
         vm->last = s;
         vm->has_last = true;
+        count_silent(vm);
         return;
     }
 
     /* Swap-out in KiB over the interval, bounded by the allocation: a
      * guest cannot write out more than it ever held in one interval. */
-    swap_out_kib =
-        min_u64(s.swap_out_pages - vm->last.swap_out_pages, UINT64_MAX / params->page_kib) *
-        params->page_kib;
-    swap_out_kib = min_u64(swap_out_kib, vm->alloc_kib * (uint64_t)intervals);
+    swap_out_kib = mul_sat(s.swap_out_pages - vm->last.swap_out_pages, page_kib);
+    swap_out_kib = min_u64(swap_out_kib, mul_sat(vm->alloc_kib, intervals));
 
     dm_kib = diff_kib(s.active_file_kib, vm->last.active_file_kib) +
              diff_kib(s.active_anon_kib, vm->last.active_anon_kib) + (int64_t)swap_out_kib;
@@ -124,6 +150,7 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
     dm_kib /= (int64_t)intervals;
 
     vm->dm_kib = dm_kib;
+    vm->silent_ticks = 0;
     if (!vm->has_delta) {
         vm->delta_kib = dm_kib;
         vm->has_delta = true;

@@ -3,6 +3,7 @@
 #include "mb-policy.h"
 
 #include <glib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,10 @@ test_names(void)
     g_assert_false(mb_policy_kind_from_string(NULL, &k));
     g_assert_cmpstr(mb_policy_kind_to_string(MB_POLICY_N), ==, "unknown");
     g_assert_cmpstr(mb_reason_to_string(MB_REASON_NEED), ==, "demand above reclaimable");
+    /* Appended: the existing values keep their numbers. */
+    g_assert_cmpint(MB_REASON_MOM_GROW, ==, 6);
+    g_assert_cmpint(MB_REASON_SILENT, ==, 7);
+    g_assert_nonnull(strstr(mb_reason_to_string(MB_REASON_SILENT), "fair share"));
 }
 
 static void
@@ -267,6 +272,167 @@ test_predictor_clamp(void)
     s = sample(0, 10 * MIB, 10 * MIB, 0, 0, UINT64_MAX);
     mb_vm_observe(&vm, &s, &p);
     g_assert_cmpuint(vm.last.total_kib, ==, 512 * MIB);
+}
+
+/* missed_ticks cannot wrap: "intervals = missed_ticks + 1" was 0 after
+ * UINT_MAX missing samples, and dM was divided by it. */
+static void
+test_predictor_missed_ticks_saturate(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 10 * MIB, 0);
+
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p);
+    s.active_anon_kib += 4000;
+    mb_vm_observe(&vm, &s, &p);
+
+    /* The counter stops at its cap, far below UINT_MAX... */
+    vm.missed_ticks = UINT_MAX - 1;
+    mb_vm_observe(&vm, NULL, &p);
+    g_assert_cmpuint(vm.missed_ticks, <, UINT_MAX - 1);
+    g_assert_cmpuint(vm.missed_ticks, <=, MB_MISSED_TICKS_MAX);
+    for (int i = 0; i < 3; i++)
+        mb_vm_observe(&vm, NULL, &p);
+    g_assert_cmpuint(vm.missed_ticks, ==, MB_MISSED_TICKS_MAX);
+
+    /* ...and the sample after the gap is a tiny per-interval rate: 200 MiB
+     * of anon and 4 GB of swap-out spread over a million intervals. */
+    s.active_anon_kib += 200 * MIB;
+    s.swap_out_pages += 1000000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_false(vm.stale);
+    g_assert_cmpuint(vm.missed_ticks, ==, 0);
+    g_assert_cmpint(vm.dm_kib, >=, 0);
+    g_assert_cmpint(vm.dm_kib, <=, 5);
+
+    /* Even a caller that writes the field past the cap divides by no 0. */
+    vm.missed_ticks = UINT_MAX;
+    s.active_anon_kib += 1000;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.dm_kib, >=, 0);
+    g_assert_cmpint(vm.dm_kib, <=, 1);
+}
+
+/* A change of statistics source (guest agent <-> balloon driver) starts a
+ * new baseline instead of reading as a demand spike. */
+static void
+test_predictor_rebaseline(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 2048 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2], twin;
+    MbSample agent = sample(1024 * MIB, 200 * MIB, 300 * MIB, 50 * MIB, 100 * MIB, 1000);
+    MbSample balloon;
+
+    vm_setup(&v[0], "switcher", 50, 1024 * MIB);
+    vm_setup(&v[1], "other", 50, 512 * MIB);
+    mb_vm_observe(&v[0], &agent, &p);
+    agent.active_anon_kib += 1 * MIB;
+    mb_vm_observe(&v[0], &agent, &p);
+    g_assert_true(v[0].has_delta);
+    g_assert_cmpint(v[0].delta_kib, ==, 1 * MIB);
+    twin = v[0];
+
+    mb_vm_rebaseline(&v[0]);
+    g_assert_false(v[0].has_last);
+    g_assert_false(v[0].has_delta);
+    g_assert_cmpint(v[0].dm_kib, ==, 0);
+    g_assert_cmpint(v[0].delta_kib, ==, 0);
+    g_assert_cmpstr(v[0].name, ==, "switcher");
+    g_assert_cmpuint(v[0].settings.max_kib, ==, 2048 * MIB);
+    g_assert_cmpuint(v[0].alloc_kib, ==, 1024 * MIB);
+    g_assert_cmpuint(v[0].target_kib, ==, 1024 * MIB);
+    g_assert_cmpuint(v[0].silent_ticks, ==, 0);
+    g_assert_cmpuint(v[0].resets, ==, 0);
+
+    /* The balloon driver counts active anon 300 MiB higher. */
+    balloon = agent;
+    balloon.active_anon_kib += 300 * MIB;
+    balloon.free_kib -= 300 * MIB;
+    mb_vm_observe(&v[0], &balloon, &p);
+    g_assert_true(v[0].has_last);
+    g_assert_false(v[0].has_delta);
+    g_assert_cmpint(v[0].dm_kib, ==, 0);
+    g_assert_cmpint(v[0].delta_kib, ==, 0);
+    /* A baseline-only interval: the rebaseline does not make it fresh. */
+    g_assert_cmpuint(v[0].silent_ticks, ==, 1);
+    /* Without the rebaseline that sample is a 300 MiB demand spike. */
+    mb_vm_observe(&twin, &balloon, &p);
+    g_assert_cmpint(twin.dm_kib, ==, 300 * MIB);
+
+    /* No prediction, so nothing is planned for it, even with a free pool. */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpuint(v[0].target_kib, ==, v[0].alloc_kib);
+
+    /* The next small change predicts small. */
+    balloon.active_anon_kib += 2 * MIB;
+    mb_vm_observe(&v[0], &balloon, &p);
+    g_assert_true(v[0].has_delta);
+    g_assert_cmpint(v[0].dm_kib, ==, 2 * MIB);
+    g_assert_cmpint(v[0].delta_kib, ==, 2 * MIB);
+    g_assert_cmpuint(v[0].silent_ticks, ==, 0);
+    mb_planner_free(pl);
+}
+
+/* Swap counters are pages of the guest's own size when the VM has one. */
+static void
+test_predictor_page_size(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm, host_pages;
+    MbSample s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 10 * MIB, 1000);
+
+    memset(&vm, 0xa5, sizeof(vm));
+    vm_setup(&vm, "arm64", 50, 512 * MIB);
+    g_assert_cmpuint(vm.page_kib, ==, 0);
+    g_assert_cmpuint(vm.silent_ticks, ==, 0);
+    vm_setup(&host_pages, "x86", 50, 512 * MIB);
+    vm.page_kib = 64;
+
+    mb_vm_observe(&vm, &s, &p);
+    mb_vm_observe(&host_pages, &s, &p);
+    s.swap_out_pages += 10;
+    mb_vm_observe(&vm, &s, &p);
+    mb_vm_observe(&host_pages, &s, &p);
+    g_assert_cmpint(vm.dm_kib, ==, 640);
+    g_assert_cmpint(host_pages.dm_kib, ==, 40);
+
+    /* Still bounded by the allocation, however large the page. */
+    s.swap_out_pages = UINT64_MAX / 2;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.dm_kib, ==, (int64_t)(512 * MIB));
+}
+
+/* silent_ticks counts the intervals in a row without a dM. */
+static void
+test_predictor_silent_ticks(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 0);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 10 * MIB, 1000);
+
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p); /* first sample: a baseline only */
+    g_assert_cmpuint(vm.silent_ticks, ==, 1);
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.silent_ticks, ==, 0);
+    mb_vm_observe(&vm, NULL, &p);
+    mb_vm_observe(&vm, NULL, &p);
+    g_assert_cmpuint(vm.silent_ticks, ==, 2);
+    mb_vm_observe(&vm, &s, &p); /* a dM over the gap */
+    g_assert_cmpuint(vm.silent_ticks, ==, 0);
+    s.swap_out_pages--; /* counter reset: a baseline only */
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.silent_ticks, ==, 1);
+    mb_vm_rebaseline(&vm);
+    g_assert_cmpuint(vm.silent_ticks, ==, 1);
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpuint(vm.silent_ticks, ==, 2);
+    vm.silent_ticks = UINT_MAX;
+    mb_vm_observe(&vm, NULL, &p);
+    g_assert_cmpuint(vm.silent_ticks, ==, UINT_MAX);
 }
 
 static gint64
@@ -592,6 +758,197 @@ test_plan_stale(void)
 }
 
 static void
+vm_bounds(MbVm *vm, const char *name, uint64_t min_kib, uint64_t max_kib, uint64_t alloc_kib)
+{
+    MbVmSettings set = {.priority = 50, .min_kib = min_kib, .max_kib = max_kib};
+
+    mb_vm_init(vm, name, &set, alloc_kib);
+}
+
+/* A swap storm of 100 MiB an interval, all else steady: reclaimable 0. */
+static MbSample
+storm_sample(uint64_t alloc_kib, uint64_t *swap_out_pages)
+{
+    *swap_out_pages += 100 * MIB / 4;
+    return sample(alloc_kib, 10 * MIB, 400 * MIB, 50 * MIB, 0, *swap_out_pages);
+}
+
+typedef enum { SILENT_NO_SAMPLES, SILENT_COUNTERS_BACKWARDS } SilentKind;
+
+/* A grows to its max on a swap storm, then goes silent (no samples, or
+ * counters that go backwards every sample) while B swaps: A gives back
+ * down to its fair share, 64 + (2048 - 128) / 2 = 1024 MiB, and no lower. */
+static void
+check_silent_gives_back(MbPolicyKind kind, SilentKind how)
+{
+    MbParams p = params_for(kind, 2048 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    uint64_t cap = mb_params_capacity_kib(&p), fair = 1024 * MIB;
+    uint64_t swap_a = 0, swap_b = 0, lie;
+    MbVm v[2];
+    MbSample s;
+
+    vm_bounds(&v[0], "a", 64 * MIB, 1536 * MIB, 512 * MIB);
+    vm_bounds(&v[1], "b", 64 * MIB, 2048 * MIB, 512 * MIB);
+    /* B is idle and holds page cache; A takes all the free pool. */
+    for (int t = 0; t < 15; t++) {
+        s = storm_sample(v[0].alloc_kib, &swap_a);
+        mb_vm_observe(&v[0], &s, &p);
+        s = sample(v[1].alloc_kib, 100 * MIB, 200 * MIB, 50 * MIB, 150 * MIB, 0);
+        mb_vm_observe(&v[1], &s, &p);
+        /* paper does not grow from the pool: hand A the pool here. */
+        if (kind == MB_POLICY_PAPER)
+            v[0].alloc_kib = v[0].settings.max_kib;
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+        for (int i = 0; i < 2; i++)
+            v[i].alloc_kib = v[i].target_kib;
+    }
+    g_assert_cmpuint(v[0].alloc_kib, ==, 1536 * MIB);
+    g_assert_cmpuint(v[1].alloc_kib, ==, 512 * MIB);
+    g_assert_cmpuint(v[0].silent_ticks, ==, 0);
+
+    lie = swap_a;
+    for (int t = 1; t <= 12; t++) {
+        uint64_t before_a = v[0].alloc_kib, sum = 0;
+
+        if (how == SILENT_NO_SAMPLES) {
+            mb_vm_observe(&v[0], NULL, &p);
+        } else {
+            /* Claims a storm, but its counters go backwards every sample. */
+            s = sample(v[0].alloc_kib, 0, v[0].alloc_kib, 0, 0, --lie);
+            mb_vm_observe(&v[0], &s, &p);
+            g_assert_cmpuint(v[0].resets, ==, (unsigned)t);
+            g_assert_false(v[0].has_delta);
+        }
+        s = storm_sample(v[1].alloc_kib, &swap_b);
+        mb_vm_observe(&v[1], &s, &p);
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+
+        if (t < (int)MB_SILENT_TICKS)
+            g_assert_cmpuint(v[0].target_kib, ==, before_a);
+        if (t == (int)MB_SILENT_TICKS)
+            g_assert_cmpuint(v[0].target_kib, <, before_a);
+        g_assert_cmpuint(v[0].target_kib, <=, before_a);
+        g_assert_cmpuint(v[0].target_kib, >=, fair);
+        g_assert_cmpuint(v[0].target_kib, >=, v[0].settings.min_kib);
+        if (v[0].target_kib != before_a) {
+            g_assert_cmpint(v[0].reason, ==, MB_REASON_SILENT);
+            g_assert_cmpuint(before_a - v[0].target_kib, >=, p.min_step_kib);
+            /* All of it went to B. */
+            g_assert_cmpint(move_of(&v[1]), ==, (gint64)(before_a - v[0].target_kib));
+        }
+        for (int i = 0; i < 2; i++) {
+            sum += v[i].target_kib;
+            v[i].alloc_kib = v[i].target_kib;
+        }
+        g_assert_cmpuint(sum, <=, cap);
+    }
+    /* From the third tick on, A gave B what it asked (about 100 MiB a
+     * tick) until less than a step was left above its fair share. */
+    g_assert_cmpuint(v[0].alloc_kib - fair, <, p.min_step_kib);
+    g_assert_cmpuint(v[0].alloc_kib + v[1].alloc_kib, ==, cap);
+    mb_planner_free(pl);
+}
+
+static void
+test_plan_silent_no_samples(void)
+{
+    check_silent_gives_back(MB_POLICY_BALANCED, SILENT_NO_SAMPLES);
+    check_silent_gives_back(MB_POLICY_PAPER, SILENT_NO_SAMPLES);
+}
+
+static void
+test_plan_silent_counters_backwards(void)
+{
+    check_silent_gives_back(MB_POLICY_BALANCED, SILENT_COUNTERS_BACKWARDS);
+    check_silent_gives_back(MB_POLICY_PAPER, SILENT_COUNTERS_BACKWARDS);
+}
+
+/* Puts a VM into the silent state: its last MB_SILENT_TICKS intervals
+ * brought no sample. */
+static void
+vm_silence(MbVm *vm)
+{
+    vm_predict(vm, 0, 100 * MIB);
+    vm->stale = true;
+    vm->silent_ticks = MB_SILENT_TICKS;
+}
+
+/* Nobody is short: a silent VM above its fair share keeps its memory. */
+static void
+test_plan_silent_nobody_short(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 2048 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+    size_t moved;
+
+    vm_bounds(&v[0], "silent", 64 * MIB, 2048 * MIB, 1536 * MIB);
+    vm_bounds(&v[1], "b", 64 * MIB, 2048 * MIB, 512 * MIB);
+    vm_silence(&v[0]);
+    for (int kind = MB_POLICY_PAPER; kind <= MB_POLICY_BALANCED; kind++) {
+        p.kind = (MbPolicyKind)kind;
+        vm_predict(&v[1], 0, 100 * MIB); /* a donor, not needy */
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+        g_assert_cmpuint(moved, ==, 0);
+        g_assert_cmpint(v[0].reason, ==, MB_REASON_NONE);
+    }
+
+    /* B is short, but the free pool covers it (balanced). */
+    p.kind = MB_POLICY_BALANCED;
+    p.pool_kib = 2088 * MIB;
+    vm_predict(&v[1], 30 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpint(move_of(&v[1]), ==, 30 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
+    /* Only the part the pool cannot give comes from the silent VM. */
+    vm_predict(&v[1], 70 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpint(move_of(&v[1]), ==, 70 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -30 * (gint64)MIB);
+    mb_planner_free(pl);
+}
+
+/* A silent VM at (or below, or less than a step above) its fair share is
+ * left alone, however short the others are. */
+static void
+test_plan_silent_at_fair_share(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 2048 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    const uint64_t allocs[] = {1024 * MIB, 900 * MIB, 1024 * MIB + 2 * MIB};
+    MbVm v[2];
+    size_t moved;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(allocs); i++) {
+        vm_bounds(&v[0], "silent", 64 * MIB, 2048 * MIB, allocs[i]);
+        vm_bounds(&v[1], "b", 64 * MIB, 2048 * MIB, 2048 * MIB - allocs[i]);
+        vm_silence(&v[0]);
+        vm_predict(&v[1], 100 * MIB, 0);
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+        g_assert_cmpuint(moved, ==, 0);
+    }
+
+    /* When the mins fill the capacity, the fair share is the min: the
+     * silent VM gives what lies above it, here to raise B to its min. */
+    p.pool_kib = 1024 * MIB;
+    vm_bounds(&v[0], "silent", 600 * MIB, 2048 * MIB, 700 * MIB);
+    vm_bounds(&v[1], "b", 600 * MIB, 2048 * MIB, 324 * MIB);
+    vm_silence(&v[0]);
+    vm_predict(&v[1], 0, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(v[0].target_kib, ==, 600 * MIB);
+    g_assert_cmpuint(v[1].target_kib, ==, 424 * MIB);
+    g_assert_cmpint(v[1].reason, ==, MB_REASON_MIN);
+    /* And not a KiB below its min, though B is still short. */
+    for (int i = 0; i < 2; i++)
+        v[i].alloc_kib = v[i].target_kib;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    mb_planner_free(pl);
+}
+
+static void
 test_plan_static_and_errors(void)
 {
     MbParams p = params_for(MB_POLICY_STATIC, 1024 * MIB);
@@ -685,6 +1042,7 @@ test_plan_invariants_random(void)
         MbPlanner *pl = mb_planner_new(n, seed);
         MbVm v[MAX_VMS];
         MbSample s[MAX_VMS];
+        int outage[MAX_VMS] = {0}; /* ticks left without samples (silent) */
         uint64_t sum = 0;
 
         p.alpha = g_rand_double_range(rand, 0.05, 1.0);
@@ -721,7 +1079,12 @@ test_plan_invariants_random(void)
                                      (uint64_t)g_rand_int_range(rand, 0, 5000);
                 if (g_rand_int_range(rand, 0, 100) == 0)
                     x->swap_out_pages = 0; /* reboot */
-                mb_vm_observe(&v[i], g_rand_int_range(rand, 0, 10) == 0 ? NULL : x, &p);
+                if (outage[i] == 0 && g_rand_int_range(rand, 0, 15) == 0)
+                    outage[i] = g_rand_int_range(rand, 1, 12);
+                if (outage[i] > 0)
+                    outage[i]--;
+                mb_vm_observe(
+                    &v[i], outage[i] > 0 || g_rand_int_range(rand, 0, 10) == 0 ? NULL : x, &p);
                 before += v[i].alloc_kib;
             }
             g_assert_true(mb_planner_plan(pl, v, n, &p, NULL));
@@ -735,6 +1098,10 @@ test_plan_invariants_random(void)
                 }
                 if (d > 0 && v[i].reason != MB_REASON_MIN && v[i].reason != MB_REASON_MAX)
                     g_assert_cmpuint(d, >=, p.min_step_kib);
+                /* A silent VM is only raised to restore its min. */
+                if ((p.kind == MB_POLICY_PAPER || p.kind == MB_POLICY_BALANCED) &&
+                    v[i].silent_ticks >= MB_SILENT_TICKS && v[i].reason != MB_REASON_MIN)
+                    g_assert_cmpuint(v[i].target_kib, <=, v[i].alloc_kib);
                 after += v[i].target_kib;
                 v[i].alloc_kib = v[i].target_kib;
             }
@@ -790,6 +1157,11 @@ main(int argc, char **argv)
     g_test_add_func("/policy/predictor/missing-sample", test_predictor_missing_sample);
     g_test_add_func("/policy/predictor/reboot", test_predictor_reboot);
     g_test_add_func("/policy/predictor/clamp", test_predictor_clamp);
+    g_test_add_func("/policy/predictor/missed-ticks-saturate",
+                    test_predictor_missed_ticks_saturate);
+    g_test_add_func("/policy/predictor/rebaseline", test_predictor_rebaseline);
+    g_test_add_func("/policy/predictor/page-size", test_predictor_page_size);
+    g_test_add_func("/policy/predictor/silent-ticks", test_predictor_silent_ticks);
     g_test_add_func("/policy/plan/proportional", test_plan_proportional);
     g_test_add_func("/policy/plan/paper-negative-demand", test_plan_paper_negative_demand);
     g_test_add_func("/policy/plan/min-step", test_plan_min_step);
@@ -799,6 +1171,11 @@ main(int argc, char **argv)
     g_test_add_func("/policy/plan/ties", test_plan_ties);
     g_test_add_func("/policy/plan/paper-random-order", test_plan_paper_random_order);
     g_test_add_func("/policy/plan/stale", test_plan_stale);
+    g_test_add_func("/policy/plan/silent/no-samples", test_plan_silent_no_samples);
+    g_test_add_func("/policy/plan/silent/counters-backwards",
+                    test_plan_silent_counters_backwards);
+    g_test_add_func("/policy/plan/silent/nobody-short", test_plan_silent_nobody_short);
+    g_test_add_func("/policy/plan/silent/at-fair-share", test_plan_silent_at_fair_share);
     g_test_add_func("/policy/plan/static-and-errors", test_plan_static_and_errors);
     g_test_add_func("/policy/plan/mom", test_plan_mom);
     g_test_add_func("/policy/plan/invariants-random", test_plan_invariants_random);
