@@ -10,8 +10,19 @@
 #include "mb-guest-proto.h"
 #include "mb-log.h"
 
-/* At most one complaint about a guest's records per this many µs. */
+/* At most one complaint about a guest's records per this many µs; the same
+ * for its hellos. */
 #define BAD_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
+
+/* What a skimmed line must start with to be kept for parsing later. */
+#define SAMPLE_PREFIX MB_GUEST_PROTO_MAGIC " sample "
+#define HELLO_PREFIX MB_GUEST_PROTO_MAGIC " hello "
+
+/* One line kept from the skimmed part of an interval (len 0: none). */
+typedef struct {
+    char text[MB_GUEST_PROTO_LINE_MAX];
+    gsize len;
+} KeptLine;
 
 struct _MbGuestChannel {
     char *vm_name;
@@ -23,10 +34,40 @@ struct _MbGuestChannel {
     gsize line_len;
     gboolean skipping; /* inside an over-long or truncated line: drop up to '\n' */
 
+    /* This interval, since the last take. */
+    gsize budget; /* bytes still to parse before skimming */
+    gboolean flood_noted;
+    KeptLine kept_sample, kept_hello;
+    gboolean have_sample;
+    MbSample sample;
+
+    guint64 page_kib;
+
     MbGuestChannelStats stats;
     gint64 last_log_us;
     const char *last_why;
+    gint64 hello_log_us;
+    guint64 hellos_unlogged; /* valid hellos since the last one logged */
 };
+
+/* Forgets the stream's bytes: the partial line and the lines kept. */
+static void
+forget_stream(MbGuestChannel *channel)
+{
+    channel->line_len = 0;
+    channel->skipping = FALSE;
+    channel->kept_sample.len = 0;
+    channel->kept_hello.len = 0;
+}
+
+/* Forgets all the guest said: a new connection may be a new guest. */
+static void
+forget_guest(MbGuestChannel *channel)
+{
+    forget_stream(channel);
+    channel->have_sample = FALSE;
+    channel->page_kib = MB_GUEST_CHANNEL_DEFAULT_PAGE_KIB;
+}
 
 MbGuestChannel *
 mb_guest_channel_new(const char *vm_name)
@@ -35,17 +76,24 @@ mb_guest_channel_new(const char *vm_name)
 
     channel->vm_name = g_strdup(vm_name);
     channel->fd = -1;
+    channel->budget = MB_GUEST_CHANNEL_POLL_BYTES;
+    channel->page_kib = MB_GUEST_CHANNEL_DEFAULT_PAGE_KIB;
     return channel;
+}
+
+static void
+close_fd(MbGuestChannel *channel)
+{
+    if (channel->fd >= 0)
+        close(channel->fd);
+    channel->fd = -1;
 }
 
 void
 mb_guest_channel_close(MbGuestChannel *channel)
 {
-    if (channel->fd >= 0)
-        close(channel->fd);
-    channel->fd = -1;
-    channel->line_len = 0;
-    channel->skipping = FALSE;
+    close_fd(channel);
+    forget_guest(channel);
 }
 
 void
@@ -53,7 +101,7 @@ mb_guest_channel_free(MbGuestChannel *channel)
 {
     if (channel == NULL)
         return;
-    mb_guest_channel_close(channel);
+    close_fd(channel);
     g_free(channel->vm_name);
     g_free(channel->path);
     g_free(channel);
@@ -74,6 +122,12 @@ const char *
 mb_guest_channel_get_path(MbGuestChannel *channel)
 {
     return channel->path;
+}
+
+guint64
+mb_guest_channel_get_page_kib(MbGuestChannel *channel)
+{
+    return channel->page_kib;
 }
 
 void
@@ -102,6 +156,8 @@ channel_connect(MbGuestChannel *channel)
     }
     channel->fd = fd;
     channel->stats.n_connects++;
+    /* QEMU went away and came back: nothing from before is this guest's. */
+    forget_guest(channel);
     if (!channel->connected_logged) {
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", channel->vm_name,
                "VM '%s': connected to the agent channel %s", channel->vm_name, channel->path);
@@ -130,35 +186,95 @@ note_problem(MbGuestChannel *channel, const char *why)
 }
 
 static gboolean
-handle_line(MbGuestChannel *channel, MbSample *out)
+page_kib_ok(guint64 page_kib)
+{
+    return page_kib >= MB_GUEST_CHANNEL_PAGE_KIB_MIN &&
+           page_kib <= MB_GUEST_CHANNEL_PAGE_KIB_MAX && (page_kib & (page_kib - 1)) == 0;
+}
+
+/* An agent sends one every 60 samples and after every dropped record;
+ * a hostile one any number: the first at once, then one a minute. */
+static void
+handle_hello(MbGuestChannel *channel, const MbGuestRecord *record)
+{
+    gint64 now = g_get_monotonic_time();
+    gboolean page_ok = page_kib_ok(record->page_kib);
+
+    channel->stats.n_hellos++;
+    if (page_ok)
+        channel->page_kib = record->page_kib;
+    else
+        note_problem(channel, "hello with a page size outside 4..1024 KiB (ignored)");
+    if (channel->hello_log_us != 0 && now - channel->hello_log_us < BAD_LOG_INTERVAL_US) {
+        channel->hellos_unlogged++;
+        return;
+    }
+    char unlogged[80] = "";
+    if (channel->hellos_unlogged > 0)
+        g_snprintf(unlogged, sizeof(unlogged),
+                   "; %" G_GUINT64_FORMAT " more hellos not logged (one a minute)",
+                   channel->hellos_unlogged);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", channel->vm_name,
+           "VM '%s': agent protocol %u, kernel %s, pages of %u KiB%s%s", channel->vm_name,
+           record->version, record->kernel, record->page_kib, page_ok ? "" : " (ignored)",
+           unlogged);
+    channel->hello_log_us = now;
+    channel->hellos_unlogged = 0;
+}
+
+/* Returns TRUE if the line was a valid sample (then kept). */
+static gboolean
+handle_line(MbGuestChannel *channel, const char *line, gsize len)
 {
     MbGuestRecord record;
     const char *why = NULL;
 
-    if (channel->line_len == 0)
+    if (len == 0)
         return FALSE; /* blank lines are harmless */
-    if (!mb_guest_record_parse(channel->line, channel->line_len, &record, &why)) {
+    if (!mb_guest_record_parse(line, len, &record, &why)) {
         channel->stats.n_bad++;
         note_problem(channel, why != NULL ? why : "unparsable record");
         return FALSE;
     }
     if (record.kind == MB_GUEST_RECORD_HELLO) {
-        channel->stats.n_hellos++;
-        mb_log(G_LOG_LEVEL_INFO, "MB_VM", channel->vm_name,
-               "VM '%s': agent protocol %u, kernel %s, pages of %u KiB", channel->vm_name,
-               record.version, record.kernel, record.page_kib);
+        handle_hello(channel, &record);
         return FALSE;
     }
     if (record.kind != MB_GUEST_RECORD_SAMPLE)
         return FALSE;
     channel->stats.n_samples++;
-    *out = record.sample;
+    channel->sample = record.sample;
+    channel->have_sample = TRUE;
     return TRUE;
 }
 
-/* Splits data into lines; returns TRUE if a sample was taken. */
+static void
+keep_line(KeptLine *kept, const char *line, gsize len)
+{
+    memcpy(kept->text, line, len);
+    kept->len = len;
+}
+
+/* A complete line over the budget: not parsed, but the newest of each
+ * kind is kept for the end of the interval. */
+static void
+skim_line(MbGuestChannel *channel)
+{
+    const char *line = channel->line;
+    gsize len = channel->line_len;
+
+    if (len >= sizeof(SAMPLE_PREFIX) - 1 &&
+        memcmp(line, SAMPLE_PREFIX, sizeof(SAMPLE_PREFIX) - 1) == 0)
+        keep_line(&channel->kept_sample, line, len);
+    else if (len >= sizeof(HELLO_PREFIX) - 1 &&
+             memcmp(line, HELLO_PREFIX, sizeof(HELLO_PREFIX) - 1) == 0)
+        keep_line(&channel->kept_hello, line, len);
+}
+
+/* Splits data into lines, parsed or skimmed; returns TRUE if a sample was
+ * parsed. */
 static gboolean
-feed(MbGuestChannel *channel, const char *data, gsize len, MbSample *out)
+split_lines(MbGuestChannel *channel, const char *data, gsize len, gboolean parse)
 {
     gboolean got = FALSE;
 
@@ -180,8 +296,12 @@ feed(MbGuestChannel *channel, const char *data, gsize len, MbSample *out)
         }
         if (nl == NULL)
             break;
-        if (!channel->skipping && handle_line(channel, out))
-            got = TRUE;
+        if (!channel->skipping) {
+            if (!parse)
+                skim_line(channel);
+            else if (handle_line(channel, channel->line, channel->line_len))
+                got = TRUE;
+        }
         channel->line_len = 0;
         channel->skipping = FALSE;
         data = nl + 1;
@@ -190,59 +310,76 @@ feed(MbGuestChannel *channel, const char *data, gsize len, MbSample *out)
     return got;
 }
 
-/* Reads and drops what the guest sent beyond the per-poll limit. */
-static void
-discard_excess(MbGuestChannel *channel)
+gboolean
+mb_guest_channel_feed(MbGuestChannel *channel, const char *data, gsize len)
 {
-    char buf[16 * 1024];
-    gsize dropped = 0;
-    char last = '\n';
+    gsize parsed = MIN(len, channel->budget);
+    gboolean got = split_lines(channel, data, parsed, TRUE);
 
-    while (dropped < MB_GUEST_CHANNEL_DISCARD_BYTES) {
-        ssize_t n = read(channel->fd, buf, sizeof(buf));
-        if (n <= 0)
-            break; /* EAGAIN, EOF or an error: the next poll sees it */
-        dropped += (gsize)n;
-        last = buf[n - 1];
+    channel->budget -= parsed;
+    if (parsed < len) {
+        channel->stats.n_discarded_bytes += len - parsed;
+        if (!channel->flood_noted) {
+            channel->flood_noted = TRUE;
+            note_problem(channel, "flooding the channel");
+        }
+        split_lines(channel, data + parsed, len - parsed, FALSE);
     }
-    if (dropped == 0)
-        return;
-    channel->stats.n_discarded_bytes += dropped;
-    /* The parsed part ended somewhere in a line; so did the dropped part
-     * unless it ended with a newline. */
-    channel->line_len = 0;
-    channel->skipping = last != '\n';
-    note_problem(channel, "flooding the channel");
+    return got;
+}
+
+gboolean
+mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out)
+{
+    /* The skimmed lines are newer than any parsed one; a hello first, as
+     * an agent sends it before its sample. */
+    if (channel->kept_hello.len > 0)
+        handle_line(channel, channel->kept_hello.text, channel->kept_hello.len);
+    if (channel->kept_sample.len > 0)
+        handle_line(channel, channel->kept_sample.text, channel->kept_sample.len);
+    channel->kept_hello.len = 0;
+    channel->kept_sample.len = 0;
+    channel->budget = MB_GUEST_CHANNEL_POLL_BYTES;
+    channel->flood_noted = FALSE;
+    if (!channel->have_sample)
+        return FALSE;
+    *out = channel->sample;
+    channel->have_sample = FALSE;
+    return TRUE;
 }
 
 gboolean
 mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
 {
-    char buf[8 * 1024];
-    gsize budget = MB_GUEST_CHANNEL_POLL_BYTES;
-    gboolean got = FALSE;
+    char buf[16 * 1024];
+    gsize limit;
 
     if (channel->fd < 0 && !channel_connect(channel))
-        return FALSE;
-    while (budget > 0) {
-        ssize_t n = read(channel->fd, buf, MIN(sizeof(buf), budget));
+        return mb_guest_channel_take_sample(channel, out);
+    /* What is queued past the parsed part is skimmed, up to a limit: the
+     * next interval then starts with the guest's newest records. */
+    limit = channel->budget + MB_GUEST_CHANNEL_DISCARD_BYTES;
+    while (limit > 0) {
+        ssize_t n = read(channel->fd, buf, MIN(sizeof(buf), limit));
 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return got;
+            break;
         if (n <= 0) {
             /* The guest side went away (QEMU stopped, or the port was
-             * reset): reconnect at the next poll. */
-            mb_guest_channel_close(channel);
+             * reset): what came before is still this interval's; the
+             * next poll reconnects, and starts afresh. */
+            gboolean got = mb_guest_channel_take_sample(channel, out);
+
+            close_fd(channel);
+            forget_stream(channel);
             return got;
         }
-        if (feed(channel, buf, (gsize)n, out))
-            got = TRUE;
-        budget -= (gsize)n;
+        mb_guest_channel_feed(channel, buf, (gsize)n);
+        limit -= (gsize)n;
     }
-    discard_excess(channel);
-    return got;
+    return mb_guest_channel_take_sample(channel, out);
 }
 
 /* ---- the channel's path in the domain XML ---------------------------- */

@@ -1,12 +1,22 @@
-/* The host end of a VM's agent channel (virtio-serial, a unix socket QEMU
- * listens on): a non-blocking reader of the agent's line protocol
- * (guest-driver/mb-guest-proto.h) that keeps the latest valid sample.
+/* The host end of a VM's agent channel (virtio-serial): a reader of the
+ * agent's line protocol (guest-driver/mb-guest-proto.h) that keeps the
+ * latest valid sample of each interval.
  *
- * The guest is untrusted: each poll reads at most
- * MB_GUEST_CHANNEL_POLL_BYTES (the rest then available is discarded, up
- * to MB_GUEST_CHANNEL_DISCARD_BYTES, and counted), over-long lines are
- * dropped up to their newline, bad records are counted and logged at most
- * once a minute. Not thread-safe: one thread at a time (the tick worker). */
+ * The bytes come either from a non-blocking unix socket QEMU listens on
+ * (set_path + poll) or from any other transport that hands them over as
+ * they arrive (feed); an interval ends at each take_sample (poll takes).
+ *
+ * The guest is untrusted. Per interval at most MB_GUEST_CHANNEL_POLL_BYTES
+ * are parsed line by line; beyond that, lines are only skimmed (counted as
+ * discarded bytes, never parsed, "flooding" logged) except that the newest
+ * line that looks like a sample and the newest that looks like a hello are
+ * kept, one buffer each, and parsed when the interval ends: a flood costs
+ * the host a memchr over its bytes, and the record that follows it is
+ * still used. poll reads at most MB_GUEST_CHANNEL_DISCARD_BYTES beyond the
+ * parsed part. Over-long lines are dropped up to their newline; bad
+ * records, bad page sizes and hellos are logged at most once a minute each.
+ * Memory is fixed per channel. Not thread-safe: the caller serializes all
+ * calls on one channel (feed from a transport callback included). */
 #pragma once
 
 #include <glib.h>
@@ -17,13 +27,18 @@ G_BEGIN_DECLS
 
 #define MB_GUEST_CHANNEL_POLL_BYTES (64 * 1024)
 #define MB_GUEST_CHANNEL_DISCARD_BYTES (4 * 1024 * 1024)
+/* The page size assumed until the agent's hello says otherwise. */
+#define MB_GUEST_CHANNEL_DEFAULT_PAGE_KIB 4
+/* Page sizes outside these bounds are ignored (powers of two only). */
+#define MB_GUEST_CHANNEL_PAGE_KIB_MIN 4
+#define MB_GUEST_CHANNEL_PAGE_KIB_MAX 1024
 
 typedef struct {
     guint64 n_samples;         /* valid sample records */
     guint64 n_hellos;          /* valid hello records */
     guint64 n_bad;             /* records that did not parse */
     guint64 n_overlong;        /* lines over MB_GUEST_PROTO_LINE_MAX */
-    guint64 n_discarded_bytes; /* read past the per-poll limit and dropped */
+    guint64 n_discarded_bytes; /* past the per-interval limit: skimmed, not parsed */
     guint64 n_connects;        /* successful connects */
 } MbGuestChannelStats;
 
@@ -37,13 +52,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbGuestChannel, mb_guest_channel_free)
 /* The socket to connect to (NULL: none); a new path closes the old socket. */
 void mb_guest_channel_set_path(MbGuestChannel *channel, const char *path);
 const char *mb_guest_channel_get_path(MbGuestChannel *channel);
-/* Closes the socket and forgets any partial line (the next poll reconnects). */
+/* Closes the socket (if any) and forgets everything the guest sent: the
+ * partial line, a sample not yet taken, the page size (back to the
+ * default). The next poll reconnects; call it too when another transport
+ * ends or restarts, so that nothing of the old stream counts as fresh. */
 void mb_guest_channel_close(MbGuestChannel *channel);
 
-/* Connects when needed, then reads and parses what is available without
- * blocking. Returns TRUE when at least one valid sample arrived in this
- * call, with the latest in *out. */
+/* Runs the line parser on the next chunk of the stream, of any size and
+ * cut anywhere. Returns TRUE when a valid sample was parsed from it (then
+ * kept for take_sample). Over the interval's budget nothing is parsed
+ * here: the newest sample-like line is parsed at the next take_sample. */
+gboolean mb_guest_channel_feed(MbGuestChannel *channel, const char *data, gsize len);
+/* Ends the interval: returns TRUE with the latest valid sample received
+ * since the last take (or poll) in *out, FALSE (and *out untouched) when
+ * none came. A sample is returned once. */
+gboolean mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out);
+
+/* Connects when needed, reads and feeds what is available without
+ * blocking, then takes: returns TRUE when a valid sample arrived since the
+ * last take, with the latest in *out. */
 gboolean mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out);
+
+/* The guest's page size in KiB (the unit of MbSample's swap counters):
+ * from the latest valid hello of this connection, else
+ * MB_GUEST_CHANNEL_DEFAULT_PAGE_KIB. */
+guint64 mb_guest_channel_get_page_kib(MbGuestChannel *channel);
 void mb_guest_channel_get_stats(MbGuestChannel *channel, MbGuestChannelStats *out);
 
 /* The host path of the unix channel whose target is named target_name in a
