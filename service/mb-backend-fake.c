@@ -7,19 +7,77 @@
  * starts the VM name ("game-2" runs "game"), else [fake] default-workload
  * (default: "idle" if the simulator has it, else "libquantum", a steady
  * 96 MiB).
- * Each interval advances every guest by one simulated second. */
-#include "mb-backend.h"
+ * Each interval (begin_tick) advances every guest by one simulated second.
+ *
+ * Balloons that behave like real ones, from more [fake] keys:
+ *
+ * balloon-rate = SIZE (default 0 = instant; else at least 1MiB)
+ *   set_target records the target (clamped to max); each begin_tick moves
+ *   the balloon toward it by at most SIZE, shrinking balloons before
+ *   growing ones. lookup's current_kib, read_sample's alloc_kib and
+ *   get_current report the balloon's position (it moves only at
+ *   begin_tick), and the guest's memory (MbGuest) follows the
+ *   position, not the target. Instant: set_target moves it at once.
+ *
+ * fault.<vm> = KIND[,KIND...] (e.g. fault.tv-game = stuck)
+ *   stuck           set_target succeeds, the balloon never moves
+ *   fail-set        set_target fails (MB_SERVICE_ERROR_UNAVAILABLE)
+ *   lie-zero        lookup, read_sample, get_current report 0 KiB
+ *   lie-huge        ... of MB_BACKEND_FAKE_HUGE_KIB (far above max)
+ *   silent          read_sample never has statistics (source NONE)
+ *   silent-after:N  statistics for the VM's first N ticks, then none (a
+ *                   read before its first tick counts as in its first)
+ *   swap-storm      the reported swap-out count grows by
+ *                   MB_BACKEND_FAKE_STORM_PAGES more each tick
+ *   backwards       the reported swap counters fall every tick
+ *   The lies change only what is reported: the balloon and the guest keep
+ *   their true size (mb_backend_fake_sum_current_kib, the trace).
+ *
+ * Stuck, as the libvirt backend decides it (track_balloon there): a VM
+ * whose balloon comes no nearer its pending target for
+ * MB_LIBVIRT_STUCK_TICKS ticks is MB_VM_STATE_STUCK (get_status, a
+ * warning); set_target then refuses it until lookup (a registration)
+ * gives it another chance, or its balloon moves.
+ *
+ * trace = PATH
+ *   Appends one line "<monotonic_us> <name> <current_kib> <target_kib>"
+ *   (g_get_monotonic_time(), the true balloon position) when a guest
+ *   appears, on each accepted set_target, and for every guest each
+ *   begin_tick (shrunk balloons first, then grown ones, then the rest, so
+ *   replaying the lines in order never shows a sum above a true one);
+ *   flushed after each call. */
+#include "mb-backend-fake.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "mb-backend-libvirt.h"
 #include "mb-error.h"
 #include "mb-guest.h"
 #include "mb-log.h"
 #include "mb-workload.h"
 
+/* As mb-backend-libvirt.c: a target within this is reached; a move of less
+ * is no move. */
+#define TARGET_SLACK_KIB 1024
+#define MOVE_SLACK_KIB 256
+
 typedef struct {
-    MbGuest guest;
+    char *name;
+    MbGuest guest; /* guest.alloc_kib follows current_kib */
     guint64 max_kib;
+    guint64 current_kib; /* the balloon's position */
+    guint64 target_kib;
+    MbFakeFault fault;
+    guint ticks; /* begin_tick calls since the guest appeared */
+    /* The stuck rule, as the libvirt backend's. */
+    MbVmState state;
+    gboolean pending;
+    guint still_ticks;
+    guint64 stuck_at_kib;
 } FakeDomain;
 
 typedef struct {
@@ -27,10 +85,25 @@ typedef struct {
     GMutex lock;
     GHashTable *domains;   /* name -> FakeDomain; guarded by lock */
     GHashTable *workloads; /* name -> workload name, from [fake] */
+    GHashTable *faults;    /* name -> MbFakeFault, from [fake] */
     const MbWorkload *default_workload;
     guint64 alloc_kib;
     guint64 max_kib;
+    guint64 rate_kib; /* 0: instant */
+    char *trace_path;
+    FILE *trace; /* guarded by lock; NULL: no trace */
 } MbBackendFake;
+
+static const MbBackendOps fake_ops;
+
+static void
+fake_domain_free(gpointer data)
+{
+    FakeDomain *domain = data;
+
+    g_free(domain->name);
+    g_free(domain);
+}
 
 static gboolean
 resolve_workload(const char *name, const MbWorkload **out, const char *what, GError **error)
@@ -69,6 +142,39 @@ workload_for(MbBackendFake *fake, const char *vm_name)
     return best != NULL ? best : fake->default_workload;
 }
 
+/* Called with the lock held. */
+static void
+trace_line(MbBackendFake *fake, const FakeDomain *domain)
+{
+    if (fake->trace == NULL)
+        return;
+    if (fprintf(fake->trace,
+                "%" G_GINT64_FORMAT " %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n",
+                g_get_monotonic_time(), domain->name, domain->current_kib,
+                domain->target_kib) < 0) {
+        int saved = errno;
+        mb_log(G_LOG_LEVEL_WARNING, "MB_BACKEND", "fake",
+               "fake backend: cannot write the trace %s: %s; tracing stops", fake->trace_path,
+               g_strerror(saved));
+        fclose(fake->trace);
+        fake->trace = NULL;
+    }
+}
+
+/* Called with the lock held. */
+static void
+trace_flush(MbBackendFake *fake)
+{
+    if (fake->trace != NULL && fflush(fake->trace) != 0) {
+        int saved = errno;
+        mb_log(G_LOG_LEVEL_WARNING, "MB_BACKEND", "fake",
+               "fake backend: cannot write the trace %s: %s; tracing stops", fake->trace_path,
+               g_strerror(saved));
+        fclose(fake->trace);
+        fake->trace = NULL;
+    }
+}
+
 static GStrv
 fake_list_domains(MbBackend *backend, GError **error)
 {
@@ -90,20 +196,45 @@ static FakeDomain *
 get_domain(MbBackendFake *fake, const char *name)
 {
     FakeDomain *domain = g_hash_table_lookup(fake->domains, name);
+    const MbFakeFault *fault;
+    const MbWorkload *workload;
+    g_autofree char *faults = NULL;
 
-    if (domain == NULL) {
-        const MbWorkload *workload = workload_for(fake, name);
-
-        domain = g_new0(FakeDomain, 1);
-        domain->max_kib = fake->max_kib;
-        mb_guest_init(&domain->guest, workload, fake->alloc_kib);
-        g_hash_table_insert(fake->domains, g_strdup(name), domain);
-        mb_log(G_LOG_LEVEL_INFO, "MB_VM", name,
-               "fake backend: simulated guest '%s' runs workload '%s' in %" G_GUINT64_FORMAT
-               " KiB",
-               name, workload->name, fake->alloc_kib);
-    }
+    if (domain != NULL)
+        return domain;
+    workload = workload_for(fake, name);
+    fault = g_hash_table_lookup(fake->faults, name);
+    domain = g_new0(FakeDomain, 1);
+    domain->name = g_strdup(name);
+    domain->max_kib = fake->max_kib;
+    domain->current_kib = fake->alloc_kib;
+    domain->target_kib = fake->alloc_kib;
+    domain->state = MB_VM_STATE_RUNNING;
+    if (fault != NULL)
+        domain->fault = *fault;
+    mb_guest_init(&domain->guest, workload, fake->alloc_kib);
+    g_hash_table_insert(fake->domains, domain->name, domain);
+    if (domain->fault.flags != 0)
+        faults = mb_fake_fault_to_string(&domain->fault);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", name,
+           "fake backend: simulated guest '%s' runs workload '%s' in %" G_GUINT64_FORMAT
+           " KiB%s%s",
+           name, workload->name, fake->alloc_kib, faults != NULL ? "; injected faults: " : "",
+           faults != NULL ? faults : "");
+    trace_line(fake, domain);
+    trace_flush(fake);
     return domain;
+}
+
+/* What the hypervisor says the VM holds. */
+static guint64
+reported_kib(const FakeDomain *domain)
+{
+    if (domain->fault.flags & MB_FAKE_FAULT_LIE_ZERO)
+        return 0;
+    if (domain->fault.flags & MB_FAKE_FAULT_LIE_HUGE)
+        return MB_BACKEND_FAKE_HUGE_KIB;
+    return domain->current_kib;
 }
 
 static gboolean
@@ -114,25 +245,133 @@ fake_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **er
 
     g_mutex_lock(&fake->lock);
     domain = get_domain(fake, name);
-    out->current_kib = domain->guest.alloc_kib;
+    out->current_kib = reported_kib(domain);
     out->max_kib = domain->max_kib;
     out->running = TRUE;
+    /* A registration starts afresh: a stuck balloon gets another chance. */
+    if (domain->state == MB_VM_STATE_STUCK)
+        domain->state = MB_VM_STATE_RUNNING;
+    domain->pending = FALSE;
+    domain->still_ticks = 0;
     g_mutex_unlock(&fake->lock);
     return TRUE;
+}
+
+/* Puts the balloon (and the guest's memory) at kib. */
+static void
+move_balloon(FakeDomain *domain, guint64 kib)
+{
+    if (kib == domain->current_kib)
+        return;
+    domain->current_kib = kib;
+    mb_guest_set_alloc(&domain->guest, kib);
+}
+
+/* mb-backend-libvirt.c's track_balloon, on the fake's balloon. */
+static void
+track_balloon(FakeDomain *domain, guint64 before_kib)
+{
+    guint64 actual_kib = domain->current_kib;
+    guint64 target_kib = domain->target_kib;
+
+    if (domain->state == MB_VM_STATE_STUCK) {
+        if (actual_kib + MOVE_SLACK_KIB < domain->stuck_at_kib ||
+            actual_kib > domain->stuck_at_kib + MOVE_SLACK_KIB) {
+            domain->state = MB_VM_STATE_RUNNING;
+            mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", domain->name,
+                   "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT
+                   " KiB): balanced again",
+                   domain->name, actual_kib);
+        }
+        return;
+    }
+    if (!domain->pending)
+        return;
+    guint64 gap = actual_kib > target_kib ? actual_kib - target_kib : target_kib - actual_kib;
+    guint64 gap_before =
+        before_kib > target_kib ? before_kib - target_kib : target_kib - before_kib;
+    if (gap <= TARGET_SLACK_KIB) {
+        domain->pending = FALSE;
+        domain->still_ticks = 0;
+    } else if (gap + MOVE_SLACK_KIB < gap_before) {
+        domain->still_ticks = 0;
+    } else if (++domain->still_ticks >= MB_LIBVIRT_STUCK_TICKS) {
+        domain->state = MB_VM_STATE_STUCK;
+        domain->stuck_at_kib = actual_kib;
+        domain->pending = FALSE;
+        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", domain->name,
+               "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
+               " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
+               " KiB (fake backend: fault.%s); not asked again until it moves or is "
+               "registered again",
+               domain->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, target_kib, domain->name);
+    }
+}
+
+/* One interval of one guest: its balloon travels, then the guest runs. */
+static void
+tick_domain(MbBackendFake *fake, FakeDomain *domain)
+{
+    guint64 before_kib = domain->current_kib;
+    guint64 target_kib = domain->target_kib;
+
+    if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK)) {
+        guint64 rate_kib = fake->rate_kib != 0 ? fake->rate_kib : G_MAXUINT64;
+        if (target_kib < before_kib)
+            move_balloon(domain, before_kib - MIN(rate_kib, before_kib - target_kib));
+        else
+            move_balloon(domain, before_kib + MIN(rate_kib, target_kib - before_kib));
+    }
+    mb_guest_tick(&domain->guest);
+    domain->ticks++;
+    track_balloon(domain, before_kib);
+    trace_line(fake, domain);
 }
 
 static void
 fake_begin_tick(MbBackend *backend)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
+    g_autoptr(GPtrArray) shrinking = g_ptr_array_new();
+    g_autoptr(GPtrArray) growing = g_ptr_array_new();
+    g_autoptr(GPtrArray) still = g_ptr_array_new();
+    GPtrArray *passes[] = {shrinking, growing, still};
     GHashTableIter iter;
     gpointer value;
 
     g_mutex_lock(&fake->lock);
+    /* Memory is given back before it is taken: a trace never shows a
+     * grown balloon next to one that has not shrunk yet in this tick. */
     g_hash_table_iter_init(&iter, fake->domains);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        mb_guest_tick(&((FakeDomain *)value)->guest);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        FakeDomain *domain = value;
+        if (domain->target_kib < domain->current_kib)
+            g_ptr_array_add(shrinking, domain);
+        else if (domain->target_kib > domain->current_kib)
+            g_ptr_array_add(growing, domain);
+        else
+            g_ptr_array_add(still, domain);
+    }
+    for (gsize p = 0; p < G_N_ELEMENTS(passes); p++) {
+        for (guint i = 0; i < passes[p]->len; i++)
+            tick_domain(fake, g_ptr_array_index(passes[p], i));
+    }
+    trace_flush(fake);
     g_mutex_unlock(&fake->lock);
+}
+
+/* The statistics as the faults distort them. */
+static void
+apply_swap_faults(const FakeDomain *domain, MbSample *out)
+{
+    if (domain->fault.flags & MB_FAKE_FAULT_SWAP_STORM)
+        out->swap_out_pages += (guint64)domain->ticks * MB_BACKEND_FAKE_STORM_PAGES;
+    if (domain->fault.flags & MB_FAKE_FAULT_BACKWARDS) {
+        guint64 fall = MIN((guint64)domain->ticks * MB_BACKEND_FAKE_BACKWARDS_STEP_PAGES,
+                           MB_BACKEND_FAKE_BACKWARDS_START_PAGES);
+        out->swap_in_pages = MB_BACKEND_FAKE_BACKWARDS_START_PAGES - fall;
+        out->swap_out_pages = MB_BACKEND_FAKE_BACKWARDS_START_PAGES - fall;
+    }
 }
 
 static gboolean
@@ -141,13 +380,22 @@ fake_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSou
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
     FakeDomain *domain;
+    gboolean silent;
 
     g_mutex_lock(&fake->lock);
     domain = get_domain(fake, name);
-    mb_guest_sample(&domain->guest, out);
-    *alloc_kib = domain->guest.alloc_kib;
+    silent = (domain->fault.flags & MB_FAKE_FAULT_SILENT) &&
+             MAX(domain->ticks, 1u) > domain->fault.silent_after_ticks;
+    if (silent) {
+        memset(out, 0, sizeof *out);
+        *source = MB_STATS_SOURCE_NONE;
+    } else {
+        mb_guest_sample(&domain->guest, out);
+        apply_swap_faults(domain, out);
+        *source = MB_STATS_SOURCE_AGENT;
+    }
+    *alloc_kib = reported_kib(domain);
     g_mutex_unlock(&fake->lock);
-    *source = MB_STATS_SOURCE_AGENT;
     return TRUE;
 }
 
@@ -155,13 +403,68 @@ static gboolean
 fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
-    FakeDomain *domain;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
+    FakeDomain *domain = get_domain(fake, name);
+
+    if (domain->fault.flags & MB_FAKE_FAULT_FAIL_SET) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "fake: set-target refused for VM '%s' (fault.%s = fail-set)", name, name);
+        return FALSE;
+    }
+    if (domain->state != MB_VM_STATE_RUNNING) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "VM '%s' is %s: its balloon is left alone", name,
+                    mb_vm_state_to_string(domain->state));
+        return FALSE;
+    }
+    domain->target_kib = MIN(target_kib, domain->max_kib);
+    if (!domain->pending)
+        domain->still_ticks = 0;
+    domain->pending = TRUE;
+    if (fake->rate_kib == 0 && !(domain->fault.flags & MB_FAKE_FAULT_STUCK))
+        move_balloon(domain, domain->target_kib);
+    trace_line(fake, domain);
+    trace_flush(fake);
+    return TRUE;
+}
+
+static gboolean
+fake_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
+{
+    MbBackendFake *fake = (MbBackendFake *)backend;
 
     g_mutex_lock(&fake->lock);
-    domain = get_domain(fake, name);
-    mb_guest_set_alloc(&domain->guest, MIN(target_kib, domain->max_kib));
+    *current_kib = reported_kib(get_domain(fake, name));
     g_mutex_unlock(&fake->lock);
     return TRUE;
+}
+
+static void
+fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
+{
+    MbBackendFake *fake = (MbBackendFake *)backend;
+
+    g_mutex_lock(&fake->lock);
+    out->state = get_domain(fake, name)->state;
+    out->boot = 0; /* a simulated guest never reboots */
+    g_mutex_unlock(&fake->lock);
+}
+
+guint64
+mb_backend_fake_sum_current_kib(MbBackend *backend)
+{
+    MbBackendFake *fake = (MbBackendFake *)backend;
+    GHashTableIter iter;
+    gpointer value;
+    guint64 sum_kib = 0;
+
+    g_return_val_if_fail(backend != NULL && backend->ops == &fake_ops, 0);
+    g_mutex_lock(&fake->lock);
+    g_hash_table_iter_init(&iter, fake->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        sum_kib += ((FakeDomain *)value)->current_kib;
+    g_mutex_unlock(&fake->lock);
+    return sum_kib;
 }
 
 static void
@@ -171,6 +474,10 @@ fake_free(MbBackend *backend)
 
     g_hash_table_unref(fake->domains);
     g_hash_table_unref(fake->workloads);
+    g_hash_table_unref(fake->faults);
+    if (fake->trace != NULL)
+        fclose(fake->trace);
+    g_free(fake->trace_path);
     g_mutex_clear(&fake->lock);
     g_free(fake);
 }
@@ -183,7 +490,28 @@ static const MbBackendOps fake_ops = {
     .read_sample = fake_read_sample,
     .set_target = fake_set_target,
     .free = fake_free,
+    .get_status = fake_get_status,
+    .get_current = fake_get_current,
 };
+
+static gboolean
+open_trace(MbBackendFake *fake, const char *path, GError **error)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd >= 0)
+        fake->trace = fdopen(fd, "a");
+    if (fake->trace == NULL) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "[fake] trace: cannot open '%s': %s", path, g_strerror(saved));
+        return FALSE;
+    }
+    fake->trace_path = g_strdup(path);
+    return TRUE;
+}
 
 MbBackend *
 mb_backend_fake_new(const MbConfig *config, GError **error)
@@ -196,10 +524,12 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
     fake->parent.ops = &fake_ops;
     backend = &fake->parent;
     g_mutex_init(&fake->lock);
-    fake->domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fake_domain_free);
     fake->workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     fake->alloc_kib = config->fake_alloc_kib;
     fake->max_kib = config->fake_max_kib;
+    fake->rate_kib = config->fake_balloon_rate_kib;
     if (config->fake_default_workload != NULL) {
         if (!resolve_workload(config->fake_default_workload, &fake->default_workload,
                               "default-workload", error))
@@ -218,8 +548,23 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
             return NULL;
         g_hash_table_insert(fake->workloads, g_strdup(key), g_strdup(value));
     }
+    g_hash_table_iter_init(&iter, config->fake_faults);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        g_hash_table_insert(fake->faults, g_strdup(key), g_memdup2(value, sizeof(MbFakeFault)));
+    if (config->fake_trace_path != NULL && !open_trace(fake, config->fake_trace_path, error))
+        return NULL;
     mb_log(G_LOG_LEVEL_MESSAGE, "MB_BACKEND", "fake",
            "fake backend: the VMs are SIMULATED guests (sim/ guest model), not real ones; "
            "one simulated second per interval");
+    if (fake->rate_kib != 0 || g_hash_table_size(fake->faults) > 0 || fake->trace != NULL) {
+        g_autofree char *rate =
+            fake->rate_kib != 0
+                ? g_strdup_printf("%" G_GUINT64_FORMAT " KiB a tick", fake->rate_kib)
+                : g_strdup("instantly");
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_BACKEND", "fake",
+               "fake backend: balloons move %s; %u VM(s) with injected faults; trace: %s", rate,
+               g_hash_table_size(fake->faults),
+               fake->trace_path != NULL ? fake->trace_path : "none");
+    }
     return g_steal_pointer(&backend);
 }

@@ -46,6 +46,9 @@ mb_config_new(void)
     config->fake_default_workload = NULL; /* the fake picks an idle-ish one */
     config->fake_alloc_kib = 512 * 1024;
     config->fake_max_kib = 2 * 1024 * 1024;
+    config->fake_balloon_rate_kib = 0;
+    config->fake_faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    config->fake_trace_path = NULL;
     return config;
 }
 
@@ -60,6 +63,8 @@ mb_config_free(MbConfig *config)
     g_free(config->backend);
     g_hash_table_unref(config->fake_workloads);
     g_free(config->fake_default_workload);
+    g_hash_table_unref(config->fake_faults);
+    g_free(config->fake_trace_path);
     g_free(config->path);
     g_free(config);
 }
@@ -209,6 +214,123 @@ read_value(GKeyFile *file, const char *group, const char *key, const char *path,
     return value;
 }
 
+/* [fake] fault.<vm> values; "silent-after:N" is parsed apart. */
+static const struct {
+    const char *name;
+    MbFakeFaultFlags flag;
+} fake_faults[] = {
+    {"stuck", MB_FAKE_FAULT_STUCK},         {"fail-set", MB_FAKE_FAULT_FAIL_SET},
+    {"lie-zero", MB_FAKE_FAULT_LIE_ZERO},   {"lie-huge", MB_FAKE_FAULT_LIE_HUGE},
+    {"silent", MB_FAKE_FAULT_SILENT},       {"swap-storm", MB_FAKE_FAULT_SWAP_STORM},
+    {"backwards", MB_FAKE_FAULT_BACKWARDS},
+};
+
+#define FAKE_FAULT_PREFIX "fault."
+#define FAKE_SILENT_AFTER "silent-after:"
+#define FAKE_FAULTS_KNOWN                                                                      \
+    "stuck, fail-set, lie-zero, lie-huge, silent, silent-after:N, swap-storm, backwards"
+
+char *
+mb_fake_fault_to_string(const MbFakeFault *fault)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(fake_faults); i++) {
+        if (!(fault->flags & fake_faults[i].flag))
+            continue;
+        if (text->len > 0)
+            g_string_append_c(text, ',');
+        if (fake_faults[i].flag == MB_FAKE_FAULT_SILENT && fault->silent_after_ticks > 0)
+            g_string_append_printf(text, FAKE_SILENT_AFTER "%u", fault->silent_after_ticks);
+        else
+            g_string_append(text, fake_faults[i].name);
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static gboolean
+parse_fake_fault(const char *value, MbFakeFault *out, const char *origin, const char *key,
+                 GError **error)
+{
+    g_auto(GStrv) kinds = g_strsplit(value, ",", -1);
+
+    *out = (MbFakeFault){0, 0};
+    for (gsize i = 0; kinds[i] != NULL; i++) {
+        const char *kind = g_strstrip(kinds[i]);
+        guint flag = 0;
+
+        if (g_str_has_prefix(kind, FAKE_SILENT_AFTER)) {
+            guint64 ticks;
+            if (!parse_uint(kind + strlen(FAKE_SILENT_AFTER), 0, G_MAXUINT, &ticks, origin, key,
+                            error))
+                return FALSE;
+            flag = MB_FAKE_FAULT_SILENT;
+            out->silent_after_ticks = (guint)ticks;
+        }
+        for (gsize k = 0; flag == 0 && k < G_N_ELEMENTS(fake_faults); k++) {
+            if (g_str_equal(kind, fake_faults[k].name))
+                flag = fake_faults[k].flag;
+        }
+        if (flag == 0)
+            return fail(error, origin, key, "unknown fault '%s' (use " FAKE_FAULTS_KNOWN ")",
+                        kind);
+        if (out->flags & flag)
+            return fail(error, origin, key, "fault '%s' given twice", kind);
+        out->flags |= flag;
+    }
+    if ((out->flags & MB_FAKE_FAULT_LIE_ZERO) && (out->flags & MB_FAKE_FAULT_LIE_HUGE))
+        return fail(error, origin, key, "lie-zero and lie-huge contradict each other");
+    if ((out->flags & MB_FAKE_FAULT_SWAP_STORM) && (out->flags & MB_FAKE_FAULT_BACKWARDS))
+        return fail(error, origin, key, "swap-storm and backwards contradict each other");
+    return TRUE;
+}
+
+gboolean
+mb_config_set_fake(MbConfig *config, const char *key, const char *value, const char *origin,
+                   GError **error)
+{
+    g_autofree char *text = g_strstrip(g_strdup(value));
+
+    if (g_str_equal(key, "alloc"))
+        return parse_size(text, &config->fake_alloc_kib, origin, key, error);
+    if (g_str_equal(key, "max"))
+        return parse_size(text, &config->fake_max_kib, origin, key, error);
+    if (g_str_equal(key, "default-workload"))
+        return parse_name(text, &config->fake_default_workload, origin, key, error);
+    if (g_str_equal(key, "balloon-rate")) {
+        guint64 rate_kib = 0;
+        if (!g_str_equal(text, "instant") && !parse_size(text, &rate_kib, origin, key, error))
+            return FALSE;
+        if (rate_kib != 0 && rate_kib < MB_CONFIG_FAKE_RATE_MIN_KIB)
+            return fail(error, origin, key,
+                        "'%s' is too slow: use 0 or instant, or at least 1MiB (a size per "
+                        "interval)",
+                        text);
+        config->fake_balloon_rate_kib = rate_kib;
+        return TRUE;
+    }
+    if (g_str_equal(key, "trace"))
+        return parse_name(text, &config->fake_trace_path, origin, key, error);
+    if (g_str_has_prefix(key, FAKE_FAULT_PREFIX)) {
+        const char *vm_name = key + strlen(FAKE_FAULT_PREFIX);
+        MbFakeFault fault;
+        if (*vm_name == '\0')
+            return fail(error, origin, key, "no VM name after '" FAKE_FAULT_PREFIX "'");
+        if (*text == '\0')
+            return fail(error, origin, key, "no fault (use " FAKE_FAULTS_KNOWN ")");
+        if (!parse_fake_fault(text, &fault, origin, key, error))
+            return FALSE;
+        g_hash_table_replace(config->fake_faults, g_strdup(vm_name),
+                             g_memdup2(&fault, sizeof fault));
+        return TRUE;
+    }
+    /* Any other key maps a VM name to a workload of the simulator. */
+    if (*text == '\0')
+        return fail(error, origin, key, "empty workload name");
+    g_hash_table_replace(config->fake_workloads, g_strdup(key), g_steal_pointer(&text));
+    return TRUE;
+}
+
 static gboolean
 load_fake_group(MbConfig *config, GKeyFile *file, const char *path, GError **error)
 {
@@ -221,23 +343,8 @@ load_fake_group(MbConfig *config, GKeyFile *file, const char *path, GError **err
 
         if (value == NULL)
             return FALSE;
-        g_strstrip(value);
-        if (g_str_equal(keys[i], "alloc")) {
-            if (!parse_size(value, &config->fake_alloc_kib, origin, keys[i], error))
-                return FALSE;
-        } else if (g_str_equal(keys[i], "max")) {
-            if (!parse_size(value, &config->fake_max_kib, origin, keys[i], error))
-                return FALSE;
-        } else if (g_str_equal(keys[i], "default-workload")) {
-            if (!parse_name(value, &config->fake_default_workload, origin, keys[i], error))
-                return FALSE;
-        } else {
-            /* Any other key maps a VM name to a workload of the simulator. */
-            if (*value == '\0')
-                return fail(error, origin, keys[i], "empty workload name");
-            g_hash_table_replace(config->fake_workloads, g_strdup(keys[i]),
-                                 g_steal_pointer(&value));
-        }
+        if (!mb_config_set_fake(config, keys[i], value, origin, error))
+            return FALSE;
     }
     if (config->fake_alloc_kib == 0 || config->fake_alloc_kib > config->fake_max_kib)
         return fail(error, path, "[" MB_CONFIG_FAKE_GROUP "] alloc",

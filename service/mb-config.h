@@ -9,6 +9,25 @@ G_BEGIN_DECLS
 
 #define MB_CONFIG_GROUP "membalancer"
 #define MB_CONFIG_FAKE_GROUP "fake"
+/* [fake] balloon-rate: the slowest travel allowed (0 is instant). */
+#define MB_CONFIG_FAKE_RATE_MIN_KIB 1024u
+
+/* [fake] fault.<vm>: what a simulated VM does wrong (mb-backend-fake.c
+ * says what each does); a comma-separated list may combine them. */
+typedef enum {
+    MB_FAKE_FAULT_STUCK = 1 << 0,      /* accepts targets, its balloon never moves */
+    MB_FAKE_FAULT_FAIL_SET = 1 << 1,   /* set_target fails */
+    MB_FAKE_FAULT_LIE_ZERO = 1 << 2,   /* reports its allocation as 0 */
+    MB_FAKE_FAULT_LIE_HUGE = 1 << 3,   /* reports an allocation far above its maximum */
+    MB_FAKE_FAULT_SILENT = 1 << 4,     /* statistics stop after silent_after_ticks */
+    MB_FAKE_FAULT_SWAP_STORM = 1 << 5, /* a huge swap-out every tick */
+    MB_FAKE_FAULT_BACKWARDS = 1 << 6,  /* swap counters decrease every tick */
+} MbFakeFaultFlags;
+
+typedef struct {
+    guint flags;              /* MbFakeFaultFlags */
+    guint silent_after_ticks; /* MB_FAKE_FAULT_SILENT: ticks with statistics */
+} MbFakeFault;
 
 typedef struct {
     guint64 pool_kib; /* 0: auto (the sum of the VMs' allocations) */
@@ -25,8 +44,11 @@ typedef struct {
     /* [fake]: simulated guests (the fake backend only). */
     GHashTable *fake_workloads; /* VM name -> workload name */
     char *fake_default_workload;
-    guint64 fake_alloc_kib; /* a new simulated guest's allocation */
-    guint64 fake_max_kib;   /* its maximum memory */
+    guint64 fake_alloc_kib;        /* a new simulated guest's allocation */
+    guint64 fake_max_kib;          /* its maximum memory */
+    guint64 fake_balloon_rate_kib; /* balloon travel per interval, 0: instant */
+    GHashTable *fake_faults;       /* VM name -> MbFakeFault */
+    char *fake_trace_path;         /* balloon trace file, NULL: none */
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;
@@ -46,6 +68,13 @@ gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_e
  * names where it came from in errors ("membalancer.conf", "--pool"). */
 gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
                        GError **error);
+/* Sets one [fake] key from text: alloc, max, default-workload,
+ * balloon-rate, trace, fault.<vm>, or any other name maps a VM to a
+ * workload. origin as for mb_config_set ("FILE: [fake]"). */
+gboolean mb_config_set_fake(MbConfig *config, const char *key, const char *value,
+                            const char *origin, GError **error);
+/* "stuck,silent-after:5": a fault as its [fake] value (for logs). */
+char *mb_fake_fault_to_string(const MbFakeFault *fault);
 /* Cross-key checks (reserve within the pool, ...). */
 gboolean mb_config_validate(const MbConfig *config, const char *origin, GError **error);
 /* The policy parameters for a tick; pool_kib == 0 is resolved by the caller. */

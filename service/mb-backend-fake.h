@@ -1,0 +1,22 @@
+/* The fake backend's parts that tests reach directly (mb-backend-fake.c
+ * documents its [fake] keys). */
+#pragma once
+
+#include "mb-backend.h"
+
+G_BEGIN_DECLS
+
+/* fault lie-huge: the allocation such a VM reports (KiB). */
+#define MB_BACKEND_FAKE_HUGE_KIB (G_MAXUINT64 / 2)
+/* fault swap-storm: pages added to the reported swap-out count each tick. */
+#define MB_BACKEND_FAKE_STORM_PAGES (G_GUINT64_CONSTANT(1) << 20)
+/* fault backwards: the swap counters start here and fall this much a tick. */
+#define MB_BACKEND_FAKE_BACKWARDS_START_PAGES (G_GUINT64_CONSTANT(1) << 32)
+#define MB_BACKEND_FAKE_BACKWARDS_STEP_PAGES (G_GUINT64_CONSTANT(1) << 12)
+
+/* The sum of the simulated balloons' positions now, KiB: what the VMs
+ * really hold, whatever lie-zero or lie-huge VMs report. backend must be
+ * a fake backend. */
+guint64 mb_backend_fake_sum_current_kib(MbBackend *backend);
+
+G_END_DECLS
