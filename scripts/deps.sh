@@ -8,6 +8,7 @@ MB_PACKAGES=(
   libvirt-dev libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
   busybox-static linux-image-amd64 cpio
   libgtk-4-dev libx11-dev gettext xvfb xdotool fonts-dejavu-core adwaita-icon-theme
+  libjson-glib-dev locales
 )
 
 mb_install_deps() {

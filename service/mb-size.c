@@ -6,19 +6,29 @@
 
 #include "mb-error.h"
 
+/* The one unit table: the parser reads these names (and the one-letter
+ * aliases), the formatters write the names. */
+static const struct {
+    const char *name;
+    const char *alias;
+    guint shift;
+} units[] = {
+    {"KiB", "k", 0},
+    {"MiB", "m", 10},
+    {"GiB", "g", 20},
+    {"TiB", "t", 30},
+};
+
 static gboolean
 suffix_shift(const char *suffix, guint *shift)
 {
-    static const struct {
-        const char *name;
-        guint shift;
-    } units[] = {
-        {"", 0},   {"k", 0},    {"kib", 0}, {"m", 10},   {"mib", 10},
-        {"g", 20}, {"gib", 20}, {"t", 30},  {"tib", 30},
-    };
-
+    if (*suffix == '\0') {
+        *shift = 0;
+        return TRUE;
+    }
     for (gsize i = 0; i < G_N_ELEMENTS(units); i++) {
-        if (g_ascii_strcasecmp(suffix, units[i].name) == 0) {
+        if (g_ascii_strcasecmp(suffix, units[i].name) == 0 ||
+            g_ascii_strcasecmp(suffix, units[i].alias) == 0) {
             *shift = units[i].shift;
             return TRUE;
         }
@@ -70,16 +80,63 @@ mb_size_parse_kib(const char *text, guint64 *out_kib, GError **error)
     return TRUE;
 }
 
+/* kib in the largest unit that keeps it at 1 or more, rounded half up to
+ * tenths (digits by hand: no locale, no double); a value that rounds up to
+ * 1024 of its unit moves to the next. The tenth is left out of exact
+ * values unless always_tenth. */
+static char *
+format_scaled(guint64 kib, gboolean always_tenth)
+{
+    gsize u = 0;
+    guint64 whole = kib;
+    guint tenths = 0;
+    gboolean exact = TRUE;
+
+    while (u + 1 < G_N_ELEMENTS(units) && kib >= (G_GUINT64_CONSTANT(1) << units[u + 1].shift))
+        u++;
+    if (u > 0) {
+        guint shift = units[u].shift;
+        guint64 rest = kib & ((G_GUINT64_CONSTANT(1) << shift) - 1);
+
+        whole = kib >> shift;
+        exact = rest == 0;
+        /* rest < 2^30: ten times it fits. */
+        tenths = (guint)((rest * 10 + (G_GUINT64_CONSTANT(1) << (shift - 1))) >> shift);
+        if (tenths == 10) {
+            whole++;
+            tenths = 0;
+        }
+        if (whole == 1024 && u + 1 < G_N_ELEMENTS(units)) {
+            u++;
+            whole = 1;
+        }
+    }
+    /* KiB are the unit of account: never a fraction of one. */
+    if (u == 0 || (exact && !always_tenth))
+        return g_strdup_printf("%" G_GUINT64_FORMAT " %s", whole, units[u].name);
+    return g_strdup_printf("%" G_GUINT64_FORMAT ".%u %s", whole, tenths, units[u].name);
+}
+
 char *
 mb_size_format_kib(guint64 kib)
 {
-    if (kib >= (G_GUINT64_CONSTANT(1) << 20) && kib % (G_GUINT64_CONSTANT(1) << 20) == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " GiB", kib >> 20);
-    if (kib >= (G_GUINT64_CONSTANT(1) << 20))
-        return g_strdup_printf("%.1f GiB", (double)kib / (1 << 20));
-    if (kib >= 1024 && kib % 1024 == 0)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", kib >> 10);
-    if (kib >= 1024)
-        return g_strdup_printf("%.1f MiB", (double)kib / 1024);
-    return g_strdup_printf("%" G_GUINT64_FORMAT " KiB", kib);
+    return format_scaled(kib, FALSE);
+}
+
+char *
+mb_size_format_kib_1dp(guint64 kib)
+{
+    return format_scaled(kib, TRUE);
+}
+
+char *
+mb_size_format_delta_kib_1dp(gint64 delta_kib)
+{
+    g_autofree char *size = NULL;
+
+    if (delta_kib >= 0)
+        return format_scaled((guint64)delta_kib, TRUE);
+    /* Negated as unsigned: G_MININT64 has no positive gint64. */
+    size = format_scaled(G_GUINT64_CONSTANT(0) - (guint64)delta_kib, TRUE);
+    return g_strconcat("-", size, NULL);
 }

@@ -1,5 +1,6 @@
 /* membalancerctl: look at and steer membalancerd over D-Bus. */
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 static const char usage_text[] =
     "COMMAND\n\n"
     "Commands:\n"
-    "  list                               the registered VMs (--json)\n"
+    "  list                               the registered VMs (--json, --kib)\n"
     "  status NAME                        one VM in detail (--json)\n"
     "  register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]\n"
     "  unregister NAME\n"
@@ -24,12 +25,15 @@ static const char usage_text[] =
     "  pause | resume                     stop or restart periodic balancing\n"
     "  rebalance                          run one interval now\n"
     "  info                               the service's settings (--json)\n"
-    "  watch                              a live table; Ctrl-C quits\n\n"
-    "Sizes take KiB, MiB, GiB suffixes (a bare number is KiB).";
+    "  watch                              a live table (--kib); Ctrl-C quits\n\n"
+    "Sizes take KiB, MiB, GiB suffixes (a bare number is KiB). list and watch\n"
+    "show sizes like free -h (512.0 MiB, 1.5 GiB); --kib prints whole KiB for\n"
+    "scripts. --json always gives KiB.";
 
 typedef struct {
     GDBusConnection *connection;
     gboolean json;
+    gboolean kib;
 } Ctl;
 
 static int
@@ -55,21 +59,50 @@ usage_error(const char *fmt, ...)
     return 2;
 }
 
-static char *
-json_string(const char *text)
+/* A JSON number: json-glib's integers end at G_MAXINT64, JSON's do not. */
+static void
+add_uint(JsonBuilder *builder, const char *member, guint64 value)
 {
-    GString *out = g_string_new("\"");
+    json_builder_set_member_name(builder, member);
+    if (value <= G_MAXINT64)
+        json_builder_add_int_value(builder, (gint64)value);
+    else
+        json_builder_add_double_value(builder, (double)value);
+}
 
-    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-    return g_string_free(out, FALSE);
+static void
+add_int(JsonBuilder *builder, const char *member, gint64 value)
+{
+    json_builder_set_member_name(builder, member);
+    json_builder_add_int_value(builder, value);
+}
+
+static void
+add_string(JsonBuilder *builder, const char *member, const char *value)
+{
+    json_builder_set_member_name(builder, member);
+    json_builder_add_string_value(builder, value != NULL ? value : "");
+}
+
+static void
+add_boolean(JsonBuilder *builder, const char *member, gboolean value)
+{
+    json_builder_set_member_name(builder, member);
+    json_builder_add_boolean_value(builder, value);
+}
+
+/* One line of JSON: json-glib escapes the strings and writes numbers the
+ * same in every locale. */
+static void
+print_json(JsonBuilder *builder)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(builder);
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    g_autofree char *text = NULL;
+
+    json_generator_set_root(generator, root);
+    text = json_generator_to_data(generator, NULL);
+    g_print("%s\n", text);
 }
 
 static GDBusObjectManager *
@@ -122,53 +155,157 @@ collect_vms(GDBusObjectManager *manager)
     return vms;
 }
 
-static void
-print_table(GPtrArray *vms, gboolean paused)
+/* ---- the table ------------------------------------------------------------ */
+
+enum { ALIGN_LEFT, ALIGN_RIGHT };
+
+static const struct {
+    const char *title;     /* sizes as people read them */
+    const char *kib_title; /* --kib */
+    int align;
+} columns[] = {
+    {"NAME", "NAME", ALIGN_LEFT},
+    {"PRIO", "PRIO", ALIGN_RIGHT},
+    {"FG", "FG", ALIGN_RIGHT},
+    {"ALLOC", "ALLOC_KIB", ALIGN_RIGHT},
+    {"MIN", "MIN_KIB", ALIGN_RIGHT},
+    {"MAX", "MAX_KIB", ALIGN_RIGHT},
+    {"DEMAND", "DEMAND_KIB", ALIGN_RIGHT},
+    {"RECLAIM", "RECLAIM", ALIGN_RIGHT},
+    {"SWAPOUT", "SWAPOUT", ALIGN_RIGHT},
+    {"STATS", "STATS", ALIGN_LEFT},
+    {"LAST", "LAST", ALIGN_LEFT},
+};
+
+/* Terminal columns of UTF-8 text: wide (East Asian) characters take two,
+ * combining marks none. */
+static gsize
+display_width(const char *text)
 {
-    g_print("%-20s %4s %2s %10s %10s %10s %10s %10s %8s %-7s %s\n", "NAME", "PRIO", "FG",
-            "ALLOC_KIB", "MIN_KIB", "MAX_KIB", "DEMAND_KIB", "RECLAIM", "SWAPOUT", "STATS",
-            "LAST");
+    gsize width = 0;
+
+    for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+
+        if (g_unichar_iszerowidth(c))
+            continue;
+        width += g_unichar_iswide(c) ? 2 : 1;
+    }
+    return width;
+}
+
+/* A cell owns its text; control characters (which would move the cursor
+ * or break the alignment) become '?'. Strings from the bus are valid UTF-8. */
+static char *
+cell_text(const char *text)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = text != NULL ? text : ""; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+
+        if (g_unichar_iscntrl(c))
+            g_string_append_c(out, '?');
+        else
+            g_string_append_unichar(out, c);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static char *
+size_cell(const Ctl *ctl, guint64 kib)
+{
+    if (ctl->kib)
+        return g_strdup_printf("%" G_GUINT64_FORMAT, kib);
+    return mb_size_format_kib_1dp(kib);
+}
+
+static char *
+delta_cell(const Ctl *ctl, gint64 kib)
+{
+    if (ctl->kib)
+        return g_strdup_printf("%" G_GINT64_FORMAT, kib);
+    return mb_size_format_delta_kib_1dp(kib);
+}
+
+static void
+print_table(const Ctl *ctl, GPtrArray *vms, gboolean paused)
+{
+    const gsize n_columns = G_N_ELEMENTS(columns);
+    g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+    gsize widths[G_N_ELEMENTS(columns)] = {0};
+    g_autoptr(GString) line = g_string_new(NULL);
+
+    for (gsize c = 0; c < n_columns; c++)
+        g_ptr_array_add(cells, g_strdup(ctl->kib ? columns[c].kib_title : columns[c].title));
     for (guint i = 0; i < vms->len; i++) {
         MbMemBalancerVM *vm = g_ptr_array_index(vms, i);
-        g_print(
-            "%-20s %4u %2s %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT
-            " %10" G_GINT64_FORMAT " %10" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %-7s %s\n",
-            mb_mem_balancer_vm_get_name(vm), mb_mem_balancer_vm_get_priority(vm),
-            mb_mem_balancer_vm_get_foreground(vm) ? "*" : "",
-            mb_mem_balancer_vm_get_allocated_kib(vm), mb_mem_balancer_vm_get_min_kib(vm),
-            mb_mem_balancer_vm_get_max_kib(vm), mb_mem_balancer_vm_get_demand_kib(vm),
-            mb_mem_balancer_vm_get_reclaimable_kib(vm), mb_mem_balancer_vm_get_swap_out_kib(vm),
-            mb_mem_balancer_vm_get_stats_source(vm), mb_mem_balancer_vm_get_last_reason(vm));
+
+        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_name(vm)));
+        g_ptr_array_add(cells, g_strdup_printf("%u", mb_mem_balancer_vm_get_priority(vm)));
+        g_ptr_array_add(cells, g_strdup(mb_mem_balancer_vm_get_foreground(vm) ? "*" : ""));
+        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_allocated_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_min_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_max_kib(vm)));
+        g_ptr_array_add(cells, delta_cell(ctl, mb_mem_balancer_vm_get_demand_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_reclaimable_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_swap_out_kib(vm)));
+        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_stats_source(vm)));
+        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_last_reason(vm)));
+    }
+    for (guint i = 0; i < cells->len; i++)
+        widths[i % n_columns] =
+            MAX(widths[i % n_columns], display_width(g_ptr_array_index(cells, i)));
+
+    for (guint row = 0; row < cells->len / n_columns; row++) {
+        g_string_truncate(line, 0);
+        for (gsize c = 0; c < n_columns; c++) {
+            const char *text = g_ptr_array_index(cells, row * n_columns + c);
+            gsize pad = widths[c] - display_width(text);
+
+            if (c > 0)
+                g_string_append_c(line, ' ');
+            if (columns[c].align == ALIGN_RIGHT)
+                for (gsize k = 0; k < pad; k++)
+                    g_string_append_c(line, ' ');
+            g_string_append(line, text);
+            /* The last column has nothing after it to line up. */
+            if (columns[c].align == ALIGN_LEFT && c + 1 < n_columns)
+                for (gsize k = 0; k < pad; k++)
+                    g_string_append_c(line, ' ');
+        }
+        g_print("%s\n", line->str);
     }
     if (paused)
         g_print("(balancing is paused)\n");
 }
 
-static void
-print_vm_json(GString *out, MbMemBalancerVM *vm)
-{
-    g_autofree char *name = json_string(mb_mem_balancer_vm_get_name(vm));
-    g_autofree char *source = json_string(mb_mem_balancer_vm_get_stats_source(vm));
-    g_autofree char *reason = json_string(mb_mem_balancer_vm_get_last_reason(vm));
+/* ---- JSON ------------------------------------------------------------------- */
 
-    g_string_append_printf(
-        out,
-        "{\"name\": %s, \"priority\": %u, \"foreground\": %s, \"min_kib\": %" G_GUINT64_FORMAT
-        ", \"max_kib\": %" G_GUINT64_FORMAT ", \"allocated_kib\": %" G_GUINT64_FORMAT
-        ", \"demand_kib\": %" G_GINT64_FORMAT ", \"reclaimable_kib\": %" G_GUINT64_FORMAT
-        ", \"active_anon_kib\": %" G_GUINT64_FORMAT ", \"active_file_kib\": %" G_GUINT64_FORMAT
-        ", \"inactive_file_kib\": %" G_GUINT64_FORMAT ", \"free_kib\": %" G_GUINT64_FORMAT
-        ", \"swap_out_kib\": %" G_GUINT64_FORMAT ", \"stats_source\": %s"
-        ", \"last_update_us\": %" G_GUINT64_FORMAT ", \"last_reason\": %s, \"path\": \"%s\"}",
-        name, mb_mem_balancer_vm_get_priority(vm),
-        mb_mem_balancer_vm_get_foreground(vm) ? "true" : "false",
-        mb_mem_balancer_vm_get_min_kib(vm), mb_mem_balancer_vm_get_max_kib(vm),
-        mb_mem_balancer_vm_get_allocated_kib(vm), mb_mem_balancer_vm_get_demand_kib(vm),
-        mb_mem_balancer_vm_get_reclaimable_kib(vm), mb_mem_balancer_vm_get_active_anon_kib(vm),
-        mb_mem_balancer_vm_get_active_file_kib(vm),
-        mb_mem_balancer_vm_get_inactive_file_kib(vm), mb_mem_balancer_vm_get_free_kib(vm),
-        mb_mem_balancer_vm_get_swap_out_kib(vm), source, mb_mem_balancer_vm_get_last_update(vm),
-        reason, g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
+/* The fields and their order are the interface scripts read: add, never
+ * rename or drop. Sizes are KiB. */
+static void
+add_vm_json(JsonBuilder *builder, MbMemBalancerVM *vm)
+{
+    json_builder_begin_object(builder);
+    add_string(builder, "name", mb_mem_balancer_vm_get_name(vm));
+    add_uint(builder, "priority", mb_mem_balancer_vm_get_priority(vm));
+    add_boolean(builder, "foreground", mb_mem_balancer_vm_get_foreground(vm));
+    add_uint(builder, "min_kib", mb_mem_balancer_vm_get_min_kib(vm));
+    add_uint(builder, "max_kib", mb_mem_balancer_vm_get_max_kib(vm));
+    add_uint(builder, "allocated_kib", mb_mem_balancer_vm_get_allocated_kib(vm));
+    add_int(builder, "demand_kib", mb_mem_balancer_vm_get_demand_kib(vm));
+    add_uint(builder, "reclaimable_kib", mb_mem_balancer_vm_get_reclaimable_kib(vm));
+    add_uint(builder, "active_anon_kib", mb_mem_balancer_vm_get_active_anon_kib(vm));
+    add_uint(builder, "active_file_kib", mb_mem_balancer_vm_get_active_file_kib(vm));
+    add_uint(builder, "inactive_file_kib", mb_mem_balancer_vm_get_inactive_file_kib(vm));
+    add_uint(builder, "free_kib", mb_mem_balancer_vm_get_free_kib(vm));
+    add_uint(builder, "swap_out_kib", mb_mem_balancer_vm_get_swap_out_kib(vm));
+    add_string(builder, "stats_source", mb_mem_balancer_vm_get_stats_source(vm));
+    add_uint(builder, "last_update_us", mb_mem_balancer_vm_get_last_update(vm));
+    add_string(builder, "last_reason", mb_mem_balancer_vm_get_last_reason(vm));
+    add_string(builder, "path", g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
+    json_builder_end_object(builder);
 }
 
 static int
@@ -182,17 +319,16 @@ cmd_list(Ctl *ctl)
         return fail("list", error);
     vms = collect_vms(manager);
     if (ctl->json) {
-        g_autoptr(GString) out = g_string_new("[");
-        for (guint i = 0; i < vms->len; i++) {
-            if (i > 0)
-                g_string_append(out, ",\n ");
-            print_vm_json(out, g_ptr_array_index(vms, i));
-        }
-        g_string_append(out, "]\n");
-        g_print("%s", out->str);
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_array(builder);
+        for (guint i = 0; i < vms->len; i++)
+            add_vm_json(builder, g_ptr_array_index(vms, i));
+        json_builder_end_array(builder);
+        print_json(builder);
         return 0;
     }
-    print_table(vms, FALSE);
+    print_table(ctl, vms, FALSE);
     return 0;
 }
 
@@ -223,9 +359,10 @@ cmd_status(Ctl *ctl, const char *name)
         return 1;
     }
     if (ctl->json) {
-        g_autoptr(GString) out = g_string_new(NULL);
-        print_vm_json(out, vm);
-        g_print("%s\n", out->str);
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        add_vm_json(builder, vm);
+        print_json(builder);
         return 0;
     }
     g_print("%s (%s)\n", mb_mem_balancer_vm_get_name(vm),
@@ -264,17 +401,21 @@ cmd_info(Ctl *ctl)
     if (om == NULL || (manager = manager_proxy(ctl, &error)) == NULL)
         return fail("info", error);
     if (ctl->json) {
-        g_autofree char *policy = json_string(mb_mem_balancer_get_policy(manager));
-        g_autofree char *backend = json_string(mb_mem_balancer_get_backend(manager));
-        g_autofree char *version = json_string(mb_mem_balancer_get_version(manager));
-        g_print("{\"version\": %s, \"pool_kib\": %" G_GUINT64_FORMAT
-                ", \"reserve_kib\": %" G_GUINT64_FORMAT ", \"interval_ms\": %u, \"alpha\": %g"
-                ", \"policy\": %s, \"paused\": %s, \"backend\": %s, \"vm_count\": %u}\n",
-                version, mb_mem_balancer_get_pool_kib(manager),
-                mb_mem_balancer_get_reserve_kib(manager),
-                mb_mem_balancer_get_interval_ms(manager), mb_mem_balancer_get_alpha(manager),
-                policy, mb_mem_balancer_get_paused(manager) ? "true" : "false", backend,
-                mb_mem_balancer_get_vm_count(manager));
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+
+        json_builder_begin_object(builder);
+        add_string(builder, "version", mb_mem_balancer_get_version(manager));
+        add_uint(builder, "pool_kib", mb_mem_balancer_get_pool_kib(manager));
+        add_uint(builder, "reserve_kib", mb_mem_balancer_get_reserve_kib(manager));
+        add_uint(builder, "interval_ms", mb_mem_balancer_get_interval_ms(manager));
+        json_builder_set_member_name(builder, "alpha");
+        json_builder_add_double_value(builder, mb_mem_balancer_get_alpha(manager));
+        add_string(builder, "policy", mb_mem_balancer_get_policy(manager));
+        add_boolean(builder, "paused", mb_mem_balancer_get_paused(manager));
+        add_string(builder, "backend", mb_mem_balancer_get_backend(manager));
+        add_uint(builder, "vm_count", mb_mem_balancer_get_vm_count(manager));
+        json_builder_end_object(builder);
+        print_json(builder);
         return 0;
     }
     g_print("version:  %s\nbackend:  %s\npolicy:   %s (alpha %g)\ninterval: %u ms\n"
@@ -304,6 +445,7 @@ cmd_set_paused(Ctl *ctl, gboolean paused)
 }
 
 typedef struct {
+    const Ctl *ctl;
     GMainLoop *loop;
     GDBusObjectManager *manager;
     MbMemBalancer *proxy;
@@ -317,14 +459,17 @@ watch_redraw(gpointer user_data)
     g_autoptr(GPtrArray) vms = collect_vms(watch->manager);
     g_autoptr(GDateTime) now = g_date_time_new_now_local();
     g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S");
+    guint64 pool_kib = mb_mem_balancer_get_pool_kib(watch->proxy);
+    g_autofree char *pool = watch->ctl->kib
+                                ? g_strdup_printf("%" G_GUINT64_FORMAT " KiB", pool_kib)
+                                : mb_size_format_kib_1dp(pool_kib);
 
     watch->redraw_id = 0;
     if (isatty(STDOUT_FILENO))
         g_print("\033[H\033[2J");
-    g_print("membalancer  %s  policy %s  pool %" G_GUINT64_FORMAT " KiB  (Ctrl-C quits)\n\n",
-            stamp, mb_mem_balancer_get_policy(watch->proxy),
-            mb_mem_balancer_get_pool_kib(watch->proxy));
-    print_table(vms, mb_mem_balancer_get_paused(watch->proxy));
+    g_print("membalancer  %s  policy %s  pool %s  (Ctrl-C quits)\n\n", stamp,
+            mb_mem_balancer_get_policy(watch->proxy), pool);
+    print_table(watch->ctl, vms, mb_mem_balancer_get_paused(watch->proxy));
     if (!isatty(STDOUT_FILENO))
         g_print("\n");
     fflush(stdout);
@@ -384,6 +529,7 @@ cmd_watch(Ctl *ctl)
 
     if (manager == NULL || (proxy = manager_proxy(ctl, &error)) == NULL)
         return fail("watch", error);
+    watch.ctl = ctl;
     watch.loop = loop;
     watch.manager = manager;
     watch.proxy = proxy;
@@ -418,13 +564,15 @@ parse_priority(const char *text, guint *out)
 int
 main(int argc, char **argv)
 {
-    gboolean opt_system = FALSE, opt_session = FALSE, opt_json = FALSE, opt_foreground = FALSE;
+    gboolean opt_system = FALSE, opt_session = FALSE, opt_json = FALSE, opt_kib = FALSE;
+    gboolean opt_foreground = FALSE;
     g_autofree char *opt_address = NULL, *opt_priority = NULL, *opt_min = NULL, *opt_max = NULL;
     const GOptionEntry entries[] = {
         {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
         {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Use the session bus", NULL},
         {"address", 0, 0, G_OPTION_ARG_STRING, &opt_address, "Use the bus at ADDR", "ADDR"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "JSON output (list, status, info)", NULL},
+        {"kib", 0, 0, G_OPTION_ARG_NONE, &opt_kib, "Sizes as whole KiB (list, watch)", NULL},
         {"priority", 'p', 0, G_OPTION_ARG_STRING, &opt_priority, "register: priority 0-100",
          "N"},
         {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min, "register: guaranteed minimum", "SIZE"},
@@ -456,6 +604,7 @@ main(int argc, char **argv)
         return fail("cannot connect to the bus", error);
     ctl.connection = connection;
     ctl.json = opt_json;
+    ctl.kib = opt_kib;
 
 #define NEED_ARGS(n, what)                                                                     \
     do {                                                                                       \
@@ -464,7 +613,7 @@ main(int argc, char **argv)
     } while (0)
 
     if (g_str_equal(command, "list")) {
-        NEED_ARGS(0, "list [--json]");
+        NEED_ARGS(0, "list [--json | --kib]");
         return cmd_list(&ctl);
     }
     if (g_str_equal(command, "status")) {
@@ -476,7 +625,7 @@ main(int argc, char **argv)
         return cmd_info(&ctl);
     }
     if (g_str_equal(command, "watch")) {
-        NEED_ARGS(0, "watch");
+        NEED_ARGS(0, "watch [--kib]");
         return cmd_watch(&ctl);
     }
     if (g_str_equal(command, "pause") || g_str_equal(command, "resume")) {

@@ -999,15 +999,36 @@ mb_panel_describe_error(const GError *error)
 
 /* ---- presentation helpers ---------------------------------------------- */
 
+/* The whole MiB mb_panel_format_kib shows below 1 GiB, rounded half up. */
+static guint64
+rounded_mib(guint64 kib)
+{
+    return kib / 1024 + (kib % 1024 >= 512);
+}
+
 char *
 mb_panel_format_kib(guint64 kib)
 {
     if (kib >= 1024 * 1024)
         return g_strdup_printf(_("%.1f GiB"), (double)kib / (1024.0 * 1024.0));
     /* The number apart: xgettext cannot see through G_GUINT64_FORMAT. */
-    g_autofree char *mib = g_strdup_printf("%" G_GUINT64_FORMAT, (kib + 512) / 1024);
+    g_autofree char *mib = g_strdup_printf("%" G_GUINT64_FORMAT, rounded_mib(kib));
     /* TRANSLATORS: %s is a whole number of mebibytes */
     return g_strdup_printf(_("%s MiB"), mib);
+}
+
+char *
+mb_panel_format_demand_kib(gint64 demand_kib)
+{
+    /* Negated as unsigned: G_MININT64 has no positive gint64. */
+    guint64 size_kib =
+        demand_kib < 0 ? G_GUINT64_CONSTANT(0) - (guint64)demand_kib : (guint64)demand_kib;
+    g_autofree char *size = mb_panel_format_kib(size_kib);
+
+    /* What shows as 0 MiB has no direction: never "−0 MiB". */
+    if (size_kib < 1024 * 1024 && rounded_mib(size_kib) == 0)
+        return g_steal_pointer(&size);
+    return g_strconcat(demand_kib < 0 ? "−" : "+", size, NULL);
 }
 
 void

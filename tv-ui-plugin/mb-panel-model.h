@@ -91,5 +91,8 @@ void mb_panel_color_rgb(guint i, double rgb[3]);
 
 /* "1.5 GiB", "384 MiB": a size for the viewer (translated units). */
 char *mb_panel_format_kib(guint64 kib);
+/* A predicted change of demand: "+384 MiB", "−1.5 GiB" (U+2212), and
+ * "0 MiB", unsigned, for whatever rounds to no MiB. */
+char *mb_panel_format_demand_kib(gint64 demand_kib);
 
 G_END_DECLS

@@ -199,9 +199,7 @@ row_update(Row *r)
     const char *state = mb_panel_vm_get_state(r->vm);
     g_autofree char *alloc = mb_panel_format_kib(mb_panel_vm_get_allocated_kib(r->vm));
     g_autofree char *reclaim = mb_panel_format_kib(mb_panel_vm_get_reclaimable_kib(r->vm));
-    gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
-    g_autofree char *demand_text =
-        mb_panel_format_kib((guint64)(demand < 0 ? -demand : demand));
+    g_autofree char *demand = mb_panel_format_demand_kib(mb_panel_vm_get_demand_kib(r->vm));
     g_autofree char *detail = NULL;
     g_autofree char *priority = NULL;
     const char *state_text = NULL;
@@ -215,8 +213,7 @@ row_update(Row *r)
         detail = g_strdup_printf("%s · %s", state_text, alloc);
     else
         /* TRANSLATORS: allocation · reclaimable memory · predicted change of demand */
-        detail = g_strdup_printf(_("%s · %s reclaimable · demand %s%s"), alloc, reclaim,
-                                 demand < 0 ? "−" : "+", demand_text);
+        detail = g_strdup_printf(_("%s · %s reclaimable · demand %s"), alloc, reclaim, demand);
     gtk_label_set_text(GTK_LABEL(r->detail), detail);
     if (state_text != NULL)
         gtk_widget_add_css_class(r->row, "mb-offline");

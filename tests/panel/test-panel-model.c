@@ -445,6 +445,38 @@ test_format(void)
     g_assert_cmpstr(c, ==, "0 MiB");
 }
 
+/* The demand's sign is the direction of the change; what rounds to 0 MiB
+ * has none (a screenshot showed "−0 MiB"). */
+static void
+test_format_demand(void)
+{
+    static const struct {
+        gint64 kib;
+        const char *text;
+    } cases[] = {
+        {0, "0 MiB"},
+        {1, "0 MiB"},
+        {-1, "0 MiB"},
+        {511, "0 MiB"},
+        {-511, "0 MiB"},
+        {512, "+1 MiB"},
+        {-512, "−1 MiB"},
+        {-384 * 1024, "−384 MiB"},
+        {384 * 1024, "+384 MiB"},
+        {1536 * 1024, "+1.5 GiB"},
+        {-1536 * 1024, "−1.5 GiB"},
+        {G_MININT64, "−8796093022208.0 GiB"},
+        {G_MAXINT64, "+8796093022208.0 GiB"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = mb_panel_format_demand_kib(cases[i].kib);
+
+        g_test_message("%" G_GINT64_FORMAT " KiB -> %s", cases[i].kib, text);
+        g_assert_cmpstr(text, ==, cases[i].text);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -454,6 +486,7 @@ main(int argc, char **argv)
     g_setenv("LC_ALL", "C.UTF-8", TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/panel/model/format", test_format);
+    g_test_add_func("/panel/model/format-demand", test_format_demand);
     g_test_add("/panel/model/rows-appear", Fixture, NULL, fixture_setup, test_rows_appear,
                fixture_teardown);
     g_test_add("/panel/model/rows-update", Fixture, NULL, fixture_setup, test_rows_update,

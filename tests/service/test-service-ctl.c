@@ -1,13 +1,76 @@
-/* membalancerctl against the real service: commands, JSON, errors, watch. */
+/* membalancerctl against the real service: commands, JSON (parsed, under a
+ * decimal-comma locale), the table's alignment and sizes, errors, watch. */
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "mb-daemon.h"
 #include "mb-dbus-generated.h"
 #include "mb-error.h"
+#include "mb-size.h"
 #include "mb-test-service.h"
+
+/* ---- sizes as the client prints them ----------------------------------- */
+
+static void
+test_size_format(void)
+{
+    static const struct {
+        guint64 kib;
+        const char *exact, *one_decimal;
+    } cases[] = {
+        {0, "0 KiB", "0 KiB"},
+        {300, "300 KiB", "300 KiB"},
+        {1023, "1023 KiB", "1023 KiB"},
+        {1024, "1 MiB", "1.0 MiB"},
+        {1536, "1.5 MiB", "1.5 MiB"},
+        {1025, "1.0 MiB", "1.0 MiB"},
+        {512 * 1024, "512 MiB", "512.0 MiB"},
+        {1048524, "1023.9 MiB", "1023.9 MiB"},
+        /* 1023.95 MiB rounds to 1024.0 MiB: that is 1.0 GiB. */
+        {1048525, "1.0 GiB", "1.0 GiB"},
+        {1048575, "1.0 GiB", "1.0 GiB"},
+        {1024 * 1024, "1 GiB", "1.0 GiB"},
+        {1536 * 1024, "1.5 GiB", "1.5 GiB"},
+        {3 * 1024 * 1024, "3 GiB", "3.0 GiB"},
+        {G_GUINT64_CONSTANT(1) << 30, "1 TiB", "1.0 TiB"},
+        {G_MAXUINT64, "17179869184.0 TiB", "17179869184.0 TiB"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *exact = mb_size_format_kib(cases[i].kib);
+        g_autofree char *one = mb_size_format_kib_1dp(cases[i].kib);
+        guint64 parsed = 0;
+
+        g_test_message("%" G_GUINT64_FORMAT " KiB -> %s, %s", cases[i].kib, exact, one);
+        g_assert_cmpstr(exact, ==, cases[i].exact);
+        g_assert_cmpstr(one, ==, cases[i].one_decimal);
+        /* One grammar: a whole size reads back as what it was. */
+        if (strchr(exact, '.') == NULL) {
+            g_assert_true(mb_size_parse_kib(exact, &parsed, NULL));
+            g_assert_cmpuint(parsed, ==, cases[i].kib);
+        }
+    }
+
+    static const struct {
+        gint64 kib;
+        const char *text;
+    } deltas[] = {
+        {0, "0 KiB"},
+        {-300, "-300 KiB"},
+        {1536, "1.5 MiB"},
+        {-1536, "-1.5 MiB"},
+        {G_MININT64, "-8589934592.0 TiB"},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(deltas); i++) {
+        g_autofree char *text = mb_size_format_delta_kib_1dp(deltas[i].kib);
+        g_assert_cmpstr(text, ==, deltas[i].text);
+    }
+}
 
 /* ---- membalancerctl ----------------------------------------------------- */
 
@@ -45,17 +108,30 @@ test_ctl(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_prefix(out, "NAME"));
     g_assert_nonnull(strstr(out, "game"));
     g_assert_nonnull(strstr(out, "web"));
+    /* Sizes as people read them: game's --min and --max. */
+    g_assert_nonnull(strstr(out, " 256.0 MiB "));
+    g_assert_nonnull(strstr(out, " 1.0 GiB "));
+    g_assert_null(strstr(out, "262144"));
     g_clear_pointer(&out, g_free);
+    const char *const list_kib[] = {ctl, "--address", a, "list", "--kib", NULL};
+    out = run_ok(FALSE, list_kib);
+    g_assert_true(g_str_has_prefix(out, "NAME"));
+    g_assert_nonnull(strstr(out, " ALLOC_KIB "));
+    g_assert_nonnull(strstr(out, " 262144 "));
+    g_assert_nonnull(strstr(out, " 1048576 "));
+    g_assert_null(strstr(out, "MiB"));
+    g_clear_pointer(&out, g_free);
+    /* JSON keeps KiB (test_ctl_json checks every field). */
     const char *const list_json[] = {ctl, "--address", a, "list", "--json", NULL};
     out = run_ok(FALSE, list_json);
-    g_assert_true(
-        g_str_has_prefix(out, "[{\"name\": \"game\", \"priority\": 70, \"foreground\": false, "
-                              "\"min_kib\": 262144, \"max_kib\": 1048576"));
+    g_assert_true(g_str_has_prefix(out, "[{\"name\":\"game\",\"priority\":70,"
+                                        "\"foreground\":false,"
+                                        "\"min_kib\":262144,\"max_kib\":1048576,"));
     g_clear_pointer(&out, g_free);
     const char *const status[] = {ctl, "--address", a, "status", "web", "--json", NULL};
     out = run_ok(FALSE, status);
     g_assert_true(
-        g_str_has_prefix(out, "{\"name\": \"web\", \"priority\": 9, \"foreground\": true"));
+        g_str_has_prefix(out, "{\"name\":\"web\",\"priority\":9,\"foreground\":true,"));
     g_clear_pointer(&out, g_free);
     const char *const status_text[] = {ctl, "--address", a, "status", "game", NULL};
     out = run_ok(FALSE, status_text);
@@ -63,7 +139,7 @@ test_ctl(Fixture *f, gconstpointer data)
     g_clear_pointer(&out, g_free);
     const char *const info[] = {ctl, "--address", a, "info", "--json", NULL};
     out = run_ok(FALSE, info);
-    g_assert_nonnull(strstr(out, "\"backend\": \"fake\""));
+    g_assert_nonnull(strstr(out, "\"backend\":\"fake\""));
     g_clear_pointer(&out, g_free);
 
     /* Errors: one line, non-zero. */
@@ -121,6 +197,359 @@ test_ctl_no_service(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(err, "membalancerd is not running"));
 }
 
+/* ---- JSON ----------------------------------------------------------------- */
+
+/* Ticks only on Rebalance (the interval is an hour); alpha 0.3 is "0,3" in
+ * German. */
+static const char *const json_args[] = {"--interval-ms", "3600000", "--alpha", "0.3", NULL};
+
+
+/* A locale whose decimal point is a comma, for the client's children:
+ * de_DE.UTF-8 as installed, else compiled here with localedef (from the
+ * locales package) into dir; *out_locpath is then LOCPATH for it. */
+static void
+ensure_decimal_comma_locale(const char *dir, char **out_locpath)
+{
+    locale_t de = newlocale(LC_ALL_MASK, "de_DE.UTF-8", (locale_t)0);
+    g_autofree char *locpath = g_build_filename(dir, "locale", NULL);
+    g_autofree char *target = g_build_filename(locpath, "de_DE.UTF-8", NULL);
+    g_autofree char *err = NULL;
+    int status;
+
+    *out_locpath = NULL;
+    if (de != (locale_t)0) {
+        freelocale(de);
+        return;
+    }
+    g_assert_cmpint(g_mkdir_with_parents(locpath, 0755), ==, 0);
+    /* Exit status 1 is "warnings, written anyway": the directory tells. */
+    const char *const argv[] = {"localedef", "-c", "-i", "de_DE", "-f", "UTF-8", target, NULL};
+    status = mb_test_run(FALSE, argv, NULL, &err);
+    g_autofree char *numeric = g_build_filename(target, "LC_NUMERIC", NULL);
+    if (!g_file_test(numeric, G_FILE_TEST_EXISTS))
+        g_error("de_DE.UTF-8 is not installed and localedef could not make it (status %d: "
+                "%s): install the locales package",
+                status, err);
+    *out_locpath = g_steal_pointer(&locpath);
+}
+
+/* argv after "env LC_ALL=de_DE.UTF-8 [LOCPATH=...]", run as root. */
+static char *
+run_in_german(const char *locpath, const char *const *argv)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+
+    g_ptr_array_add(all, g_strdup("env"));
+    g_ptr_array_add(all, g_strdup("LC_ALL=de_DE.UTF-8"));
+    if (locpath != NULL)
+        g_ptr_array_add(all, g_strconcat("LOCPATH=", locpath, NULL));
+    for (gsize i = 0; argv[i] != NULL; i++)
+        g_ptr_array_add(all, g_strdup(argv[i]));
+    g_ptr_array_add(all, NULL);
+    return run_ok(FALSE, (const char *const *)all->pdata);
+}
+
+static GVariant *
+get_all(Fixture *f, const char *path, const char *iface)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        f->bus->connection, MB_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+        g_variant_new("(s)", iface), G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 5000,
+        NULL, &error);
+
+    g_assert_no_error(error);
+    return g_variant_get_child_value(reply, 0);
+}
+
+typedef struct {
+    const char *member;
+    const char *property; /* NULL: the object path */
+} Field;
+
+/* The client's JSON fields, in order, and the properties they show. */
+static const Field vm_fields[] = {
+    {"name", "Name"},
+    {"priority", "Priority"},
+    {"foreground", "Foreground"},
+    {"min_kib", "MinKiB"},
+    {"max_kib", "MaxKiB"},
+    {"allocated_kib", "AllocatedKiB"},
+    {"demand_kib", "DemandKiB"},
+    {"reclaimable_kib", "ReclaimableKiB"},
+    {"active_anon_kib", "ActiveAnonKiB"},
+    {"active_file_kib", "ActiveFileKiB"},
+    {"inactive_file_kib", "InactiveFileKiB"},
+    {"free_kib", "FreeKiB"},
+    {"swap_out_kib", "SwapOutKiB"},
+    {"stats_source", "StatsSource"},
+    {"last_update_us", "LastUpdate"},
+    {"last_reason", "LastReason"},
+    {"path", NULL},
+};
+
+static const Field info_fields[] = {
+    {"version", "Version"},        {"pool_kib", "PoolKiB"}, {"reserve_kib", "ReserveKiB"},
+    {"interval_ms", "IntervalMs"}, {"alpha", "Alpha"},      {"policy", "Policy"},
+    {"paused", "Paused"},          {"backend", "Backend"},  {"vm_count", "VMCount"},
+};
+
+static JsonNode *
+parse_json(const char *text)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+
+    g_test_message("JSON: %s", text);
+    /* One document on one line. */
+    g_assert_true(g_str_has_suffix(text, "\n"));
+    g_assert_true(strchr(text, '\n') == text + strlen(text) - 1);
+    json_parser_load_from_data(parser, text, -1, &error);
+    g_assert_no_error(error);
+    return json_node_copy(json_parser_get_root(parser));
+}
+
+/* Every member, in order, of the type and value of its property. */
+static void
+assert_object(JsonNode *node, const Field *fields, gsize n_fields, GVariant *props,
+              const char *path)
+{
+    JsonObject *object;
+    g_autoptr(GList) members = NULL;
+    GList *l;
+
+    g_assert_cmpint(JSON_NODE_TYPE(node), ==, JSON_NODE_OBJECT);
+    object = json_node_get_object(node);
+    members = json_object_get_members(object);
+    g_assert_cmpuint(g_list_length(members), ==, n_fields);
+    l = members;
+    for (gsize i = 0; i < n_fields; i++, l = l->next) {
+        JsonNode *member = json_object_get_member(object, fields[i].member);
+        g_autoptr(GVariant) value = NULL;
+
+        g_test_message("member %s", fields[i].member);
+        g_assert_cmpstr(l->data, ==, fields[i].member);
+        g_assert_nonnull(member);
+        g_assert_cmpint(JSON_NODE_TYPE(member), ==, JSON_NODE_VALUE);
+        if (fields[i].property == NULL) {
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_STRING);
+            g_assert_cmpstr(json_node_get_string(member), ==, path);
+            continue;
+        }
+        value = g_variant_lookup_value(props, fields[i].property, NULL);
+        g_assert_nonnull(value);
+        switch (g_variant_classify(value)) {
+        case G_VARIANT_CLASS_STRING:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_STRING);
+            g_assert_cmpstr(json_node_get_string(member), ==,
+                            g_variant_get_string(value, NULL));
+            break;
+        case G_VARIANT_CLASS_BOOLEAN:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_BOOLEAN);
+            g_assert_cmpint(json_node_get_boolean(member), ==, g_variant_get_boolean(value));
+            break;
+        case G_VARIANT_CLASS_UINT32:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_INT64);
+            g_assert_cmpint(json_node_get_int(member), ==, g_variant_get_uint32(value));
+            break;
+        case G_VARIANT_CLASS_UINT64:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_INT64);
+            g_assert_cmpint(json_node_get_int(member), >=, 0);
+            g_assert_cmpuint((guint64)json_node_get_int(member), ==,
+                             g_variant_get_uint64(value));
+            break;
+        case G_VARIANT_CLASS_INT64:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_INT64);
+            g_assert_cmpint(json_node_get_int(member), ==, g_variant_get_int64(value));
+            break;
+        case G_VARIANT_CLASS_DOUBLE:
+            g_assert_true(json_node_get_value_type(member) == G_TYPE_DOUBLE);
+            g_assert_cmpfloat(json_node_get_double(member), ==, g_variant_get_double(value));
+            break;
+        default:
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* A name that needs escaping in JSON and is not ASCII. */
+static const char odd_name[] = "tv \"lounge\" \\ t\u00e9l\u00e9";
+
+/* list, status and info --json parse, and show every property as it is,
+ * also where the locale writes 0,3 for 0.3. */
+static void
+test_ctl_json(Fixture *f, gconstpointer data)
+{
+    const char *a = f->bus->address;
+    const char *ctl = mb_test_ctl_path();
+    g_autofree char *locpath = NULL;
+    g_autofree char *game = register_vm(f, "game", 70, min_max(256 * 1024, 1024 * 1024));
+    g_autofree char *odd = register_vm(f, odd_name, 5, NULL);
+    g_autofree char *out = NULL;
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(GVariant) game_props = NULL, odd_props = NULL, info_props = NULL;
+
+    ensure_decimal_comma_locale(f->bus->dir, &locpath);
+    g_test_message("LOCPATH %s", locpath != NULL ? locpath : "(the system's)");
+    /* Two intervals make statistics and a demand; the next is an hour away. */
+    for (int i = 0; i < 2; i++)
+        g_assert_true(mb_mem_balancer_call_rebalance_sync(f->manager, NULL, NULL));
+    game_props = get_all(f, game, VM_IFACE);
+    odd_props = get_all(f, odd, VM_IFACE);
+    info_props = get_all(f, MB_OBJECT_PATH, MANAGER_IFACE);
+
+    /* The children do write a decimal comma where the format is theirs. */
+    const char *const info_text[] = {ctl, "--address", a, "info", NULL};
+    out = run_in_german(locpath, info_text);
+    g_assert_nonnull(strstr(out, "(alpha 0,3)"));
+    g_clear_pointer(&out, g_free);
+
+    const char *const list[] = {ctl, "--address", a, "list", "--json", NULL};
+    out = run_in_german(locpath, list);
+    root = parse_json(out);
+    g_assert_cmpint(JSON_NODE_TYPE(root), ==, JSON_NODE_ARRAY);
+    g_assert_cmpuint(json_array_get_length(json_node_get_array(root)), ==, 2);
+    /* Sorted by name: "game" < "tv ...". */
+    assert_object(json_array_get_element(json_node_get_array(root), 0), vm_fields,
+                  G_N_ELEMENTS(vm_fields), game_props, game);
+    assert_object(json_array_get_element(json_node_get_array(root), 1), vm_fields,
+                  G_N_ELEMENTS(vm_fields), odd_props, odd);
+    g_clear_pointer(&root, json_node_unref);
+    g_clear_pointer(&out, g_free);
+
+    const char *const status[] = {ctl, "--address", a, "status", odd_name, "--json", NULL};
+    out = run_in_german(locpath, status);
+    root = parse_json(out);
+    assert_object(root, vm_fields, G_N_ELEMENTS(vm_fields), odd_props, odd);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(root), "name"), ==,
+                    odd_name);
+    g_clear_pointer(&root, json_node_unref);
+    g_clear_pointer(&out, g_free);
+
+    const char *const info[] = {ctl, "--address", a, "info", "--json", NULL};
+    out = run_in_german(locpath, info);
+    root = parse_json(out);
+    assert_object(root, info_fields, G_N_ELEMENTS(info_fields), info_props, NULL);
+    g_assert_cmpfloat(json_object_get_double_member(json_node_get_object(root), "alpha"), ==,
+                      0.3);
+    g_assert_cmpint(json_object_get_int_member(json_node_get_object(root), "vm_count"), ==, 2);
+}
+
+/* ---- the table --------------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    gsize width; /* in terminal columns */
+} Name;
+
+/* A row with its name replaced by as many 'N's as the name is wide: the
+ * rest of a row is ASCII, so bytes are columns. */
+static char *
+columns_of(const char *line, const Name *names, gsize n_names)
+{
+    for (gsize i = 0; i < n_names; i++) {
+        const char *rest = line + strlen(names[i].name);
+
+        if (g_str_has_prefix(line, names[i].name) && *rest == ' ') {
+            g_autofree char *ns = g_strnfill(names[i].width, 'N');
+            for (const char *p = rest; *p != '\0'; p++)
+                g_assert_cmpint((guchar)*p, <, 0x80);
+            return g_strconcat(ns, rest, NULL);
+        }
+    }
+    g_assert_true(g_str_is_ascii(line));
+    return g_strdup(line);
+}
+
+/* Every row has each column's text at the header's edge: left-aligned
+ * columns start where their title starts, the others end where it ends. */
+static void
+assert_aligned(const char *out, const Name *names, gsize n_names, guint n_rows)
+{
+    static const char *const left[] = {"NAME", "STATS", "LAST", NULL};
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    g_autofree char *header = NULL;
+    gsize starts[16], ends[16], n = 0;
+    gboolean is_left[16];
+    guint rows = 0;
+
+    g_test_message("table:\n%s", out);
+    header = columns_of(lines[0], names, n_names);
+    g_assert_true(g_str_has_prefix(header, "NAME "));
+    for (gsize i = 0; header[i] != '\0';) {
+        if (header[i] == ' ') {
+            i++;
+            continue;
+        }
+        g_assert_cmpuint(n, <, G_N_ELEMENTS(starts));
+        starts[n] = i;
+        while (header[i] != '\0' && header[i] != ' ')
+            i++;
+        ends[n] = i;
+        g_autofree char *title = g_strndup(header + starts[n], ends[n] - starts[n]);
+        is_left[n] = g_strv_contains(left, title);
+        n++;
+    }
+    g_assert_cmpuint(n, ==, 11);
+    for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++) {
+        g_autofree char *row = columns_of(lines[l], names, n_names);
+        gsize len = strlen(row);
+
+        rows++;
+        for (gsize c = 0; c < n; c++) {
+            g_test_message("row %u column %" G_GSIZE_FORMAT, l, c);
+            if (is_left[c]) {
+                g_assert_cmpuint(starts[c], <, len);
+                g_assert_cmpint(row[starts[c]], !=, ' ');
+                g_assert_true(starts[c] == 0 || row[starts[c] - 1] == ' ');
+            } else {
+                g_assert_cmpuint(ends[c], <=, len);
+                /* FG is blank in a background VM's row. */
+                g_assert_true(row[ends[c] - 1] != ' ' || c == 2);
+                g_assert_true(ends[c] == len || row[ends[c]] == ' ');
+            }
+        }
+    }
+    g_assert_cmpuint(rows, ==, n_rows);
+}
+
+/* Column widths follow the cells: a long name and wide or combining
+ * characters keep the columns straight, sizes read like free -h. */
+static void
+test_ctl_table(Fixture *f, gconstpointer data)
+{
+    const char *a = f->bus->address;
+    const char *ctl = mb_test_ctl_path();
+    g_autofree char *long_name = g_strnfill(MB_VM_NAME_MAX, 'x');
+    /* テレビ is three wide characters; the last é is e + a combining acute. */
+    const Name names[] = {
+        {"a", 1},
+        {long_name, MB_VM_NAME_MAX},
+        {"tv-\u30c6\u30ec\u30d3-t\u00e9l\u00e9-e\u0301", 16},
+    };
+    g_autofree char *out = NULL;
+
+    g_free(register_vm(f, names[0].name, 50, min_max(256 * 1024, 1024 * 1024)));
+    g_free(
+        register_vm(f, names[1].name, 7, one_option("foreground", g_variant_new_boolean(1))));
+    g_free(register_vm(f, names[2].name, 100, NULL));
+    g_assert_true(mb_mem_balancer_call_rebalance_sync(f->manager, NULL, NULL));
+
+    const char *const list[] = {ctl, "--address", a, "list", NULL};
+    out = run_ok(FALSE, list);
+    assert_aligned(out, names, G_N_ELEMENTS(names), 3);
+    g_assert_nonnull(strstr(out, "\na "));
+    g_assert_nonnull(strstr(out, " 256.0 MiB "));
+    g_assert_nonnull(strstr(out, " 1.0 GiB "));
+    g_clear_pointer(&out, g_free);
+
+    const char *const list_kib[] = {ctl, "--address", a, "list", "--kib", NULL};
+    out = run_ok(FALSE, list_kib);
+    assert_aligned(out, names, G_N_ELEMENTS(names), 3);
+    g_assert_nonnull(strstr(out, " MIN_KIB "));
+    g_assert_nonnull(strstr(out, " 262144 "));
+}
+
 /* ---- watch --------------------------------------------------------------- */
 
 static guint
@@ -136,21 +565,21 @@ count_tables(const char *path)
     return n;
 }
 
-static void
-test_ctl_watch(Fixture *f, gconstpointer data)
+/* Runs watch [extra] until it has drawn three tables; returns what it wrote. */
+static char *
+run_watch(Fixture *f, const char *extra)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GSubprocessLauncher) launcher =
         g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GSubprocess) watch = NULL;
     g_autofree char *out_path = g_build_filename(f->bus->dir, "watch.out", NULL);
-    g_autofree char *out = NULL;
+    char *out = NULL;
     gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
 
-    g_free(register_vm(f, "game", 80, NULL));
     g_subprocess_launcher_set_stdout_file_path(launcher, out_path);
     watch = g_subprocess_launcher_spawn(launcher, &error, mb_test_ctl_path(), "--address",
-                                        f->bus->address, "watch", NULL);
+                                        f->bus->address, "watch", extra, NULL);
     g_assert_no_error(error);
     /* Redrawn on PropertiesChanged (every tick changes LastUpdate): wait
      * for a few tables, then Ctrl-C. */
@@ -163,7 +592,28 @@ test_ctl_watch(Fixture *f, gconstpointer data)
     g_assert_true(g_subprocess_get_if_exited(watch));
     g_assert_cmpint(g_subprocess_get_exit_status(watch), ==, 0);
     g_assert_true(g_file_get_contents(out_path, &out, NULL, NULL));
+    g_unlink(out_path);
+    return out;
+}
+
+static void
+test_ctl_watch(Fixture *f, gconstpointer data)
+{
+    g_autofree char *out = NULL;
+
+    g_free(register_vm(f, "game", 80, min_max(256 * 1024, 1024 * 1024)));
+    out = run_watch(f, NULL);
     g_assert_nonnull(strstr(out, "game"));
+    /* Sizes as people read them, the pool's too (one decimal, a unit). */
+    g_assert_nonnull(strstr(out, " 256.0 MiB "));
+    g_assert_nonnull(strstr(out, " 1.0 GiB "));
+    g_assert_true(g_regex_match_simple("  pool [0-9]+\\.[0-9] [KMGT]iB  ", out, 0, 0));
+    g_clear_pointer(&out, g_free);
+    out = run_watch(f, "--kib");
+    g_assert_nonnull(strstr(out, " MIN_KIB "));
+    g_assert_nonnull(strstr(out, " 262144 "));
+    g_assert_true(g_regex_match_simple("  pool [0-9]+ KiB  ", out, 0, 0));
+    g_assert_null(strstr(out, "MiB"));
 }
 
 int
@@ -171,7 +621,10 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     (void)mb_service_error_quark();
+    g_test_add_func("/service/ctl/size-format", test_size_format);
     ADD_BUS_TEST("ctl", test_ctl, mb_test_fast_args);
+    ADD_BUS_TEST("ctl-json", test_ctl_json, json_args);
+    ADD_BUS_TEST("ctl-table", test_ctl_table, mb_test_fast_args);
     ADD_BUS_TEST("ctl-no-service", test_ctl_no_service, NULL);
     ADD_BUS_TEST("ctl-watch", test_ctl_watch, mb_test_fast_args);
     return g_test_run();
