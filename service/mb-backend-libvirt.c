@@ -1,13 +1,13 @@
 /* The libvirt backend: real VMs through a libvirt connection.
  *
- * Threads: libvirt's default event loop runs in a thread of its own
- * ("mb-libvirt-events", see docs/service.md for why not the GLib main
- * loop); it only delivers lifecycle events, the close callback and
- * keepalives, and its callbacks take nothing but state_lock, briefly.
- * Every other libvirt call comes from the daemon's workers under
- * work_lock, so the connection is never closed under a caller. The main
- * thread reads two cached values under state_lock and never waits on
- * libvirt. */
+ * Threads: libvirt's event sources live on the daemon's own main context
+ * (libvirt's default event implementation is GLib's default context, see
+ * mb-libvirt-events.c and docs/service.md); its callbacks (lifecycle
+ * events, the close callback, keepalives) run in the main thread and take
+ * nothing but state_lock, briefly. Every other libvirt call comes from the
+ * daemon's workers under work_lock, so the connection is never closed
+ * under a caller. The main thread reads cached values under state_lock
+ * and never waits on libvirt. */
 #include "mb-backend-libvirt.h"
 
 #include <libvirt/virterror.h>
@@ -42,6 +42,8 @@ typedef struct {
     guint64 target_kib;
     guint still_ticks;
     guint64 stuck_at_kib;
+    MbStatsSource source; /* of the last sample */
+    gint64 lie_logged_us;
 } LvDomain;
 
 typedef struct {
@@ -374,6 +376,27 @@ go_offline(LvDomain *d, const char *why)
     mb_guest_channel_close(d->channel);
 }
 
+/* The balloon size comes from the guest (virtio-balloon "actual"): never
+ * above the domain's maximum. */
+static guint64
+clamp_actual(LvDomain *d, guint64 reported_kib, guint64 max_kib)
+{
+    gint64 now;
+
+    if (max_kib == 0 || reported_kib <= max_kib)
+        return reported_kib;
+    now = g_get_monotonic_time();
+    if (d->lie_logged_us == 0 || now - d->lie_logged_us >= 60 * G_USEC_PER_SEC) {
+        d->lie_logged_us = now;
+        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", d->name,
+               "VM '%s': libvirt reports a balloon of %" G_GUINT64_FORMAT
+               " KiB, above the domain's maximum of %" G_GUINT64_FORMAT
+               " KiB: clamped (logged once a minute)",
+               d->name, reported_kib, max_kib);
+    }
+    return max_kib;
+}
+
 /* Compares the balloon with the pending target; marks and clears "stuck". */
 static void
 track_balloon(LvDomain *d, guint64 actual_kib)
@@ -542,12 +565,11 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         new_boot(d, id);
         d->actual_kib = info.memory;
     }
-    track_balloon(d, info.memory);
-    /* While the balloon travels, the VM's allocation is the target it was
-     * given: counting the balloon's position instead would let the
-     * planner hand the same memory out twice (seen on TCG guests, whose
-     * balloons take seconds to deflate). */
-    *alloc_kib = d->pending ? d->target_kib : info.memory;
+    track_balloon(d, clamp_actual(d, info.memory, info.maxMem));
+    /* The balloon as it stands: the daemon counts a travelling balloon at
+     * the larger of its position and its target, so that memory a donor
+     * has not released yet is never handed out. */
+    *alloc_kib = d->actual_kib;
 
     if (!d->have_path)
         refresh_channel_path(d, dom);
@@ -559,7 +581,40 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         if (read_balloon_stats(d, dom, out))
             *source = MB_STATS_SOURCE_BALLOON;
     }
+    d->source = *source;
     return TRUE;
+}
+
+static gboolean
+lv_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+    g_autoptr(virDomain) dom = NULL;
+    virDomainInfo info;
+    gboolean missing;
+    LvDomain *d = get_domain(self, name);
+
+    if (d->state == MB_VM_STATE_OFFLINE || self->conn == NULL ||
+        (dom = lookup_domain(self, name, &missing, NULL)) == NULL ||
+        virDomainGetInfo(dom, &info) < 0 || !is_running_state(info.state))
+        return FALSE;
+    *current_kib = clamp_actual(d, info.memory, info.maxMem);
+    return TRUE;
+}
+
+static guint64
+lv_page_kib(MbBackend *backend, const char *name)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+    LvDomain *d = get_domain(self, name);
+
+    /* The balloon's counters are converted to 4 KiB pages; the agent's
+     * are the guest's own pages. */
+    if (d->source == MB_STATS_SOURCE_AGENT)
+        return mb_guest_channel_get_page_kib(d->channel);
+    return MB_LIBVIRT_BALLOON_PAGE_KIB;
 }
 
 static gboolean
@@ -673,8 +728,9 @@ lv_free(MbBackend *backend)
     g_mutex_lock(&self->work_lock);
     disconnect(self, NULL);
     g_mutex_unlock(&self->work_lock);
-    /* The event loop may still hold references (callbacks' free functions
-     * run from it): stop it first, then drop ours. */
+    /* libvirt may have left callbacks' free functions (which hold
+     * references to us) to run from the main context: run them first,
+     * then drop ours. */
     mb_libvirt_events_release();
     g_atomic_rc_box_release_full(self, lv_clear);
 }
@@ -690,6 +746,8 @@ static const MbBackendOps libvirt_ops = {
     .get_status = lv_get_status,
     .is_connected = lv_is_connected,
     .host_memory_kib = lv_host_memory_kib,
+    .get_current = lv_get_current,
+    .page_kib = lv_page_kib,
 };
 
 MbBackend *

@@ -55,8 +55,10 @@ typedef struct {
     gboolean (*lookup)(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error);
     /* Called once at the start of each interval, before the reads (may be NULL). */
     void (*begin_tick)(MbBackend *backend);
-    /* The guest's statistics and current allocation; *source NONE means
-     * none arrived (a TRUE return with no sample is not an error). */
+    /* The guest's statistics and current allocation (the balloon's
+     * position as the hypervisor reports it, not a pending target);
+     * *source NONE means none arrived (a TRUE return with no sample is
+     * not an error). */
     gboolean (*read_sample)(MbBackend *backend, const char *name, MbSample *out,
                             MbStatsSource *source, guint64 *alloc_kib, GError **error);
     /* Sets the balloon target (never above the domain's maximum). */
@@ -72,6 +74,12 @@ typedef struct {
      * pool should be the sum of the VMs' allocations (may be NULL).
      * Answers from a cache. */
     guint64 (*host_memory_kib)(MbBackend *backend);
+    /* The balloon's position now, cheaply, from the tick worker while it
+     * waits for donors to release memory (may be NULL: not polled). */
+    gboolean (*get_current)(MbBackend *backend, const char *name, guint64 *current_kib);
+    /* The guest's page size in KiB for the swap counters of the last
+     * read_sample (may be NULL: 4). */
+    guint64 (*page_kib)(MbBackend *backend, const char *name);
 } MbBackendOps;
 
 struct _MbBackend {
@@ -137,6 +145,21 @@ static inline gboolean
 mb_backend_is_connected(MbBackend *backend)
 {
     return backend->ops->is_connected == NULL || backend->ops->is_connected(backend);
+}
+
+static inline gboolean
+mb_backend_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
+{
+    return backend->ops->get_current != NULL &&
+           backend->ops->get_current(backend, name, current_kib);
+}
+
+static inline guint64
+mb_backend_page_kib(MbBackend *backend, const char *name)
+{
+    guint64 kib = backend->ops->page_kib != NULL ? backend->ops->page_kib(backend, name) : 0;
+
+    return kib != 0 ? kib : 4;
 }
 
 static inline guint64

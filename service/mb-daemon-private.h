@@ -14,6 +14,8 @@ typedef struct {
 } MbTickWaiter;
 
 struct _MbDaemon {
+    GObject parent_instance;
+
     MbConfig *config;
     MbBackend *backend;
     MbStateStore *store;
@@ -33,6 +35,13 @@ struct _MbDaemon {
     gboolean paused;
     guint n_lookups; /* registrations waiting on the hypervisor */
 
+    /* Shutdown (mb_daemon_stop): every GTask has the daemon as its source
+     * object and this cancellable; n_workers counts those whose callback
+     * has not run yet. */
+    GCancellable *cancellable;
+    gboolean stopping;
+    guint n_workers;
+
     /* Tick loop (mb-tick.c). */
     guint timer_id;
     gboolean tick_running;
@@ -47,6 +56,13 @@ struct _MbDaemon {
 
 /* mb-daemon.c: the manager's properties from the current state. */
 void mb_daemon_publish_manager(MbDaemon *daemon);
+/* A GTask for a worker: source object daemon, the daemon's cancellable,
+ * counted in n_workers until mb_daemon_worker_done(). */
+GTask *mb_daemon_new_worker_task(MbDaemon *daemon, GAsyncReadyCallback callback,
+                                 gpointer user_data);
+void mb_daemon_worker_done(MbDaemon *daemon);
+/* FALSE, with Unavailable, once stop has begun. */
+gboolean mb_daemon_check_running(MbDaemon *daemon, GError **error);
 
 /* mb-registry.c */
 void mb_daemon_restore(MbDaemon *daemon, MbState *state);
@@ -57,5 +73,7 @@ void mb_tick_start(MbDaemon *daemon);
 void mb_tick_stop(MbDaemon *daemon);
 void mb_tick_init(MbDaemon *daemon);
 void mb_tick_clear(MbDaemon *daemon);
+/* Runs every Rebalance waiter now (stop: no tick will come). */
+void mb_tick_complete_waiters(MbDaemon *daemon);
 /* Resolves pool "auto" for the current VMs. */
 void mb_tick_params(MbDaemon *daemon, MbParams *params);

@@ -8,17 +8,68 @@
 #define MB_VERSION "0.0.0"
 #endif
 
+G_DEFINE_TYPE(MbDaemon, mb_daemon, G_TYPE_OBJECT)
+
+static void
+vm_release(gpointer data)
+{
+    /* The VM object and its object skeleton hold each other. */
+    mb_vm_object_release(data);
+    g_object_unref(data);
+}
+
+static void
+mb_daemon_init(MbDaemon *daemon)
+{
+    daemon->vms = g_ptr_array_new_with_free_func(vm_release);
+    daemon->vms_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+    daemon->cancellable = g_cancellable_new();
+    mb_tick_init(daemon);
+}
+
+static void
+mb_daemon_dispose(GObject *object)
+{
+    MbDaemon *daemon = MB_DAEMON(object);
+
+    mb_daemon_stop(daemon);
+    mb_tick_clear(daemon);
+    g_clear_object(&daemon->manager);
+    g_clear_object(&daemon->object_manager);
+    g_clear_pointer(&daemon->vms_by_name, g_hash_table_unref);
+    g_clear_pointer(&daemon->vms, g_ptr_array_unref);
+    g_clear_pointer(&daemon->auth, mb_auth_free);
+    g_clear_pointer(&daemon->store, mb_state_store_free);
+    /* Last: the libvirt backend drains what libvirt left on the main
+     * context, and nothing above may run by then. */
+    g_clear_pointer(&daemon->backend, mb_backend_free);
+    G_OBJECT_CLASS(mb_daemon_parent_class)->dispose(object);
+}
+
+static void
+mb_daemon_finalize(GObject *object)
+{
+    MbDaemon *daemon = MB_DAEMON(object);
+
+    g_clear_object(&daemon->cancellable);
+    g_clear_pointer(&daemon->config, mb_config_free);
+    G_OBJECT_CLASS(mb_daemon_parent_class)->finalize(object);
+}
+
+static void
+mb_daemon_class_init(MbDaemonClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = mb_daemon_dispose;
+    G_OBJECT_CLASS(klass)->finalize = mb_daemon_finalize;
+}
+
 MbDaemon *
 mb_daemon_new(MbConfig *config, GError **error)
 {
-    g_autoptr(MbDaemon) daemon = g_new0(MbDaemon, 1);
+    g_autoptr(MbDaemon) daemon = g_object_new(MB_TYPE_DAEMON, NULL);
     g_autoptr(MbState) state = NULL;
 
     daemon->config = config;
-    daemon->vms = g_ptr_array_new_with_free_func(g_object_unref);
-    daemon->vms_by_name = g_hash_table_new(g_str_hash, g_str_equal);
-    mb_tick_init(daemon);
-
     daemon->backend = mb_backend_new(config, error);
     if (daemon->backend == NULL)
         return NULL;
@@ -41,16 +92,42 @@ mb_daemon_free(MbDaemon *daemon)
     if (daemon == NULL)
         return;
     mb_daemon_stop(daemon);
-    mb_tick_clear(daemon);
-    g_clear_object(&daemon->manager);
-    g_clear_object(&daemon->object_manager);
-    g_clear_pointer(&daemon->vms_by_name, g_hash_table_unref);
-    g_clear_pointer(&daemon->vms, g_ptr_array_unref);
-    g_clear_pointer(&daemon->auth, mb_auth_free);
-    g_clear_pointer(&daemon->store, mb_state_store_free);
-    g_clear_pointer(&daemon->backend, mb_backend_free);
-    g_clear_pointer(&daemon->config, mb_config_free);
-    g_free(daemon);
+    g_object_unref(daemon);
+}
+
+GTask *
+mb_daemon_new_worker_task(MbDaemon *daemon, GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(daemon, daemon->cancellable, callback, user_data);
+
+    /* The callback always runs, cancelled or not: it is where the
+     * worker's results are freed and n_workers drops. */
+    g_task_set_check_cancellable(task, FALSE);
+    daemon->n_workers++;
+    return task;
+}
+
+void
+mb_daemon_worker_done(MbDaemon *daemon)
+{
+    g_assert(daemon->n_workers > 0);
+    daemon->n_workers--;
+}
+
+gboolean
+mb_daemon_check_running(MbDaemon *daemon, GError **error)
+{
+    if (!daemon->stopping)
+        return TRUE;
+    g_set_error_literal(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                        "membalancerd is stopping: try again when it is back");
+    return FALSE;
+}
+
+gboolean
+mb_daemon_is_stopping(MbDaemon *daemon)
+{
+    return daemon->stopping;
 }
 
 void
@@ -122,6 +199,8 @@ gboolean
 mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error)
 {
     g_return_val_if_fail(daemon->connection == NULL, FALSE);
+    if (!mb_daemon_check_running(daemon, error))
+        return FALSE;
 
     daemon->connection = g_object_ref(connection);
     mb_daemon_publish_manager(daemon);
@@ -143,22 +222,34 @@ mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error)
 void
 mb_daemon_stop(MbDaemon *daemon)
 {
-    if (daemon->connection == NULL)
+    if (daemon->stopping)
         return;
+    /* 1. Accept nothing new: every operation fails from here on, and the
+     * bus no longer routes calls to us. Calls already past authorization
+     * reach handlers that now refuse. */
+    daemon->stopping = TRUE;
     if (daemon->own_id != 0) {
         g_bus_unown_name(daemon->own_id);
         daemon->own_id = 0;
     }
+    if (daemon->connection != NULL) {
+        g_dbus_object_manager_server_set_connection(daemon->object_manager, NULL);
+        g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->manager));
+    }
+    /* 2. Cancel and drain: no tick starts any more; the workers see the
+     * cancellable and their callbacks (which free their work) run here. */
     mb_tick_stop(daemon);
-    /* Registrations waiting on the hypervisor finish (and fail or land) first. */
-    while (daemon->n_lookups > 0)
+    g_cancellable_cancel(daemon->cancellable);
+    while (daemon->n_workers > 0)
         g_main_context_iteration(NULL, TRUE);
-    mb_auth_unwatch(daemon->auth);
-    g_dbus_object_manager_server_set_connection(daemon->object_manager, NULL);
-    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(daemon->manager));
-    if (!g_dbus_connection_is_closed(daemon->connection))
-        g_dbus_connection_flush_sync(daemon->connection, NULL, NULL);
-    g_clear_object(&daemon->connection);
+    mb_tick_complete_waiters(daemon);
+    /* 3. Let go of the bus; freeing comes after (dispose). */
+    if (daemon->connection != NULL) {
+        mb_auth_unwatch(daemon->auth);
+        if (!g_dbus_connection_is_closed(daemon->connection))
+            g_dbus_connection_flush_sync(daemon->connection, NULL, NULL);
+        g_clear_object(&daemon->connection);
+    }
 }
 
 guint

@@ -10,7 +10,10 @@ G_BEGIN_DECLS
 #define MB_BUS_NAME "org.smarttv.MemBalancer"
 #define MB_OBJECT_PATH "/org/smarttv/MemBalancer"
 
-typedef struct _MbDaemon MbDaemon;
+/* A GObject so that every worker's GTask holds it alive (its source
+ * object) until the task's callback has run. */
+#define MB_TYPE_DAEMON (mb_daemon_get_type())
+G_DECLARE_FINAL_TYPE(MbDaemon, mb_daemon, MB, DAEMON, GObject)
 
 typedef struct {
     gboolean has_min;
@@ -23,8 +26,8 @@ typedef struct {
 /* Takes the config. Builds the backend and the state store and reads
  * the stored registrations; fails on an unusable backend or state dir. */
 MbDaemon *mb_daemon_new(MbConfig *config, GError **error);
+/* Stops (see mb_daemon_stop) and drops the caller's reference. */
 void mb_daemon_free(MbDaemon *daemon);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbDaemon, mb_daemon_free)
 
 /* Called when the daemon can no longer serve (name lost, bus gone). */
 typedef void (*MbDaemonQuitFunc)(gpointer user_data, const char *why);
@@ -32,8 +35,14 @@ void mb_daemon_set_quit_func(MbDaemon *daemon, MbDaemonQuitFunc func, gpointer u
 
 /* Exports every object, starts the interval timer, then owns the name. */
 gboolean mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error);
-/* Releases the name, waits for a running tick, unexports. */
+/* Ordered shutdown, once: refuses new work (every operation below then
+ * fails with Unavailable), releases the name and unexports, cancels the
+ * daemon's cancellable and waits (iterating the main context) until every
+ * worker has finished and its callback has run, completes waiting
+ * Rebalance callers, then lets go of the bus. After it nothing of the
+ * daemon runs; freeing is safe. */
 void mb_daemon_stop(MbDaemon *daemon);
+gboolean mb_daemon_is_stopping(MbDaemon *daemon);
 
 /* The operations behind the manager's methods; each validates fully
  * before changing anything, and stores the new state before it applies. */

@@ -1,6 +1,10 @@
-/* libvirt's default event loop in a thread of its own, one per process,
- * shared by every libvirt backend (docs/service.md says why not the GLib
- * main loop). */
+/* libvirt's event loop, once per process. libvirt 6.1 and later implement
+ * their default event loop (virEventRegisterDefaultImpl) with GLib sources
+ * on the process's default main context, the one membalancerd's main loop
+ * runs: libvirt's callbacks are dispatched by that loop, in the main
+ * thread, like every other callback of ours (docs/service.md, "One event
+ * loop"). Nothing else may iterate that context: no thread of ours runs
+ * virEventRunDefaultImpl. */
 #include "mb-libvirt-events.h"
 
 #include <libvirt/libvirt.h>
@@ -8,30 +12,11 @@
 
 #include "mb-error.h"
 
-static GMutex events_lock;
-static guint events_users;
-static GThread *events_thread;
-static gint events_quit;
-
 static void
 silence_errors(void *data, virErrorPtr error)
 {
     /* libvirt prints every error to stderr by default; ours are reported
      * where they matter, with context. */
-}
-
-static gpointer
-events_main(gpointer data)
-{
-    while (!g_atomic_int_get(&events_quit))
-        virEventRunDefaultImpl();
-    return NULL;
-}
-
-static void
-events_wake(int timer, void *opaque)
-{
-    virEventRemoveTimeout(timer);
 }
 
 gboolean
@@ -50,24 +35,19 @@ mb_libvirt_events_acquire(GError **error)
                     "cannot start libvirt's event loop: %s", virGetLastErrorMessage());
         return FALSE;
     }
-    g_mutex_lock(&events_lock);
-    if (events_users++ == 0) {
-        g_atomic_int_set(&events_quit, 0);
-        events_thread = g_thread_new("mb-libvirt-events", events_main, NULL);
-    }
-    g_mutex_unlock(&events_lock);
     return TRUE;
 }
 
 void
 mb_libvirt_events_release(void)
 {
-    g_mutex_lock(&events_lock);
-    if (--events_users == 0) {
-        g_atomic_int_set(&events_quit, 1);
-        /* A zero timeout wakes the loop so that it sees the flag. */
-        virEventAddTimeout(0, events_wake, NULL, NULL);
-        g_thread_join(g_steal_pointer(&events_thread));
-    }
-    g_mutex_unlock(&events_lock);
+    /* libvirt removes a closed connection's handles and timers from idle
+     * callbacks that also run their free functions: run what is ready,
+     * when this thread may (the owner of the default context, or nobody
+     * owns it). The daemon has stopped by now: nothing of it dispatches. */
+    if (!g_main_context_acquire(NULL))
+        return;
+    for (guint i = 0; i < 100 && g_main_context_pending(NULL); i++)
+        g_main_context_iteration(NULL, FALSE);
+    g_main_context_release(NULL);
 }

@@ -1,5 +1,5 @@
-/* libvirt's event loop thread (lifecycle events, close callbacks,
- * keepalives): started by the first user, joined when the last leaves. */
+/* libvirt's event loop (lifecycle events, close callbacks, keepalives):
+ * registered once per process, on GLib's default main context. */
 #pragma once
 
 #include <glib.h>
@@ -7,6 +7,8 @@
 G_BEGIN_DECLS
 
 gboolean mb_libvirt_events_acquire(GError **error);
+/* A backend is gone: runs libvirt's pending clean-ups on the default
+ * context if this thread may iterate it. */
 void mb_libvirt_events_release(void);
 
 G_END_DECLS

@@ -34,7 +34,7 @@ find_in(MbState *state, const char *name)
 static void
 add_vm(MbDaemon *daemon, const MbRegistration *reg, const MbDomainInfo *info)
 {
-    MbVmObject *vm = mb_vm_object_new(reg, info->current_kib);
+    MbVmObject *vm = mb_vm_object_new(reg, info->current_kib, info->max_kib);
 
     /* Allowed: it stays out of balancing until it runs. */
     if (!info->running) {
@@ -86,6 +86,25 @@ apply_settings(MbDaemon *daemon, MbState *state)
     }
 }
 
+/* The domain may have been redefined smaller since it was registered:
+ * plan within what it has now (the file keeps what was asked for). */
+static void
+clamp_to_domain(MbRegistration *reg, const MbDomainInfo *info)
+{
+    guint64 max_kib = reg->max_kib, min_kib = reg->min_kib;
+
+    if (info->max_kib == 0 || reg->max_kib <= info->max_kib)
+        return;
+    reg->max_kib = info->max_kib;
+    reg->min_kib = MIN(reg->min_kib, reg->max_kib);
+    mb_log(G_LOG_LEVEL_WARNING, "MB_VM", reg->name,
+           "registered VM '%s': max %" G_GUINT64_FORMAT " KiB (min %" G_GUINT64_FORMAT
+           " KiB) is above the domain's maximum memory of %" G_GUINT64_FORMAT
+           " KiB now: planned with max %" G_GUINT64_FORMAT " KiB, min %" G_GUINT64_FORMAT
+           " KiB (register it again to store new limits)",
+           reg->name, max_kib, min_kib, info->max_kib, reg->max_kib, reg->min_kib);
+}
+
 void
 mb_daemon_restore(MbDaemon *daemon, MbState *state)
 {
@@ -99,6 +118,8 @@ mb_daemon_restore(MbDaemon *daemon, MbState *state)
         if (!mb_backend_lookup(daemon->backend, reg->name, &info, &error))
             mb_log(G_LOG_LEVEL_WARNING, "MB_VM", reg->name,
                    "registered VM '%s' is not available now: %s", reg->name, error->message);
+        else
+            clamp_to_domain(reg, &info);
         add_vm(daemon, reg, &info);
     }
     if (state->registrations->len > 0)
@@ -148,10 +169,12 @@ static void
 lookup_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
     RegisterCall *call = task_data;
-    MbBackend *backend = g_object_get_data(G_OBJECT(task), "backend");
+    MbDaemon *daemon = source;
     GError *error = NULL;
 
-    if (!mb_backend_lookup(backend, call->name, &call->info, &error))
+    if (g_cancellable_is_cancelled(cancellable))
+        g_task_return_boolean(task, TRUE); /* finish() refuses: stopping */
+    else if (!mb_backend_lookup(daemon->backend, call->name, &call->info, &error))
         g_task_return_error(task, error);
     else
         g_task_return_boolean(task, TRUE);
@@ -212,13 +235,14 @@ mb_daemon_register_vm_async(MbDaemon *daemon, const char *name, guint priority,
                             const MbRegisterOptions *options, GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+    g_autoptr(GTask) task = mb_daemon_new_worker_task(daemon, callback, user_data);
     g_autoptr(GError) error = NULL;
     RegisterCall *call;
 
     g_task_set_source_tag(task, mb_daemon_register_vm_async);
     /* Cheap checks first, so a bad call never reaches the hypervisor. */
-    if (!check_registration(daemon, name, priority, options, &error)) {
+    if (!mb_daemon_check_running(daemon, &error) ||
+        !check_registration(daemon, name, priority, options, &error)) {
         g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
@@ -227,7 +251,6 @@ mb_daemon_register_vm_async(MbDaemon *daemon, const char *name, guint priority,
     call->priority = priority;
     call->options = *options;
     g_task_set_task_data(task, call, (GDestroyNotify)register_call_free);
-    g_object_set_data(G_OBJECT(task), "backend", daemon->backend);
     daemon->n_lookups++;
     g_task_run_in_thread(task, lookup_thread);
 }
@@ -238,9 +261,14 @@ mb_daemon_register_vm_finish(MbDaemon *daemon, GAsyncResult *result, GError **er
     GTask *task = G_TASK(result);
     RegisterCall *call = g_task_get_task_data(task);
 
+    g_return_val_if_fail(g_task_is_valid(result, daemon), NULL);
+    mb_daemon_worker_done(daemon);
     if (call != NULL)
         daemon->n_lookups--;
     if (!g_task_propagate_boolean(task, error))
+        return NULL;
+    /* Stop began while the hypervisor answered: nothing is added. */
+    if (!mb_daemon_check_running(daemon, error))
         return NULL;
     return register_finish(daemon, call, error);
 }
@@ -249,9 +277,10 @@ gboolean
 mb_daemon_unregister_vm(MbDaemon *daemon, const char *name, GError **error)
 {
     g_autoptr(MbState) state = NULL;
-    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+    MbVmObject *vm = NULL;
 
-    if (vm == NULL)
+    if (!mb_daemon_check_running(daemon, error) ||
+        (vm = mb_daemon_lookup_vm(daemon, name, error)) == NULL)
         return FALSE;
     state = snapshot(daemon);
     g_ptr_array_remove(state->registrations, find_in(state, name));
@@ -270,9 +299,11 @@ gboolean
 mb_daemon_set_priority(MbDaemon *daemon, const char *name, guint priority, GError **error)
 {
     g_autoptr(MbState) state = NULL;
-    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+    MbVmObject *vm = NULL;
 
-    if (vm == NULL || !check_priority(priority, error))
+    if (!mb_daemon_check_running(daemon, error) ||
+        (vm = mb_daemon_lookup_vm(daemon, name, error)) == NULL ||
+        !check_priority(priority, error))
         return FALSE;
     state = snapshot(daemon);
     MbRegistration *reg = find_in(state, name);
@@ -289,9 +320,10 @@ gboolean
 mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error)
 {
     g_autoptr(MbState) state = NULL;
-    MbVmObject *vm = mb_daemon_lookup_vm(daemon, name, error);
+    MbVmObject *vm = NULL;
 
-    if (vm == NULL)
+    if (!mb_daemon_check_running(daemon, error) ||
+        (vm = mb_daemon_lookup_vm(daemon, name, error)) == NULL)
         return FALSE;
     state = snapshot(daemon);
     for (guint i = 0; i < state->registrations->len; i++) {
@@ -308,8 +340,11 @@ mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error)
 gboolean
 mb_daemon_set_paused(MbDaemon *daemon, gboolean paused, GError **error)
 {
-    g_autoptr(MbState) state = snapshot(daemon);
+    g_autoptr(MbState) state = NULL;
 
+    if (!mb_daemon_check_running(daemon, error))
+        return FALSE;
+    state = snapshot(daemon);
     state->paused = paused;
     if (!mb_state_store_save(daemon->store, state, error))
         return FALSE;

@@ -3,6 +3,8 @@
  * (main thread). The backend may block, the main loop never does. */
 #include "mb-daemon-private.h"
 
+#include <string.h>
+
 #include "mb-error.h"
 #include "mb-log.h"
 
@@ -10,27 +12,37 @@ typedef struct {
     char *name;
     MbSample sample;
     MbStatsSource source;
-    guint64 alloc_kib;
+    guint64 alloc_kib; /* the balloon, as the backend reports it */
+    guint64 page_kib;
     MbVmStatus status;
     gboolean ok;
     char *error;
 } TickRead;
 
+/* One planned VM in the pool's accounting, and its move if it has one. */
 typedef struct {
     char *name;
-    guint64 from_kib;
-    guint64 to_kib;
+    guint priority;
+    gboolean foreground;
+    guint64 actual_kib; /* the balloon */
+    guint64 set_kib;    /* the target in force */
+    guint64 from_kib;   /* as the planner counted it */
+    guint64 want_kib;   /* the planner's target */
     MbReason reason;
-    gboolean ok;
+    gboolean move;    /* want_kib != from_kib */
+    gboolean changed; /* set_kib changed this tick */
+    gboolean failed;
     char *error;
-} TickMove;
+} TickAccount;
 
 typedef struct {
-    MbDaemon *daemon; /* outlives the job: mb_tick_stop() waits for it */
     MbBackend *backend;
-    GArray *reads; /* TickRead */
-    GArray *moves; /* TickMove */
+    GArray *reads;    /* TickRead */
+    GArray *accounts; /* TickAccount */
     gint64 now_us;
+    guint64 capacity_kib;
+    guint64 min_step_kib;
+    guint wait_ms; /* how long growth may wait for donors' balloons */
 } TickJob;
 
 static void tick_begin(MbDaemon *daemon);
@@ -43,17 +55,17 @@ tick_read_clear(TickRead *read)
 }
 
 static void
-tick_move_clear(TickMove *move)
+tick_account_clear(TickAccount *account)
 {
-    g_free(move->name);
-    g_free(move->error);
+    g_free(account->name);
+    g_free(account->error);
 }
 
 static void
 tick_job_free(TickJob *job)
 {
     g_array_unref(job->reads);
-    g_array_unref(job->moves);
+    g_array_unref(job->accounts);
     g_free(job);
 }
 
@@ -78,13 +90,19 @@ run_waiters(GArray *waiters)
 }
 
 void
-mb_tick_clear(MbDaemon *daemon)
+mb_tick_complete_waiters(MbDaemon *daemon)
 {
-    /* Nobody waits any more: complete whoever asked. */
+    /* Nobody ticks any more: complete whoever asked. */
     if (daemon->waiters != NULL) {
         run_waiters(daemon->waiters);
         run_waiters(daemon->next_waiters);
     }
+}
+
+void
+mb_tick_clear(MbDaemon *daemon)
+{
+    mb_tick_complete_waiters(daemon);
     g_clear_pointer(&daemon->waiters, g_array_unref);
     g_clear_pointer(&daemon->next_waiters, g_array_unref);
     g_clear_pointer(&daemon->scratch, g_array_unref);
@@ -113,7 +131,7 @@ on_timer(gpointer user_data)
     MbDaemon *daemon = user_data;
 
     /* Paused: statistics still flow, nothing moves (see plan()). */
-    if (!daemon->tick_running)
+    if (!daemon->tick_running && !daemon->stopping)
         tick_begin(daemon);
     return G_SOURCE_CONTINUE;
 }
@@ -121,7 +139,7 @@ on_timer(gpointer user_data)
 void
 mb_tick_start(MbDaemon *daemon)
 {
-    if (daemon->timer_id == 0)
+    if (daemon->timer_id == 0 && !daemon->stopping)
         daemon->timer_id = g_timeout_add(daemon->config->interval_ms, on_timer, daemon);
 }
 
@@ -132,10 +150,9 @@ mb_tick_stop(MbDaemon *daemon)
         g_source_remove(daemon->timer_id);
         daemon->timer_id = 0;
     }
-    /* A worker may be talking to the backend: let it finish. */
+    /* No tick starts from here on (daemon->stopping); the running one is
+     * drained with the other workers by mb_daemon_stop(). */
     daemon->tick_again = FALSE;
-    while (daemon->tick_running)
-        g_main_context_iteration(NULL, TRUE);
 }
 
 void
@@ -143,6 +160,10 @@ mb_daemon_rebalance(MbDaemon *daemon, GDestroyNotify done, gpointer user_data)
 {
     MbTickWaiter waiter = {done, user_data};
 
+    if (daemon->stopping) {
+        done(user_data);
+        return;
+    }
     if (daemon->tick_running) {
         /* The running tick may have read its samples already: the caller
          * gets a whole tick of its own. */
@@ -166,33 +187,147 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         TickRead *read = &g_array_index(job->reads, TickRead, i);
         g_autoptr(GError) error = NULL;
 
+        if (g_cancellable_is_cancelled(cancellable))
+            break;
         read->ok = mb_backend_read_sample(job->backend, read->name, &read->sample,
                                           &read->source, &read->alloc_kib, &error);
         if (!read->ok)
             read->error = g_strdup(error->message);
+        read->page_kib = mb_backend_page_kib(job->backend, read->name);
         mb_backend_get_status(job->backend, read->name, &read->status);
     }
     g_task_return_boolean(task, TRUE);
 }
 
-/* Worker thread: shrink first, so the host has the memory before any VM grows. */
+static guint64
+committed_kib(const TickAccount *a)
+{
+    return MAX(a->actual_kib, a->set_kib);
+}
+
+static gboolean
+set_target(TickJob *job, TickAccount *a, guint64 kib)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_backend_set_target(job->backend, a->name, kib, &error)) {
+        a->failed = TRUE;
+        g_free(a->error);
+        a->error = g_strdup(error->message);
+        return FALSE;
+    }
+    a->set_kib = kib;
+    a->changed = TRUE;
+    return TRUE;
+}
+
+static guint64
+sum_committed(TickJob *job)
+{
+    guint64 sum = 0;
+
+    for (guint i = 0; i < job->accounts->len; i++)
+        sum += committed_kib(&g_array_index(job->accounts, TickAccount, i));
+    return sum;
+}
+
+/* Grows first for the higher priority, then the foreground VM, then by name. */
+static gint
+compare_grant_order(gconstpointer pa, gconstpointer pb)
+{
+    const TickAccount *a = *(TickAccount *const *)pa, *b = *(TickAccount *const *)pb;
+
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->foreground != b->foreground)
+        return a->foreground ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Hands out what the pool has free now, as the balloons stand: memory a
+ * donor was asked for but has not released yet is not free. Returns TRUE
+ * when every grow got all it wanted. */
+static gboolean
+grant(TickJob *job, GPtrArray *grows)
+{
+    guint64 sum = sum_committed(job), free_kib;
+    gboolean all = TRUE;
+
+    free_kib = job->capacity_kib > sum ? job->capacity_kib - sum : 0;
+    for (guint i = 0; i < grows->len; i++) {
+        TickAccount *a = g_ptr_array_index(grows, i);
+        guint64 have = committed_kib(a), need, give;
+
+        if (a->failed || have >= a->want_kib)
+            continue;
+        need = a->want_kib - have;
+        give = MIN(need, free_kib);
+        /* No dribbling: a part smaller than a step waits for more. */
+        if (give < need && give < job->min_step_kib) {
+            all = FALSE;
+            continue;
+        }
+        if (set_target(job, a, have + give))
+            free_kib -= give;
+        if (give < need)
+            all = FALSE;
+    }
+    return all;
+}
+
+/* Donors whose balloons still travel toward their targets. */
+static gboolean
+refresh_donors(TickJob *job)
+{
+    gboolean travelling = FALSE;
+
+    for (guint i = 0; i < job->accounts->len; i++) {
+        TickAccount *a = &g_array_index(job->accounts, TickAccount, i);
+        guint64 now_kib;
+
+        if (a->actual_kib <= a->set_kib + MB_VM_ARRIVED_SLACK_KIB)
+            continue;
+        if (mb_backend_get_current(job->backend, a->name, &now_kib))
+            a->actual_kib = MIN(now_kib, a->actual_kib); /* a balloon only gives here */
+        if (a->actual_kib > a->set_kib + MB_VM_ARRIVED_SLACK_KIB)
+            travelling = TRUE;
+    }
+    return travelling;
+}
+
+/* Worker thread: shrink first; then grow by what is free, waiting (up to
+ * wait_ms) for the donors' balloons to release what they were asked for,
+ * so that the VMs together never hold more than the pool. */
 static void
 apply_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
     TickJob *job = task_data;
+    g_autoptr(GPtrArray) grows = g_ptr_array_new();
+    gint64 deadline = g_get_monotonic_time() + (gint64)job->wait_ms * 1000;
 
-    for (int pass = 0; pass < 2; pass++) {
-        for (guint i = 0; i < job->moves->len; i++) {
-            TickMove *move = &g_array_index(job->moves, TickMove, i);
-            g_autoptr(GError) error = NULL;
-            gboolean shrink = move->to_kib < move->from_kib;
+    for (guint i = 0; i < job->accounts->len; i++) {
+        TickAccount *a = &g_array_index(job->accounts, TickAccount, i);
 
-            if (shrink != (pass == 0))
-                continue;
-            move->ok = mb_backend_set_target(job->backend, move->name, move->to_kib, &error);
-            if (!move->ok)
-                move->error = g_strdup(error->message);
-        }
+        if (!a->move)
+            continue;
+        if (a->want_kib <= committed_kib(a) || a->want_kib < a->set_kib)
+            set_target(job, a, a->want_kib); /* lowers what it may hold: always safe */
+        else
+            g_ptr_array_add(grows, a);
+    }
+    g_ptr_array_sort(grows, compare_grant_order);
+    while (grows->len > 0 && !grant(job, grows)) {
+        guint64 before = sum_committed(job);
+        gboolean travelling;
+
+        if (g_cancellable_is_cancelled(cancellable) || g_get_monotonic_time() >= deadline)
+            break;
+        travelling = refresh_donors(job);
+        if (sum_committed(job) < before)
+            continue; /* released: hand it out now */
+        if (!travelling)
+            break;
+        g_usleep(50 * 1000);
     }
     g_task_return_boolean(task, TRUE);
 }
@@ -211,7 +346,7 @@ tick_finish(MbDaemon *daemon, TickJob *job)
         daemon->next_waiters = swap;
         daemon->tick_again = FALSE;
         daemon->tick_forced = TRUE;
-        if (daemon->timer_id != 0)
+        if (daemon->timer_id != 0 && !daemon->stopping)
             tick_begin(daemon);
         else
             run_waiters(daemon->waiters);
@@ -230,32 +365,44 @@ publish(MbDaemon *daemon, TickJob *job)
     MbParams params;
     guint n_moved = 0;
 
-    for (guint i = 0; i < job->moves->len; i++) {
-        TickMove *move = &g_array_index(job->moves, TickMove, i);
-        MbVmObject *vm = g_hash_table_lookup(daemon->vms_by_name, move->name);
-        gint64 change = (gint64)move->to_kib - (gint64)move->from_kib;
+    for (guint i = 0; i < job->accounts->len; i++) {
+        TickAccount *a = &g_array_index(job->accounts, TickAccount, i);
+        MbVmObject *vm = g_hash_table_lookup(daemon->vms_by_name, a->name);
+        gint64 change = (gint64)a->set_kib - (gint64)a->from_kib;
         char *change_text;
 
-        if (!move->ok) {
-            mb_log(G_LOG_LEVEL_WARNING, "MB_VM", move->name,
+        if (a->failed) {
+            mb_log(G_LOG_LEVEL_WARNING, "MB_VM", a->name,
                    "could not move VM '%s' from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
                    " KiB: %s",
-                   move->name, move->from_kib, move->to_kib, move->error);
-            continue;
+                   a->name, a->from_kib, a->want_kib, a->error);
+            if (vm != NULL && mb_vm_object_target_failed(vm))
+                mb_log(G_LOG_LEVEL_WARNING, "MB_VM", a->name,
+                       "VM '%s' is stuck: %u failed moves in a row; held at its size for %u "
+                       "intervals, and nobody is given the memory it was to release",
+                       a->name, MB_VM_FAIL_LIMIT, MB_VM_FAIL_HOLD_TICKS);
         }
+        if (!a->changed)
+            continue;
         if (vm != NULL)
-            mb_vm_object_moved(vm, move->to_kib, move->reason);
-        g_variant_builder_add(builder, "(sx)", move->name, change);
-        g_string_append_printf(message, " %s %+" G_GINT64_FORMAT " KiB (%s);", move->name,
-                               change, mb_reason_to_string(move->reason));
+            mb_vm_object_target_set(vm, a->set_kib, a->reason);
+        if (a->set_kib != a->want_kib && !a->failed)
+            mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", a->name,
+                   "VM '%s' got %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                   " KiB now: the rest waits for donors' balloons",
+                   a->name, a->set_kib, a->want_kib);
+        if (change == 0)
+            continue;
+        g_variant_builder_add(builder, "(sx)", a->name, change);
+        g_string_append_printf(message, " %s %+" G_GINT64_FORMAT " KiB (%s);", a->name, change,
+                               mb_reason_to_string(a->reason));
         change_text = g_strdup_printf("%" G_GINT64_FORMAT, change);
         g_ptr_array_add(strings, change_text);
-        g_array_append_vals(
-            fields,
-            (GLogField[]){{"MB_VM", move->name, -1},
-                          {"MB_MOVE_KIB", change_text, -1},
-                          {"MB_REASON", mb_reason_to_keyword(move->reason), -1}},
-            3);
+        g_array_append_vals(fields,
+                            (GLogField[]){{"MB_VM", a->name, -1},
+                                          {"MB_MOVE_KIB", change_text, -1},
+                                          {"MB_REASON", mb_reason_to_keyword(a->reason), -1}},
+                            3);
         n_moved++;
     }
     for (guint i = 0; i < daemon->vms->len; i++)
@@ -280,9 +427,10 @@ publish(MbDaemon *daemon, TickJob *job)
 static void
 on_applied(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-    MbDaemon *daemon = user_data;
+    MbDaemon *daemon = MB_DAEMON(source);
     TickJob *job = g_task_get_task_data(G_TASK(result));
 
+    mb_daemon_worker_done(daemon);
     publish(daemon, job);
     tick_finish(daemon, job);
 }
@@ -294,6 +442,7 @@ plan(MbDaemon *daemon, TickJob *job)
     guint n;
     MbParams params;
     size_t n_moved = 0;
+    guint n_moves = 0;
 
     /* Disconnected from the hypervisor: blind, nothing moves. */
     if (!mb_backend_is_connected(daemon->backend))
@@ -329,33 +478,49 @@ plan(MbDaemon *daemon, TickJob *job)
         mb_log(G_LOG_LEVEL_WARNING, NULL, NULL, "the planner refused to plan %u VMs", n);
         return FALSE;
     }
+    job->capacity_kib = mb_params_capacity_kib(&params);
+    job->min_step_kib = params.min_step_kib;
+    job->wait_ms = MIN(daemon->config->interval_ms * 3 / 4, 2000u);
     for (guint i = 0; i < n; i++) {
         const MbVm *vm = &g_array_index(daemon->scratch, MbVm, i);
-        TickMove move = {0};
+        MbVmObject *object = g_ptr_array_index(planned, i);
+        MbVm *kept = mb_vm_object_get_vm(object);
+        TickAccount a = {0};
 
-        MbVm *kept = mb_vm_object_get_vm(g_ptr_array_index(planned, i));
-
-        /* The planner also writes reason for VMs that stay; keep only moves. */
+        /* The planner also writes reason for VMs that stay. */
         kept->target_kib = vm->target_kib;
         kept->reason = vm->reason;
-        if (vm->target_kib == vm->alloc_kib)
-            continue;
-        move.name = g_strdup(vm->name);
-        move.from_kib = vm->alloc_kib;
-        move.to_kib = vm->target_kib;
-        move.reason = vm->reason;
-        g_array_append_val(job->moves, move);
+        a.name = g_strdup(vm->name);
+        a.priority = vm->settings.priority;
+        a.foreground = vm->settings.foreground;
+        a.actual_kib = mb_vm_object_get_actual(object);
+        a.set_kib = mb_vm_object_get_set(object);
+        /* A stuck balloon's target is not in force: it holds what it has. */
+        if (mb_vm_object_get_state(object) == MB_VM_STATE_STUCK)
+            a.set_kib = a.actual_kib;
+        a.from_kib = vm->alloc_kib;
+        a.want_kib = vm->target_kib;
+        a.reason = vm->reason;
+        a.move = vm->target_kib != vm->alloc_kib &&
+                 mb_vm_object_get_state(object) == MB_VM_STATE_RUNNING;
+        n_moves += a.move;
+        g_array_append_val(job->accounts, a);
     }
-    return job->moves->len > 0;
+    return n_moves > 0;
 }
 
 static void
 on_read(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-    MbDaemon *daemon = user_data;
+    MbDaemon *daemon = MB_DAEMON(source);
     TickJob *job = g_task_get_task_data(G_TASK(result));
     MbParams params;
 
+    mb_daemon_worker_done(daemon);
+    if (daemon->stopping) {
+        tick_finish(daemon, job);
+        return;
+    }
     mb_tick_params(daemon, &params);
     for (guint i = 0; i < job->reads->len; i++) {
         TickRead *read = &g_array_index(job->reads, TickRead, i);
@@ -367,12 +532,12 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
             mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", read->name, "no statistics from VM '%s': %s",
                    read->name, read->error);
             read->source = MB_STATS_SOURCE_NONE;
-            read->alloc_kib = mb_vm_object_get_vm(vm)->alloc_kib;
+            read->alloc_kib = mb_vm_object_get_actual(vm);
         }
         mb_vm_object_update_status(vm, &read->status, read->alloc_kib);
         if (mb_vm_object_get_state(vm) == MB_VM_STATE_OFFLINE)
             continue;
-        mb_vm_object_observe(vm, &read->sample, read->source, read->alloc_kib, job->now_us,
+        mb_vm_object_observe(vm, &read->sample, read->source, read->page_kib, job->now_us,
                              &params);
     }
     if (!plan(daemon, job)) {
@@ -380,7 +545,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
         tick_finish(daemon, job);
         return;
     }
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, on_applied, daemon);
+    g_autoptr(GTask) task = mb_daemon_new_worker_task(daemon, on_applied, NULL);
     g_task_set_task_data(task, job, NULL); /* the callback owns it */
     g_task_run_in_thread(task, apply_thread);
 }
@@ -391,19 +556,18 @@ tick_begin(MbDaemon *daemon)
     TickJob *job = g_new0(TickJob, 1);
 
     daemon->tick_running = TRUE;
-    job->daemon = daemon;
     job->backend = daemon->backend;
     job->now_us = g_get_monotonic_time();
     job->reads = g_array_sized_new(FALSE, TRUE, sizeof(TickRead), daemon->vms->len);
-    job->moves = g_array_new(FALSE, TRUE, sizeof(TickMove));
+    job->accounts = g_array_new(FALSE, TRUE, sizeof(TickAccount));
     g_array_set_clear_func(job->reads, (GDestroyNotify)tick_read_clear);
-    g_array_set_clear_func(job->moves, (GDestroyNotify)tick_move_clear);
+    g_array_set_clear_func(job->accounts, (GDestroyNotify)tick_account_clear);
     for (guint i = 0; i < daemon->vms->len; i++) {
         TickRead read = {0};
         read.name = g_strdup(mb_vm_object_get_name(g_ptr_array_index(daemon->vms, i)));
         g_array_append_val(job->reads, read);
     }
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, on_read, daemon);
+    g_autoptr(GTask) task = mb_daemon_new_worker_task(daemon, on_read, NULL);
     g_task_set_task_data(task, job, NULL); /* the callback owns it */
     g_task_run_in_thread(task, read_thread);
 }

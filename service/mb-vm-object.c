@@ -1,5 +1,9 @@
 #include "mb-vm-object.h"
 
+#include "mb-log.h"
+
+#define LIE_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
+
 struct _MbVmObject {
     MbMemBalancerVMSkeleton parent_instance;
 
@@ -13,6 +17,17 @@ struct _MbVmObject {
     MbVmState state;
     guint64 boot;
     gboolean have_boot;
+    MbStatsSource last_source; /* the last source that brought a sample */
+
+    /* Balloon accounting (mb-tick.c). */
+    guint64 domain_max_kib;
+    guint64 actual_kib; /* the balloon, clamped */
+    guint64 set_kib;    /* the target in force, when have_set */
+    gboolean have_set;  /* we set a target since it booted or was registered */
+    guint n_failures;   /* set-target failures in a row */
+    guint hold_ticks;   /* > 0: held at its size after failures */
+    gint64 lie_logged_us;
+    guint64 n_lies;
 };
 
 G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
@@ -35,6 +50,8 @@ mb_reason_to_keyword(MbReason reason)
         return "mom-shrink";
     case MB_REASON_MOM_GROW:
         return "mom-grow";
+    case MB_REASON_SILENT:
+        return "silent";
     }
     return "unknown";
 }
@@ -70,7 +87,7 @@ mb_vm_object_init(MbVmObject *self)
 }
 
 MbVmObject *
-mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib)
+mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib, guint64 domain_max_kib)
 {
     MbVmObject *self = g_object_new(MB_TYPE_VM_OBJECT, NULL);
     MbVmSettings settings = {
@@ -83,10 +100,104 @@ mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib)
     self->path = mb_vm_object_path_for_name(reg->name);
     self->object = mb_object_skeleton_new(self->path);
     mb_object_skeleton_set_mem_balancer_vm(self->object, MB_MEM_BALANCER_VM(self));
-    mb_vm_init(&self->vm, reg->name, &settings, alloc_kib);
+    mb_vm_init(&self->vm, reg->name, &settings, 0);
+    self->domain_max_kib = domain_max_kib;
+    mb_vm_object_set_actual(self, alloc_kib);
+    self->vm.alloc_kib = self->vm.target_kib = self->actual_kib;
     mb_mem_balancer_vm_set_name(MB_MEM_BALANCER_VM(self), reg->name);
     mb_vm_object_publish(self);
     return self;
+}
+
+void
+mb_vm_object_release(MbVmObject *self)
+{
+    if (self->object != NULL)
+        mb_object_skeleton_set_mem_balancer_vm(self->object, NULL);
+}
+
+void
+mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib)
+{
+    self->domain_max_kib = domain_max_kib;
+}
+
+void
+mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib)
+{
+    gint64 now;
+
+    if (self->domain_max_kib == 0 || reported_kib <= self->domain_max_kib) {
+        self->actual_kib = reported_kib;
+        return;
+    }
+    self->actual_kib = self->domain_max_kib;
+    self->n_lies++;
+    now = g_get_monotonic_time();
+    if (self->lie_logged_us != 0 && now - self->lie_logged_us < LIE_LOG_INTERVAL_US)
+        return;
+    self->lie_logged_us = now;
+    mb_log(G_LOG_LEVEL_WARNING, "MB_VM", self->vm.name,
+           "VM '%s' reports a balloon of %" G_GUINT64_FORMAT " KiB, above its maximum of "
+           "%" G_GUINT64_FORMAT
+           " KiB: the guest lies; counted at its maximum (%" G_GUINT64_FORMAT
+           " such reports so far, logged once a minute)",
+           self->vm.name, reported_kib, self->domain_max_kib, self->n_lies);
+}
+
+guint64
+mb_vm_object_get_actual(MbVmObject *self)
+{
+    return self->actual_kib;
+}
+
+guint64
+mb_vm_object_get_set(MbVmObject *self)
+{
+    /* Until we set one, the balloon goes where the hypervisor sent it (a
+     * booting guest inflates from its maximum to its start size). */
+    return self->have_set ? self->set_kib : self->actual_kib;
+}
+
+guint64
+mb_vm_object_committed_kib(MbVmObject *self)
+{
+    if (self->state == MB_VM_STATE_OFFLINE)
+        return 0;
+    return MAX(self->actual_kib, mb_vm_object_get_set(self));
+}
+
+guint64
+mb_vm_object_planned_kib(MbVmObject *self)
+{
+    guint64 set_kib = mb_vm_object_get_set(self);
+    guint64 gap =
+        self->actual_kib > set_kib ? self->actual_kib - set_kib : set_kib - self->actual_kib;
+
+    /* A stuck balloon is where it is; a travelling one is where it goes. */
+    if (mb_vm_object_get_state(self) == MB_VM_STATE_STUCK || gap <= MB_VM_ARRIVED_SLACK_KIB)
+        return self->actual_kib;
+    return set_kib;
+}
+
+void
+mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason)
+{
+    self->set_kib = target_kib;
+    self->have_set = TRUE;
+    self->n_failures = 0;
+    self->vm.alloc_kib = target_kib;
+    self->last_reason = reason;
+}
+
+gboolean
+mb_vm_object_target_failed(MbVmObject *self)
+{
+    if (self->hold_ticks > 0 || ++self->n_failures < MB_VM_FAIL_LIMIT)
+        return FALSE;
+    self->n_failures = 0;
+    self->hold_ticks = MB_VM_FAIL_HOLD_TICKS;
+    return TRUE;
 }
 
 MbObjectSkeleton *
@@ -145,6 +256,8 @@ mb_vm_object_set_offline(MbVmObject *self)
 {
     self->state = MB_VM_STATE_OFFLINE;
     self->vm.alloc_kib = 0;
+    self->actual_kib = self->set_kib = 0;
+    self->have_set = FALSE;
     self->source = MB_STATS_SOURCE_NONE;
 }
 
@@ -155,37 +268,56 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
         mb_vm_object_set_offline(self);
         return;
     }
-    /* A new boot: the old history describes another guest. */
-    if (self->state == MB_VM_STATE_OFFLINE || (self->have_boot && status->boot != self->boot))
+    /* A new boot: the old history describes another guest, and the
+     * balloon starts where the hypervisor says. */
+    if (self->state == MB_VM_STATE_OFFLINE || (self->have_boot && status->boot != self->boot)) {
         reset_prediction(self, alloc_kib);
+        mb_vm_object_set_actual(self, alloc_kib);
+        self->have_set = FALSE;
+        self->n_failures = self->hold_ticks = 0;
+        self->last_source = MB_STATS_SOURCE_NONE;
+    } else {
+        mb_vm_object_set_actual(self, alloc_kib);
+    }
+    /* A stuck balloon keeps what it has: its target is not in force. */
+    if (status->state == MB_VM_STATE_STUCK)
+        self->have_set = FALSE;
+    if (self->hold_ticks > 0 && --self->hold_ticks == 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
+               "VM '%s': trying its balloon again after %u intervals", self->vm.name,
+               MB_VM_FAIL_HOLD_TICKS);
     self->boot = status->boot;
     self->have_boot = TRUE;
     self->state = status->state;
+    self->vm.alloc_kib = mb_vm_object_planned_kib(self);
 }
 
 MbVmState
 mb_vm_object_get_state(MbVmObject *self)
 {
+    if (self->state == MB_VM_STATE_RUNNING && self->hold_ticks > 0)
+        return MB_VM_STATE_STUCK;
     return self->state;
 }
 
 void
 mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                     guint64 alloc_kib, gint64 now_us, const MbParams *params)
+                     guint64 page_kib, gint64 now_us, const MbParams *params)
 {
-    self->vm.alloc_kib = alloc_kib;
+    self->vm.alloc_kib = mb_vm_object_planned_kib(self);
+    if (source != MB_STATS_SOURCE_NONE) {
+        /* Agent and balloon statistics count differently: a switch is no
+         * demand spike, the next interval starts a new baseline. */
+        if (self->last_source != MB_STATS_SOURCE_NONE && source != self->last_source)
+            mb_vm_rebaseline(&self->vm);
+        self->last_source = source;
+        self->page_kib = page_kib;
+        self->vm.page_kib = page_kib;
+    }
     mb_vm_observe(&self->vm, source != MB_STATS_SOURCE_NONE ? sample : NULL, params);
     self->source = source;
-    self->page_kib = params->page_kib;
     if (source != MB_STATS_SOURCE_NONE)
         self->last_update_us = now_us;
-}
-
-void
-mb_vm_object_moved(MbVmObject *self, guint64 alloc_kib, MbReason reason)
-{
-    self->vm.alloc_kib = alloc_kib;
-    self->last_reason = reason;
 }
 
 void
@@ -211,6 +343,6 @@ mb_vm_object_publish(MbVmObject *self)
     mb_mem_balancer_vm_set_stats_source(iface, mb_stats_source_to_string(self->source));
     mb_mem_balancer_vm_set_last_update(iface, (guint64)MAX(self->last_update_us, 0));
     mb_mem_balancer_vm_set_last_reason(iface, mb_reason_to_keyword(self->last_reason));
-    mb_mem_balancer_vm_set_state(iface, mb_vm_state_to_string(self->state));
+    mb_mem_balancer_vm_set_state(iface, mb_vm_state_to_string(mb_vm_object_get_state(self)));
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
 }

@@ -17,7 +17,20 @@ G_DECLARE_FINAL_TYPE(MbVmObject, mb_vm_object, MB, VM_OBJECT, MbMemBalancerVMSke
 /* The object path for a VM name (escaped with g_dbus_escape_object_path). */
 char *mb_vm_object_path_for_name(const char *name);
 
-MbVmObject *mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib);
+/* After this many set-target failures in a row a VM is planned at its
+ * current size (State "stuck") for MB_VM_FAIL_HOLD_TICKS intervals. */
+#define MB_VM_FAIL_LIMIT 3u
+#define MB_VM_FAIL_HOLD_TICKS 30u
+/* Within this of its target, a balloon has arrived. */
+#define MB_VM_ARRIVED_SLACK_KIB 1024
+
+/* alloc_kib: the balloon now; domain_max_kib: the domain's maximum (0:
+ * unknown), the bound of every balloon size the guest reports. */
+MbVmObject *mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib,
+                             guint64 domain_max_kib);
+/* Breaks the reference cycle with the object skeleton: call before the
+ * last unref. */
+void mb_vm_object_release(MbVmObject *self);
 
 /* The object to export through the ObjectManager (owned by self). */
 MbObjectSkeleton *mb_vm_object_get_object(MbVmObject *self);
@@ -37,11 +50,31 @@ void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guin
 void mb_vm_object_set_offline(MbVmObject *self);
 MbVmState mb_vm_object_get_state(MbVmObject *self);
 
-/* Feeds one interval's sample (NULL when none arrived) to the predictor. */
+/* The balloon's position as the backend reports it. A guest writes that
+ * number (virtio-balloon "actual"): it is clamped to the domain's
+ * maximum, and a value above it is logged as a lie (once a minute). */
+void mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib);
+guint64 mb_vm_object_get_actual(MbVmObject *self);
+/* The target in force (the last one the backend accepted). */
+guint64 mb_vm_object_get_set(MbVmObject *self);
+/* The most this VM may hold from now on: max(balloon, target); 0 when
+ * offline. The pool's accounting sums these. */
+guint64 mb_vm_object_committed_kib(MbVmObject *self);
+/* Where the VM is headed, as the planner counts it: the target while the
+ * balloon travels toward it, else the balloon. */
+guint64 mb_vm_object_planned_kib(MbVmObject *self);
+
+/* Feeds one interval's sample (NULL when none arrived) to the predictor;
+ * page_kib is the unit of the sample's swap counters. A change of
+ * statistics source (agent <-> balloon) re-baselines the predictor. */
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                          guint64 alloc_kib, gint64 now_us, const MbParams *params);
-/* Records a move the backend carried out. */
-void mb_vm_object_moved(MbVmObject *self, guint64 alloc_kib, MbReason reason);
+                          guint64 page_kib, gint64 now_us, const MbParams *params);
+/* The backend accepted a target. */
+void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);
+/* The backend refused a target; TRUE when that makes the VM "stuck". */
+gboolean mb_vm_object_target_failed(MbVmObject *self);
+/* A domain's maximum as looked up again (0: unknown). */
+void mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib);
 /* Puts the current state in the properties and emits one
  * PropertiesChanged now. */
 void mb_vm_object_publish(MbVmObject *self);

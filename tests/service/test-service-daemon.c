@@ -189,6 +189,72 @@ test_stop_in_flight(void)
     g_free(r.path);
 }
 
+typedef struct {
+    MbDaemon *daemon;
+    gboolean ran;
+    gboolean stopping;
+    gboolean done_at_once; /* the waiter ran inside mb_daemon_rebalance(): no tick */
+    gboolean done;
+    GError *set_error;
+} LateCall;
+
+static void
+late_done(gpointer data)
+{
+    ((LateCall *)data)->done = TRUE;
+}
+
+/* Runs from the stop's drain loop, as a D-Bus call that was past
+ * authorization when stop began would. */
+static gboolean
+late_call(gpointer data)
+{
+    LateCall *c = data;
+
+    c->ran = TRUE;
+    c->stopping = mb_daemon_is_stopping(c->daemon);
+    mb_daemon_rebalance(c->daemon, late_done, c);
+    c->done_at_once = c->done;
+    mb_daemon_set_priority(c->daemon, "a", 7, &c->set_error);
+    return G_SOURCE_REMOVE;
+}
+
+/* Once stop has begun: a registration waiting on the hypervisor is
+ * refused (Unavailable) rather than added, a Rebalance starts no tick,
+ * and every other operation fails; the state file keeps what it had. */
+static void
+test_stop_refuses_late_work(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
+    g_autofree char *state_file = g_build_filename(state_dir, "registrations.ini", NULL);
+    g_autoptr(GDBusConnection) connection = NULL;
+    g_autofree char *before = NULL, *after = NULL;
+    MbDaemon *daemon = start_daemon(bus, &connection, state_dir, 3600000);
+    MbRegisterOptions options = {0};
+    Result r = {daemon, FALSE, NULL, NULL};
+    LateCall late = {daemon, FALSE, FALSE, FALSE, FALSE, NULL};
+
+    register_sync(daemon, "a", 1);
+    g_assert_true(g_file_get_contents(state_file, &before, NULL, NULL));
+    mb_daemon_register_vm_async(daemon, "b", 2, &options, on_registered, &r);
+    g_idle_add_full(G_PRIORITY_HIGH, late_call, &late, NULL);
+    mb_daemon_stop(daemon);
+    g_assert_true(r.done);
+    g_assert_error(r.error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_null(r.path);
+    g_assert_true(late.ran);
+    g_assert_true(late.stopping);
+    g_assert_true(late.done_at_once);
+    g_assert_error(late.set_error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_cmpuint(mb_daemon_get_n_vms(daemon), ==, 1);
+    g_assert_true(g_file_get_contents(state_file, &after, NULL, NULL));
+    g_assert_cmpstr(before, ==, after);
+    mb_daemon_free(daemon);
+    g_clear_error(&r.error);
+    g_clear_error(&late.set_error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,6 +267,7 @@ main(int argc, char **argv)
     g_log_set_writer_func(capture_writer, NULL, NULL);
     g_test_add_func("/service/daemon/rebalance-log", test_rebalance_log);
     g_test_add_func("/service/daemon/stop-in-flight", test_stop_in_flight);
+    g_test_add_func("/service/daemon/stop-refuses-late-work", test_stop_refuses_late_work);
     int status = g_test_run();
     g_ptr_array_unref(captured.vms);
     g_ptr_array_unref(captured.moves);

@@ -1,0 +1,401 @@
+/* The pool's promise against the real membalancerd on a private bus, with
+ * the fake backend's balloons moving like real ones ([fake] balloon-rate)
+ * and guests that fail, stick, lie or go silent ([fake] fault.VM): the
+ * VMs together never hold more than the pool at any moment (from the
+ * fake's trace of its true balloon positions), memory a donor has not
+ * released is never handed out, and a hog that goes silent gives back.
+ * Also in-process: the VM object's accounting and a change of statistics
+ * source. */
+#include <string.h>
+
+#include "mb-test-service.h"
+#include "mb-vm-object.h"
+
+#define MIB G_GUINT64_CONSTANT(1024)
+#define POOL_KIB (G_GUINT64_CONSTANT(1536) * MIB)
+
+typedef struct {
+    Fixture f;
+    char *trace;
+} Pool;
+
+/* Starts the daemon with [membalancer] pool 1536MiB, 100 ms interval, and
+ * [fake] lines (balloon-rate, faults) plus a trace file. */
+static void
+pool_start(Pool *p, const char *fake_lines, const char *extra_args)
+{
+    g_autofree char *conf = NULL, *path = NULL;
+    g_auto(GStrv) extra = extra_args != NULL ? g_strsplit(extra_args, " ", -1) : NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+
+    fixture_setup(&p->f, NULL);
+    p->trace = g_build_filename(p->f.bus->dir, "trace.txt", NULL);
+    conf = g_strdup_printf("[membalancer]\npool = 1536MiB\ninterval = 100\n"
+                           "[fake]\nalloc = 512MiB\nmax = 1GiB\ntv-game = game\ntrace = %s\n%s",
+                           p->trace, fake_lines);
+    path = mb_test_write_file(p->f.bus->dir, "pool.conf", conf);
+    g_ptr_array_add(args, (gpointer) "--config");
+    g_ptr_array_add(args, path);
+    for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+        g_ptr_array_add(args, extra[i]);
+    g_ptr_array_add(args, NULL);
+    fixture_start(&p->f, (const char *const *)args->pdata);
+}
+
+static void
+pool_stop(Pool *p)
+{
+    fixture_teardown(&p->f, NULL);
+    g_free(p->trace);
+}
+
+/* The largest sum of the true balloon positions in the trace. */
+static guint64
+trace_max_sum(const char *trace, guint *n_lines)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GHashTable) cur = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    guint64 max = 0;
+
+    g_assert_true(g_file_get_contents(trace, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    *n_lines = 0;
+    for (gsize i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
+        GHashTableIter iter;
+        gpointer value;
+        guint64 sum = 0;
+
+        if (g_strv_length(f) < 4)
+            continue;
+        (*n_lines)++;
+        g_hash_table_replace(cur, g_strdup(f[1]),
+                             GSIZE_TO_POINTER((gsize)g_ascii_strtoull(f[2], NULL, 10)));
+        g_hash_table_iter_init(&iter, cur);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+            sum += GPOINTER_TO_SIZE(value);
+        max = MAX(max, sum);
+    }
+    return max;
+}
+
+static guint64
+vm_alloc(Pool *p, const char *path)
+{
+    g_autoptr(MbMemBalancerVM) vm = vm_proxy(&p->f, path);
+
+    return mb_mem_balancer_vm_get_allocated_kib(vm);
+}
+
+static gchar *
+vm_state(Pool *p, const char *path)
+{
+    g_autoptr(MbMemBalancerVM) vm = vm_proxy(&p->f, path);
+
+    return mb_mem_balancer_vm_dup_state(vm);
+}
+
+static void
+run_for(guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(10000);
+    }
+}
+
+static void
+assert_pool_kept(Pool *p, const char *what)
+{
+    guint n = 0;
+    guint64 max = trace_max_sum(p->trace, &n);
+
+    g_test_message("%s: %u trace lines, largest sum of balloons %" G_GUINT64_FORMAT
+                   " KiB of a %" G_GUINT64_FORMAT " KiB pool",
+                   what, n, max, POOL_KIB);
+    g_assert_cmpuint(n, >, 20);
+    g_assert_cmpuint(max, <=, POOL_KIB);
+}
+
+/* Three VMs of 512 MiB fill the pool; the game loads (its demand rises)
+ * while balloons move 16 MiB a tick: every MiB the game gets must have
+ * left a donor first. */
+static void
+test_slow_balloons(void)
+{
+    Pool p = {0};
+    g_autofree char *game = NULL;
+
+    pool_start(&p, "balloon-rate = 16MiB\n", NULL);
+    game = register_vm(&p.f, "tv-game", 80, NULL);
+    g_free(register_vm(&p.f, "video-playback", 50, NULL));
+    g_free(register_vm(&p.f, "web", 20, NULL));
+    run_for(8000);
+    g_test_message("game at %" G_GUINT64_FORMAT " KiB", vm_alloc(&p, game));
+    if (vm_alloc(&p, game) <= 544 * MIB) {
+        g_autofree char *log = mb_test_daemon_log(p.f.daemon);
+        g_test_message("daemon log:\n%s", log);
+    }
+    /* Not vacuous: memory moved to the game. */
+    g_assert_cmpuint(vm_alloc(&p, game), >, 544 * MIB);
+    assert_pool_kept(&p, "slow balloons");
+    pool_stop(&p);
+}
+
+/* The donor's set-target fails: nobody is given its memory, and after
+ * three failures in a row it is "stuck". */
+static void
+test_failed_shrink(void)
+{
+    Pool p = {0};
+    g_autofree char *video = NULL;
+    g_autofree char *state = NULL;
+    g_autofree char *log = NULL;
+
+    pool_start(&p, "balloon-rate = 32MiB\nfault.video-playback = fail-set\n", NULL);
+    g_free(register_vm(&p.f, "tv-game", 80, NULL));
+    video = register_vm(&p.f, "video-playback", 50, NULL);
+    g_free(register_vm(&p.f, "web", 20, NULL));
+    for (int i = 0; i < 60 && state == NULL; i++) {
+        g_autofree char *now = NULL;
+
+        run_for(100);
+        now = vm_state(&p, video);
+        if (g_str_equal(now, "stuck"))
+            state = g_steal_pointer(&now);
+    }
+    run_for(2000);
+    assert_pool_kept(&p, "failed shrink");
+    log = mb_test_daemon_log(p.f.daemon);
+    g_assert_nonnull(strstr(log, "could not move VM 'video-playback'"));
+    g_assert_nonnull(strstr(log, "failed moves in a row"));
+    g_assert_cmpstr(state, ==, "stuck");
+    pool_stop(&p);
+}
+
+/* The donor's balloon ignores its target: its memory is never handed
+ * out while it is pending, nor once it is marked stuck. */
+static void
+test_stuck_donor(void)
+{
+    Pool p = {0};
+    g_autofree char *video = NULL;
+    g_autofree char *state = NULL;
+
+    pool_start(&p, "balloon-rate = 32MiB\nfault.video-playback = stuck\n", NULL);
+    g_free(register_vm(&p.f, "tv-game", 80, NULL));
+    video = register_vm(&p.f, "video-playback", 50, NULL);
+    g_free(register_vm(&p.f, "web", 20, NULL));
+    run_for(6000);
+    assert_pool_kept(&p, "stuck donor");
+    state = vm_state(&p, video);
+    g_assert_cmpstr(state, ==, "stuck");
+    pool_stop(&p);
+}
+
+/* Balloon sizes the guest writes are claims: a huge one is clamped to the
+ * domain's maximum (and logged), a zero one never frees its memory. */
+static void
+test_lying_balloons(void)
+{
+    Pool p = {0};
+    g_autofree char *huge = NULL;
+    g_autofree char *log = NULL;
+
+    pool_start(&p,
+               "balloon-rate = 32MiB\nfault.web = lie-huge\n"
+               "fault.video-playback = lie-zero\n",
+               NULL);
+    g_free(register_vm(&p.f, "tv-game", 80, NULL));
+    g_free(register_vm(&p.f, "video-playback", 50, NULL));
+    huge = register_vm(&p.f, "web", 20, NULL);
+    run_for(5000);
+    assert_pool_kept(&p, "lying balloons");
+    g_assert_cmpuint(vm_alloc(&p, huge), <=, 1024 * MIB);
+    log = mb_test_daemon_log(p.f.daemon);
+    g_assert_nonnull(strstr(log, "the guest lies"));
+    /* Rate-limited: once a minute, not once a tick. */
+    g_assert_null(strstr(strstr(log, "the guest lies") + 1, "the guest lies"));
+    pool_stop(&p);
+}
+
+/* A guest that claims a swap storm until it has its maximum, then goes
+ * silent, gives back what it holds above its fair share while another VM
+ * is short. (Counters running backwards make a VM silent the same way:
+ * tests/test-policy.c, /policy/plan/silent/counters-backwards.) */
+static void
+silent_hog(const char *fault)
+{
+    Pool p = {0};
+    /* The other VM claims a swap storm too: a big demand every interval. */
+    g_autofree char *fake = g_strdup_printf(
+        "balloon-rate = 64MiB\nfault.hog = %s\nfault.needy = swap-storm\n", fault);
+    g_autofree char *hog = NULL, *game = NULL;
+    guint64 peak = 0, end;
+    /* Fair share: min + (capacity - sum of mins) / n, with the default
+     * min of 256 MiB and two VMs. */
+    const guint64 fair = 256 * MIB + (POOL_KIB - 2 * 256 * MIB) / 2;
+
+    pool_start(&p, fake, NULL);
+    hog = register_vm(&p.f, "hog", 50, NULL);
+    for (int i = 0; i < 40; i++) {
+        run_for(100);
+        peak = MAX(peak, vm_alloc(&p, hog));
+    }
+    game = register_vm(&p.f, "needy", 50, NULL);
+    run_for(10000);
+    end = vm_alloc(&p, hog);
+    g_test_message("%s: hog peak %" G_GUINT64_FORMAT " KiB, then %" G_GUINT64_FORMAT
+                   " KiB (fair share %" G_GUINT64_FORMAT " KiB); needy %" G_GUINT64_FORMAT
+                   " KiB",
+                   fault, peak, end, fair, vm_alloc(&p, game));
+    g_assert_cmpuint(peak, >, fair + 64 * MIB);
+    g_assert_cmpuint(end, <=, fair + 8 * MIB);
+    g_assert_cmpuint(end, >=, fair - 8 * MIB);
+    assert_pool_kept(&p, fault);
+    pool_stop(&p);
+}
+
+static void
+test_silent_hog(void)
+{
+    silent_hog("swap-storm,silent-after:25");
+}
+
+/* The VM objects in-process log their warnings here: counted, not fatal. */
+static guint n_lie_warnings;
+
+static GLogWriterOutput
+count_warnings(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+               gpointer user_data)
+{
+    const char *warning = mb_test_service_warning(level, fields, n_fields);
+
+    if (warning != NULL) {
+        if (strstr(warning, "the guest lies") != NULL)
+            n_lie_warnings++;
+        return G_LOG_WRITER_HANDLED;
+    }
+    return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+/* The accounting of one VM object: a travelling balloon counts at the
+ * larger of its position and its target. */
+static void
+test_vm_object_committed(void)
+{
+    g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
+    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+
+    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
+    /* Asked to shrink, not there yet: still holds it all. */
+    mb_vm_object_target_set(vm, 400 * MIB, MB_REASON_DONATE);
+    mb_vm_object_update_status(vm, &running, 480 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 480 * MIB);
+    g_assert_cmpuint(mb_vm_object_planned_kib(vm), ==, 400 * MIB);
+    /* Asked to grow: counts at its target from the moment it is set. */
+    mb_vm_object_target_set(vm, 600 * MIB, MB_REASON_NEED);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 600 * MIB);
+    /* A lie above the domain's maximum is clamped, and logged once. */
+    n_lie_warnings = 0;
+    mb_vm_object_update_status(vm, &running, G_MAXUINT64 / 4);
+    g_assert_cmpuint(mb_vm_object_get_actual(vm), ==, 1024 * MIB);
+    mb_vm_object_update_status(vm, &running, G_MAXUINT64 / 4);
+    g_assert_cmpuint(n_lie_warnings, ==, 1);
+    /* A lie of zero frees nothing: the target still counts. */
+    mb_vm_object_update_status(vm, &running, 0);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 600 * MIB);
+    /* Three failures in a row: stuck, planned where it is. */
+    g_assert_false(mb_vm_object_target_failed(vm));
+    g_assert_false(mb_vm_object_target_failed(vm));
+    g_assert_true(mb_vm_object_target_failed(vm));
+    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_STUCK);
+    mb_vm_object_release(vm);
+    g_object_unref(vm);
+}
+
+/* Agent statistics, then the balloon's (the agent died): the change of
+ * source is no demand spike. */
+static void
+test_source_change(void)
+{
+    g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
+    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbSample agent = {.total_kib = 512 * MIB,
+                      .free_kib = 200 * MIB,
+                      .active_anon_kib = 100 * MIB,
+                      .inactive_file_kib = 100 * MIB};
+    MbSample balloon = agent;
+    MbParams params;
+
+    mb_params_init(&params);
+    params.pool_kib = POOL_KIB;
+    /* Balloon statistics have no active/inactive split: all used memory
+     * looks active. */
+    balloon.active_anon_kib = 300 * MIB;
+    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    for (int i = 0; i < 3; i++)
+        mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, i, &params);
+    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 3, &params);
+    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
+    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 4, &params);
+    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
+    mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, 5, &params);
+    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, >, -16 * (gint64)MIB);
+    mb_vm_object_release(vm);
+    g_object_unref(vm);
+}
+
+/* A registration above the domain's maximum now (the domain was
+ * redefined smaller while the daemon was down) is clamped at start, not
+ * retried every interval. */
+static void
+test_restart_clamps(void)
+{
+    Pool p = {0};
+    g_autofree char *path = NULL, *log = NULL, *conf = NULL, *conf_path = NULL;
+    const char *args[] = {"--config", NULL, NULL};
+
+    pool_start(&p, "", NULL);
+    path = register_vm(&p.f, "web", 20, min_max(900 * MIB, 1024 * MIB));
+    fixture_stop(&p.f);
+    conf = g_strdup_printf("[membalancer]\npool = 1536MiB\ninterval = 100\n"
+                           "[fake]\nalloc = 256MiB\nmax = 512MiB\n");
+    conf_path = mb_test_write_file(p.f.bus->dir, "small.conf", conf);
+    args[1] = conf_path;
+    fixture_start(&p.f, args);
+    run_for(1500);
+    {
+        g_autoptr(MbMemBalancerVM) vm = vm_proxy(&p.f, path);
+
+        g_assert_cmpuint(mb_mem_balancer_vm_get_max_kib(vm), ==, 512 * MIB);
+        g_assert_cmpuint(mb_mem_balancer_vm_get_min_kib(vm), <=, 512 * MIB);
+    }
+    log = mb_test_daemon_log(p.f.daemon);
+    g_assert_nonnull(strstr(log, "above the domain's maximum memory"));
+    g_assert_null(strstr(log, "could not move"));
+    pool_stop(&p);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_log_set_writer_func(count_warnings, NULL, NULL);
+    g_test_add_func("/service/pool/slow-balloons", test_slow_balloons);
+    g_test_add_func("/service/pool/failed-shrink", test_failed_shrink);
+    g_test_add_func("/service/pool/stuck-donor", test_stuck_donor);
+    g_test_add_func("/service/pool/lying-balloons", test_lying_balloons);
+    g_test_add_func("/service/pool/silent-hog", test_silent_hog);
+    g_test_add_func("/service/pool/vm-object-committed", test_vm_object_committed);
+    g_test_add_func("/service/pool/source-change", test_source_change);
+    g_test_add_func("/service/pool/restart-clamps", test_restart_clamps);
+    return g_test_run();
+}
