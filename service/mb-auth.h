@@ -7,23 +7,53 @@
 
 G_BEGIN_DECLS
 
+/* Reference-counted (atomically): lookups run in worker threads and may
+ * still run when the daemon drops its reference; each holds one of its own. */
 typedef struct _MbAuth MbAuth;
 
 MbAuth *mb_auth_new(const char *group);
+MbAuth *mb_auth_ref(MbAuth *auth);
+void mb_auth_unref(MbAuth *auth);
+/* The old name of mb_auth_unref(): drops a reference, frees nothing that a
+ * running check still holds. */
 void mb_auth_free(MbAuth *auth);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbAuth, mb_auth_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbAuth, mb_auth_unref)
 
-/* Forgets cached callers when they leave the bus (call once per connection). */
+/* Forgets cached callers when they leave the bus (call once per
+ * connection, from the main thread). The subscription holds a reference
+ * until mb_auth_unwatch(). */
 void mb_auth_watch_connection(MbAuth *auth, GDBusConnection *connection);
 void mb_auth_unwatch(MbAuth *auth);
 
-/* Decides for a caller. Blocks (bus round trip, NSS group lookup): call it
- * from a worker thread, as g-authorize-method handlers are. Fills error
- * with MB_SERVICE_ERROR_ACCESS_DENIED and a message naming the uid and the
- * group when the caller may not change things. */
-gboolean mb_auth_check_invocation(MbAuth *auth, GDBusMethodInvocation *invocation,
-                                  GError **error);
-/* The decision for a uid alone (getgrouplist on its user). */
+typedef enum {
+    MB_AUTH_UNKNOWN, /* finding out would block: use mb_auth_check_async() */
+    MB_AUTH_ALLOWED,
+    MB_AUTH_DENIED,
+} MbAuthDecision;
+
+/* Decides for a caller from what is cached (its uid, and its uid's
+ * decision of the last second), without blocking: for the main thread.
+ * DENIED fills error with MB_SERVICE_ERROR_ACCESS_DENIED and a message
+ * naming the uid and the group. */
+MbAuthDecision mb_auth_check_cached(MbAuth *auth, GDBusMethodInvocation *invocation,
+                                    GError **error);
+
+/* allowed, or error (ACCESS_DENIED) says why not. */
+typedef void (*MbAuthDone)(GDBusMethodInvocation *invocation, gboolean allowed,
+                           const GError *error, gpointer user_data);
+/* Finds out, never blocking the thread it is called from (the main thread,
+ * which owns the thread-default context): the caller's uid from the bus
+ * (asynchronously), then, unless cached, its groups from NSS in a worker
+ * thread of the auth's own; then calls done in that context. Calls of one
+ * caller that arrive meanwhile wait for the same lookup (and are answered
+ * in order), at most 128 per caller and 32768 in all: beyond, done gets
+ * MB_SERVICE_ERROR_UNAVAILABLE at once ("try again"). */
+void mb_auth_check_async(MbAuth *auth, GDBusMethodInvocation *invocation, MbAuthDone done,
+                         gpointer user_data);
+
+/* The decision for a uid alone (getgrouplist on its user; cached for a
+ * second). Blocks on NSS, whose buffers grow on ERANGE up to 1 MiB: members
+ * of big groups are decided, not refused. */
 gboolean mb_auth_uid_allowed(MbAuth *auth, uid_t uid);
 
 G_END_DECLS

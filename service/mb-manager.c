@@ -11,30 +11,13 @@ struct _MbManager {
     MbMemBalancerSkeleton parent_instance;
 
     MbDaemon *daemon; /* owns us */
-    MbAuth *auth;     /* immutable, shared with worker threads */
+    MbAuth *auth;     /* a reference */
 };
 
 static void mb_manager_iface_init(MbMemBalancerIface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MbManager, mb_manager, MB_TYPE_MEM_BALANCER_SKELETON,
                         G_IMPLEMENT_INTERFACE(MB_TYPE_MEM_BALANCER, mb_manager_iface_init))
-
-/* Runs in a GDBus worker thread for every method call and property write
- * (see get_vtable below): may block on the bus and on NSS. Everything on
- * this interface changes state, so everything is checked. */
-static gboolean
-mb_manager_authorize_method(GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation)
-{
-    MbManager *self = MB_MANAGER(skeleton);
-    g_autoptr(GError) error = NULL;
-
-    if (mb_auth_check_invocation(self->auth, invocation, &error))
-        return TRUE;
-    mb_log(G_LOG_LEVEL_INFO, "MB_DENIED", g_dbus_method_invocation_get_method_name(invocation),
-           "denied: %s", error->message);
-    g_dbus_method_invocation_return_gerror(invocation, error);
-    return FALSE;
-}
 
 static GDBusInterfaceVTable manager_vtable;
 static const GDBusInterfaceVTable *parent_vtable;
@@ -62,25 +45,82 @@ set_property_call(MbManager *self, GDBusMethodInvocation *invocation, GVariant *
     g_dbus_method_invocation_return_value(invocation, NULL);
 }
 
+/* Authorized: property writes arrive here because set_property is unset in
+ * our vtable; method calls go to the generated dispatcher. */
+static void
+dispatch(MbManager *self, GDBusMethodInvocation *invocation)
+{
+    if (g_dbus_method_invocation_get_property_info(invocation) != NULL) {
+        set_property_call(self, invocation,
+                          g_dbus_method_invocation_get_parameters(invocation));
+        return;
+    }
+    parent_vtable->method_call(g_dbus_method_invocation_get_connection(invocation),
+                               g_dbus_method_invocation_get_sender(invocation),
+                               g_dbus_method_invocation_get_object_path(invocation),
+                               g_dbus_method_invocation_get_interface_name(invocation),
+                               g_dbus_method_invocation_get_method_name(invocation),
+                               g_dbus_method_invocation_get_parameters(invocation), invocation,
+                               self);
+}
+
+static void
+deny(GDBusMethodInvocation *invocation, const GError *error)
+{
+    mb_log(G_LOG_LEVEL_INFO, "MB_DENIED", g_dbus_method_invocation_get_method_name(invocation),
+           "denied: %s", error->message);
+    g_dbus_method_invocation_return_gerror(invocation, error);
+}
+
+static void
+on_authorized(GDBusMethodInvocation *invocation, gboolean allowed, const GError *error,
+              gpointer user_data)
+{
+    g_autoptr(MbManager) self = user_data;
+
+    if (!allowed)
+        deny(invocation, error);
+    else if (g_dbus_interface_skeleton_get_connection(G_DBUS_INTERFACE_SKELETON(self)) == NULL)
+        /* Unexported: the daemon is stopping, or gone. */
+        g_dbus_method_invocation_return_error_literal(invocation, MB_SERVICE_ERROR,
+                                                      MB_SERVICE_ERROR_UNAVAILABLE,
+                                                      "membalancerd is stopping");
+    else
+        dispatch(self, invocation);
+}
+
+/* Every method call and property write, in the main thread. Everything on
+ * this interface changes state, so everything is checked: from the caches
+ * when they know the caller (no thread, no wait: a flood of denied calls
+ * costs the main loop a hash lookup each), else in the auth's worker pool,
+ * which never blocks the main loop either. Not in g-authorize-method: that
+ * runs each call as a GTask in GLib's shared pool, where a flood queues
+ * ahead of the ticks' own workers and holds every call's memory meanwhile. */
 static void
 manager_method_call(GDBusConnection *connection, const char *sender, const char *object_path,
                     const char *interface_name, const char *method_name, GVariant *parameters,
                     GDBusMethodInvocation *invocation, gpointer user_data)
 {
-    /* Property writes arrive here, authorized, because set_property is
-     * unset in our vtable; method calls go to the generated dispatcher. */
-    if (g_dbus_method_invocation_get_property_info(invocation) != NULL) {
-        set_property_call(MB_MANAGER(user_data), invocation, parameters);
-        return;
+    MbManager *self = MB_MANAGER(user_data);
+    g_autoptr(GError) error = NULL;
+
+    switch (mb_auth_check_cached(self->auth, invocation, &error)) {
+    case MB_AUTH_ALLOWED:
+        dispatch(self, invocation);
+        break;
+    case MB_AUTH_DENIED:
+        deny(invocation, error);
+        break;
+    case MB_AUTH_UNKNOWN:
+        mb_auth_check_async(self->auth, invocation, on_authorized, g_object_ref(self));
+        break;
     }
-    parent_vtable->method_call(connection, sender, object_path, interface_name, method_name,
-                               parameters, invocation, user_data);
 }
 
-/* GDBusInterfaceSkeleton authorizes method calls only; writes through
- * org.freedesktop.DBus.Properties.Set go straight to set_property. With
- * set_property unset, GDBusConnection hands them to method_call instead,
- * which the skeleton routes through g-authorize-method. */
+/* GDBusInterfaceSkeleton hands method calls to method_call, but writes
+ * through org.freedesktop.DBus.Properties.Set straight to set_property.
+ * With set_property unset, GDBusConnection hands them to method_call too,
+ * where they are authorized like any call. */
 static GDBusInterfaceVTable *
 mb_manager_get_vtable(GDBusInterfaceSkeleton *skeleton)
 {
@@ -257,11 +297,20 @@ mb_manager_iface_init(MbMemBalancerIface *iface)
 }
 
 static void
+mb_manager_finalize(GObject *object)
+{
+    MbManager *self = MB_MANAGER(object);
+
+    g_clear_pointer(&self->auth, mb_auth_unref);
+    G_OBJECT_CLASS(mb_manager_parent_class)->finalize(object);
+}
+
+static void
 mb_manager_class_init(MbManagerClass *klass)
 {
     GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS(klass);
 
-    skeleton_class->g_authorize_method = mb_manager_authorize_method;
+    G_OBJECT_CLASS(klass)->finalize = mb_manager_finalize;
     skeleton_class->get_vtable = mb_manager_get_vtable;
 }
 
@@ -276,6 +325,6 @@ mb_manager_new(MbDaemon *daemon, MbAuth *auth)
     MbManager *self = g_object_new(MB_TYPE_MANAGER, NULL);
 
     self->daemon = daemon;
-    self->auth = auth;
+    self->auth = mb_auth_ref(auth);
     return self;
 }

@@ -1,6 +1,6 @@
 /* The manager object: org.smarttv.MemBalancer at /org/smarttv/MemBalancer.
- * Parses and checks the callers' arguments, authorizes every change (in
- * GDBus's worker thread) and hands the work to the daemon. */
+ * Authorizes every change (never blocking the main loop), parses and
+ * checks the callers' arguments and hands the work to the daemon. */
 #pragma once
 
 #include "mb-auth.h"
@@ -13,7 +13,9 @@ typedef struct _MbDaemon MbDaemon;
 #define MB_TYPE_MANAGER (mb_manager_get_type())
 G_DECLARE_FINAL_TYPE(MbManager, mb_manager, MB, MANAGER, MbMemBalancerSkeleton)
 
-/* daemon and auth must outlive the manager (the daemon owns all three). */
+/* daemon owns the manager and must unexport it before it goes (a late
+ * authorization then answers Unavailable); the manager holds a reference on
+ * auth. */
 MbManager *mb_manager_new(MbDaemon *daemon, MbAuth *auth);
 
 G_END_DECLS

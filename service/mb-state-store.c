@@ -1,7 +1,11 @@
 #include "mb-state-store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "mb-error.h"
@@ -12,6 +16,18 @@
 #define STATE_FILE "registrations.ini"
 #define STATE_GROUP "membalancer"
 #define STATE_VERSION 1
+/* We write a few hundred bytes per VM: anything this big is not ours. */
+#define STATE_MAX_BYTES (16 * 1024 * 1024)
+/* How much of a corrupt file's reason reaches the journal. */
+#define REASON_MAX_BYTES 1024
+
+typedef int MbFd;
+static void
+mb_fd_close(MbFd fd)
+{
+    close(fd);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(MbFd, mb_fd_close, -1)
 
 struct _MbStateStore {
     char *dir;
@@ -97,6 +113,43 @@ mb_vm_name_validate(const char *name, GError **error)
     return TRUE;
 }
 
+/* The directory holds what the service trusts at start: only its own user
+ * may write it. Refused, not repaired: a directory others could write may
+ * already hold their files, which a chmod would bless. */
+static gboolean
+check_dir(const char *dir, GError **error)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0) {
+        int saved = errno;
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "cannot use the state directory %s: %s", dir, g_strerror(saved));
+        return FALSE;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "refusing the state directory %s: it is not a directory", dir);
+        return FALSE;
+    }
+    if (st.st_uid != geteuid()) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "refusing the state directory %s: it is owned by uid %u, not by the "
+                    "service's uid %u (chown it, or let systemd's StateDirectory= make it)",
+                    dir, (guint)st.st_uid, (guint)geteuid());
+        return FALSE;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "refusing the state directory %s: it is writable by %s (mode %04o); "
+                    "only the service may write it: chmod go-w %s",
+                    dir, (st.st_mode & S_IWOTH) != 0 ? "others" : "its group",
+                    (guint)(st.st_mode & 07777), dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 MbStateStore *
 mb_state_store_new(const char *dir, GError **error)
 {
@@ -108,6 +161,8 @@ mb_state_store_new(const char *dir, GError **error)
                     "cannot create the state directory %s: %s", dir, g_strerror(saved));
         return NULL;
     }
+    if (!check_dir(dir, error))
+        return NULL;
     store = g_new0(MbStateStore, 1);
     store->dir = g_strdup(dir);
     store->path = g_build_filename(dir, STATE_FILE, NULL);
@@ -130,24 +185,79 @@ mb_state_store_get_path(MbStateStore *store)
     return store->path;
 }
 
-static void
-move_aside(MbStateStore *store, const char *raw_why)
+/* The reason quotes the file's bytes: for the journal, valid UTF-8, no
+ * control characters (escaped) and at most REASON_MAX_BYTES of it. */
+static char *
+reason_for_log(const char *raw)
 {
-    /* The reason quotes the file's bytes: keep the log valid UTF-8. */
-    g_autofree char *why = g_utf8_make_valid(raw_why, -1);
-    g_autofree char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path,
-                                             g_get_real_time() / G_USEC_PER_SEC);
+    g_autofree char *valid = g_utf8_make_valid(raw, -1);
+    GString *out = g_string_new(NULL);
+    const char *p;
 
-    if (g_rename(store->path, aside) != 0) {
-        int saved = errno;
+    for (p = valid; *p != '\0' && out->len < REASON_MAX_BYTES; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+
+        if (g_unichar_iscntrl(c))
+            g_string_append_printf(out, "\\x%02x", (guint)c);
+        else
+            g_string_append_unichar(out, c);
+    }
+    if (*p != '\0')
+        g_string_append_printf(out, "... (%" G_GSIZE_FORMAT " more bytes)", strlen(p));
+    return g_string_free(out, FALSE);
+}
+
+/* Renames without replacing anything, and never through a link. */
+static gboolean
+rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return TRUE;
+    if (errno != EINVAL && errno != ENOSYS)
+        return FALSE;
+    /* A file system without RENAME_NOREPLACE: link() neither follows nor replaces. */
+    if (link(from, to) != 0)
+        return FALSE;
+    return unlink(from) == 0;
+}
+
+/* read_st: the file that was read. Only that very file is moved aside; if
+ * the name now points elsewhere (a link, another file), it stays. */
+static void
+move_aside(MbStateStore *store, const struct stat *read_st, const char *raw_why)
+{
+    g_autofree char *why = reason_for_log(raw_why);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *aside = NULL;
+    struct stat st;
+    int saved = 0;
+
+    if (lstat(store->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != read_st->st_dev ||
+        st.st_ino != read_st->st_ino) {
         mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
-               "state file %s is corrupt (%s) and could not be moved aside: %s", store->path,
-               why, g_strerror(saved));
+               "state file %s is corrupt (%s) and changed while it was read: left in place",
+               store->path, why);
         return;
     }
+    for (guint i = 0; i < 100; i++) {
+        g_free(aside);
+        aside =
+            i == 0 ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path, now)
+                   : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", store->path, now, i);
+        if (rename_noreplace(store->path, aside)) {
+            mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
+                   "state file %s is corrupt (%s): moved to %s, the valid registrations are "
+                   "kept",
+                   store->path, why, aside);
+            return;
+        }
+        saved = errno;
+        if (saved != EEXIST)
+            break;
+    }
     mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
-           "state file %s is corrupt (%s): moved to %s, the valid registrations are kept",
-           store->path, why, aside);
+           "state file %s is corrupt (%s) and could not be moved aside: %s", store->path, why,
+           g_strerror(saved));
 }
 
 static MbRegistration *
@@ -183,6 +293,62 @@ load_entry(GKeyFile *file, const char *group, GError **error)
     return mb_registration_new(name, (guint)priority, min_kib, max_kib, foreground);
 }
 
+/* Reads the state file without following a symbolic link, and only if it
+ * is a regular file. *out_text is NULL when there is no file. */
+static gboolean
+read_state_file(MbStateStore *store, char **out_text, gsize *out_len, struct stat *out_st,
+                GError **error)
+{
+    g_auto(MbFd) fd = open(store->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    g_autoptr(GByteArray) data = NULL;
+    int saved;
+
+    *out_text = NULL;
+    *out_len = 0;
+    if (fd < 0) {
+        saved = errno;
+        if (saved == ENOENT)
+            return TRUE;
+        if (saved == ELOOP)
+            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                        "refusing the state file %s: it is a symbolic link; the service "
+                        "reads only a regular file it wrote itself (remove the link)",
+                        store->path);
+        else
+            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                        "cannot read %s: %s", store->path, g_strerror(saved));
+        return FALSE;
+    }
+    if (fstat(fd, out_st) != 0 || !S_ISREG(out_st->st_mode)) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "refusing the state file %s: it is not a regular file", store->path);
+        return FALSE;
+    }
+    data = g_byte_array_sized_new((guint)MIN(out_st->st_size, STATE_MAX_BYTES) + 1);
+    for (;;) {
+        guint8 chunk[16384];
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            saved = errno;
+            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                        "cannot read %s: %s", store->path, g_strerror(saved));
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        g_byte_array_append(data, chunk, (guint)n);
+        if (data->len > STATE_MAX_BYTES)
+            break; /* too big to be ours: corrupt */
+    }
+    *out_len = data->len;
+    g_byte_array_append(data, (const guint8 *)"", 1);
+    *out_text = (char *)g_byte_array_free(g_steal_pointer(&data), FALSE);
+    return TRUE;
+}
+
 MbState *
 mb_state_store_load(MbStateStore *store, GError **error)
 {
@@ -192,21 +358,37 @@ mb_state_store_load(MbStateStore *store, GError **error)
     g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GString) problems = g_string_new(NULL);
     g_auto(GStrv) groups = NULL;
+    g_autofree char *text = NULL;
     gboolean have_foreground = FALSE;
+    struct stat st;
+    gsize length;
+    gint version;
 
-    if (!g_key_file_load_from_file(file, store->path, G_KEY_FILE_NONE, &local)) {
-        if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            return g_steal_pointer(&state);
-        if (local->domain == G_FILE_ERROR) {
-            g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
-                        "cannot read %s: %s", store->path, local->message);
-            return NULL;
-        }
-        move_aside(store, local->message);
+    if (!read_state_file(store, &text, &length, &st, error))
+        return NULL;
+    if (text == NULL)
+        return g_steal_pointer(&state);
+    if (length > STATE_MAX_BYTES) {
+        move_aside(store, &st, "larger than 16 MiB: not a file the service wrote");
         return g_steal_pointer(&state);
     }
-    if (g_key_file_get_integer(file, STATE_GROUP, "version", NULL) != STATE_VERSION)
+    if (!g_key_file_load_from_data(file, text, length, G_KEY_FILE_NONE, &local)) {
+        move_aside(store, &st, local->message);
+        return g_steal_pointer(&state);
+    }
+    version = g_key_file_get_integer(file, STATE_GROUP, "version", &local);
+    if (local == NULL && version > STATE_VERSION) {
+        /* Its registrations may mean more than we can read: keep it as it is. */
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                    "the state file %s was written by a newer membalancer (version %d); "
+                    "this one reads version %d: run the newer membalancer, or move the file "
+                    "away to start without its registrations",
+                    store->path, version, STATE_VERSION);
+        return NULL;
+    }
+    if (local != NULL || version != STATE_VERSION)
         g_string_append(problems, "no or unknown version; ");
+    g_clear_error(&local);
     state->paused = g_key_file_get_boolean(file, STATE_GROUP, "paused", NULL);
 
     groups = g_key_file_get_groups(file, NULL);
@@ -242,7 +424,7 @@ mb_state_store_load(MbStateStore *store, GError **error)
     }
     if (problems->len > 0) {
         g_string_truncate(problems, problems->len - 2);
-        move_aside(store, problems->str);
+        move_aside(store, &st, problems->str);
         /* Keep a good copy of what survived. */
         if (!mb_state_store_save(store, state, &local))
             mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path, "%s", local->message);

@@ -31,7 +31,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbState, mb_state_free)
 
 typedef struct _MbStateStore MbStateStore;
 
-/* Creates the directory (0750) if needed. */
+/* Creates the directory (0750) if needed. Refuses (MB_SERVICE_ERROR_UNAVAILABLE)
+ * a directory not owned by the service's uid or writable by group or others. */
 MbStateStore *mb_state_store_new(const char *dir, GError **error);
 void mb_state_store_free(MbStateStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbStateStore, mb_state_store_free)
@@ -39,8 +40,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbStateStore, mb_state_store_free)
 const char *mb_state_store_get_path(MbStateStore *store);
 /* Reads the state. No file: empty state. A file that does not parse, or
  * holds invalid entries, is renamed to <file>.corrupt-<unix time> with a
- * warning and the valid entries (if any) are kept: never fails on bad
- * contents, only on an I/O error other than a missing file. */
+ * warning (its reason bounded, valid UTF-8) and the valid entries (if any)
+ * are kept. Fails, touching nothing, on an I/O error other than a missing
+ * file, on a symbolic link or anything but a regular file, and on a file
+ * written by a newer membalancer (a version above the one it reads). */
 MbState *mb_state_store_load(MbStateStore *store, GError **error);
 /* Writes the whole state atomically (write, fsync, rename). */
 gboolean mb_state_store_save(MbStateStore *store, const MbState *state, GError **error);

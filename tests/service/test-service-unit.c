@@ -3,15 +3,41 @@
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mb-auth.h"
 #include "mb-backend.h"
 #include "mb-config.h"
+#include "mb-daemon.h"
+#include "mb-manager.h"
 #include "mb-error.h"
 #include "mb-size.h"
 #include "mb-state-store.h"
 #include "mb-test-bus.h"
 #include "mb-vm-object.h"
+
+/* The service's warnings, as test_writer (below) saw them. */
+static GPtrArray *warnings;
+
+/* A test that needs root: skipped with the reason outside CI, failed in CI
+ * (CI=true), where the tests run as root. */
+static gboolean
+have_root(const char *why)
+{
+    if (geteuid() == 0)
+        return TRUE;
+    if (g_strcmp0(g_getenv("CI"), "true") == 0) {
+        g_test_fail_printf("CI=true but not root (uid %u): cannot %s", (guint)geteuid(), why);
+        return FALSE;
+    }
+    g_test_skip_printf("needs root to %s (CI runs it as root)", why);
+    return FALSE;
+}
 
 static void
 test_size_parse(void)
@@ -303,7 +329,8 @@ test_state_corrupt(void)
         "0]\nname=a\npriority=1\nmin-kib=5\nmax-kib=1\nforeground=false\n",
         "[membalancer]\nversion=1\n[vm "
         "0]\nname=a\npriority=x\nmin-kib=0\nmax-kib=1\nforeground=false\n",
-        "[membalancer]\nversion=9\n",
+        "[membalancer]\nversion=0\n",
+        "[membalancer]\nversion=two\n",
         "[other]\nx=1\n",
     };
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -333,6 +360,240 @@ test_state_corrupt(void)
                     "c");
     /* One foreground VM at most. */
     g_assert_false(((MbRegistration *)g_ptr_array_index(mixed->registrations, 1))->foreground);
+    mb_test_rm_rf(dir);
+}
+
+static char *
+read_text(const char *path)
+{
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/* registrations.ini is never read through a link, nor anything but a
+ * regular file (a FIFO would block the start). */
+static void
+test_state_symlink(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-test-state-XXXXXX");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbStateStore) store = mb_state_store_new(dir, &error);
+    g_autoptr(MbState) saved = three_vms();
+    const char *path = mb_state_store_get_path(store);
+    g_autofree char *target = g_build_filename(dir, "elsewhere.ini", NULL);
+    g_autofree char *before = NULL, *after = NULL;
+    struct stat st;
+
+    g_assert_no_error(error);
+    g_assert_true(mb_state_store_save(store, saved, &error));
+    g_assert_cmpint(g_rename(path, target), ==, 0);
+    before = read_text(target);
+    g_assert_cmpint(symlink(target, path), ==, 0);
+
+    g_assert_null(mb_state_store_load(store, &error));
+    g_test_message("%s", error->message);
+    g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_nonnull(strstr(error->message, path));
+    g_assert_nonnull(strstr(error->message, "symbolic link"));
+    g_clear_error(&error);
+    /* Nothing moved, nothing written. */
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    g_assert_true(S_ISLNK(st.st_mode));
+    after = read_text(target);
+    g_assert_cmpstr(before, ==, after);
+    g_assert_cmpuint(count_corrupt(dir), ==, 0);
+
+    /* A link to a corrupt file, or a dangling one: refused alike, not moved. */
+    g_assert_true(g_file_set_contents(target, "garbage [[[", -1, NULL));
+    g_assert_null(mb_state_store_load(store, &error));
+    g_assert_nonnull(strstr(error->message, "symbolic link"));
+    g_clear_error(&error);
+    g_assert_cmpint(g_unlink(target), ==, 0);
+    g_assert_null(mb_state_store_load(store, &error));
+    g_assert_nonnull(strstr(error->message, "symbolic link"));
+    g_clear_error(&error);
+    g_assert_cmpuint(count_corrupt(dir), ==, 0);
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    g_assert_true(S_ISLNK(st.st_mode));
+
+    /* A FIFO (or a directory): refused, never waited on. */
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    g_assert_cmpint(mkfifo(path, 0600), ==, 0);
+    g_assert_null(mb_state_store_load(store, &error));
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "not a regular file"));
+    g_assert_nonnull(strstr(error->message, path));
+    g_clear_error(&error);
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    mb_test_rm_rf(dir);
+}
+
+/* A corrupt file is moved aside without replacing an earlier copy. */
+static void
+test_state_aside_noreplace(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-test-state-XXXXXX");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbStateStore) store = mb_state_store_new(dir, &error);
+    const char *path = mb_state_store_get_path(store);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autoptr(GPtrArray) earlier = g_ptr_array_new_with_free_func(g_free);
+
+    g_assert_no_error(error);
+    /* Copies from earlier starts, for this second and the next two. */
+    for (gint64 t = now; t < now + 3; t++) {
+        char *aside = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, path, t);
+        g_assert_true(g_file_set_contents(aside, "an earlier corrupt copy", -1, NULL));
+        g_ptr_array_add(earlier, aside);
+    }
+    for (guint round = 0; round < 2; round++) {
+        g_autoptr(MbState) loaded = NULL;
+
+        g_assert_true(g_file_set_contents(path, "garbage [[[", -1, NULL));
+        loaded = mb_state_store_load(store, &error);
+        g_assert_no_error(error);
+        g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    }
+    for (guint i = 0; i < earlier->len; i++) {
+        g_autofree char *text = read_text(g_ptr_array_index(earlier, i));
+        g_assert_cmpstr(text, ==, "an earlier corrupt copy");
+    }
+    g_assert_cmpuint(count_corrupt(dir), ==, 5);
+    mb_test_rm_rf(dir);
+}
+
+/* A state directory others could write, or not the service's own, is refused. */
+static void
+test_state_dir_permissions(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-test-state-XXXXXX");
+    g_autofree char *sub = g_build_filename(dir, "state", NULL);
+    static const struct {
+        guint mode;
+        const char *why;
+    } bad[] = {
+        {0777, "writable by others (mode 0777)"},
+        {0757, "writable by others"},
+        {0770, "writable by its group (mode 0770)"},
+        {01777, "writable by others (mode 1777)"},
+    };
+
+    g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(MbStateStore) store = NULL;
+
+        g_assert_cmpint(chmod(sub, bad[i].mode), ==, 0);
+        store = mb_state_store_new(sub, &error);
+        g_assert_null(store);
+        g_test_message("%s", error->message);
+        g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+        g_assert_nonnull(strstr(error->message, sub));
+        g_assert_nonnull(strstr(error->message, bad[i].why));
+    }
+    /* What systemd's StateDirectory= makes (0755), and what we make (0750). */
+    for (guint mode = 0700; mode <= 0755; mode += 0055) {
+        g_autoptr(GError) error = NULL;
+        g_assert_cmpint(chmod(sub, mode), ==, 0);
+        g_autoptr(MbStateStore) store = mb_state_store_new(sub, &error);
+        g_assert_no_error(error);
+    }
+    {
+        g_autofree char *made = g_build_filename(dir, "made", "here", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(MbStateStore) store = mb_state_store_new(made, &error);
+        struct stat st;
+
+        g_assert_no_error(error);
+        g_assert_cmpint(stat(made, &st), ==, 0);
+        g_assert_cmpuint(st.st_mode & 07777 & ~0750, ==, 0);
+    }
+
+    /* Owned by someone else: refused even when not writable by others. */
+    if (have_root("give the state directory to another user")) {
+        struct passwd *nobody = getpwnam("nobody");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(MbStateStore) store = NULL;
+
+        g_assert_nonnull(nobody);
+        g_assert_cmpint(chmod(sub, 0755), ==, 0);
+        g_assert_cmpint(chown(sub, nobody->pw_uid, nobody->pw_gid), ==, 0);
+        store = mb_state_store_new(sub, &error);
+        g_assert_null(store);
+        g_test_message("%s", error->message);
+        g_autofree char *owner = g_strdup_printf("owned by uid %u", (guint)nobody->pw_uid);
+        g_assert_nonnull(strstr(error->message, owner));
+        g_assert_nonnull(strstr(error->message, sub));
+    }
+    mb_test_rm_rf(dir);
+}
+
+/* A newer format is kept as it is and the start refused, never rewritten as ours. */
+static void
+test_state_newer_version(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-test-state-XXXXXX");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbStateStore) store = mb_state_store_new(dir, &error);
+    const char *path = mb_state_store_get_path(store);
+    static const char newer[] =
+        "[membalancer]\nversion=2\npaused=false\nshares=weighted\n"
+        "[vm 0]\nname=game\npriority=80\nmin-kib=0\nmax-kib=0\nforeground=true\nweight=3\n";
+    g_autofree char *after = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(path, newer, -1, NULL));
+    g_assert_null(mb_state_store_load(store, &error));
+    g_test_message("%s", error->message);
+    g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_nonnull(strstr(error->message, path));
+    g_assert_nonnull(strstr(error->message, "written by a newer membalancer (version 2); this "
+                                            "one reads version 1"));
+    after = read_text(path);
+    g_assert_cmpstr(after, ==, newer);
+    g_assert_cmpuint(count_corrupt(dir), ==, 0);
+    mb_test_rm_rf(dir);
+}
+
+/* What a corrupt file puts in the journal: bounded, valid UTF-8, no
+ * control characters (a terminal escape must not reach journalctl). */
+static void
+test_state_corrupt_log_bounded(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-test-state-XXXXXX");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbStateStore) store = mb_state_store_new(dir, &error);
+    const char *path = mb_state_store_get_path(store);
+    g_autoptr(GString) long_line = g_string_new("[membalancer]\nversion=1\n");
+    g_autoptr(GString) many_groups = g_string_new("[membalancer]\nversion=1\n");
+
+    g_assert_no_error(error);
+    for (guint i = 0; i < 20000; i++)
+        g_string_append(long_line, "\x1b[31m\xff\xfe\x01");
+    g_string_append(long_line, "\n");
+    for (guint i = 0; i < 5000; i++)
+        g_string_append_printf(many_groups, "[bogus %u]\nx=1\n", i);
+    const char *const texts[] = {long_line->str, many_groups->str};
+    for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
+        g_autoptr(MbState) loaded = NULL;
+
+        g_ptr_array_set_size(warnings, 0);
+        g_assert_true(g_file_set_contents(path, texts[i], -1, NULL));
+        loaded = mb_state_store_load(store, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(warnings->len, >=, 1);
+        for (guint w = 0; w < warnings->len; w++) {
+            const char *message = g_ptr_array_index(warnings, w);
+            g_test_message("%" G_GSIZE_FORMAT " bytes logged", strlen(message));
+            g_assert_cmpuint(strlen(message), <, 2048);
+            g_assert_true(g_utf8_validate(message, -1, NULL));
+            for (const char *p = message; *p != '\0'; p = g_utf8_next_char(p))
+                g_assert_false(g_unichar_iscntrl(g_utf8_get_char(p)));
+            g_assert_nonnull(strstr(message, "more bytes"));
+        }
+    }
     mb_test_rm_rf(dir);
 }
 
@@ -368,6 +629,172 @@ test_auth_uids(void)
     }
     /* A uid with no user: never a member. */
     g_assert_false(mb_auth_uid_allowed(nogroups, 4000000000u));
+}
+
+/* Writes a copy of /etc/NAME with extra lines appended and mounts it over
+ * /etc/NAME (in the caller's private mount namespace only). */
+static void
+bind_over_etc(const char *dir, const char *name, const char *extra)
+{
+    g_autofree char *etc = g_build_filename("/etc", name, NULL);
+    g_autofree char *text = read_text(etc);
+    g_autofree char *all = g_strconcat(text, extra, NULL);
+    g_autofree char *copy = mb_test_write_file(dir, name, all);
+
+    g_assert_cmpint(mount(copy, etc, NULL, MS_BIND, NULL), ==, 0);
+}
+
+/* Members of groups bigger than a fixed NSS buffer: decided, not refused.
+ * Runs in a child with a private mount namespace whose /etc/group and
+ * /etc/passwd carry a 60 KiB group line and a 20 KiB user entry; the
+ * machine's files are never touched. */
+static void
+test_auth_big_group(void)
+{
+    if (g_test_subprocess()) {
+        g_autofree char *dir = mb_test_make_dir("mb-test-nss-XXXXXX");
+        g_autoptr(GString) passwd = g_string_new(NULL);
+        g_autoptr(GString) group = g_string_new(NULL);
+        g_autofree char *gecos = g_strnfill(20000, 'g');
+
+        g_assert_cmpint(unshare(CLONE_NEWNS), ==, 0);
+        g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+        /* mbbiguser: a 20 KiB passwd entry, a member (not by its primary
+         * group) of mbbig, whose line lists 5,000 members (60 KiB).
+         * mbprimary: mbbig is its primary group. mbmany: in 150 groups. */
+        g_string_append_printf(passwd, "mbbiguser:x:54321:54321:%s:/nonexistent:/bin/false\n",
+                               gecos);
+        g_string_append(passwd, "mbprimary:x:54322:54320::/nonexistent:/bin/false\n");
+        g_string_append(passwd, "mbmany:x:54323:54323::/nonexistent:/bin/false\n");
+        g_string_append(group, "mbbiguser:x:54321:\nmbmany:x:54323:\nmbbig:x:54320:");
+        for (guint i = 0; i < 5000; i++)
+            g_string_append_printf(group, "mbmember%05u,", i);
+        g_string_append(group, "mbbiguser\n");
+        for (guint i = 0; i < 150; i++)
+            g_string_append_printf(group, "mbg%03u:x:%u:mbmany\n", i, 55000 + i);
+        g_string_append(group, "mbtarget:x:56000:mbmany\n");
+        bind_over_etc(dir, "passwd", passwd->str);
+        bind_over_etc(dir, "group", group->str);
+
+        struct group *big = getgrnam("mbbig");
+        g_assert_nonnull(big);
+        g_assert_cmpuint(big->gr_gid, ==, 54320);
+
+        g_autoptr(MbAuth) auth_big = mb_auth_new("mbbig");
+        g_autoptr(MbAuth) auth_target = mb_auth_new("mbtarget");
+        g_assert_true(mb_auth_uid_allowed(auth_big, 54321));
+        g_assert_true(mb_auth_uid_allowed(auth_big, 54322));
+        g_assert_false(mb_auth_uid_allowed(auth_big, 54323));
+        g_assert_true(mb_auth_uid_allowed(auth_target, 54323));
+        g_assert_false(mb_auth_uid_allowed(auth_target, 54321));
+        struct passwd *nobody = getpwnam("nobody");
+        if (nobody != NULL)
+            g_assert_false(mb_auth_uid_allowed(auth_big, nobody->pw_uid));
+        /* The bind mounts go with the namespace; the copies go here. */
+        g_assert_cmpint(umount("/etc/group"), ==, 0);
+        g_assert_cmpint(umount("/etc/passwd"), ==, 0);
+        mb_test_rm_rf(dir);
+        return;
+    }
+    if (!have_root("mount a private /etc/group in a mount namespace"))
+        return;
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
+static gboolean
+is_null(gpointer data)
+{
+    return *(gpointer *)data == NULL;
+}
+
+static void
+on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GError **error = user_data;
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, error);
+
+    g_assert_null(reply);
+}
+
+/* An authorization still running when the daemon drops the manager and the
+ * auth (mb_daemon_stop, mb_daemon_free): the check ends on a live MbAuth
+ * (before, ASan saw a use after free). The check is held in its bus round
+ * trip by stopping the dbus-daemon. */
+static void
+test_auth_outlives_daemon(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) reply_error = NULL;
+    g_autoptr(GMainContext) client_context = g_main_context_new();
+    g_autoptr(GDBusConnection) client = NULL;
+    GPid bus_pid = (GPid)atoi(g_subprocess_get_identifier(bus->bus));
+    MbAuth *auth = mb_auth_new("nogroup");
+    MbManager *manager = mb_manager_new(NULL, auth);
+    gpointer weak = manager;
+    GVariantBuilder options;
+    gint64 deadline;
+
+    g_object_add_weak_pointer(G_OBJECT(manager), &weak);
+    g_assert_true(g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(manager),
+                                                   bus->connection, MB_OBJECT_PATH, &error));
+    /* The bus policy lets callers reach the service by its name only. */
+    g_autoptr(GVariant) owned = g_dbus_connection_call_sync(
+        bus->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+        "org.freedesktop.DBus", "RequestName", g_variant_new("(su)", MB_BUS_NAME, 4),
+        G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+    g_assert_no_error(error);
+
+    /* The client's sources go to a context of its own: the default one
+     * then holds only what reaches the manager. */
+    g_main_context_push_thread_default(client_context);
+    client = g_dbus_connection_new_for_address_sync(
+        bus->address,
+        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, &error);
+    g_assert_no_error(error);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&options, "{sv}", "bogus", g_variant_new_boolean(TRUE));
+    g_dbus_connection_call(
+        client, MB_BUS_NAME, MB_OBJECT_PATH, "org.smarttv.MemBalancer", "RegisterVM",
+        g_variant_new("(su@a{sv})", "x", 1, g_variant_builder_end(&options)), NULL,
+        G_DBUS_CALL_FLAGS_NONE, 20000, NULL, on_call_done, &reply_error);
+    g_main_context_pop_thread_default(client_context);
+
+    /* The call waits in the default context: stop the bus, then let the
+     * manager start its check, which now hangs on GetConnectionCredentials. */
+    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!g_main_context_pending(NULL) && g_get_monotonic_time() < deadline)
+        g_usleep(1000);
+    g_assert_true(g_main_context_pending(NULL));
+    g_assert_cmpint(kill(bus_pid, SIGSTOP), ==, 0);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_usleep(100000);
+
+    /* What mb_daemon_stop() and mb_daemon_free() do. */
+    g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(manager));
+    g_object_unref(manager);
+    mb_auth_unref(auth);
+    g_assert_nonnull(weak); /* the check holds it */
+
+    g_assert_cmpint(kill(bus_pid, SIGCONT), ==, 0);
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (reply_error == NULL && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, FALSE);
+        g_main_context_iteration(client_context, FALSE);
+        g_usleep(1000);
+    }
+    g_assert_nonnull(reply_error);
+    g_test_message("reply: %s", reply_error->message);
+    /* Authorized (root), but the manager is gone from the bus. */
+    g_assert_error(reply_error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_true(mb_test_wait_for(is_null, &weak, 10000));
 }
 
 static void
@@ -466,8 +893,13 @@ test_fuzz_smoke(void)
             g_autoptr(MbState) loaded = NULL;
             g_assert_true(g_file_set_contents(mb_state_store_get_path(store), text, -1, NULL));
             loaded = mb_state_store_load(store, &error);
+            if (loaded == NULL) {
+                /* A mutated version: only a newer one is an error. */
+                g_assert_nonnull(strstr(error->message, "written by a newer membalancer"));
+                g_clear_error(&error);
+                continue;
+            }
             g_assert_no_error(error);
-            g_assert_nonnull(loaded);
             for (guint i = 0; i < loaded->registrations->len; i++) {
                 MbRegistration *reg = g_ptr_array_index(loaded->registrations, i);
                 g_assert_true(mb_vm_name_validate(reg->name, NULL));
@@ -528,7 +960,10 @@ test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
     if (message != NULL) {
         /* Quoting a corrupt file, the log stays valid UTF-8. */
         g_assert_true(g_utf8_validate(message, -1, NULL));
-        g_test_message("service warning: %s", message);
+        glong n_chars = g_utf8_strlen(message, -1);
+        g_autofree char *shown = g_utf8_substring(message, 0, MIN(n_chars, 300));
+        g_test_message("service warning: %s%s", shown, n_chars > 300 ? "..." : "");
+        g_ptr_array_add(warnings, g_strdup(message));
         return G_LOG_WRITER_HANDLED;
     }
     return g_log_writer_default(level, fields, n_fields, user_data);
@@ -538,6 +973,7 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    warnings = g_ptr_array_new_with_free_func(g_free);
     g_log_set_writer_func(test_writer, NULL, NULL);
     g_test_add_func("/service/unit/size-parse", test_size_parse);
     g_test_add_func("/service/unit/config-good", test_config_good);
@@ -546,10 +982,19 @@ main(int argc, char **argv)
     g_test_add_func("/service/unit/vm-names", test_vm_names);
     g_test_add_func("/service/unit/state-roundtrip", test_state_roundtrip);
     g_test_add_func("/service/unit/state-corrupt", test_state_corrupt);
+    g_test_add_func("/service/unit/state-symlink", test_state_symlink);
+    g_test_add_func("/service/unit/state-aside-noreplace", test_state_aside_noreplace);
+    g_test_add_func("/service/unit/state-dir-permissions", test_state_dir_permissions);
+    g_test_add_func("/service/unit/state-newer-version", test_state_newer_version);
+    g_test_add_func("/service/unit/state-corrupt-log-bounded", test_state_corrupt_log_bounded);
     g_test_add_func("/service/unit/state-unwritable", test_state_unwritable);
     g_test_add_func("/service/unit/auth-uids", test_auth_uids);
+    g_test_add_func("/service/unit/auth-big-group", test_auth_big_group);
+    g_test_add_func("/service/unit/auth-outlives-daemon", test_auth_outlives_daemon);
     g_test_add_func("/service/unit/fake-backend", test_fake_backend);
     g_test_add_func("/service/unit/fuzz-smoke", test_fuzz_smoke);
     g_test_add_func("/service/unit/error-names", test_error_names);
-    return g_test_run();
+    int status = g_test_run();
+    g_ptr_array_unref(warnings);
+    return status;
 }
