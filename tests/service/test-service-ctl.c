@@ -203,7 +203,6 @@ test_ctl_no_service(Fixture *f, gconstpointer data)
  * German. */
 static const char *const json_args[] = {"--interval-ms", "3600000", "--alpha", "0.3", NULL};
 
-
 /* A locale whose decimal point is a comma, for the client's children:
  * de_DE.UTF-8 as installed, else compiled here with localedef (from the
  * locales package) into dir; *out_locpath is then LOCPATH for it. */
