@@ -360,8 +360,13 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         MbVm *vm = &vms[i];
         bool below_min = vm->target_kib < vm->settings.min_kib;
 
+        /* The paper serves a VM once its demand exceeds what it can
+         * reclaim, when it already swaps; ours one interval earlier,
+         * while two intervals of demand no longer fit (memory still has to
+         * leave a donor's balloon before it can be given). */
+        uint64_t lead = balanced ? 2 : 1;
         if (below_min || (has_prediction(vm) && vm->delta_kib > 0 &&
-                          (uint64_t)vm->delta_kib > vm->reclaimable_kib)) {
+                          (uint64_t)vm->delta_kib * lead > vm->reclaimable_kib)) {
             planner->needy[n_needy++] = vm;
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
@@ -376,6 +381,9 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* The paper gives R - delta; ours never counts a shrinking
              * demand as extra surplus, and never digs below a minimum. */
             int64_t demand_kib = balanced && vm->delta_kib < 0 ? 0 : vm->delta_kib;
+            /* Ours keeps a donor's recent peak demand: its next burst. */
+            if (balanced && vm->peak_kib > demand_kib)
+                demand_kib = vm->peak_kib;
             int64_t surplus_kib = (int64_t)vm->reclaimable_kib - demand_kib;
             if (surplus_kib <= 0)
                 continue;
@@ -400,6 +408,12 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         uint64_t want_kib =
             vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
 
+        /* Ours grants what leaves two intervals of demand reclaimable
+         * (the lead that served it), at least one interval's: a VM short
+         * now catches up in one move instead of staying at the edge. */
+        if (balanced && want_kib > 0 && 2 * want_kib > vm->reclaimable_kib &&
+            2 * want_kib - vm->reclaimable_kib > want_kib)
+            want_kib = 2 * want_kib - vm->reclaimable_kib;
         /* Ours rounds a small need up to one step: skipping it would let
          * the VM swap for the few ticks its demand stays under the step. */
         if (balanced && want_kib > 0 && want_kib < params->min_step_kib)

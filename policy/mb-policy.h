@@ -94,6 +94,7 @@ typedef struct {
     unsigned resets;       /* counters went backwards (guest rebooted) */
     int64_t dm_kib;        /* dM of the last interval */
     int64_t delta_kib;     /* predicted demand (EWMA of dM) */
+    int64_t peak_kib;      /* recent peak of dM, decaying 1/16 an interval (bursts) */
     uint64_t reclaimable_kib;
 
     /* Planner output, written by mb_planner_plan(). */

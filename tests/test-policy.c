@@ -405,6 +405,30 @@ test_predictor_page_size(void)
     g_assert_cmpint(vm.dm_kib, ==, (int64_t)(512 * MIB));
 }
 
+/* A modern kernel puts new anonymous pages on the inactive list: balanced
+ * sees a job's growth there, paper (the published formula) does not. */
+static void
+test_predictor_inactive_anon(void)
+{
+    MbParams balanced = params_for(MB_POLICY_BALANCED, 0);
+    MbParams paper = params_for(MB_POLICY_PAPER, 0);
+    MbVm b, pp;
+    MbSample s = sample(1024 * MIB, 600 * MIB, 20 * MIB, 50 * MIB, 10 * MIB, 0);
+
+    vm_setup(&b, "job", 50, 1024 * MIB);
+    vm_setup(&pp, "job", 50, 1024 * MIB);
+    mb_vm_observe(&b, &s, &balanced);
+    mb_vm_observe(&pp, &s, &paper);
+    /* 280 MiB allocated; Active(anon) moves by 2 MiB. */
+    s.inactive_anon_kib += 278 * MIB;
+    s.active_anon_kib += 2 * MIB;
+    s.free_kib -= 280 * MIB;
+    mb_vm_observe(&b, &s, &balanced);
+    mb_vm_observe(&pp, &s, &paper);
+    g_assert_cmpint(b.dm_kib, ==, (int64_t)(280 * MIB));
+    g_assert_cmpint(pp.dm_kib, ==, (int64_t)(2 * MIB));
+}
+
 /* silent_ticks counts the intervals in a row without a dM. */
 static void
 test_predictor_silent_ticks(void)
@@ -441,6 +465,63 @@ move_of(const MbVm *vm)
     return (gint64)vm->target_kib - (gint64)vm->alloc_kib;
 }
 
+/* balanced: a VM with nothing left to reclaim gets two intervals of
+ * demand at once (it catches up instead of staying at the edge), and a
+ * donor keeps its recent peak demand (its next burst); paper gives one
+ * interval and takes R - delta. */
+static void
+test_plan_catch_up(void)
+{
+    MbPlanner *pl = mb_planner_new(8, 1);
+
+    for (int kind = 0; kind < 2; kind++) {
+        MbParams p = params_for(kind ? MB_POLICY_PAPER : MB_POLICY_BALANCED, 1024 * MIB);
+        MbVm v[2];
+
+        vm_setup(&v[0], "game", 50, 512 * MIB);
+        vm_setup(&v[1], "web", 50, 512 * MIB);
+        vm_predict(&v[0], 30 * MIB, 0);
+        vm_predict(&v[1], 0, 200 * MIB);
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+        g_assert_cmpint(move_of(&v[0]), ==, (kind ? 30 : 60) * (gint64)MIB);
+        /* The web VM's bursts reach 180 MiB: it keeps them. */
+        vm_predict(&v[1], 0, 200 * MIB);
+        v[1].peak_kib = 180 * MIB;
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+        g_assert_cmpint(move_of(&v[1]), ==, (kind ? -30 : -20) * (gint64)MIB);
+    }
+    mb_planner_free(pl);
+}
+
+/* balanced serves a VM while two intervals of its demand no longer fit
+ * what it can reclaim (memory must leave a donor's balloon first); paper
+ * only once one interval does not, when the VM already swaps. */
+static void
+test_plan_lead(void)
+{
+    MbPlanner *pl = mb_planner_new(8, 1);
+
+    for (int kind = 0; kind < 2; kind++) {
+        MbParams p = params_for(kind ? MB_POLICY_PAPER : MB_POLICY_BALANCED, 1024 * MIB);
+        MbVm v[2];
+
+        vm_setup(&v[0], "game", 50, 512 * MIB);
+        vm_setup(&v[1], "video", 50, 512 * MIB);
+        /* 16 MiB a tick, 24 MiB left to reclaim. */
+        vm_predict(&v[0], 16 * MIB, 24 * MIB);
+        vm_predict(&v[1], 0, 200 * MIB);
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+        if (kind == 0) {
+            g_assert_cmpint(move_of(&v[0]), ==, 16 * MIB);
+            g_assert_cmpint(move_of(&v[1]), ==, -16 * (gint64)MIB);
+        } else {
+            g_assert_cmpint(move_of(&v[0]), ==, 0);
+            g_assert_cmpint(move_of(&v[1]), ==, 0);
+        }
+    }
+    mb_planner_free(pl);
+}
+
 static void
 test_plan_proportional(void)
 {
@@ -453,7 +534,9 @@ test_plan_proportional(void)
     vm_setup(&v[0], "game", 50, 512 * MIB);
     vm_setup(&v[1], "video", 50, 512 * MIB);
     vm_setup(&v[2], "web", 50, 512 * MIB);
-    vm_predict(&v[0], 30 * MIB, 0);
+    /* 30 MiB of demand, 30 MiB reclaimable: short of two intervals' worth,
+     * it gets one interval's (see /policy/plan/catch-up for more). */
+    vm_predict(&v[0], 30 * MIB, 30 * MIB);
     vm_predict(&v[1], 0, 40 * MIB);
     vm_predict(&v[2], 0, 20 * MIB);
     /* D = 60 MiB > 30 MiB: 40/60 * 30 = 20 MiB and 20/60 * 30 = 10 MiB. */
@@ -520,7 +603,7 @@ test_plan_min_step(void)
     vm_setup(&v[2], "small", 50, 512 * MIB);
     /* small's share (2/102 * 10 MiB) is under the step: it leaves the
      * set and big gives all 10 MiB. */
-    vm_predict(&v[0], 10 * MIB, 0);
+    vm_predict(&v[0], 10 * MIB, 10 * MIB);
     vm_predict(&v[1], 0, 100 * MIB);
     vm_predict(&v[2], 0, 2 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
@@ -530,7 +613,7 @@ test_plan_min_step(void)
 
     /* A need under the step is served with one step (balanced), not at
      * all as published. */
-    vm_predict(&v[0], 3 * MIB, 0);
+    vm_predict(&v[0], 3 * MIB, 3 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpint(move_of(&v[0]), ==, 4 * MIB);
     g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
@@ -605,10 +688,11 @@ test_plan_pool(void)
     vm_setup(&v[1], "donor", 50, 512 * MIB);
     vm_predict(&v[0], 30 * MIB, 0);
     vm_predict(&v[1], 0, 100 * MIB);
-    /* Balanced takes the free pool first, then the donors. */
+    /* Balanced takes the free pool first, then the donors; with nothing
+     * left to reclaim the VM gets two intervals of demand (60 MiB). */
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
-    g_assert_cmpint(move_of(&v[0]), ==, 30 * MIB);
-    g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 60 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -34 * (gint64)MIB);
     g_assert_cmpuint(v[0].target_kib + v[1].target_kib, <=, mb_params_capacity_kib(&p));
 
     /* The paper had no pool: donors only. */
@@ -897,12 +981,13 @@ test_plan_silent_nobody_short(void)
     /* B is short, but the free pool covers it (balanced). */
     p.kind = MB_POLICY_BALANCED;
     p.pool_kib = 2088 * MIB;
-    vm_predict(&v[1], 30 * MIB, 0);
+    /* (reclaimable = one interval of demand: one interval is granted) */
+    vm_predict(&v[1], 30 * MIB, 30 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
     g_assert_cmpint(move_of(&v[1]), ==, 30 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, 0);
     /* Only the part the pool cannot give comes from the silent VM. */
-    vm_predict(&v[1], 70 * MIB, 0);
+    vm_predict(&v[1], 70 * MIB, 70 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
     g_assert_cmpint(move_of(&v[1]), ==, 70 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, -30 * (gint64)MIB);
@@ -1161,6 +1246,9 @@ main(int argc, char **argv)
                     test_predictor_missed_ticks_saturate);
     g_test_add_func("/policy/predictor/rebaseline", test_predictor_rebaseline);
     g_test_add_func("/policy/predictor/page-size", test_predictor_page_size);
+    g_test_add_func("/policy/predictor/inactive-anon", test_predictor_inactive_anon);
+    g_test_add_func("/policy/plan/lead", test_plan_lead);
+    g_test_add_func("/policy/plan/catch-up", test_plan_catch_up);
     g_test_add_func("/policy/predictor/silent-ticks", test_predictor_silent_ticks);
     g_test_add_func("/policy/plan/proportional", test_plan_proportional);
     g_test_add_func("/policy/plan/paper-negative-demand", test_plan_paper_negative_demand);
