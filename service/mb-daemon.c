@@ -38,7 +38,7 @@ mb_daemon_dispose(GObject *object)
     g_clear_object(&daemon->object_manager);
     g_clear_pointer(&daemon->vms_by_name, g_hash_table_unref);
     g_clear_pointer(&daemon->vms, g_ptr_array_unref);
-    g_clear_pointer(&daemon->auth, mb_auth_free);
+    g_clear_pointer(&daemon->auth, mb_auth_unref);
     g_clear_pointer(&daemon->store, mb_state_store_free);
     /* Last: the libvirt backend drains what libvirt left on the main
      * context, and nothing above may run by then. */

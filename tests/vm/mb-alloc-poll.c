@@ -52,6 +52,8 @@ main(int argc, char **argv)
     virSetErrorFunc(NULL, quiet);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    /* libvirtd restarted under us: a write to its socket must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
     start = now_ms();
     conn = NULL;

@@ -92,9 +92,10 @@ mb_record() {
     echo "t,vm,alloc_kib" >"$1"
     while :; do
         t=$((t + 1))
+        # One compact JSON document; any spacing after ':' is accepted.
         mb_ctl list --json 2>/dev/null |
-            grep -o '"name": "[^"]*"\|"allocated_kib": [0-9]*' | paste -d' ' - - |
-            sed "s/\"name\": \"\([^\"]*\)\" \"allocated_kib\": \([0-9]*\)/$t,\1,\2/" >>"$1" || true
+            grep -o '"name": *"[^"]*"\|"allocated_kib": *[0-9]*' | paste -d' ' - - |
+            sed "s/\"name\": *\"\([^\"]*\)\" \"allocated_kib\": *\([0-9]*\)/$t,\1,\2/" >>"$1" || true
         sleep 1
     done
 }

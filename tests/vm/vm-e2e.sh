@@ -181,16 +181,21 @@ VIDEO_SWAP1=$(mb_pswpout "$VIDEO")
 kill "$POLL_PID" 2>/dev/null || true
 POLL_PID=
 # Never more than the pool, as libvirt reports the balloons every 100 ms:
-# but for a guest booting (it starts at its maximum, 1 GiB, until its
-# balloon driver loads and inflates to its start size: the 8 s from its
-# first appearance, and any sample where a VM is at 900 MiB or more).
+# but for a guest booting (libvirt first reports its start size, then the
+# guest its balloon at its maximum, 1 GiB, and its driver inflates it to
+# the start size of 384 MiB before the service touches it: from its first
+# appearance until it is back down to 400 MiB, at most 60 s).
 read -r POLL_N POLL_MAX POLL_OVER < <(awk -v pool=$((768 * 1024)) '{
         t = $1; boot = 0
         for (i = 3; i <= NF; i++) {
             split($i, kv, "="); vm = kv[1]
-            if (!(vm in first) || seen[vm] < t - 1000) first[vm] = t
+            # A new domain reads its start size until the guest reports its
+            # balloon (at its maximum), then inflates: booted once it is back.
+            if (!(vm in seen) || seen[vm] < t - 1000) { first[vm] = t; state[vm] = 0 }
             seen[vm] = t
-            if (t - first[vm] < 8000 || kv[2] >= 900 * 1024) boot = 1
+            if (state[vm] == 0 && kv[2] >= 900 * 1024) state[vm] = 1
+            if (state[vm] == 1 && kv[2] <= 400 * 1024) state[vm] = 2
+            if (state[vm] < 2 && t - first[vm] < 60000) boot = 1
         }
         if (boot) next
         n++; if ($2 > max) max = $2; if ($2 > pool) over++
