@@ -299,12 +299,12 @@ track_balloon(FakeDomain *domain, guint64 before_kib)
         domain->state = MB_VM_STATE_STUCK;
         domain->stuck_at_kib = actual_kib;
         domain->pending = FALSE;
-        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", domain->name,
-               "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
-               " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
-               " KiB (fake backend: fault.%s); not asked again until it moves or is "
-               "registered again",
-               domain->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, target_kib, domain->name);
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", domain->name,
+                  "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
+                  " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
+                  " KiB (fake backend: fault.%s); not asked again until it moves or is "
+                  "registered again",
+                  domain->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, target_kib, domain->name);
     }
 }
 

@@ -156,10 +156,11 @@ disconnect(MbBackendLibvirt *self, const char *why)
     self->next_attempt_us = 0;
     self->failure_logged = TRUE; /* this line says it; the retries stay quiet */
     if (why != NULL)
-        mb_log(G_LOG_LEVEL_WARNING, "MB_LIBVIRT_URI", self->uri,
-               "lost the connection to libvirt at %s (%s): no balloon changes until it is "
-               "back; reconnecting (backoff %u ms to %u s)",
-               self->uri, why, MB_LIBVIRT_BACKOFF_MIN_MS, MB_LIBVIRT_BACKOFF_MAX_MS / 1000);
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_HYPERVISOR_LOST, "MB_LIBVIRT_URI",
+                  self->uri,
+                  "lost the connection to libvirt at %s (%s): no balloon changes until it is "
+                  "back; reconnecting (backoff %u ms to %u s)",
+                  self->uri, why, MB_LIBVIRT_BACKOFF_MIN_MS, MB_LIBVIRT_BACKOFF_MAX_MS / 1000);
 }
 
 static guint64
@@ -213,9 +214,9 @@ connected(MbBackendLibvirt *self)
     set_connected(self, TRUE);
     self->backoff_ms = 0;
     self->failure_logged = FALSE;
-    mb_log(G_LOG_LEVEL_MESSAGE, "MB_LIBVIRT_URI", self->uri,
-           "%s libvirt at %s (host memory %" G_GUINT64_FORMAT " KiB)",
-           self->ever_connected ? "reconnected to" : "connected to", self->uri, host_kib);
+    mb_log_id(G_LOG_LEVEL_MESSAGE, MB_MESSAGE_ID_HYPERVISOR_BACK, "MB_LIBVIRT_URI", self->uri,
+              "%s libvirt at %s (host memory %" G_GUINT64_FORMAT " KiB)",
+              self->ever_connected ? "reconnected to" : "connected to", self->uri, host_kib);
     self->ever_connected = TRUE;
 }
 
@@ -388,11 +389,11 @@ clamp_actual(LvDomain *d, guint64 reported_kib, guint64 max_kib)
     now = g_get_monotonic_time();
     if (d->lie_logged_us == 0 || now - d->lie_logged_us >= 60 * G_USEC_PER_SEC) {
         d->lie_logged_us = now;
-        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", d->name,
-               "VM '%s': libvirt reports a balloon of %" G_GUINT64_FORMAT
-               " KiB, above the domain's maximum of %" G_GUINT64_FORMAT
-               " KiB: clamped (logged once a minute)",
-               d->name, reported_kib, max_kib);
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_GUEST_LIES, "MB_VM", d->name,
+                  "VM '%s': libvirt reports a balloon of %" G_GUINT64_FORMAT
+                  " KiB, above the domain's maximum of %" G_GUINT64_FORMAT
+                  " KiB: clamped (logged once a minute)",
+                  d->name, reported_kib, max_kib);
     }
     return max_kib;
 }
@@ -430,12 +431,12 @@ track_balloon(LvDomain *d, guint64 actual_kib)
         d->state = MB_VM_STATE_STUCK;
         d->stuck_at_kib = actual_kib;
         d->pending = FALSE;
-        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", d->name,
-               "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
-               " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
-               " KiB (no virtio-balloon driver in the guest?); not asked again until it "
-               "moves or is registered again",
-               d->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, d->target_kib);
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", d->name,
+                  "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
+                  " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
+                  " KiB (no virtio-balloon driver in the guest?); not asked again until it "
+                  "moves or is registered again",
+                  d->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, d->target_kib);
     }
 }
 

@@ -42,3 +42,16 @@ mb_log_full(const char *domain, GLogLevelFlags level, const char *key, const cha
     va_end(args);
     mb_log_fields(domain, level, &extra, key != NULL ? 1 : 0, message);
 }
+
+void
+mb_log_id_full(const char *domain, GLogLevelFlags level, const char *message_id,
+               const char *key, const char *value, const char *fmt, ...)
+{
+    va_list args;
+    GLogField extra[2] = {{"MESSAGE_ID", message_id, -1}, {key, value, -1}};
+
+    va_start(args, fmt);
+    g_autofree char *message = g_strdup_vprintf(fmt, args);
+    va_end(args);
+    mb_log_fields(domain, level, extra, key != NULL ? 2 : 1, message);
+}

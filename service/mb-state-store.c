@@ -234,9 +234,10 @@ move_aside(MbStateStore *store, const struct stat *read_st, const char *raw_why)
 
     if (lstat(store->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != read_st->st_dev ||
         st.st_ino != read_st->st_ino) {
-        mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
-               "state file %s is corrupt (%s) and changed while it was read: left in place",
-               store->path, why);
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE",
+                  store->path,
+                  "state file %s is corrupt (%s) and changed while it was read: left in place",
+                  store->path, why);
         return;
     }
     for (guint i = 0; i < 100; i++) {
@@ -245,19 +246,20 @@ move_aside(MbStateStore *store, const struct stat *read_st, const char *raw_why)
             i == 0 ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path, now)
                    : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", store->path, now, i);
         if (rename_noreplace(store->path, aside)) {
-            mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
-                   "state file %s is corrupt (%s): moved to %s, the valid registrations are "
-                   "kept",
-                   store->path, why, aside);
+            mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE",
+                      store->path,
+                      "state file %s is corrupt (%s): moved to %s, the valid registrations are "
+                      "kept",
+                      store->path, why, aside);
             return;
         }
         saved = errno;
         if (saved != EEXIST)
             break;
     }
-    mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path,
-           "state file %s is corrupt (%s) and could not be moved aside: %s", store->path, why,
-           g_strerror(saved));
+    mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE", store->path,
+              "state file %s is corrupt (%s) and could not be moved aside: %s", store->path,
+              why, g_strerror(saved));
 }
 
 static MbRegistration *

@@ -377,10 +377,10 @@ publish(MbDaemon *daemon, TickJob *job)
                    " KiB: %s",
                    a->name, a->from_kib, a->want_kib, a->error);
             if (vm != NULL && mb_vm_object_target_failed(vm))
-                mb_log(G_LOG_LEVEL_WARNING, "MB_VM", a->name,
-                       "VM '%s' is stuck: %u failed moves in a row; held at its size for %u "
-                       "intervals, and nobody is given the memory it was to release",
-                       a->name, MB_VM_FAIL_LIMIT, MB_VM_FAIL_HOLD_TICKS);
+                mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", a->name,
+                          "VM '%s' is stuck: %u failed moves in a row; held at its size for %u "
+                          "intervals, and nobody is given the memory it was to release",
+                          a->name, MB_VM_FAIL_LIMIT, MB_VM_FAIL_HOLD_TICKS);
         }
         if (!a->changed)
             continue;
@@ -418,6 +418,7 @@ publish(MbDaemon *daemon, TickJob *job)
     g_array_append_val(
         fields,
         ((GLogField){"MB_POLICY", mb_policy_kind_to_string(daemon->config->policy), -1}));
+    g_array_append_val(fields, ((GLogField){"MESSAGE_ID", MB_MESSAGE_ID_REBALANCED, -1}));
     mb_log_fields(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, (GLogField *)(void *)fields->data,
                   fields->len, message->str);
     mb_mem_balancer_emit_rebalanced(MB_MEM_BALANCER(daemon->manager),

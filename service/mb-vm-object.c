@@ -137,12 +137,12 @@ mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib)
     if (self->lie_logged_us != 0 && now - self->lie_logged_us < LIE_LOG_INTERVAL_US)
         return;
     self->lie_logged_us = now;
-    mb_log(G_LOG_LEVEL_WARNING, "MB_VM", self->vm.name,
-           "VM '%s' reports a balloon of %" G_GUINT64_FORMAT " KiB, above its maximum of "
-           "%" G_GUINT64_FORMAT
-           " KiB: the guest lies; counted at its maximum (%" G_GUINT64_FORMAT
-           " such reports so far, logged once a minute)",
-           self->vm.name, reported_kib, self->domain_max_kib, self->n_lies);
+    mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_GUEST_LIES, "MB_VM", self->vm.name,
+              "VM '%s' reports a balloon of %" G_GUINT64_FORMAT " KiB, above its maximum of "
+              "%" G_GUINT64_FORMAT
+              " KiB: the guest lies; counted at its maximum (%" G_GUINT64_FORMAT
+              " such reports so far, logged once a minute)",
+              self->vm.name, reported_kib, self->domain_max_kib, self->n_lies);
 }
 
 guint64

@@ -6,6 +6,7 @@
 #include "mb-config.h"
 #include "mb-daemon.h"
 #include "mb-error.h"
+#include "mb-log.h"
 #include "mb-test-bus.h"
 
 typedef struct {
@@ -13,6 +14,7 @@ typedef struct {
     GPtrArray *moves;    /* MB_MOVE_KIB values */
     GPtrArray *reasons;  /* MB_REASON values */
     GPtrArray *messages; /* MESSAGE of rebalance lines */
+    GPtrArray *ids;      /* their MESSAGE_ID */
 } Captured;
 
 static Captured captured;
@@ -36,6 +38,7 @@ capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
             GPtrArray *into = g_str_equal(fields[i].key, "MB_VM")         ? captured.vms
                               : g_str_equal(fields[i].key, "MB_MOVE_KIB") ? captured.moves
                               : g_str_equal(fields[i].key, "MB_REASON")   ? captured.reasons
+                              : g_str_equal(fields[i].key, "MESSAGE_ID")  ? captured.ids
                                                                           : NULL;
             if (into != NULL)
                 g_ptr_array_add(into, g_strdup(fields[i].value));
@@ -162,6 +165,9 @@ test_rebalance_log(void)
     }
     g_assert_cmpint(sum, <=, 0);
     g_assert_nonnull(strstr(g_ptr_array_index(captured.messages, 0), "tv-game +"));
+    /* One MESSAGE_ID per rebalance record, the catalog's. */
+    g_assert_cmpuint(captured.ids->len, ==, captured.messages->len);
+    g_assert_cmpstr(g_ptr_array_index(captured.ids, 0), ==, MB_MESSAGE_ID_REBALANCED);
 
     mb_daemon_stop(daemon);
 }
@@ -264,6 +270,7 @@ main(int argc, char **argv)
     captured.moves = g_ptr_array_new_with_free_func(g_free);
     captured.reasons = g_ptr_array_new_with_free_func(g_free);
     captured.messages = g_ptr_array_new_with_free_func(g_free);
+    captured.ids = g_ptr_array_new_with_free_func(g_free);
     g_log_set_writer_func(capture_writer, NULL, NULL);
     g_test_add_func("/service/daemon/rebalance-log", test_rebalance_log);
     g_test_add_func("/service/daemon/stop-in-flight", test_stop_in_flight);
@@ -273,5 +280,6 @@ main(int argc, char **argv)
     g_ptr_array_unref(captured.moves);
     g_ptr_array_unref(captured.reasons);
     g_ptr_array_unref(captured.messages);
+    g_ptr_array_unref(captured.ids);
     return status;
 }
