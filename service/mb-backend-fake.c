@@ -14,10 +14,14 @@
  * balloon-rate = SIZE (default 0 = instant; else at least 1MiB)
  *   set_target records the target (clamped to max); each begin_tick moves
  *   the balloon toward it by at most SIZE, shrinking balloons before
- *   growing ones. lookup's current_kib, read_sample's alloc_kib and
- *   get_current report the balloon's position (it moves only at
- *   begin_tick), and the guest's memory (MbGuest) follows the
- *   position, not the target. Instant: set_target moves it at once.
+ *   growing ones.
+ * balloon-grow-rate = SIZE (default: balloon-rate) the same for growing
+ *   balloons: `instant` models a real balloon, which deflates (gives the
+ *   guest memory) far faster than it inflates, so that memory handed out
+ *   before a donor released it shows in the trace.
+ *   lookup's current_kib, read_sample's alloc_kib and get_current report the balloon's position
+ * (it moves only at begin_tick), and the guest's memory (MbGuest) follows the position, not the
+ * target. Instant: set_target moves it at once.
  *
  * fault.<vm> = KIND[,KIND...] (e.g. fault.tv-game = stuck)
  *   stuck           set_target succeeds, the balloon never moves
@@ -89,7 +93,8 @@ typedef struct {
     const MbWorkload *default_workload;
     guint64 alloc_kib;
     guint64 max_kib;
-    guint64 rate_kib; /* 0: instant */
+    guint64 rate_kib;      /* 0: instant */
+    guint64 grow_rate_kib; /* for growing balloons, 0: instant */
     char *trace_path;
     FILE *trace; /* guarded by lock; NULL: no trace */
 } MbBackendFake;
@@ -317,10 +322,11 @@ tick_domain(MbBackendFake *fake, FakeDomain *domain)
 
     if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK)) {
         guint64 rate_kib = fake->rate_kib != 0 ? fake->rate_kib : G_MAXUINT64;
+        guint64 grow_kib = fake->grow_rate_kib != 0 ? fake->grow_rate_kib : G_MAXUINT64;
         if (target_kib < before_kib)
             move_balloon(domain, before_kib - MIN(rate_kib, before_kib - target_kib));
         else
-            move_balloon(domain, before_kib + MIN(rate_kib, target_kib - before_kib));
+            move_balloon(domain, before_kib + MIN(grow_kib, target_kib - before_kib));
     }
     mb_guest_tick(&domain->guest);
     domain->ticks++;
@@ -421,7 +427,8 @@ fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError
     if (!domain->pending)
         domain->still_ticks = 0;
     domain->pending = TRUE;
-    if (fake->rate_kib == 0 && !(domain->fault.flags & MB_FAKE_FAULT_STUCK))
+    if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK) &&
+        (domain->target_kib > domain->current_kib ? fake->grow_rate_kib : fake->rate_kib) == 0)
         move_balloon(domain, domain->target_kib);
     trace_line(fake, domain);
     trace_flush(fake);
@@ -530,6 +537,9 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
     fake->alloc_kib = config->fake_alloc_kib;
     fake->max_kib = config->fake_max_kib;
     fake->rate_kib = config->fake_balloon_rate_kib;
+    fake->grow_rate_kib = config->fake_balloon_grow_rate_set
+                              ? config->fake_balloon_grow_rate_kib
+                              : fake->rate_kib;
     if (config->fake_default_workload != NULL) {
         if (!resolve_workload(config->fake_default_workload, &fake->default_workload,
                               "default-workload", error))

@@ -297,7 +297,7 @@ mb_config_set_fake(MbConfig *config, const char *key, const char *value, const c
         return parse_size(text, &config->fake_max_kib, origin, key, error);
     if (g_str_equal(key, "default-workload"))
         return parse_name(text, &config->fake_default_workload, origin, key, error);
-    if (g_str_equal(key, "balloon-rate")) {
+    if (g_str_equal(key, "balloon-rate") || g_str_equal(key, "balloon-grow-rate")) {
         guint64 rate_kib = 0;
         if (!g_str_equal(text, "instant") && !parse_size(text, &rate_kib, origin, key, error))
             return FALSE;
@@ -306,7 +306,12 @@ mb_config_set_fake(MbConfig *config, const char *key, const char *value, const c
                         "'%s' is too slow: use 0 or instant, or at least 1MiB (a size per "
                         "interval)",
                         text);
-        config->fake_balloon_rate_kib = rate_kib;
+        if (g_str_equal(key, "balloon-grow-rate")) {
+            config->fake_balloon_grow_rate_kib = rate_kib;
+            config->fake_balloon_grow_rate_set = TRUE;
+        } else {
+            config->fake_balloon_rate_kib = rate_kib;
+        }
         return TRUE;
     }
     if (g_str_equal(key, "trace"))

@@ -47,8 +47,11 @@ typedef struct {
     guint64 fake_alloc_kib;        /* a new simulated guest's allocation */
     guint64 fake_max_kib;          /* its maximum memory */
     guint64 fake_balloon_rate_kib; /* balloon travel per interval, 0: instant */
-    GHashTable *fake_faults;       /* VM name -> MbFakeFault */
-    char *fake_trace_path;         /* balloon trace file, NULL: none */
+    /* growing balloons' travel per interval, when set (else the same) */
+    guint64 fake_balloon_grow_rate_kib;
+    gboolean fake_balloon_grow_rate_set;
+    GHashTable *fake_faults; /* VM name -> MbFakeFault */
+    char *fake_trace_path;   /* balloon trace file, NULL: none */
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;

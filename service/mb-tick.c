@@ -495,10 +495,8 @@ plan(MbDaemon *daemon, TickJob *job)
         a.priority = vm->settings.priority;
         a.foreground = vm->settings.foreground;
         a.actual_kib = mb_vm_object_get_actual(object);
-        a.set_kib = mb_vm_object_get_set(object);
-        /* A stuck balloon's target is not in force: it holds what it has. */
-        if (mb_vm_object_get_state(object) == MB_VM_STATE_STUCK)
-            a.set_kib = a.actual_kib;
+        /* committed_kib(&a) == mb_vm_object_committed_kib(object) */
+        a.set_kib = mb_vm_object_committed_kib(object);
         a.from_kib = vm->alloc_kib;
         a.want_kib = vm->target_kib;
         a.reason = vm->reason;

@@ -28,6 +28,7 @@ struct _MbVmObject {
     guint hold_ticks;   /* > 0: held at its size after failures */
     gint64 lie_logged_us;
     guint64 n_lies;
+    gboolean lying; /* the last balloon size reported was impossible */
 };
 
 G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
@@ -129,9 +130,13 @@ mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib)
 
     if (self->domain_max_kib == 0 || reported_kib <= self->domain_max_kib) {
         self->actual_kib = reported_kib;
+        self->lying = FALSE;
         return;
     }
+    /* Its position is unknown: counted at its maximum, and never moved
+     * (a target "below" a false size may be a grow in truth). */
     self->actual_kib = self->domain_max_kib;
+    self->lying = TRUE;
     self->n_lies++;
     now = g_get_monotonic_time();
     if (self->lie_logged_us != 0 && now - self->lie_logged_us < LIE_LOG_INTERVAL_US)
@@ -159,12 +164,26 @@ mb_vm_object_get_set(MbVmObject *self)
     return self->have_set ? self->set_kib : self->actual_kib;
 }
 
+gboolean
+mb_vm_object_has_target(MbVmObject *self)
+{
+    return self->have_set;
+}
+
 guint64
 mb_vm_object_committed_kib(MbVmObject *self)
 {
     if (self->state == MB_VM_STATE_OFFLINE)
         return 0;
-    return MAX(self->actual_kib, mb_vm_object_get_set(self));
+    /* A stuck balloon holds what it has. */
+    if (mb_vm_object_get_state(self) == MB_VM_STATE_STUCK)
+        return self->actual_kib;
+    /* Once a target of ours is in force, a guest claiming a smaller
+     * balloon frees nothing; before, its claim is all there is (a booting
+     * guest inflates from its maximum on its own). */
+    if (!self->have_set)
+        return self->actual_kib;
+    return MAX(self->actual_kib, self->set_kib);
 }
 
 guint64
@@ -295,7 +314,7 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
 MbVmState
 mb_vm_object_get_state(MbVmObject *self)
 {
-    if (self->state == MB_VM_STATE_RUNNING && self->hold_ticks > 0)
+    if (self->state == MB_VM_STATE_RUNNING && (self->hold_ticks > 0 || self->lying))
         return MB_VM_STATE_STUCK;
     return self->state;
 }

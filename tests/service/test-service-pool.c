@@ -31,7 +31,8 @@ pool_start(Pool *p, const char *fake_lines, const char *extra_args)
     fixture_setup(&p->f, NULL);
     p->trace = g_build_filename(p->f.bus->dir, "trace.txt", NULL);
     conf = g_strdup_printf("[membalancer]\npool = 1536MiB\ninterval = 100\n"
-                           "[fake]\nalloc = 512MiB\nmax = 1GiB\ntv-game = game\ntrace = %s\n%s",
+                           "[fake]\nalloc = 512MiB\nmax = 1GiB\ntv-game = game\n"
+                           "balloon-grow-rate = instant\ntrace = %s\n%s",
                            p->trace, fake_lines);
     path = mb_test_write_file(p->f.bus->dir, "pool.conf", conf);
     g_ptr_array_add(args, (gpointer) "--config");
