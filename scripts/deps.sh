@@ -9,6 +9,7 @@ MB_PACKAGES=(
   busybox-static linux-image-amd64 cpio
   libgtk-4-dev libx11-dev gettext xvfb xdotool fonts-dejavu-core adwaita-icon-theme
   libjson-glib-dev locales
+  python3-docutils man-db groff-base bash-completion libdbus-1-dev zsh
 )
 
 mb_install_deps() {
