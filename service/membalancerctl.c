@@ -1,5 +1,15 @@
 /* membalancerctl: look at and steer membalancerd over D-Bus. */
+/* service/meson.build passes both; the defaults keep a bare compile working
+ * (tests/i18n checks the built program has the configured LOCALEDIR). */
+#ifndef GETTEXT_PACKAGE
+#define GETTEXT_PACKAGE "membalancer"
+#endif
+#ifndef MB_LOCALEDIR
+#define MB_LOCALEDIR "/usr/local/share/locale"
+#endif
+
 #include <glib-unix.h>
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
@@ -13,22 +23,27 @@
 #include "mb-size.h"
 #include "mb-vm-object.h"
 
+/* What people read is translated (the membalancer domain, po/README.md);
+ * what scripts read is not: --json, --kib, the paths register prints. */
+
 static const char usage_text[] =
-    "COMMAND\n\n"
-    "Commands:\n"
-    "  list                               the registered VMs (--json, --kib)\n"
-    "  status NAME                        one VM in detail (--json)\n"
-    "  register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]\n"
-    "  unregister NAME\n"
-    "  set-priority NAME N\n"
-    "  set-foreground NAME\n"
-    "  pause | resume                     stop or restart periodic balancing\n"
-    "  rebalance                          run one interval now\n"
-    "  info                               the service's settings (--json)\n"
-    "  watch                              a live table (--kib); Ctrl-C quits\n\n"
-    "Sizes take KiB, MiB, GiB suffixes (a bare number is KiB). list and watch\n"
-    "show sizes like free -h (512.0 MiB, 1.5 GiB); --kib prints whole KiB for\n"
-    "scripts. --json always gives KiB.";
+    /* TRANSLATORS: keep the commands and options (list, --json, ...), they
+       are what is typed; NAME, N, SIZE as in the options' descriptions. */
+    N_("COMMAND\n\n"
+       "Commands:\n"
+       "  list                               the registered VMs (--json, --kib)\n"
+       "  status NAME                        one VM in detail (--json)\n"
+       "  register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]\n"
+       "  unregister NAME\n"
+       "  set-priority NAME N\n"
+       "  set-foreground NAME\n"
+       "  pause | resume                     stop or restart periodic balancing\n"
+       "  rebalance                          run one interval now\n"
+       "  info                               the service's settings (--json)\n"
+       "  watch                              a live table (--kib); Ctrl-C quits\n\n"
+       "Sizes take KiB, MiB, GiB suffixes (a bare number is KiB). list and watch\n"
+       "show sizes like free -h (512.0 MiB, 1.5 GiB); --kib prints whole KiB for\n"
+       "scripts. --json always gives KiB.");
 
 typedef struct {
     GDBusConnection *connection;
@@ -55,7 +70,7 @@ usage_error(const char *fmt, ...)
     va_start(args, fmt);
     g_autofree char *message = g_strdup_vprintf(fmt, args);
     va_end(args);
-    g_printerr("membalancerctl: %s\n(see membalancerctl --help)\n", message);
+    g_printerr("membalancerctl: %s\n%s\n", message, _("(see membalancerctl --help)"));
     return 2;
 }
 
@@ -118,7 +133,8 @@ object_manager(Ctl *ctl, GError **error)
     owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
     if (owner == NULL) {
         g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
-                    "membalancerd is not running on this bus (%s is not owned)", MB_BUS_NAME);
+                    _("membalancerd is not running on this bus (%s is not owned)"),
+                    MB_BUS_NAME);
         return NULL;
     }
     return g_steal_pointer(&manager);
@@ -159,22 +175,35 @@ collect_vms(GDBusObjectManager *manager)
 
 enum { ALIGN_LEFT, ALIGN_RIGHT };
 
+/* The titles are translated, the --kib ones (for scripts) are not. */
 static const struct {
     const char *title;     /* sizes as people read them */
     const char *kib_title; /* --kib */
     int align;
 } columns[] = {
-    {"NAME", "NAME", ALIGN_LEFT},
-    {"PRIO", "PRIO", ALIGN_RIGHT},
-    {"FG", "FG", ALIGN_RIGHT},
-    {"ALLOC", "ALLOC_KIB", ALIGN_RIGHT},
-    {"MIN", "MIN_KIB", ALIGN_RIGHT},
-    {"MAX", "MAX_KIB", ALIGN_RIGHT},
-    {"DEMAND", "DEMAND_KIB", ALIGN_RIGHT},
-    {"RECLAIM", "RECLAIM", ALIGN_RIGHT},
-    {"SWAPOUT", "SWAPOUT", ALIGN_RIGHT},
-    {"STATS", "STATS", ALIGN_LEFT},
-    {"LAST", "LAST", ALIGN_LEFT},
+    /* TRANSLATORS: titles of the columns of "membalancerctl list": short,
+       upper case, one word each. Column title: the VM's name. */
+    {N_("NAME"), "NAME", ALIGN_LEFT},
+    /* TRANSLATORS: column title: the VM's priority (0-100). */
+    {N_("PRIO"), "PRIO", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: "*" marks the foreground VM. */
+    {N_("FG"), "FG", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: the memory the VM has now. */
+    {N_("ALLOC"), "ALLOC_KIB", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: its guaranteed minimum. */
+    {N_("MIN"), "MIN_KIB", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: its maximum. */
+    {N_("MAX"), "MAX_KIB", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: the predicted change of its demand. */
+    {N_("DEMAND"), "DEMAND_KIB", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: memory it could give without swapping. */
+    {N_("RECLAIM"), "RECLAIM", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: memory the guest has swapped out. */
+    {N_("SWAPOUT"), "SWAPOUT", ALIGN_RIGHT},
+    /* TRANSLATORS: column title: where its statistics come from. */
+    {N_("STATS"), "STATS", ALIGN_LEFT},
+    /* TRANSLATORS: column title: why memory last moved. */
+    {N_("LAST"), "LAST", ALIGN_LEFT},
 };
 
 /* Terminal columns of UTF-8 text: wide (East Asian) characters take two,
@@ -212,6 +241,21 @@ cell_text(const char *text)
     return g_string_free(out, FALSE);
 }
 
+/* "label value" lines, the values lined up at least min_width columns after
+ * the indent (a translated label is not one byte per column). */
+static void
+print_fields(const char *indent, gsize min_width, const char *const *labels,
+             const char *const *values, gsize n)
+{
+    gsize width = min_width;
+
+    for (gsize i = 0; i < n; i++)
+        width = MAX(width, display_width(labels[i]));
+    for (gsize i = 0; i < n; i++)
+        g_print("%s%s%*s %s\n", indent, labels[i], (int)(width - display_width(labels[i])), "",
+                values[i]);
+}
+
 static char *
 size_cell(const Ctl *ctl, guint64 kib)
 {
@@ -237,7 +281,7 @@ print_table(const Ctl *ctl, GPtrArray *vms, gboolean paused)
     g_autoptr(GString) line = g_string_new(NULL);
 
     for (gsize c = 0; c < n_columns; c++)
-        g_ptr_array_add(cells, g_strdup(ctl->kib ? columns[c].kib_title : columns[c].title));
+        g_ptr_array_add(cells, g_strdup(ctl->kib ? columns[c].kib_title : _(columns[c].title)));
     for (guint i = 0; i < vms->len; i++) {
         MbMemBalancerVM *vm = g_ptr_array_index(vms, i);
 
@@ -277,7 +321,7 @@ print_table(const Ctl *ctl, GPtrArray *vms, gboolean paused)
         g_print("%s\n", line->str);
     }
     if (paused)
-        g_print("(balancing is paused)\n");
+        g_print("%s\n", _("(balancing is paused)"));
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -355,7 +399,9 @@ cmd_status(Ctl *ctl, const char *name)
     vms = collect_vms(manager);
     vm = find_vm(vms, name);
     if (vm == NULL) {
-        g_printerr("membalancerctl: status: no VM named '%s' is registered\n", name);
+        g_autofree char *message = g_strdup_printf(_("no VM named '%s' is registered"), name);
+
+        g_printerr("membalancerctl: status: %s\n", message);
         return 1;
     }
     if (ctl->json) {
@@ -365,29 +411,39 @@ cmd_status(Ctl *ctl, const char *name)
         print_json(builder);
         return 0;
     }
+    guint priority = mb_mem_balancer_vm_get_priority(vm);
+    g_autofree char *demand =
+        g_strdup_printf("%+" G_GINT64_FORMAT, mb_mem_balancer_vm_get_demand_kib(vm));
+    const char *labels[] = {
+        _("priority:"),    _("allocated:"),   _("minimum:"),     _("maximum:"),
+        _("reclaimable:"), _("active anon:"), _("active file:"), _("inactive file:"),
+        _("free:"),        _("swapped out:"), _("demand:"),      _("statistics:"),
+        _("last move:"),
+    };
+    char *values[] = {
+        mb_mem_balancer_vm_get_foreground(vm) ? g_strdup_printf(_("%u (foreground)"), priority)
+                                              : g_strdup_printf("%u", priority),
+        mb_size_format_kib(mb_mem_balancer_vm_get_allocated_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_min_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_max_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_reclaimable_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_active_anon_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_active_file_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_inactive_file_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_free_kib(vm)),
+        mb_size_format_kib(mb_mem_balancer_vm_get_swap_out_kib(vm)),
+        /* The number apart: xgettext cannot see through G_GINT64_FORMAT. */
+        g_strdup_printf(_("%s KiB per interval"), demand),
+        g_strdup(mb_mem_balancer_vm_get_stats_source(vm)),
+        g_strdup(mb_mem_balancer_vm_get_last_reason(vm)),
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(labels) == G_N_ELEMENTS(values));
     g_print("%s (%s)\n", mb_mem_balancer_vm_get_name(vm),
             g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
-    g_print("  priority:        %u%s\n", mb_mem_balancer_vm_get_priority(vm),
-            mb_mem_balancer_vm_get_foreground(vm) ? " (foreground)" : "");
-#define SHOW(label, getter)                                                                    \
-    do {                                                                                       \
-        g_autofree char *text = mb_size_format_kib(getter(vm));                                \
-        g_print("  %-16s %s\n", label, text);                                                  \
-    } while (0)
-    SHOW("allocated:", mb_mem_balancer_vm_get_allocated_kib);
-    SHOW("minimum:", mb_mem_balancer_vm_get_min_kib);
-    SHOW("maximum:", mb_mem_balancer_vm_get_max_kib);
-    SHOW("reclaimable:", mb_mem_balancer_vm_get_reclaimable_kib);
-    SHOW("active anon:", mb_mem_balancer_vm_get_active_anon_kib);
-    SHOW("active file:", mb_mem_balancer_vm_get_active_file_kib);
-    SHOW("inactive file:", mb_mem_balancer_vm_get_inactive_file_kib);
-    SHOW("free:", mb_mem_balancer_vm_get_free_kib);
-    SHOW("swapped out:", mb_mem_balancer_vm_get_swap_out_kib);
-#undef SHOW
-    g_print("  demand:          %+" G_GINT64_FORMAT " KiB per interval\n",
-            mb_mem_balancer_vm_get_demand_kib(vm));
-    g_print("  statistics:      %s\n", mb_mem_balancer_vm_get_stats_source(vm));
-    g_print("  last move:       %s\n", mb_mem_balancer_vm_get_last_reason(vm));
+    print_fields("  ", 16, labels, (const char *const *)values, G_N_ELEMENTS(values));
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++)
+        g_free(values[i]);
     return 0;
 }
 
@@ -418,15 +474,30 @@ cmd_info(Ctl *ctl)
         print_json(builder);
         return 0;
     }
-    g_print("version:  %s\nbackend:  %s\npolicy:   %s (alpha %g)\ninterval: %u ms\n"
-            "pool:     %" G_GUINT64_FORMAT " KiB (reserve %" G_GUINT64_FORMAT " KiB)\n"
-            "paused:   %s\nVMs:      %u\n",
-            mb_mem_balancer_get_version(manager), mb_mem_balancer_get_backend(manager),
-            mb_mem_balancer_get_policy(manager), mb_mem_balancer_get_alpha(manager),
-            mb_mem_balancer_get_interval_ms(manager), mb_mem_balancer_get_pool_kib(manager),
-            mb_mem_balancer_get_reserve_kib(manager),
-            mb_mem_balancer_get_paused(manager) ? "yes" : "no",
-            mb_mem_balancer_get_vm_count(manager));
+    g_autofree char *pool_kib =
+        g_strdup_printf("%" G_GUINT64_FORMAT, mb_mem_balancer_get_pool_kib(manager));
+    g_autofree char *reserve_kib =
+        g_strdup_printf("%" G_GUINT64_FORMAT, mb_mem_balancer_get_reserve_kib(manager));
+    const char *labels[] = {
+        _("version:"), _("backend:"), _("policy:"), _("interval:"),
+        _("pool:"),    _("paused:"),  _("VMs:"),
+    };
+    /* alpha is written the locale's way (0,3 in German), as it always was. */
+    char *values[] = {
+        g_strdup(mb_mem_balancer_get_version(manager)),
+        g_strdup(mb_mem_balancer_get_backend(manager)),
+        g_strdup_printf(_("%s (alpha %g)"), mb_mem_balancer_get_policy(manager),
+                        mb_mem_balancer_get_alpha(manager)),
+        g_strdup_printf(_("%u ms"), mb_mem_balancer_get_interval_ms(manager)),
+        g_strdup_printf(_("%s KiB (reserve %s KiB)"), pool_kib, reserve_kib),
+        g_strdup(mb_mem_balancer_get_paused(manager) ? _("yes") : _("no")),
+        g_strdup_printf("%u", mb_mem_balancer_get_vm_count(manager)),
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(labels) == G_N_ELEMENTS(values));
+    print_fields("", 9, labels, (const char *const *)values, G_N_ELEMENTS(values));
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++)
+        g_free(values[i]);
     return 0;
 }
 
@@ -467,8 +538,9 @@ watch_redraw(gpointer user_data)
     watch->redraw_id = 0;
     if (isatty(STDOUT_FILENO))
         g_print("\033[H\033[2J");
-    g_print("membalancer  %s  policy %s  pool %s  (Ctrl-C quits)\n\n", stamp,
+    g_print(_("membalancer  %s  policy %s  pool %s  (Ctrl-C quits)"), stamp,
             mb_mem_balancer_get_policy(watch->proxy), pool);
+    g_print("\n\n");
     print_table(watch->ctl, vms, mb_mem_balancer_get_paused(watch->proxy));
     if (!isatty(STDOUT_FILENO))
         g_print("\n");
@@ -506,7 +578,7 @@ on_watch_owner(GObject *object, GParamSpec *pspec, gpointer user_data)
         g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(object));
 
     if (owner == NULL) {
-        g_printerr("membalancerctl: membalancerd left the bus\n");
+        g_printerr("membalancerctl: %s\n", _("membalancerd left the bus"));
         g_main_loop_quit(watch->loop);
     }
 }
@@ -561,6 +633,18 @@ parse_priority(const char *text, guint *out)
     return TRUE;
 }
 
+/* The catalogue from LOCALEDIR, or from $MB_LOCALEDIR (the build tree's po/
+ * in tests; po/README.md). No number is formatted differently for it. */
+static void
+bind_translations(void)
+{
+    const char *dir = g_getenv("MB_LOCALEDIR");
+
+    bindtextdomain(GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : MB_LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -568,20 +652,25 @@ main(int argc, char **argv)
     gboolean opt_foreground = FALSE;
     g_autofree char *opt_address = NULL, *opt_priority = NULL, *opt_min = NULL, *opt_max = NULL;
     const GOptionEntry entries[] = {
-        {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
-        {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Use the session bus", NULL},
-        {"address", 0, 0, G_OPTION_ARG_STRING, &opt_address, "Use the bus at ADDR", "ADDR"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "JSON output (list, status, info)", NULL},
-        {"kib", 0, 0, G_OPTION_ARG_NONE, &opt_kib, "Sizes as whole KiB (list, watch)", NULL},
-        {"priority", 'p', 0, G_OPTION_ARG_STRING, &opt_priority, "register: priority 0-100",
-         "N"},
-        {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min, "register: guaranteed minimum", "SIZE"},
-        {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, "register: maximum", "SIZE"},
-        {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, "register: foreground VM",
+        {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Use the system bus (default)"),
+         NULL},
+        {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session, N_("Use the session bus"), NULL},
+        {"address", 0, 0, G_OPTION_ARG_STRING, &opt_address, N_("Use the bus at ADDR"),
+         N_("ADDR")},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &opt_json, N_("JSON output (list, status, info)"),
+         NULL},
+        {"kib", 0, 0, G_OPTION_ARG_NONE, &opt_kib, N_("Sizes as whole KiB (list, watch)"),
+         NULL},
+        {"priority", 'p', 0, G_OPTION_ARG_STRING, &opt_priority, N_("register: priority 0-100"),
+         N_("N")},
+        {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min, N_("register: guaranteed minimum"),
+         N_("SIZE")},
+        {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, N_("register: maximum"), N_("SIZE")},
+        {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, N_("register: foreground VM"),
          NULL},
         G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) context = g_option_context_new(usage_text);
+    g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) connection = NULL;
     g_autoptr(MbMemBalancer) manager = NULL;
@@ -589,19 +678,23 @@ main(int argc, char **argv)
     const char *command;
 
     setlocale(LC_ALL, "");
-    g_option_context_add_main_entries(context, entries, NULL);
+    bind_translations();
+    context = g_option_context_new(usage_text);
+    /* The context translates the usage text, the main group the options. */
+    g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(context, &argc, &argv, &error))
         return usage_error("%s", error->message);
     if (argc < 2)
-        return usage_error("%s", "missing command");
+        return usage_error("%s", _("missing command"));
     if ((opt_system + opt_session + (opt_address != NULL)) > 1)
-        return usage_error("%s", "use only one of --system, --session, --address");
+        return usage_error("%s", _("use only one of --system, --session, --address"));
     command = argv[1];
     (void)mb_service_error_quark();
 
     connection = mb_bus_connect(opt_address, opt_session, &error);
     if (connection == NULL)
-        return fail("cannot connect to the bus", error);
+        return fail(_("cannot connect to the bus"), error);
     ctl.connection = connection;
     ctl.json = opt_json;
     ctl.kib = opt_kib;
@@ -609,7 +702,7 @@ main(int argc, char **argv)
 #define NEED_ARGS(n, what)                                                                     \
     do {                                                                                       \
         if (argc != (n) + 2)                                                                   \
-            return usage_error("usage: membalancerctl %s", what);                              \
+            return usage_error(_("usage: membalancerctl %s"), what);                           \
     } while (0)
 
     if (g_str_equal(command, "list")) {
@@ -644,9 +737,9 @@ main(int argc, char **argv)
 
         NEED_ARGS(1, "register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]");
         if (opt_priority == NULL)
-            return usage_error("%s", "register needs --priority N (0-100)");
+            return usage_error("%s", _("register needs --priority N (0-100)"));
         if (!parse_priority(opt_priority, &priority))
-            return usage_error("'%s' is not a priority (0-100)", opt_priority);
+            return usage_error(_("'%s' is not a priority (0-100)"), opt_priority);
         if (opt_min != NULL) {
             if (!mb_size_parse_kib(opt_min, &kib, &error))
                 return fail("--min", error);
@@ -677,7 +770,7 @@ main(int argc, char **argv)
 
         NEED_ARGS(2, "set-priority NAME N");
         if (!parse_priority(argv[3], &priority))
-            return usage_error("'%s' is not a priority (0-100)", argv[3]);
+            return usage_error(_("'%s' is not a priority (0-100)"), argv[3]);
         if (!mb_mem_balancer_call_set_priority_sync(manager, argv[2], priority, NULL, &error))
             return fail("set-priority", error);
         return 0;
@@ -694,5 +787,5 @@ main(int argc, char **argv)
             return fail("rebalance", error);
         return 0;
     }
-    return usage_error("unknown command '%s'", command);
+    return usage_error(_("unknown command '%s'"), command);
 }

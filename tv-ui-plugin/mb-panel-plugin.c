@@ -27,6 +27,15 @@ g_module_check_init(GModule *module)
     return NULL;
 }
 
+/* LOCALEDIR, or $MB_LOCALEDIR (the build tree's po/, po/README.md). */
+static const char *
+localedir(void)
+{
+    const char *dir = g_getenv("MB_LOCALEDIR");
+
+    return dir != NULL && *dir != '\0' ? dir : MB_PANEL_LOCALEDIR;
+}
+
 G_MODULE_EXPORT const TvSettingsPage *
 tv_settings_plugin_init(guint abi_version)
 {
@@ -34,7 +43,8 @@ tv_settings_plugin_init(guint abi_version)
 
     if (abi_version != TV_SETTINGS_PLUGIN_ABI_VERSION)
         return NULL;
-    bindtextdomain(GETTEXT_PACKAGE, MB_PANEL_LOCALEDIR);
+    /* Our own domain, never textdomain(): the shell's stays its own. */
+    bindtextdomain(GETTEXT_PACKAGE, localedir());
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     page.abi_version = TV_SETTINGS_PLUGIN_ABI_VERSION;
     page.title = _("Memory");

@@ -5,6 +5,7 @@
  *   membalancer-panel [--plugin PATH] [--address BUS] [--fullscreen]
  *                     [--size WxH]
  */
+#include <glib/gi18n-lib.h>
 #include <gmodule.h>
 #include <gtk/gtk.h>
 #include <locale.h>
@@ -20,11 +21,12 @@ static gboolean opt_fullscreen;
 
 static const GOptionEntry entries[] = {
     {"plugin", 'p', 0, G_OPTION_ARG_FILENAME, &opt_plugin,
-     "The plugin to load (default: the installed one)", "PATH"},
+     N_("The plugin to load (default: the installed one)"), N_("PATH")},
     {"address", 'a', 0, G_OPTION_ARG_STRING, &opt_address,
-     "Talk to the service on this D-Bus address instead of the system bus", "ADDRESS"},
-    {"fullscreen", 'f', 0, G_OPTION_ARG_NONE, &opt_fullscreen, "Fill the screen", NULL},
-    {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, "Window size (default 1920x1080)", "WxH"},
+     N_("Talk to the service on this D-Bus address instead of the system bus"), N_("ADDRESS")},
+    {"fullscreen", 'f', 0, G_OPTION_ARG_NONE, &opt_fullscreen, N_("Fill the screen"), NULL},
+    {"size", 's', 0, G_OPTION_ARG_STRING, &opt_size, N_("Window size (default 1920x1080)"),
+     N_("WxH")},
     {NULL},
 };
 
@@ -44,10 +46,11 @@ on_destroy(GtkWidget *window, gpointer user_data)
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) context = g_option_context_new("- the membalancer TV page");
+    g_autoptr(GOptionContext) context = g_option_context_new(N_("- the membalancer TV page"));
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) connection = NULL;
     const TvSettingsPage *info;
+    const char *localedir;
     TvSettingsPluginInitFunc init;
     GModule *module;
     GtkWidget *window, *page;
@@ -55,20 +58,28 @@ main(int argc, char **argv)
     int width = 1920, height = 1080;
 
     setlocale(LC_ALL, "");
-    g_option_context_add_main_entries(context, entries, NULL);
+    /* LOCALEDIR or $MB_LOCALEDIR, as the plugin binds it again (po/README.md). */
+    localedir = g_getenv("MB_LOCALEDIR");
+    bindtextdomain(GETTEXT_PACKAGE,
+                   localedir != NULL && *localedir != '\0' ? localedir : MB_PANEL_LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+    g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(context, &argc, &argv, &error)) {
         g_printerr("membalancer-panel: %s\n", error->message);
         return 2;
     }
     if (opt_size != NULL && (sscanf(opt_size, "%dx%d", &width, &height) != 2 || width < 320 ||
                              height < 240 || width > 16384 || height > 16384)) {
-        g_printerr("membalancer-panel: --size wants WxH, e.g. 1920x1080 (got \"%s\")\n",
-                   opt_size);
+        g_printerr("membalancer-panel: ");
+        g_printerr(_("--size wants WxH, e.g. 1920x1080 (got \"%s\")"), opt_size);
+        g_printerr("\n");
         return 2;
     }
     if (!gtk_init_check()) {
-        g_printerr("membalancer-panel: cannot open a display (is DISPLAY or WAYLAND_DISPLAY "
-                   "set?)\n");
+        g_printerr("membalancer-panel: %s\n",
+                   _("cannot open a display (is DISPLAY or WAYLAND_DISPLAY set?)"));
         return 1;
     }
     /* --plugin, else $MB_PANEL_PLUGIN, else the installed plugin, else the
@@ -81,19 +92,25 @@ main(int argc, char **argv)
                                   : MB_PANEL_BUILD_PLUGIN_PATH);
     module = g_module_open(opt_plugin, G_MODULE_BIND_LOCAL);
     if (module == NULL) {
-        g_printerr("membalancer-panel: cannot load the plugin: %s\n", g_module_error());
+        g_printerr("membalancer-panel: ");
+        g_printerr(_("cannot load the plugin: %s"), g_module_error());
+        g_printerr("\n");
         return 1;
     }
     if (!g_module_symbol(module, TV_SETTINGS_PLUGIN_INIT_SYMBOL, (gpointer *)&init) ||
         init == NULL) {
-        g_printerr("membalancer-panel: %s has no %s()\n", g_module_name(module),
-                   TV_SETTINGS_PLUGIN_INIT_SYMBOL);
+        g_printerr("membalancer-panel: ");
+        /* TRANSLATORS: "PLUGIN.so has no tv_settings_plugin_init()". */
+        g_printerr(_("%s has no %s()"), g_module_name(module), TV_SETTINGS_PLUGIN_INIT_SYMBOL);
+        g_printerr("\n");
         return 1;
     }
     info = init(TV_SETTINGS_PLUGIN_ABI_VERSION);
     if (info == NULL) {
-        g_printerr("membalancer-panel: the plugin does not support ABI version %u\n",
+        g_printerr("membalancer-panel: ");
+        g_printerr(_("the plugin does not support ABI version %u"),
                    TV_SETTINGS_PLUGIN_ABI_VERSION);
+        g_printerr("\n");
         return 1;
     }
     if (opt_address != NULL) {
@@ -103,8 +120,9 @@ main(int argc, char **argv)
                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
             NULL, NULL, &error);
         if (connection == NULL) {
-            g_printerr("membalancer-panel: cannot connect to %s: %s\n", opt_address,
-                       error->message);
+            g_printerr("membalancer-panel: ");
+            g_printerr(_("cannot connect to %s: %s"), opt_address, error->message);
+            g_printerr("\n");
             return 1;
         }
     }
