@@ -203,7 +203,8 @@ read -r POLL_N POLL_MAX POLL_OVER < <(awk -v pool=$((768 * 1024)) '{
     END { print n + 0, max + 0, over + 0 }' "$MB_WORK/alloc-poll.txt")
 log "pool: $POLL_N samples of libvirt's balloons (100 ms apart), largest sum" \
     "$((POLL_MAX / 1024)) MiB of 768 MiB; above the pool: $POLL_OVER"
-[ "$POLL_N" -gt 1000 ] || fail "too few balloon samples ($POLL_N) to check the pool"
+# Not vacuous: at least 50 s of samples outside the boots (seen: 977-1591).
+[ "$POLL_N" -gt 500 ] || fail "too few balloon samples ($POLL_N) to check the pool"
 [ "$POLL_OVER" = 0 ] || fail "the balloons held more than the 768 MiB pool in $POLL_OVER samples (largest $POLL_MAX KiB)"
 log "game pswpout: paused $PAUSED_SWAP pages, balanced $BALANCED_SWAP pages"
 log "game allocation at the end $((GAME_END_KIB / 1024)) MiB; video $((VIDEO_START_KIB / 1024)) MiB" \
