@@ -25,7 +25,7 @@ typedef struct {
     guint priority;
     gboolean foreground;
     guint64 actual_kib; /* the balloon */
-    guint64 set_kib;    /* the target in force */
+    guint64 set_kib;    /* what it may hold by its target: committed, then each new target */
     guint64 from_kib;   /* as the planner counted it */
     guint64 want_kib;   /* the planner's target */
     MbReason reason;
@@ -495,7 +495,6 @@ plan(MbDaemon *daemon, TickJob *job)
         a.priority = vm->settings.priority;
         a.foreground = vm->settings.foreground;
         a.actual_kib = mb_vm_object_get_actual(object);
-        /* committed_kib(&a) == mb_vm_object_committed_kib(object) */
         a.set_kib = mb_vm_object_committed_kib(object);
         a.from_kib = vm->alloc_kib;
         a.want_kib = vm->target_kib;

@@ -156,18 +156,12 @@ mb_vm_object_get_actual(MbVmObject *self)
     return self->actual_kib;
 }
 
-guint64
-mb_vm_object_get_set(MbVmObject *self)
+static guint64
+get_set(MbVmObject *self)
 {
     /* Until we set one, the balloon goes where the hypervisor sent it (a
      * booting guest inflates from its maximum to its start size). */
     return self->have_set ? self->set_kib : self->actual_kib;
-}
-
-gboolean
-mb_vm_object_has_target(MbVmObject *self)
-{
-    return self->have_set;
 }
 
 guint64
@@ -189,7 +183,7 @@ mb_vm_object_committed_kib(MbVmObject *self)
 guint64
 mb_vm_object_planned_kib(MbVmObject *self)
 {
-    guint64 set_kib = mb_vm_object_get_set(self);
+    guint64 set_kib = get_set(self);
     guint64 gap =
         self->actual_kib > set_kib ? self->actual_kib - set_kib : set_kib - self->actual_kib;
 

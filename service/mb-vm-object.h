@@ -55,14 +55,10 @@ MbVmState mb_vm_object_get_state(MbVmObject *self);
  * maximum, and a value above it is logged as a lie (once a minute). */
 void mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib);
 guint64 mb_vm_object_get_actual(MbVmObject *self);
-/* The target in force (the last one the backend accepted). */
-guint64 mb_vm_object_get_set(MbVmObject *self);
 /* The most this VM may hold from now on: max(balloon, target); its
  * balloon until a target of ours is in force, and when stuck; 0 when
  * offline. The pool's accounting sums these. */
 guint64 mb_vm_object_committed_kib(MbVmObject *self);
-/* A target of ours is in force (since it booted or was registered). */
-gboolean mb_vm_object_has_target(MbVmObject *self);
 /* Where the VM is headed, as the planner counts it: the target while the
  * balloon travels toward it, else the balloon. */
 guint64 mb_vm_object_planned_kib(MbVmObject *self);
