@@ -10,6 +10,8 @@ MB_PACKAGES=(
   libgtk-4-dev libx11-dev gettext xvfb xdotool fonts-dejavu-core adwaita-icon-theme
   libjson-glib-dev locales
   python3-docutils man-db groff-base bash-completion libdbus-1-dev zsh
+  libpolkit-gobject-1-dev polkitd
+  dpkg-dev debhelper fakeroot lintian debootstrap systemd-container
 )
 
 mb_install_deps() {
