@@ -24,6 +24,8 @@
 /* Within this of the target, a balloon has arrived; moving this much counts as moving. */
 #define TARGET_SLACK_KIB 1024
 #define MOVE_SLACK_KIB 256
+/* A channel libvirt could not open is tried again after this. */
+#define STREAM_RETRY_US (5 * G_USEC_PER_SEC)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
@@ -32,10 +34,15 @@ typedef struct {
     MbGuestChannel *channel;
     MbVmState state;
     guint64 boot;
-    int id;               /* libvirt's id of the running domain, -1 when offline */
-    gboolean have_path;   /* the channel path was looked up for this boot */
-    gboolean period_set;  /* virDomainSetMemoryStatsPeriod done for this boot */
-    guint ticks_no_agent; /* intervals since the last agent record */
+    int id;             /* libvirt's id of the running domain, -1 when offline */
+    gboolean have_path; /* the channel path was looked up for this boot */
+    /* The agent channel opened through libvirt (virDomainOpenChannel):
+     * workers only, under work_lock. */
+    virStreamPtr stream;
+    gint64 stream_retry_us;       /* not opened again before this */
+    gboolean stream_error_logged; /* for this boot */
+    gboolean period_set;          /* virDomainSetMemoryStatsPeriod done for this boot */
+    guint ticks_no_agent;         /* intervals since the last agent record */
     /* Balloon tracking. */
     guint64 actual_kib;
     gboolean pending;
@@ -58,6 +65,9 @@ typedef struct {
     guint backoff_ms;
     gboolean ever_connected;
     gboolean failure_logged;
+    /* The driver cannot open channels (the test driver): the agent
+     * channel's socket is read directly, which needs access to it. */
+    gboolean channel_direct;
     GHashTable *domains; /* name -> LvDomain */
 
     GMutex state_lock; /* short: the event thread, the main thread */
@@ -138,11 +148,20 @@ set_connected(MbBackendLibvirt *self, gboolean connected)
     g_mutex_unlock(&self->state_lock);
 }
 
+static void drop_stream(LvDomain *d);
+
 static void
 disconnect(MbBackendLibvirt *self, const char *why)
 {
+    GHashTableIter iter;
+    gpointer value;
+
     if (self->conn == NULL)
         return;
+    /* A channel's stream belongs to the connection. */
+    g_hash_table_iter_init(&iter, self->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        drop_stream(value);
     if (self->lifecycle_id >= 0)
         virConnectDomainEventDeregisterAny(self->conn, self->lifecycle_id);
     if (self->close_registered)
@@ -294,6 +313,7 @@ get_domain(MbBackendLibvirt *self, const char *name)
 static void
 lv_domain_free(LvDomain *d)
 {
+    drop_stream(d); /* none left: disconnect dropped them */
     mb_guest_channel_free(d->channel);
     g_free(d->name);
     g_free(d);
@@ -362,6 +382,9 @@ new_boot(LvDomain *d, int id)
     d->still_ticks = 0;
     d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
     d->state = MB_VM_STATE_RUNNING;
+    d->stream_retry_us = 0;
+    d->stream_error_logged = FALSE;
+    drop_stream(d);
     mb_guest_channel_set_path(d->channel, NULL);
 }
 
@@ -374,6 +397,7 @@ go_offline(LvDomain *d, const char *why)
     d->state = MB_VM_STATE_OFFLINE;
     d->id = -1;
     d->pending = FALSE;
+    drop_stream(d);
     mb_guest_channel_close(d->channel);
 }
 
@@ -455,6 +479,105 @@ refresh_channel_path(LvDomain *d, virDomainPtr dom)
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s' has no unix channel named %s: balloon statistics only", d->name,
                MB_GUEST_PROTO_CHANNEL);
+}
+
+/* ---- the agent channel ------------------------------------------------ */
+
+/* The channel is opened through libvirt (virDomainOpenChannel): libvirtd
+ * connects to QEMU's socket, so the daemon needs no access to QEMU's files
+ * and works over remote URIs too. The stream is non-blocking and read by
+ * the tick's worker: its data arrives through the connection's socket,
+ * which libvirt's event sources on the main loop read as it comes, and
+ * waits queued in the stream until the tick drains it. */
+
+static void
+drop_stream(LvDomain *d)
+{
+    if (d->stream == NULL)
+        return;
+    /* Fails on a dead stream or connection: nothing more to do then. */
+    if (virStreamAbort(d->stream) < 0)
+        virResetLastError();
+    virStreamFree(d->stream);
+    d->stream = NULL;
+}
+
+static gboolean
+open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
+{
+    gint64 now = g_get_monotonic_time();
+    virStreamPtr st;
+    int code;
+
+    if (now < d->stream_retry_us)
+        return FALSE;
+    st = virStreamNew(self->conn, VIR_STREAM_NONBLOCK);
+    /* FORCE: a stream left open by a daemon that died is taken over
+     * (the channel is membalancer's by its name). */
+    if (st != NULL &&
+        virDomainOpenChannel(dom, MB_GUEST_PROTO_CHANNEL, st, VIR_DOMAIN_CHANNEL_FORCE) == 0) {
+        d->stream = st;
+        d->stream_error_logged = FALSE;
+        /* A new stream: nothing of an old one counts. */
+        mb_guest_channel_close(d->channel);
+        mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
+               "VM '%s': agent channel %s opened through libvirt", d->name,
+               MB_GUEST_PROTO_CHANNEL);
+        return TRUE;
+    }
+    code = virGetLastErrorCode();
+    if (st != NULL)
+        virStreamFree(st);
+    if (code == VIR_ERR_NO_SUPPORT) {
+        self->channel_direct = TRUE;
+        mb_log(G_LOG_LEVEL_INFO, "MB_LIBVIRT_URI", self->uri,
+               "libvirt at %s cannot open channels (%s): agent channels' sockets are read "
+               "directly",
+               self->uri, virGetLastErrorMessage());
+        return FALSE;
+    }
+    d->stream_retry_us = now + STREAM_RETRY_US;
+    if (!d->stream_error_logged)
+        mb_log(G_LOG_LEVEL_WARNING, "MB_VM", d->name,
+               "VM '%s': cannot open its agent channel %s through libvirt: %s; balloon "
+               "statistics until it opens (retried every %d s)",
+               d->name, MB_GUEST_PROTO_CHANNEL, virGetLastErrorMessage(),
+               (int)(STREAM_RETRY_US / G_USEC_PER_SEC));
+    d->stream_error_logged = TRUE;
+    check_alive(self);
+    return FALSE;
+}
+
+static gssize
+read_stream(gpointer user_data, char *buf, gsize len)
+{
+    int n = virStreamRecv(user_data, buf, len);
+
+    return n == -2 ? MB_GUEST_CHANNEL_READ_AGAIN : n;
+}
+
+/* This interval's agent sample, if one came. */
+static gboolean
+read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
+{
+    gboolean ended, got;
+
+    if (mb_guest_channel_get_path(d->channel) == NULL)
+        return FALSE; /* no agent channel in the domain */
+    if (d->stream == NULL && !self->channel_direct && !open_stream(self, d, dom) &&
+        !self->channel_direct)
+        return FALSE;
+    if (self->channel_direct)
+        return mb_guest_channel_poll(d->channel, out);
+    got = mb_guest_channel_drain(d->channel, read_stream, d->stream, out, &ended);
+    if (ended) {
+        mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
+               "VM '%s': its agent channel closed (%s); opened again next interval", d->name,
+               virGetLastError() != NULL ? virGetLastErrorMessage() : "end of stream");
+        virResetLastError();
+        drop_stream(d);
+    }
+    return got;
 }
 
 /* ---- the operations --------------------------------------------------- */
@@ -574,7 +697,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
 
     if (!d->have_path)
         refresh_channel_path(d, dom);
-    if (mb_guest_channel_poll(d->channel, out)) {
+    if (read_agent(self, d, dom, out)) {
         *source = MB_STATS_SOURCE_AGENT;
         d->ticks_no_agent = 0;
     } else if (++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {

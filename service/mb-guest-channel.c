@@ -349,30 +349,28 @@ mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out)
 }
 
 gboolean
-mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
+mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
+                       gpointer user_data, MbSample *out, gboolean *ended)
 {
     char buf[16 * 1024];
     gsize limit;
 
-    if (channel->fd < 0 && !channel_connect(channel))
-        return mb_guest_channel_take_sample(channel, out);
+    *ended = FALSE;
     /* What is queued past the parsed part is skimmed, up to a limit: the
      * next interval then starts with the guest's newest records. */
     limit = channel->budget + MB_GUEST_CHANNEL_DISCARD_BYTES;
     while (limit > 0) {
-        ssize_t n = read(channel->fd, buf, MIN(sizeof(buf), limit));
+        gssize n = read_func(user_data, buf, MIN(sizeof(buf), limit));
 
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n == MB_GUEST_CHANNEL_READ_AGAIN)
             break;
         if (n <= 0) {
             /* The guest side went away (QEMU stopped, or the port was
              * reset): what came before is still this interval's; the
-             * next poll reconnects, and starts afresh. */
+             * next stream starts afresh. */
             gboolean got = mb_guest_channel_take_sample(channel, out);
 
-            close_fd(channel);
+            *ended = TRUE;
             forget_stream(channel);
             return got;
         }
@@ -380,6 +378,35 @@ mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
         limit -= (gsize)n;
     }
     return mb_guest_channel_take_sample(channel, out);
+}
+
+static gssize
+read_fd(gpointer user_data, char *buf, gsize len)
+{
+    MbGuestChannel *channel = user_data;
+
+    for (;;) {
+        ssize_t n = read(channel->fd, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return MB_GUEST_CHANNEL_READ_AGAIN;
+        return n < 0 ? -1 : n;
+    }
+}
+
+gboolean
+mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
+{
+    gboolean ended, got;
+
+    if (channel->fd < 0 && !channel_connect(channel))
+        return mb_guest_channel_take_sample(channel, out);
+    got = mb_guest_channel_drain(channel, read_fd, channel, out, &ended);
+    if (ended)
+        close_fd(channel); /* the next poll reconnects */
+    return got;
 }
 
 /* ---- the channel's path in the domain XML ---------------------------- */

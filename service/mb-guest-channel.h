@@ -2,9 +2,11 @@
  * agent's line protocol (guest-driver/mb-guest-proto.h) that keeps the
  * latest valid sample of each interval.
  *
- * The bytes come either from a non-blocking unix socket QEMU listens on
- * (set_path + poll) or from any other transport that hands them over as
- * they arrive (feed); an interval ends at each take_sample (poll takes).
+ * The bytes come from a non-blocking unix socket QEMU listens on
+ * (set_path + poll), from any transport with a non-blocking read (drain:
+ * the libvirt backend's virDomainOpenChannel stream), or from one that
+ * hands them over as they arrive (feed); an interval ends at each
+ * take_sample (poll and drain take).
  *
  * The guest is untrusted. Per interval at most MB_GUEST_CHANNEL_POLL_BYTES
  * are parsed line by line; beyond that, lines are only skimmed (counted as
@@ -68,9 +70,24 @@ gboolean mb_guest_channel_feed(MbGuestChannel *channel, const char *data, gsize 
  * none came. A sample is returned once. */
 gboolean mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out);
 
-/* Connects when needed, reads and feeds what is available without
- * blocking, then takes: returns TRUE when a valid sample arrived since the
- * last take, with the latest in *out. */
+/* A transport's non-blocking read: returns the number of bytes read
+ * (> 0), 0 at the end of the stream, -1 when it failed, or
+ * MB_GUEST_CHANNEL_READ_AGAIN when nothing more is there now. */
+#define MB_GUEST_CHANNEL_READ_AGAIN (-2)
+typedef gssize (*MbGuestChannelReadFunc)(gpointer user_data, char *buf, gsize len);
+
+/* Feeds what read_func gives until it has nothing more, up to the
+ * interval's limit (what is left of the parse budget plus
+ * MB_GUEST_CHANNEL_DISCARD_BYTES), then takes (as take_sample). When the
+ * stream ended or failed, *ended is TRUE and the channel has dropped its
+ * partial line: the sample it brought is still returned (in the page size
+ * of its hello); call close before the next stream. */
+gboolean mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
+                                gpointer user_data, MbSample *out, gboolean *ended);
+
+/* The unix socket transport: connects to the path when needed, drains it
+ * without blocking, then takes: returns TRUE when a valid sample arrived
+ * since the last take, with the latest in *out. */
 gboolean mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out);
 
 /* The guest's page size in KiB (the unit of MbSample's swap counters):
