@@ -155,6 +155,9 @@ main(int argc, char **argv)
         die("cannot export the service", error);
         return 1;
     }
+    /* polkitd serves the system bus: a caller's name elsewhere means nothing to it. */
+    if (opt_address == NULL && !opt_session && mb_daemon_use_polkit(daemon))
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_POLKIT", "used", "authorizing through polkit");
     sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &run);
     sigint_id = g_unix_signal_add(SIGINT, on_signal, &run);
     g_main_loop_run(loop);

@@ -219,6 +219,12 @@ mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error)
     return TRUE;
 }
 
+gboolean
+mb_daemon_use_polkit(MbDaemon *daemon)
+{
+    return mb_auth_use_polkit(daemon->auth);
+}
+
 void
 mb_daemon_stop(MbDaemon *daemon)
 {

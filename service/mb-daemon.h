@@ -35,6 +35,10 @@ void mb_daemon_set_quit_func(MbDaemon *daemon, MbDaemonQuitFunc func, gpointer u
 
 /* Exports every object, starts the interval timer, then owns the name. */
 gboolean mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error);
+/* After start, when the connection is the system bus: authorize through
+ * polkit while an authority answers there (mb-auth.h). FALSE when built
+ * without polkit. */
+gboolean mb_daemon_use_polkit(MbDaemon *daemon);
 /* Ordered shutdown, once: refuses new work (every operation below then
  * fails with Unavailable), releases the name and unexports, cancels the
  * daemon's cancellable and waits (iterating the main context) until every

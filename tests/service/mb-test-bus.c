@@ -104,12 +104,13 @@ static const char bus_config[] =
     "    <allow receive_type=\"signal\"/>\n"
     "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
     "  </policy>\n"
-    /* ...and our shipped policy opens what it opens. */
+    /* ...and our shipped policy opens what it opens (and polkitd's, when asked). */
     "  <include>%s</include>\n"
+    "%s"
     "</busconfig>\n";
 
-static gboolean
-name_has_owner(GDBusConnection *connection, const char *name)
+gboolean
+mb_test_bus_name_has_owner(GDBusConnection *connection, const char *name)
 {
     g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
         connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -125,6 +126,12 @@ name_has_owner(GDBusConnection *connection, const char *name)
 MbTestBus *
 mb_test_bus_new(void)
 {
+    return mb_test_bus_new_with_include(NULL);
+}
+
+MbTestBus *
+mb_test_bus_new_with_include(const char *include)
+{
     g_autoptr(GError) error = NULL;
     MbTestBus *bus = g_new0(MbTestBus, 1);
     g_autofree char *config = NULL;
@@ -132,7 +139,10 @@ mb_test_bus_new(void)
     g_autofree char *socket = NULL;
 
     bus->dir = mb_test_make_dir("mb-test-bus-XXXXXX");
-    config = g_strdup_printf(bus_config, bus->dir, MB_TEST_POLICY);
+    g_autofree char *extra =
+        include != NULL ? g_strdup_printf("  <include>%s</include>\n", include) : g_strdup("");
+
+    config = g_strdup_printf(bus_config, bus->dir, MB_TEST_POLICY, extra);
     config_path = mb_test_write_file(bus->dir, "bus.conf", config);
     g_autofree char *arg = g_strdup_printf("--config-file=%s", config_path);
     g_autoptr(GSubprocessLauncher) launcher = launcher_new(G_SUBPROCESS_FLAGS_NONE);
@@ -180,7 +190,8 @@ mb_test_bus_free(MbTestBus *bus)
 }
 
 static GSubprocess *
-spawn_daemon(MbTestBus *bus, const char *const *args, const char *log_path, GError **error)
+spawn_daemon(MbTestBus *bus, gboolean as_system_bus, const char *const *args,
+             const char *log_path, GError **error)
 {
     g_autoptr(GSubprocessLauncher) launcher = launcher_new(
         log_path != NULL ? G_SUBPROCESS_FLAGS_STDERR_MERGE : G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -193,8 +204,13 @@ spawn_daemon(MbTestBus *bus, const char *const *args, const char *log_path, GErr
     g_subprocess_launcher_unsetenv(launcher, "CONFIGURATION_DIRECTORY");
     g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
     g_ptr_array_add(argv, (gpointer)mb_test_daemon_path());
-    g_ptr_array_add(argv, (gpointer) "--address");
-    g_ptr_array_add(argv, bus->address);
+    if (as_system_bus) {
+        g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus->address, TRUE);
+        g_ptr_array_add(argv, (gpointer) "--system");
+    } else {
+        g_ptr_array_add(argv, (gpointer) "--address");
+        g_ptr_array_add(argv, bus->address);
+    }
     for (gsize i = 0; args != NULL && args[i] != NULL; i++)
         g_ptr_array_add(argv, (gpointer)args[i]);
     g_ptr_array_add(argv, NULL);
@@ -203,6 +219,13 @@ spawn_daemon(MbTestBus *bus, const char *const *args, const char *log_path, GErr
 
 MbTestDaemon *
 mb_test_daemon_spawn(MbTestBus *bus, const char *state_dir, const char *const *args)
+{
+    return mb_test_daemon_spawn_full(bus, FALSE, state_dir, args);
+}
+
+MbTestDaemon *
+mb_test_daemon_spawn_full(MbTestBus *bus, gboolean as_system_bus, const char *state_dir,
+                          const char *const *args)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(MbTestDaemon) daemon = g_new0(MbTestDaemon, 1);
@@ -227,11 +250,11 @@ mb_test_daemon_spawn(MbTestBus *bus, const char *state_dir, const char *const *a
         g_ptr_array_add(all, empty_config);
     }
     g_ptr_array_add(all, NULL);
-    daemon->process =
-        spawn_daemon(bus, (const char *const *)all->pdata, daemon->log_path, &error);
+    daemon->process = spawn_daemon(bus, as_system_bus, (const char *const *)all->pdata,
+                                   daemon->log_path, &error);
     g_assert_no_error(error);
     for (int i = 0; i < 1500; i++) {
-        if (name_has_owner(bus->connection, MB_BUS_NAME))
+        if (mb_test_bus_name_has_owner(bus->connection, MB_BUS_NAME))
             return g_steal_pointer(&daemon);
         if (!mb_test_daemon_alive(daemon))
             break;
@@ -246,7 +269,7 @@ int
 mb_test_daemon_run_fail(MbTestBus *bus, const char *const *args, char **out_stderr)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) process = spawn_daemon(bus, args, NULL, &error);
+    g_autoptr(GSubprocess) process = spawn_daemon(bus, FALSE, args, NULL, &error);
     g_autofree char *err = NULL;
 
     g_assert_no_error(error);

@@ -15,7 +15,11 @@ typedef struct {
 } MbTestBus;
 
 MbTestBus *mb_test_bus_new(void);
+/* The same, with one more bus configuration file included (polkitd's). */
+MbTestBus *mb_test_bus_new_with_include(const char *include);
 void mb_test_bus_free(MbTestBus *bus);
+/* The bus has an owner for name (a blocking NameHasOwner, 2 s at most). */
+gboolean mb_test_bus_name_has_owner(GDBusConnection *connection, const char *name);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbTestBus, mb_test_bus_free)
 
 typedef struct {
@@ -34,6 +38,10 @@ char *mb_test_write_file(const char *dir, const char *name, const char *text);
  * if it exits first or does not come up in time. */
 MbTestDaemon *mb_test_daemon_spawn(MbTestBus *bus, const char *state_dir,
                                    const char *const *args);
+/* The same; as_system_bus: --system, with DBUS_SYSTEM_BUS_ADDRESS set to
+ * the test bus (the daemon then takes it for the system bus: polkit). */
+MbTestDaemon *mb_test_daemon_spawn_full(MbTestBus *bus, gboolean as_system_bus,
+                                        const char *state_dir, const char *const *args);
 /* Runs membalancerd expecting it to fail at start: returns its exit
  * status and fills *out_stderr. */
 int mb_test_daemon_run_fail(MbTestBus *bus, const char *const *args, char **out_stderr);

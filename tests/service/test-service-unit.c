@@ -633,6 +633,28 @@ test_auth_uids(void)
     g_assert_false(mb_auth_uid_allowed(nogroups, 4000000000u));
 }
 
+/* Each method and property write maps to its polkit action (the actions
+ * of org.smarttv.MemBalancer.policy); what is not known is a setting. */
+static void
+test_auth_actions(void)
+{
+    g_assert_cmpstr(mb_auth_action_for("RegisterVM", FALSE), ==,
+                    "org.smarttv.MemBalancer.register");
+    g_assert_cmpstr(mb_auth_action_for("UnregisterVM", FALSE), ==,
+                    "org.smarttv.MemBalancer.register");
+    g_assert_cmpstr(mb_auth_action_for("SetPriority", FALSE), ==,
+                    "org.smarttv.MemBalancer.configure");
+    g_assert_cmpstr(mb_auth_action_for("SetForeground", FALSE), ==,
+                    "org.smarttv.MemBalancer.configure");
+    g_assert_cmpstr(mb_auth_action_for("SetLimits", FALSE), ==,
+                    "org.smarttv.MemBalancer.configure");
+    g_assert_cmpstr(mb_auth_action_for("Rebalance", FALSE), ==,
+                    "org.smarttv.MemBalancer.control");
+    g_assert_cmpstr(mb_auth_action_for("Paused", TRUE), ==, "org.smarttv.MemBalancer.control");
+    g_assert_cmpstr(mb_auth_action_for("Policy", TRUE), ==,
+                    "org.smarttv.MemBalancer.configure");
+}
+
 /* Writes a copy of /etc/NAME with extra lines appended and mounts it over
  * /etc/NAME (in the caller's private mount namespace only). */
 static void
@@ -1029,6 +1051,7 @@ main(int argc, char **argv)
     g_test_add_func("/service/unit/state-unwritable", test_state_unwritable);
     g_test_add_func("/service/unit/auth-uids", test_auth_uids);
     g_test_add_func("/service/unit/auth-big-group", test_auth_big_group);
+    g_test_add_func("/service/unit/auth-actions", test_auth_actions);
     g_test_add_func("/service/unit/auth-outlives-daemon", test_auth_outlives_daemon);
     g_test_add_func("/service/unit/fake-backend", test_fake_backend);
     g_test_add_func("/service/unit/fuzz-smoke", test_fuzz_smoke);
