@@ -649,7 +649,7 @@ int
 main(int argc, char **argv)
 {
     gboolean opt_system = FALSE, opt_session = FALSE, opt_json = FALSE, opt_kib = FALSE;
-    gboolean opt_foreground = FALSE;
+    gboolean opt_foreground = FALSE, opt_version = FALSE;
     g_autofree char *opt_address = NULL, *opt_priority = NULL, *opt_min = NULL, *opt_max = NULL;
     const GOptionEntry entries[] = {
         {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Use the system bus (default)"),
@@ -668,6 +668,8 @@ main(int argc, char **argv)
         {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, N_("register: maximum"), N_("SIZE")},
         {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, N_("register: foreground VM"),
          NULL},
+        {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"),
+         NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = NULL;
@@ -685,6 +687,10 @@ main(int argc, char **argv)
     g_option_context_add_main_entries(context, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(context, &argc, &argv, &error))
         return usage_error("%s", error->message);
+    if (opt_version) {
+        g_print("membalancerctl %s\n", MB_VERSION);
+        return 0;
+    }
     if (argc < 2)
         return usage_error("%s", _("missing command"));
     if ((opt_system + opt_session + (opt_address != NULL)) > 1)

@@ -28,7 +28,7 @@ _membalancerctl()
     fi
 
     local commands="list status info register unregister set-priority set-foreground pause resume rebalance watch"
-    local global_opts="--system --session --address --json --kib --help"
+    local global_opts="--system --session --address --json --kib --help --version"
     local register_opts="--priority --min --max --foreground"
 
     # The command, its arguments so far, and the bus options to pass on.
