@@ -451,6 +451,16 @@ else
     step e-journal FAIL "$N_REC records; hypervisor-connected x$N_BACK (want >= 4, one per start), rebalanced x$N_REB with MB_VM=$DOM: ${REB_FIELDS:-none}"
 fi
 
+# No GLib criticals or errors: e.g. GLib 2.74's thread pools set new
+# threads' scheduling attributes (sched_setattr) and say so when the
+# unit's system call filter refuses it.
+N_CRIT=$(grep -c '"MESSAGE":"[^"]*\(CRITICAL\|ERROR\|scheduler settings\)' "$WORK/journal.json" || true)
+if [ "$N_CRIT" = 0 ]; then
+    step e-no-criticals PASS "no CRITICAL, ERROR or scheduler record in $N_REC"
+else
+    step e-no-criticals FAIL "$N_CRIT records: $(grep '"MESSAGE":"[^"]*\(CRITICAL\|ERROR\|scheduler settings\)' "$WORK/journal.json" | grep -o '"MESSAGE":"[^"]*"' | head -n 3 | paste -sd' ')"
+fi
+
 # ---- f. systemd-analyze security ---------------------------------------------
 in_ct systemd-analyze security --no-pager membalancer.service >"$WORK/security.txt" 2>&1
 EXPOSURE=$(grep -o 'Overall exposure level for membalancer.service: .*' "$WORK/security.txt" | sed 's/\x1b\[[0-9;]*m//g')
