@@ -161,10 +161,12 @@ void
 mb_polkit_check_async(MbPolkit *polkit, const char *bus_name, const char *action_id,
                       gboolean interactive, MbPolkitDone done, gpointer user_data)
 {
-    g_autoptr(PolkitSubject) subject = polkit_system_bus_name_new(bus_name);
-    Check *check = g_new0(Check, 1);
+    g_autoptr(PolkitSubject) subject = NULL;
+    Check *check;
 
     g_return_if_fail(polkit->authority != NULL);
+    subject = polkit_system_bus_name_new(bus_name);
+    check = g_new0(Check, 1);
     check->polkit = polkit;
     check->done = done;
     check->user_data = user_data;

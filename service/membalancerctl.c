@@ -120,20 +120,33 @@ print_json(JsonBuilder *builder)
     g_print("%s\n", text);
 }
 
+/* Starts the service if the bus can (D-Bus activation, systemd's unit on
+ * an installed system): a Ping, whose errors are left to what follows. */
+static void
+activate(Ctl *ctl)
+{
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        ctl->connection, MB_BUS_NAME, MB_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
+        NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
 static GDBusObjectManager *
 object_manager(Ctl *ctl, GError **error)
 {
-    g_autoptr(GDBusObjectManager) manager = mb_object_manager_client_new_sync(
-        ctl->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, MB_BUS_NAME,
-        MB_OBJECT_PATH, NULL, error);
+    g_autoptr(GDBusObjectManager) manager = NULL;
     g_autofree char *owner = NULL;
 
+    activate(ctl);
+    manager = mb_object_manager_client_new_sync(
+        ctl->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, MB_BUS_NAME,
+        MB_OBJECT_PATH, NULL, error);
     if (manager == NULL)
         return NULL;
     owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
     if (owner == NULL) {
         g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
-                    _("membalancerd is not running on this bus (%s is not owned)"),
+                    _("membalancerd is not running on this bus (%s is not owned, nor "
+                      "activatable)"),
                     MB_BUS_NAME);
         return NULL;
     }

@@ -165,7 +165,7 @@ test_template(void)
         "msgid \"missing command\"",
         "msgid \"(see membalancerctl --help)\"",
         "msgid \"unknown command '%s'\"",
-        "msgid \"membalancerd is not running on this bus (%s is not owned)\"",
+        "\"membalancerd is not running on this bus (%s is not owned, nor activatable)\"",
         "msgid \"ALLOC\"",
         "msgid \"SWAPOUT\"",
         "msgid \"(balancing is paused)\"",
@@ -356,7 +356,8 @@ test_ctl_service(Fixture *f, gconstpointer data)
     fixture_stop(f);
     g_assert_cmpint(run_in("de_DE.UTF-8", list, NULL, &err), ==, 1);
     assert_contains(err, "membalancerctl: list: membalancerd läuft nicht auf diesem Bus "
-                         "(niemand besitzt den Namen org.smarttv.MemBalancer)\n");
+                         "(niemand besitzt den Namen org.smarttv.MemBalancer, und er lässt "
+                         "sich nicht aktivieren)\n");
 }
 
 /* ---- the panel --------------------------------------------------------------- */

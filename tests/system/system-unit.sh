@@ -321,22 +321,28 @@ fi
 
 in_ct systemctl stop membalancer.service
 STOPPED=$(in_ct systemctl is-active membalancer.service)
-# membalancerctl's list/status/watch do not start the service (their object
-# manager is DO_NOT_AUTO_START: they report "not running"); its method
-# calls and any other client's call do.
+# The command line (list) starts the stopped service through D-Bus
+# activation, and so does any other client's call.
+T1=$(now_ms)
 LIST_OUT=$(in_ct membalancerctl list 2>&1)
 LIST_RC=$?
-STILL=$(in_ct systemctl is-active membalancer.service)
+LIST_MS=$(($(now_ms) - T1))
+AFTER_LIST=$(in_ct systemctl is-active membalancer.service)
+PID2=$(prop MainPID)
+in_ct systemctl stop membalancer.service
+STOPPED2=$(in_ct systemctl is-active membalancer.service)
 T1=$(now_ms)
 CALL_OUT=$(in_ct busctl --system call "$BUS_NAME" "$OBJ" org.freedesktop.DBus.Properties Get ss "$BUS_NAME" Version 2>&1)
 CALL_RC=$?
 ACT_MS=$(($(now_ms) - T1))
 AFTER=$(in_ct systemctl is-active membalancer.service)
-PID2=$(prop MainPID)
-if [ "$STOPPED" = inactive ] && [ "$CALL_RC" = 0 ] && [ "$AFTER" = active ] && [ "$PID2" != 0 ] && [ "$PID2" != "$PID1" ]; then
-    step a-activation PASS "stopped ($STOPPED); busctl call Get Version -> $CALL_OUT in $ACT_MS ms started it (MainPID $PID1 -> $PID2); before, membalancerctl list: rc $LIST_RC ($(echo "$LIST_OUT" | tail -n1 | cut -c1-60)...), unit $STILL"
+PID3=$(prop MainPID)
+if [ "$STOPPED" = inactive ] && [ "$LIST_RC" = 0 ] && [ "$AFTER_LIST" = active ] && [ "$PID2" != 0 ] &&
+    [ "$PID2" != "$PID1" ] && [ "$STOPPED2" = inactive ] && [ "$CALL_RC" = 0 ] && [ "$AFTER" = active ] &&
+    [ "$PID3" != 0 ] && [ "$PID3" != "$PID2" ]; then
+    step a-activation PASS "stopped; membalancerctl list started it in $LIST_MS ms (MainPID $PID1 -> $PID2); stopped again; busctl call Get Version -> $CALL_OUT in $ACT_MS ms started it (-> $PID3)"
 else
-    step a-activation FAIL "after stop: $STOPPED; busctl call rc=$CALL_RC ($(echo "$CALL_OUT" | tail -n1)); then $AFTER, MainPID $PID2"
+    step a-activation FAIL "after stop: $STOPPED; membalancerctl list rc=$LIST_RC ($(echo "$LIST_OUT" | tail -n1)), then $AFTER_LIST, MainPID $PID2; after stop: $STOPPED2; busctl call rc=$CALL_RC ($(echo "$CALL_OUT" | tail -n1)); then $AFTER, MainPID $PID3"
 fi
 
 # ---- b. a real guest's agent statistics through the installed unit --------
