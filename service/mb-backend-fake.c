@@ -64,11 +64,6 @@
 #include "mb-log.h"
 #include "mb-workload.h"
 
-/* As mb-backend-libvirt.c: a target within this is reached; a move of less
- * is no move. */
-#define TARGET_SLACK_KIB 1024
-#define MOVE_SLACK_KIB 256
-
 typedef struct {
     char *name;
     MbGuest guest; /* guest.alloc_kib follows current_kib */
@@ -77,11 +72,9 @@ typedef struct {
     guint64 target_kib;
     MbFakeFault fault;
     guint ticks; /* begin_tick calls since the guest appeared */
-    /* The stuck rule, as the libvirt backend's. */
+    /* The stuck rule, the libvirt backend's (mb_balloon_watch_update). */
     MbVmState state;
-    gboolean pending;
-    guint still_ticks;
-    guint64 stuck_at_kib;
+    MbBalloonWatch watch;
 } FakeDomain;
 
 typedef struct {
@@ -147,6 +140,17 @@ workload_for(MbBackendFake *fake, const char *vm_name)
     return best != NULL ? best : fake->default_workload;
 }
 
+/* Called with the lock held: a write failed with errno saved. */
+static void
+trace_failed(MbBackendFake *fake, int saved)
+{
+    mb_log(G_LOG_LEVEL_WARNING, "MB_BACKEND", "fake",
+           "fake backend: cannot write the trace %s: %s; tracing stops", fake->trace_path,
+           g_strerror(saved));
+    fclose(fake->trace);
+    fake->trace = NULL;
+}
+
 /* Called with the lock held. */
 static void
 trace_line(MbBackendFake *fake, const FakeDomain *domain)
@@ -156,28 +160,16 @@ trace_line(MbBackendFake *fake, const FakeDomain *domain)
     if (fprintf(fake->trace,
                 "%" G_GINT64_FORMAT " %s %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n",
                 g_get_monotonic_time(), domain->name, domain->current_kib,
-                domain->target_kib) < 0) {
-        int saved = errno;
-        mb_log(G_LOG_LEVEL_WARNING, "MB_BACKEND", "fake",
-               "fake backend: cannot write the trace %s: %s; tracing stops", fake->trace_path,
-               g_strerror(saved));
-        fclose(fake->trace);
-        fake->trace = NULL;
-    }
+                domain->target_kib) < 0)
+        trace_failed(fake, errno);
 }
 
 /* Called with the lock held. */
 static void
 trace_flush(MbBackendFake *fake)
 {
-    if (fake->trace != NULL && fflush(fake->trace) != 0) {
-        int saved = errno;
-        mb_log(G_LOG_LEVEL_WARNING, "MB_BACKEND", "fake",
-               "fake backend: cannot write the trace %s: %s; tracing stops", fake->trace_path,
-               g_strerror(saved));
-        fclose(fake->trace);
-        fake->trace = NULL;
-    }
+    if (fake->trace != NULL && fflush(fake->trace) != 0)
+        trace_failed(fake, errno);
 }
 
 static GStrv
@@ -256,8 +248,7 @@ fake_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **er
     /* A registration starts afresh: a stuck balloon gets another chance. */
     if (domain->state == MB_VM_STATE_STUCK)
         domain->state = MB_VM_STATE_RUNNING;
-    domain->pending = FALSE;
-    domain->still_ticks = 0;
+    mb_balloon_watch_clear(&domain->watch);
     g_mutex_unlock(&fake->lock);
     return TRUE;
 }
@@ -272,44 +263,28 @@ move_balloon(FakeDomain *domain, guint64 kib)
     mb_guest_set_alloc(&domain->guest, kib);
 }
 
-/* mb-backend-libvirt.c's track_balloon, on the fake's balloon. */
+/* The backends' stuck rule, on the fake's balloon. */
 static void
 track_balloon(FakeDomain *domain, guint64 before_kib)
 {
-    guint64 actual_kib = domain->current_kib;
-    guint64 target_kib = domain->target_kib;
-
-    if (domain->state == MB_VM_STATE_STUCK) {
-        if (actual_kib + MOVE_SLACK_KIB < domain->stuck_at_kib ||
-            actual_kib > domain->stuck_at_kib + MOVE_SLACK_KIB) {
-            domain->state = MB_VM_STATE_RUNNING;
-            mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", domain->name,
-                   "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT
-                   " KiB): balanced again",
-                   domain->name, actual_kib);
-        }
-        return;
-    }
-    if (!domain->pending)
-        return;
-    guint64 gap = actual_kib > target_kib ? actual_kib - target_kib : target_kib - actual_kib;
-    guint64 gap_before =
-        before_kib > target_kib ? before_kib - target_kib : target_kib - before_kib;
-    if (gap <= TARGET_SLACK_KIB) {
-        domain->pending = FALSE;
-        domain->still_ticks = 0;
-    } else if (gap + MOVE_SLACK_KIB < gap_before) {
-        domain->still_ticks = 0;
-    } else if (++domain->still_ticks >= MB_LIBVIRT_STUCK_TICKS) {
-        domain->state = MB_VM_STATE_STUCK;
-        domain->stuck_at_kib = actual_kib;
-        domain->pending = FALSE;
+    switch (mb_balloon_watch_update(&domain->watch, &domain->state, domain->target_kib,
+                                    before_kib, domain->current_kib)) {
+    case MB_BALLOON_MOVES_AGAIN:
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", domain->name,
+               "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT " KiB): balanced again",
+               domain->name, domain->current_kib);
+        break;
+    case MB_BALLOON_NOW_STUCK:
         mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", domain->name,
                   "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
                   " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
                   " KiB (fake backend: fault.%s); not asked again until it moves or is "
                   "registered again",
-                  domain->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, target_kib, domain->name);
+                  domain->name, domain->current_kib, MB_BALLOON_STUCK_TICKS, domain->target_kib,
+                  domain->name);
+        break;
+    case MB_BALLOON_SAME:
+        break;
     }
 }
 
@@ -424,9 +399,7 @@ fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError
         return FALSE;
     }
     domain->target_kib = MIN(target_kib, domain->max_kib);
-    if (!domain->pending)
-        domain->still_ticks = 0;
-    domain->pending = TRUE;
+    mb_balloon_watch_target(&domain->watch);
     if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK) &&
         (domain->target_kib > domain->current_kib ? fake->grow_rate_kib : fake->rate_kib) == 0)
         move_balloon(domain, domain->target_kib);

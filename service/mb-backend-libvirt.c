@@ -21,9 +21,6 @@
 #include "mb-libvirt-events.h"
 #include "mb-log.h"
 
-/* Within this of the target, a balloon has arrived; moving this much counts as moving. */
-#define TARGET_SLACK_KIB 1024
-#define MOVE_SLACK_KIB 256
 /* A channel libvirt could not open is tried again after this. */
 #define STREAM_RETRY_US (5 * G_USEC_PER_SEC)
 
@@ -43,12 +40,10 @@ typedef struct {
     gboolean stream_error_logged; /* for this boot */
     gboolean period_set;          /* virDomainSetMemoryStatsPeriod done for this boot */
     guint ticks_no_agent;         /* intervals since the last agent record */
-    /* Balloon tracking. */
+    /* Balloon tracking (the backends' stuck rule, mb_balloon_watch_update). */
     guint64 actual_kib;
-    gboolean pending;
-    guint64 target_kib;
-    guint still_ticks;
-    guint64 stuck_at_kib;
+    guint64 target_kib; /* the last target set */
+    MbBalloonWatch watch;
     MbStatsSource source; /* of the last sample */
     gint64 lie_logged_us;
 } LvDomain;
@@ -378,8 +373,7 @@ new_boot(LvDomain *d, int id)
     d->id = id;
     d->have_path = FALSE;
     d->period_set = FALSE;
-    d->pending = FALSE;
-    d->still_ticks = 0;
+    mb_balloon_watch_clear(&d->watch);
     d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
     d->state = MB_VM_STATE_RUNNING;
     d->stream_retry_us = 0;
@@ -396,7 +390,7 @@ go_offline(LvDomain *d, const char *why)
                "VM '%s' is offline (%s): left out of balancing until it runs", d->name, why);
     d->state = MB_VM_STATE_OFFLINE;
     d->id = -1;
-    d->pending = FALSE;
+    mb_balloon_watch_clear(&d->watch);
     drop_stream(d);
     mb_guest_channel_close(d->channel);
 }
@@ -429,38 +423,22 @@ track_balloon(LvDomain *d, guint64 actual_kib)
     guint64 before = d->actual_kib;
 
     d->actual_kib = actual_kib;
-    if (d->state == MB_VM_STATE_STUCK) {
-        if (actual_kib + MOVE_SLACK_KIB < d->stuck_at_kib ||
-            actual_kib > d->stuck_at_kib + MOVE_SLACK_KIB) {
-            d->state = MB_VM_STATE_RUNNING;
-            mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
-                   "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT
-                   " KiB): balanced again",
-                   d->name, actual_kib);
-        }
-        return;
-    }
-    if (!d->pending)
-        return;
-    guint64 gap =
-        actual_kib > d->target_kib ? actual_kib - d->target_kib : d->target_kib - actual_kib;
-    guint64 gap_before =
-        before > d->target_kib ? before - d->target_kib : d->target_kib - before;
-    if (gap <= TARGET_SLACK_KIB) {
-        d->pending = FALSE;
-        d->still_ticks = 0;
-    } else if (gap + MOVE_SLACK_KIB < gap_before) {
-        d->still_ticks = 0;
-    } else if (++d->still_ticks >= MB_LIBVIRT_STUCK_TICKS) {
-        d->state = MB_VM_STATE_STUCK;
-        d->stuck_at_kib = actual_kib;
-        d->pending = FALSE;
+    switch (mb_balloon_watch_update(&d->watch, &d->state, d->target_kib, before, actual_kib)) {
+    case MB_BALLOON_MOVES_AGAIN:
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
+               "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT " KiB): balanced again",
+               d->name, actual_kib);
+        break;
+    case MB_BALLOON_NOW_STUCK:
         mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", d->name,
                   "VM '%s' is stuck: its balloon stayed at %" G_GUINT64_FORMAT
                   " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
                   " KiB (no virtio-balloon driver in the guest?); not asked again until it "
                   "moves or is registered again",
                   d->name, actual_kib, MB_LIBVIRT_STUCK_TICKS, d->target_kib);
+        break;
+    case MB_BALLOON_SAME:
+        break;
     }
 }
 
@@ -502,7 +480,9 @@ drop_stream(LvDomain *d)
     d->stream = NULL;
 }
 
-static gboolean
+/* Sets d->stream, or channel_direct when the driver cannot open channels,
+ * or neither (retried after STREAM_RETRY_US). */
+static void
 open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
 {
     gint64 now = g_get_monotonic_time();
@@ -510,7 +490,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
     int code;
 
     if (now < d->stream_retry_us)
-        return FALSE;
+        return;
     st = virStreamNew(self->conn, VIR_STREAM_NONBLOCK);
     /* FORCE: a stream left open by a daemon that died is taken over
      * (the channel is membalancer's by its name). */
@@ -523,7 +503,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s': agent channel %s opened through libvirt", d->name,
                MB_GUEST_PROTO_CHANNEL);
-        return TRUE;
+        return;
     }
     code = virGetLastErrorCode();
     if (st != NULL)
@@ -534,7 +514,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
                "libvirt at %s cannot open channels (%s): agent channels' sockets are read "
                "directly",
                self->uri, virGetLastErrorMessage());
-        return FALSE;
+        return;
     }
     d->stream_retry_us = now + STREAM_RETRY_US;
     if (!d->stream_error_logged)
@@ -545,7 +525,6 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
                (int)(STREAM_RETRY_US / G_USEC_PER_SEC));
     d->stream_error_logged = TRUE;
     check_alive(self);
-    return FALSE;
 }
 
 static gssize
@@ -564,11 +543,12 @@ read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
 
     if (mb_guest_channel_get_path(d->channel) == NULL)
         return FALSE; /* no agent channel in the domain */
-    if (d->stream == NULL && !self->channel_direct && !open_stream(self, d, dom) &&
-        !self->channel_direct)
-        return FALSE;
+    if (d->stream == NULL && !self->channel_direct)
+        open_stream(self, d, dom); /* may find that the driver cannot: channel_direct */
     if (self->channel_direct)
         return mb_guest_channel_poll(d->channel, out);
+    if (d->stream == NULL)
+        return FALSE;
     got = mb_guest_channel_drain(d->channel, read_stream, d->stream, out, &ended);
     if (ended) {
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
@@ -634,8 +614,7 @@ lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **erro
     d = get_domain(self, name);
     if (d->state == MB_VM_STATE_STUCK)
         d->state = MB_VM_STATE_RUNNING;
-    d->pending = FALSE;
-    d->still_ticks = 0;
+    mb_balloon_watch_clear(&d->watch);
     return TRUE;
 }
 
@@ -802,10 +781,8 @@ lv_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError *
         check_alive(self);
         return FALSE;
     }
-    if (!d->pending)
-        d->still_ticks = 0;
-    d->pending = TRUE;
     d->target_kib = target_kib;
+    mb_balloon_watch_target(&d->watch);
     return TRUE;
 }
 

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 #define MB_LIBVIRT_BACKOFF_MIN_MS 500
 #define MB_LIBVIRT_BACKOFF_MAX_MS 30000
 /* Intervals a balloon may sit still with a target pending before the VM is "stuck". */
-#define MB_LIBVIRT_STUCK_TICKS 5
+#define MB_LIBVIRT_STUCK_TICKS MB_BALLOON_STUCK_TICKS
 /* Intervals without an agent record before the balloon statistics stand in. */
 #define MB_LIBVIRT_AGENT_GRACE_TICKS 3
 /* The page size the balloon's swap counters are converted to. */

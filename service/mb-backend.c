@@ -48,3 +48,53 @@ mb_backend_free(MbBackend *backend)
     if (backend != NULL)
         backend->ops->free(backend);
 }
+
+void
+mb_balloon_watch_target(MbBalloonWatch *watch)
+{
+    if (!watch->pending)
+        watch->still_ticks = 0;
+    watch->pending = TRUE;
+}
+
+void
+mb_balloon_watch_clear(MbBalloonWatch *watch)
+{
+    watch->pending = FALSE;
+    watch->still_ticks = 0;
+}
+
+static guint64
+distance(guint64 a, guint64 b)
+{
+    return a > b ? a - b : b - a;
+}
+
+MbBalloonChange
+mb_balloon_watch_update(MbBalloonWatch *watch, MbVmState *state, guint64 target_kib,
+                        guint64 before_kib, guint64 actual_kib)
+{
+    guint64 gap, gap_before;
+
+    if (*state == MB_VM_STATE_STUCK) {
+        if (distance(actual_kib, watch->stuck_at_kib) <= MB_BALLOON_MOVE_SLACK_KIB)
+            return MB_BALLOON_SAME;
+        *state = MB_VM_STATE_RUNNING;
+        return MB_BALLOON_MOVES_AGAIN;
+    }
+    if (*state != MB_VM_STATE_RUNNING || !watch->pending)
+        return MB_BALLOON_SAME;
+    gap = distance(actual_kib, target_kib);
+    gap_before = distance(before_kib, target_kib);
+    if (gap <= MB_BALLOON_TARGET_SLACK_KIB) {
+        mb_balloon_watch_clear(watch);
+    } else if (gap + MB_BALLOON_MOVE_SLACK_KIB < gap_before) {
+        watch->still_ticks = 0;
+    } else if (++watch->still_ticks >= MB_BALLOON_STUCK_TICKS) {
+        *state = MB_VM_STATE_STUCK;
+        watch->stuck_at_kib = actual_kib;
+        watch->pending = FALSE;
+        return MB_BALLOON_NOW_STUCK;
+    }
+    return MB_BALLOON_SAME;
+}

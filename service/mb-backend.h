@@ -34,6 +34,39 @@ typedef enum {
 
 const char *mb_vm_state_to_string(MbVmState state);
 
+/* The backends' one rule for a balloon that ignores its targets: with a
+ * target pending, a balloon that comes no nearer it (by more than
+ * MB_BALLOON_MOVE_SLACK_KIB) for MB_BALLOON_STUCK_TICKS intervals makes
+ * the VM STUCK; a stuck balloon that moves by more than
+ * MB_BALLOON_MOVE_SLACK_KIB makes it RUNNING again. Within
+ * MB_BALLOON_TARGET_SLACK_KIB of the target, the balloon has arrived. */
+#define MB_BALLOON_STUCK_TICKS 5
+#define MB_BALLOON_TARGET_SLACK_KIB 1024
+#define MB_BALLOON_MOVE_SLACK_KIB 256
+
+typedef struct {
+    gboolean pending;     /* a target is set and not reached yet */
+    guint still_ticks;    /* intervals the balloon came no nearer it */
+    guint64 stuck_at_kib; /* where it stood when it was found stuck */
+} MbBalloonWatch;
+
+typedef enum {
+    MB_BALLOON_SAME,        /* *state unchanged */
+    MB_BALLOON_NOW_STUCK,   /* RUNNING -> STUCK */
+    MB_BALLOON_MOVES_AGAIN, /* STUCK -> RUNNING */
+} MbBalloonChange;
+
+/* A target was set (the balloon's position is compared with it from now). */
+void mb_balloon_watch_target(MbBalloonWatch *watch);
+/* Forgets the pending target (a new boot, offline, registered again). */
+void mb_balloon_watch_clear(MbBalloonWatch *watch);
+/* One interval: the balloon went from before_kib to actual_kib with
+ * target_kib pending (if any); updates *state (RUNNING or STUCK; any other
+ * state is left alone) and says what changed, for the backend to log. */
+MbBalloonChange mb_balloon_watch_update(MbBalloonWatch *watch, MbVmState *state,
+                                        guint64 target_kib, guint64 before_kib,
+                                        guint64 actual_kib);
+
 typedef struct {
     guint64 current_kib; /* the balloon's size now */
     guint64 max_kib;     /* the domain's maximum memory */

@@ -21,8 +21,8 @@ char *mb_vm_object_path_for_name(const char *name);
  * current size (State "stuck") for MB_VM_FAIL_HOLD_TICKS intervals. */
 #define MB_VM_FAIL_LIMIT 3u
 #define MB_VM_FAIL_HOLD_TICKS 30u
-/* Within this of its target, a balloon has arrived. */
-#define MB_VM_ARRIVED_SLACK_KIB 1024
+/* Within this of its target, a balloon has arrived (the backends' rule). */
+#define MB_VM_ARRIVED_SLACK_KIB MB_BALLOON_TARGET_SLACK_KIB
 
 /* alloc_kib: the balloon now; domain_max_kib: the domain's maximum (0:
  * unknown), the bound of every balloon size the guest reports. */
