@@ -1,10 +1,13 @@
 #include "mb-test-bus.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "mb-daemon.h"
@@ -397,6 +400,52 @@ mb_test_service_warning(GLogLevelFlags level, const GLogField *fields, gsize n_f
     return message != NULL ? message : "";
 }
 
+static GMutex warnings_lock;
+static GPtrArray *warnings; /* guarded by warnings_lock */
+
+static GLogWriterOutput
+warnings_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                gpointer user_data)
+{
+    const char *message = mb_test_service_warning(level, fields, n_fields);
+
+    if (message != NULL) {
+        g_mutex_lock(&warnings_lock);
+        g_ptr_array_add(warnings, g_strdup(message));
+        g_mutex_unlock(&warnings_lock);
+        g_test_message("service warning: %s", message);
+        return G_LOG_WRITER_HANDLED;
+    }
+    return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+void
+mb_test_warnings_capture(void)
+{
+    warnings = g_ptr_array_new_with_free_func(g_free);
+    g_log_set_writer_func(warnings_writer, NULL, NULL);
+}
+
+void
+mb_test_warnings_clear(void)
+{
+    g_mutex_lock(&warnings_lock);
+    g_ptr_array_set_size(warnings, 0);
+    g_mutex_unlock(&warnings_lock);
+}
+
+guint
+mb_test_warnings_count(const char *part)
+{
+    guint n = 0;
+
+    g_mutex_lock(&warnings_lock);
+    for (guint i = 0; i < warnings->len; i++)
+        n += strstr(g_ptr_array_index(warnings, i), part) != NULL;
+    g_mutex_unlock(&warnings_lock);
+    return n;
+}
+
 guint64
 mb_test_proc_status_kib(GPid pid, const char *key)
 {
@@ -424,4 +473,38 @@ mb_test_proc_cpu_us(GPid pid)
     /* fields[0] is state (field 3): utime is field 14, stime 15. */
     return (g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10)) *
            G_USEC_PER_SEC / (guint64)ticks;
+}
+
+int
+mb_test_listen_unix(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd;
+
+    g_assert_cmpuint(strlen(path), <, sizeof(addr.sun_path));
+    strcpy(addr.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    g_assert_cmpint(listen(fd, 4), ==, 0);
+    return fd;
+}
+
+void
+mb_test_write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(n, >, 0);
+        data += n;
+        len -= (gsize)n;
+    }
+}
+
+void
+mb_test_write_str(int fd, const char *text)
+{
+    mb_test_write_all(fd, text, strlen(text));
 }

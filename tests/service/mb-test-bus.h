@@ -67,6 +67,22 @@ gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint 
 const char *mb_test_service_warning(GLogLevelFlags level, const GLogField *fields,
                                     gsize n_fields);
 
+/* Captures the service's warnings from now on: a log writer that shows
+ * each as a test message and keeps it (the others go to GLib's default
+ * writer). Thread-safe; call once, from main(). */
+void mb_test_warnings_capture(void);
+/* A unix stream socket listening at path (backlog 4), as QEMU's chardev
+ * server; asserts on failure. */
+int mb_test_listen_unix(const char *path);
+/* Writes all of data to fd (retrying short writes and EINTR); asserts on failure. */
+void mb_test_write_all(int fd, const char *data, gsize len);
+void mb_test_write_str(int fd, const char *text);
+
+/* Forgets the warnings kept so far. */
+void mb_test_warnings_clear(void);
+/* How many of the warnings kept contain part. */
+guint mb_test_warnings_count(const char *part);
+
 /* A figure of /proc/PID/status in KiB (key "VmRSS:", "VmHWM:"), 0 if unknown. */
 guint64 mb_test_proc_status_kib(GPid pid, const char *key);
 /* utime + stime of a process, microseconds. */

@@ -17,37 +17,6 @@
 #define MAX_KIB (2048u * MIB)
 #define RATE_KIB (32u * MIB)
 
-/* The backend's warnings are expected here: captured, counted, shown. */
-static GMutex warnings_lock;
-static GPtrArray *warnings;
-
-static GLogWriterOutput
-test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-    const char *message = mb_test_service_warning(level, fields, n_fields);
-
-    if (message != NULL) {
-        g_mutex_lock(&warnings_lock);
-        g_ptr_array_add(warnings, g_strdup(message));
-        g_mutex_unlock(&warnings_lock);
-        g_test_message("service warning: %s", message);
-        return G_LOG_WRITER_HANDLED;
-    }
-    return g_log_writer_default(level, fields, n_fields, user_data);
-}
-
-static guint
-count_warnings(const char *part)
-{
-    guint n = 0;
-
-    g_mutex_lock(&warnings_lock);
-    for (guint i = 0; i < warnings->len; i++)
-        n += strstr(g_ptr_array_index(warnings, i), part) != NULL;
-    g_mutex_unlock(&warnings_lock);
-    return n;
-}
-
 /* A fake backend from [fake] key/value pairs (NULL-terminated). */
 static MbBackend *
 fake_new(const char *const *pairs)
@@ -56,9 +25,7 @@ fake_new(const char *const *pairs)
     g_autoptr(GError) error = NULL;
     MbBackend *backend;
 
-    g_mutex_lock(&warnings_lock);
-    g_ptr_array_set_size(warnings, 0);
-    g_mutex_unlock(&warnings_lock);
+    mb_test_warnings_clear();
     config->fake_alloc_kib = ALLOC_KIB;
     config->fake_max_kib = MAX_KIB;
     for (gsize i = 0; pairs != NULL && pairs[i] != NULL; i += 2) {
@@ -278,7 +245,7 @@ test_travel(void)
     g_assert_cmpuint(current_kib(backend, "tv"), ==, MAX_KIB);
     mb_backend_get_status(backend, "tv", &status);
     g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
-    g_assert_cmpuint(count_warnings("stuck"), ==, 0);
+    g_assert_cmpuint(mb_test_warnings_count("stuck"), ==, 0);
 }
 
 /* The slowest rate allowed still moves enough to never look stuck. */
@@ -318,7 +285,7 @@ test_stuck(gconstpointer data)
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_STUCK);
     g_assert_cmpint(state_of(backend, "other"), ==, MB_VM_STATE_RUNNING);
     g_assert_cmpuint(read_alloc(backend, "tv-web", NULL, NULL), ==, ALLOC_KIB);
-    g_assert_cmpuint(count_warnings("'tv-web' is stuck"), ==, 1);
+    g_assert_cmpuint(mb_test_warnings_count("'tv-web' is stuck"), ==, 1);
 
     /* As with libvirt: refused while stuck, another chance at a lookup
      * (a registration), stuck again after the same rule. */
@@ -333,7 +300,7 @@ test_stuck(gconstpointer data)
     for (int i = 0; i < MB_LIBVIRT_STUCK_TICKS; i++)
         mb_backend_begin_tick(backend);
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_STUCK);
-    g_assert_cmpuint(count_warnings("'tv-web' is stuck"), ==, 2);
+    g_assert_cmpuint(mb_test_warnings_count("'tv-web' is stuck"), ==, 2);
     g_assert_cmpint(state_of(backend, "other"), ==, MB_VM_STATE_RUNNING);
     g_assert_cmpuint(current_kib(backend, "other"), ==, 256 * MIB);
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, ALLOC_KIB + 256 * MIB);
@@ -685,8 +652,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    warnings = g_ptr_array_new_with_free_func(g_free);
-    g_log_set_writer_func(test_writer, NULL, NULL);
+    /* The backend's warnings are expected here: captured, counted, shown. */
+    mb_test_warnings_capture();
     g_test_add_func("/fake/config/keys", test_config_keys);
     g_test_add_func("/fake/config/errors", test_config_errors);
     g_test_add_func("/fake/instant", test_instant);
@@ -701,8 +668,5 @@ main(int argc, char **argv)
     g_test_add_func("/fake/trace", test_trace);
     g_test_add_func("/fake/trace-error", test_trace_error);
     g_test_add_func("/fake/sum-polled", test_sum_polled);
-    int status = g_test_run();
-
-    g_ptr_array_unref(warnings);
-    return status;
+    return g_test_run();
 }

@@ -2,12 +2,10 @@
  * process, no libvirtd): the test opens the same shared test connection
  * and plays the world (destroys domains, serves the agent channel, holds a
  * balloon still), then drives the backend's per-tick calls directly. */
-#include <errno.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "mb-backend-libvirt.h"
@@ -17,37 +15,6 @@
 #include "mb-guest-proto.h"
 
 #define URI "test:///default"
-
-/* The backend's warnings are expected here: captured, counted, shown. */
-static GMutex warnings_lock;
-static GPtrArray *warnings;
-
-static GLogWriterOutput
-test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-    const char *message = mb_test_service_warning(level, fields, n_fields);
-
-    if (message != NULL) {
-        g_mutex_lock(&warnings_lock);
-        g_ptr_array_add(warnings, g_strdup(message));
-        g_mutex_unlock(&warnings_lock);
-        g_test_message("service warning: %s", message);
-        return G_LOG_WRITER_HANDLED;
-    }
-    return g_log_writer_default(level, fields, n_fields, user_data);
-}
-
-static guint
-count_warnings(const char *part)
-{
-    guint n = 0;
-
-    g_mutex_lock(&warnings_lock);
-    for (guint i = 0; i < warnings->len; i++)
-        n += strstr(g_ptr_array_index(warnings, i), part) != NULL;
-    g_mutex_unlock(&warnings_lock);
-    return n;
-}
 
 typedef struct {
     MbBackend *backend;
@@ -63,9 +30,7 @@ fixture_setup(Fixture *f, gconstpointer data)
     g_autoptr(MbConfig) config = mb_config_new();
     g_autoptr(GError) error = NULL;
 
-    g_mutex_lock(&warnings_lock);
-    g_ptr_array_set_size(warnings, 0);
-    g_mutex_unlock(&warnings_lock);
+    mb_test_warnings_clear();
     g_free(config->libvirt_uri);
     config->libvirt_uri = g_strdup(URI);
     /* The backend first: it registers libvirt's event loop before any connection. */
@@ -389,7 +354,7 @@ test_stuck(Fixture *f, gconstpointer data)
     }
     tick(f, "vm", NULL, NULL, &status);
     g_assert_cmpint(status.state, ==, MB_VM_STATE_STUCK);
-    g_assert_cmpuint(count_warnings("is stuck"), ==, 1);
+    g_assert_cmpuint(mb_test_warnings_count("is stuck"), ==, 1);
     /* Not asked again. */
     g_assert_false(mb_backend_set_target(f->backend, "vm", 524288, &error));
     g_assert_nonnull(strstr(error->message, "stuck"));
@@ -428,33 +393,7 @@ test_stuck(Fixture *f, gconstpointer data)
 static void
 listen_channel(Fixture *f)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-
-    g_assert_cmpuint(strlen(f->sock_path), <, sizeof(addr.sun_path));
-    strcpy(addr.sun_path, f->sock_path);
-    f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    g_assert_cmpint(f->listen_fd, >=, 0);
-    g_assert_cmpint(bind(f->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
-    g_assert_cmpint(listen(f->listen_fd, 4), ==, 0);
-}
-
-static void
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        g_assert_cmpint(n, >, 0);
-        data += n;
-        len -= (gsize)n;
-    }
-}
-
-static void
-write_str(int fd, const char *text)
-{
-    write_all(fd, text, strlen(text));
+    f->listen_fd = mb_test_listen_unix(f->sock_path);
 }
 
 static void
@@ -469,7 +408,7 @@ write_sample(int fd, guint64 seq, guint64 anon_kib)
     gsize len = mb_guest_record_format_sample(line, sizeof(line), seq, &s);
 
     g_assert_cmpuint(len, >, 0);
-    write_all(fd, line, len);
+    mb_test_write_all(fd, line, len);
 }
 
 typedef struct {
@@ -487,7 +426,7 @@ flood_thread(gpointer data)
     memset(junk, flood->fill, flood->bytes);
     for (gsize i = 63; flood->fill == 'g' && i < flood->bytes; i += 64)
         junk[i] = '\n'; /* many short bad lines */
-    write_all(flood->fd, junk, flood->bytes);
+    mb_test_write_all(flood->fd, junk, flood->bytes);
     return NULL;
 }
 
@@ -548,13 +487,13 @@ test_channel(Fixture *f, gconstpointer data)
     g_assert_cmpint(fd, >=, 0);
 
     /* Good, garbage, an over-long line, good: the latest good one wins. */
-    write_str(fd, "MBG1 hello version=1 kernel=6.1.0 page_kib=4\n");
+    mb_test_write_str(fd, "MBG1 hello version=1 kernel=6.1.0 page_kib=4\n");
     write_sample(fd, 1, 111111);
-    write_str(fd, "MBG1 sample seq=x\n\nutter garbage \x01\xff\n");
-    write_str(fd, longline);
-    write_str(fd, "\n");
+    mb_test_write_str(fd, "MBG1 sample seq=x\n\nutter garbage \x01\xff\n");
+    mb_test_write_str(fd, longline);
+    mb_test_write_str(fd, "\n");
     write_sample(fd, 2, 222222);
-    write_str(fd, "MBG1 sample total_kib=5\n");
+    mb_test_write_str(fd, "MBG1 sample total_kib=5\n");
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 222222);
     g_assert_cmpuint(sample.swap_out_pages, ==, 2);
@@ -572,10 +511,11 @@ test_channel(Fixture *f, gconstpointer data)
     g_assert_cmpuint(sample.total_kib, ==, domain_memory(f, "vm"));
 
     /* A line split across two reads. */
-    write_str(fd, "MBG1 sample seq=3 total_kib=524288 ");
+    mb_test_write_str(fd, "MBG1 sample seq=3 total_kib=524288 ");
     g_assert_cmpint(tick(f, "vm", NULL, NULL, NULL), ==, MB_STATS_SOURCE_BALLOON);
-    write_str(fd, "free_kib=1 active_anon_kib=333333 inactive_anon_kib=0 active_file_kib=0 "
-                  "inactive_file_kib=0 pswpin=0 pswpout=3\n");
+    mb_test_write_str(fd,
+                      "free_kib=1 active_anon_kib=333333 inactive_anon_kib=0 active_file_kib=0 "
+                      "inactive_file_kib=0 pswpin=0 pswpout=3\n");
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 333333);
 
@@ -587,7 +527,7 @@ test_channel(Fixture *f, gconstpointer data)
     g_assert_cmpuint(n_discarded, >, 0);
     /* And 1 MiB without a newline: one over-long line. */
     flood(f, fd, 1024 * 1024, 'z');
-    write_str(fd, "\n");
+    mb_test_write_str(fd, "\n");
     write_sample(fd, 4, 444444);
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
@@ -595,7 +535,7 @@ test_channel(Fixture *f, gconstpointer data)
                                                    &n_overlong, &n_discarded));
     g_assert_cmpuint(n_overlong, ==, 2);
     /* Thousands of bad records, one warning (rate-limited to one a minute). */
-    g_assert_cmpuint(count_warnings("sends bad agent data"), ==, 1);
+    g_assert_cmpuint(mb_test_warnings_count("sends bad agent data"), ==, 1);
 
     /* The guest side drops: reconnect. */
     close(fd);
@@ -632,7 +572,7 @@ test_channel_bound(Fixture *f, gconstpointer data)
     for (gsize i = 63; i < sizeof(junk); i += 64)
         junk[i] = '\n';
     for (int i = 0; i < 25; i++)
-        write_all(fd, junk, sizeof(junk));
+        mb_test_write_all(fd, junk, sizeof(junk));
     g_assert_false(mb_guest_channel_poll(channel, &sample));
     mb_guest_channel_get_stats(channel, &stats);
     g_assert_cmpuint(stats.n_bad, <=, MB_GUEST_CHANNEL_POLL_BYTES / 64 + 1);
@@ -651,8 +591,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    warnings = g_ptr_array_new_with_free_func(g_free);
-    g_log_set_writer_func(test_writer, NULL, NULL);
+    /* The backend's warnings are expected here: captured, counted, shown. */
+    mb_test_warnings_capture();
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
     g_test_add_func("/libvirt/balloon-derive", test_balloon_derive);
     g_test_add_func("/libvirt/channel-path", test_channel_path);
@@ -663,8 +603,5 @@ main(int argc, char **argv)
     ADD("/libvirt/stuck", test_stuck);
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
-    int status = g_test_run();
-
-    g_ptr_array_unref(warnings);
-    return status;
+    return g_test_run();
 }

@@ -1,16 +1,15 @@
 /* The agent channel's reader alone (no libvirt): a real unix listener
  * stands in for QEMU's chardev socket, a thread for a hostile guest, and
  * the same parser is fed directly as a pushing transport would. */
-#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "mb-guest-channel.h"
 #include "mb-guest-proto.h"
+#include "mb-test-bus.h"
 
 #define FLOOD_BYTES (64 * 1024 * 1024)
 #define FLOOD_RUNS 8
@@ -97,25 +96,6 @@ feed_str(MbGuestChannel *channel, const char *text)
     mb_guest_channel_feed(channel, text, strlen(text));
 }
 
-static void
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        g_assert_cmpint(n, >, 0);
-        data += n;
-        len -= (gsize)n;
-    }
-}
-
-static void
-write_str(int fd, const char *text)
-{
-    write_all(fd, text, strlen(text));
-}
-
 /* A listening socket in a fresh directory, as QEMU's chardev. */
 typedef struct {
     char *dir;
@@ -126,17 +106,10 @@ typedef struct {
 static void
 listener_open(Listener *l)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-
     l->dir = g_dir_make_tmp("mb-chan-XXXXXX", NULL);
     g_assert_nonnull(l->dir);
     l->path = g_build_filename(l->dir, "org.smarttv.membalancer.0", NULL);
-    g_assert_cmpuint(strlen(l->path), <, sizeof(addr.sun_path));
-    strcpy(addr.sun_path, l->path);
-    l->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    g_assert_cmpint(l->listen_fd, >=, 0);
-    g_assert_cmpint(bind(l->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
-    g_assert_cmpint(listen(l->listen_fd, 4), ==, 0);
+    l->listen_fd = mb_test_listen_unix(l->path);
 }
 
 static void
@@ -183,8 +156,8 @@ flood_then_record(gpointer data)
 
     memset(junk, 'x', chunk);
     for (gsize sent = 0; sent < FLOOD_BYTES; sent += chunk)
-        write_all(f->fd, junk, chunk);
-    write_all(f->fd, line, len);
+        mb_test_write_all(f->fd, junk, chunk);
+    mb_test_write_all(f->fd, line, len);
     g_atomic_int_set(&f->done, 1);
     return NULL;
 }
@@ -299,7 +272,7 @@ test_hello_flood(void)
     listener_open(&l);
     fd = guest_connect(channel, &l);
     for (int i = 0; i < N_HELLOS / 500; i++) {
-        write_all(fd, batch->str, batch->len);
+        mb_test_write_all(fd, batch->str, batch->len);
         g_assert_false(mb_guest_channel_poll(channel, &sample));
     }
     mb_guest_channel_get_stats(channel, &stats);
@@ -374,13 +347,13 @@ test_page_size_reconnect(void)
 
     listener_open(&l);
     fd = guest_connect(channel, &l);
-    write_str(fd, hello);
+    mb_test_write_str(fd, hello);
     format_sample(line, sizeof(line), 1, 1, FALSE);
-    write_str(fd, line);
+    mb_test_write_str(fd, line);
     g_assert_true(mb_guest_channel_poll(channel, &sample));
     g_assert_cmpuint(mb_guest_channel_get_page_kib(channel), ==, 16);
     /* QEMU goes away after one more sample: that one still counts, at 16 KiB. */
-    write_str(fd, line);
+    mb_test_write_str(fd, line);
     close(fd);
     g_assert_true(mb_guest_channel_poll(channel, &sample));
     g_assert_cmpuint(mb_guest_channel_get_page_kib(channel), ==, 16);
@@ -423,7 +396,7 @@ test_backlog_newest_wins(void)
     listener_open(&l);
     fd = guest_connect(channel, &l);
     g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), ==, 0);
-    write_all(fd, backlog->str, backlog->len);
+    mb_test_write_all(fd, backlog->str, backlog->len);
     g_assert_true(mb_guest_channel_poll(channel, &sample));
     g_assert_cmpuint(sample.active_anon_kib, ==, 1000);
     g_assert_cmpuint(mb_guest_channel_get_page_kib(channel), ==, 64);
@@ -474,15 +447,15 @@ test_no_stale_after_close(void)
      * does not join the old guest's partial line. */
     listener_open(&l);
     fd = guest_connect(channel, &l);
-    write_all(fd, line, len);
-    write_all(fd, line, len / 2);
+    mb_test_write_all(fd, line, len);
+    mb_test_write_all(fd, line, len / 2);
     close(fd);
     g_assert_true(mb_guest_channel_poll(channel, &sample));
     g_assert_cmpuint(sample.active_anon_kib, ==, 555);
     g_assert_false(mb_guest_channel_poll(channel, &sample)); /* reconnects */
     fd = accept(l.listen_fd, NULL, NULL);
     g_assert_cmpint(fd, >=, 0);
-    write_all(fd, line + len / 2, len - len / 2);
+    mb_test_write_all(fd, line + len / 2, len - len / 2);
     g_assert_false(mb_guest_channel_poll(channel, &sample));
     g_assert_false(mb_guest_channel_poll(channel, &sample));
     close(fd);
