@@ -16,33 +16,6 @@
 static char *de_locpath;
 static char *tmp_dir;
 
-/* de_DE.UTF-8 as installed, else compiled here with localedef (from the
- * locales package), as tests/service/test-service-ctl.c does. */
-static void
-ensure_german_locale(void)
-{
-    locale_t de = newlocale(LC_ALL_MASK, "de_DE.UTF-8", (locale_t)0);
-    g_autofree char *locpath = g_build_filename(tmp_dir, "locale", NULL);
-    g_autofree char *target = g_build_filename(locpath, "de_DE.UTF-8", NULL);
-    g_autofree char *messages = g_build_filename(target, "LC_MESSAGES", NULL);
-    g_autofree char *err = NULL;
-    int status;
-
-    if (de != (locale_t)0) {
-        freelocale(de);
-        return;
-    }
-    g_assert_cmpint(g_mkdir_with_parents(locpath, 0755), ==, 0);
-    /* Exit status 1 is "warnings, written anyway": the directory tells. */
-    const char *const argv[] = {"localedef", "-c", "-i", "de_DE", "-f", "UTF-8", target, NULL};
-    status = mb_test_run(FALSE, argv, NULL, &err);
-    if (!g_file_test(messages, G_FILE_TEST_EXISTS))
-        g_error("de_DE.UTF-8 is not installed and localedef could not make it (status %d: "
-                "%s): install the locales package",
-                status, err);
-    de_locpath = g_steal_pointer(&locpath);
-}
-
 /* Runs argv with LANGUAGE=de, LC_ALL=locale and the build tree's catalogues;
  * returns the exit status, fills stdout and stderr. */
 static int
@@ -394,7 +367,7 @@ main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     tmp_dir = mb_test_make_dir("mb-test-i18n-XXXXXX");
-    ensure_german_locale();
+    de_locpath = mb_test_german_locale(tmp_dir);
     g_test_message("LOCPATH %s", de_locpath != NULL ? de_locpath : "(the system's)");
 #ifdef MB_TEST_PLUGIN
     /* For the plugin in this process (its setlocale()), set while there is

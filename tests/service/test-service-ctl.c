@@ -1,7 +1,6 @@
 /* membalancerctl against the real service: commands, JSON (parsed, under a
  * decimal-comma locale), the table's alignment and sizes, errors, watch. */
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -203,35 +202,6 @@ test_ctl_no_service(Fixture *f, gconstpointer data)
  * German. */
 static const char *const json_args[] = {"--interval-ms", "3600000", "--alpha", "0.3", NULL};
 
-/* A locale whose decimal point is a comma, for the client's children:
- * de_DE.UTF-8 as installed, else compiled here with localedef (from the
- * locales package) into dir; *out_locpath is then LOCPATH for it. */
-static void
-ensure_decimal_comma_locale(const char *dir, char **out_locpath)
-{
-    locale_t de = newlocale(LC_ALL_MASK, "de_DE.UTF-8", (locale_t)0);
-    g_autofree char *locpath = g_build_filename(dir, "locale", NULL);
-    g_autofree char *target = g_build_filename(locpath, "de_DE.UTF-8", NULL);
-    g_autofree char *err = NULL;
-    int status;
-
-    *out_locpath = NULL;
-    if (de != (locale_t)0) {
-        freelocale(de);
-        return;
-    }
-    g_assert_cmpint(g_mkdir_with_parents(locpath, 0755), ==, 0);
-    /* Exit status 1 is "warnings, written anyway": the directory tells. */
-    const char *const argv[] = {"localedef", "-c", "-i", "de_DE", "-f", "UTF-8", target, NULL};
-    status = mb_test_run(FALSE, argv, NULL, &err);
-    g_autofree char *numeric = g_build_filename(target, "LC_NUMERIC", NULL);
-    if (!g_file_test(numeric, G_FILE_TEST_EXISTS))
-        g_error("de_DE.UTF-8 is not installed and localedef could not make it (status %d: "
-                "%s): install the locales package",
-                status, err);
-    *out_locpath = g_steal_pointer(&locpath);
-}
-
 /* argv after "env LC_ALL=de_DE.UTF-8 [LOCPATH=...]", run as root. */
 static char *
 run_in_german(const char *locpath, const char *const *argv)
@@ -388,7 +358,7 @@ test_ctl_json(Fixture *f, gconstpointer data)
     g_autoptr(JsonNode) root = NULL;
     g_autoptr(GVariant) game_props = NULL, odd_props = NULL, info_props = NULL;
 
-    ensure_decimal_comma_locale(f->bus->dir, &locpath);
+    locpath = mb_test_german_locale(f->bus->dir);
     g_test_message("LOCPATH %s", locpath != NULL ? locpath : "(the system's)");
     /* Two intervals make statistics and a demand; the next is an hour away. */
     for (int i = 0; i < 2; i++)
