@@ -161,3 +161,24 @@ min_max(guint64 min, guint64 max)
     g_variant_builder_add(&b, "{sv}", "max-kib", g_variant_new_uint64(max));
     return g_variant_builder_end(&b);
 }
+
+void
+mb_test_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    MbTestFlood *flood = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+    g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error(error) : NULL;
+
+    if (g_strcmp0(name, ERR "AccessDenied") == 0) {
+        flood->denied++;
+    } else if (g_strcmp0(name, ERR "Unavailable") == 0 && strstr(error->message, "try again")) {
+        flood->busy++;
+    } else {
+        flood->other++;
+        if (flood->first_other == NULL)
+            flood->first_other = g_strdup(error != NULL ? error->message : "accepted");
+    }
+    flood->pending--;
+}

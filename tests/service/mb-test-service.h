@@ -38,6 +38,19 @@ char *run_ok(gboolean unprivileged, const char *const *argv);
 GVariant *one_option(const char *key, GVariant *value);
 GVariant *min_max(guint64 min, guint64 max);
 
+/* Replies to a flood of mutating calls from an unprivileged caller. */
+typedef struct {
+    guint pending;     /* calls sent, not answered yet: the caller counts up */
+    guint denied;      /* AccessDenied */
+    guint busy;        /* Unavailable "try again" (a bound on waiting calls) */
+    guint other;       /* anything else, the call's success included */
+    char *first_other; /* the first of those (its message, or "accepted") */
+} MbTestFlood;
+
+/* The GAsyncReadyCallback of g_dbus_connection_call() for a flood
+ * (user_data: the MbTestFlood): counts the reply. */
+void mb_test_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data);
+
 #define ADD_BUS_TEST(path, func, args)                                                         \
     g_test_add("/service/bus/" path, Fixture, args, fixture_setup, func, fixture_teardown)
 

@@ -311,35 +311,6 @@ test_state_refused(Fixture *f, gconstpointer data)
     8 /* one GDBus process polling 256 sockets is slower than the daemon                       \
        */
 
-typedef struct {
-    guint pending;
-    guint denied;
-    guint busy;
-    guint other;
-    char *first_other;
-} Flood;
-
-static void
-on_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    Flood *flood = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply =
-        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-    g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error(error) : NULL;
-
-    if (g_strcmp0(name, ERR "AccessDenied") == 0) {
-        flood->denied++;
-    } else if (g_strcmp0(name, ERR "Unavailable") == 0 && strstr(error->message, "try again")) {
-        flood->busy++;
-    } else {
-        flood->other++;
-        if (flood->first_other == NULL)
-            flood->first_other = g_strdup(error != NULL ? error->message : "accepted");
-    }
-    flood->pending--;
-}
-
 /* One flood process: opens its connections, fires every call without
  * waiting, then counts the replies; one line on fd out. */
 static void
@@ -348,7 +319,7 @@ flood_part(int out, const char *address, guint n_connections, guint n_calls)
     g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func(g_object_unref);
     g_autoptr(GError) error = NULL;
     g_autofree char *line = NULL;
-    Flood flood = {0};
+    MbTestFlood flood = {0};
     guint sent = 0;
     gint64 deadline = g_get_monotonic_time() + 150 * G_USEC_PER_SEC;
 
@@ -370,7 +341,7 @@ flood_part(int out, const char *address, guint n_connections, guint n_calls)
             g_dbus_connection_call(
                 g_ptr_array_index(connections, i), MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE,
                 "SetPriority", g_variant_new("(su)", "game", 1), NULL,
-                G_DBUS_CALL_FLAGS_NO_AUTO_START, 120000, NULL, on_flood_reply, &flood);
+                G_DBUS_CALL_FLAGS_NO_AUTO_START, 120000, NULL, mb_test_flood_reply, &flood);
             flood.pending++;
             sent++;
         }

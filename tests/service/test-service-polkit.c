@@ -394,28 +394,6 @@ test_polkit_error(void)
 /* One connection of nobody with many calls in flight, against polkit: all
  * refused (denied, or "try again" past the bound of 128 per caller), the
  * daemon alive. Run as nobody: this program with --flood. */
-typedef struct {
-    guint pending, denied, busy, other;
-} Flood;
-
-static void
-on_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    Flood *flood = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply =
-        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-    g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error(error) : NULL;
-
-    if (g_strcmp0(name, ERR "AccessDenied") == 0)
-        flood->denied++;
-    else if (g_strcmp0(name, ERR "Unavailable") == 0)
-        flood->busy++;
-    else
-        flood->other++;
-    flood->pending--;
-}
-
 static int
 flood_main(const char *address, guint n_calls)
 {
@@ -425,21 +403,23 @@ flood_main(const char *address, guint n_calls)
         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
         NULL, NULL, &error);
-    Flood flood = {0};
+    MbTestFlood flood = {0};
 
     g_assert_no_error(error);
     for (guint i = 0; i < n_calls; i++) {
         gboolean prio = i % 2 == 0;
 
-        g_dbus_connection_call(c, MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE,
-                               prio ? "SetPriority" : "Rebalance",
-                               prio ? g_variant_new("(su)", "game", 1) : NULL, NULL,
-                               G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_flood_reply, &flood);
+        g_dbus_connection_call(
+            c, MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE, prio ? "SetPriority" : "Rebalance",
+            prio ? g_variant_new("(su)", "game", 1) : NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 60000,
+            NULL, mb_test_flood_reply, &flood);
         flood.pending++;
     }
     while (flood.pending > 0)
         g_main_context_iteration(NULL, TRUE);
-    printf("denied=%u busy=%u other=%u\n", flood.denied, flood.busy, flood.other);
+    printf("denied=%u busy=%u other=%u (first: %s)\n", flood.denied, flood.busy, flood.other,
+           flood.first_other != NULL ? flood.first_other : "none");
+    g_free(flood.first_other);
     return 0;
 }
 
