@@ -535,3 +535,14 @@ mb_test_german_locale(const char *dir)
                 status, err);
     return g_steal_pointer(&locpath);
 }
+
+guint
+mb_test_count_entries(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    guint n = 0;
+
+    while (d != NULL && g_dir_read_name(d) != NULL)
+        n++;
+    return n;
+}

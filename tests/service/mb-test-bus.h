@@ -29,6 +29,8 @@ typedef struct {
 
 /* A fresh temporary directory (removed by mb_test_rm_rf). */
 char *mb_test_make_dir(const char *template_name);
+/* The number of entries in dir (0 when it cannot be read). */
+guint mb_test_count_entries(const char *dir);
 void mb_test_rm_rf(const char *path);
 /* Writes text to dir/name and returns the path. */
 char *mb_test_write_file(const char *dir, const char *name, const char *text);

@@ -238,17 +238,6 @@ run_refused(Fixture *f, char **out_err)
     return status;
 }
 
-static guint
-count_files(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    guint n = 0;
-
-    while (d != NULL && g_dir_read_name(d) != NULL)
-        n++;
-    return n;
-}
-
 static void
 test_state_refused(Fixture *f, gconstpointer data)
 {
@@ -274,7 +263,7 @@ test_state_refused(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(err, "symbolic link"));
     g_assert_cmpint(lstat(path, &st), ==, 0);
     g_assert_true(S_ISLNK(st.st_mode));
-    g_assert_cmpuint(count_files(f->state_dir), ==, 1);
+    g_assert_cmpuint(mb_test_count_entries(f->state_dir), ==, 1);
     g_clear_pointer(&err, g_free);
 
     /* A newer format: refused, kept byte for byte, nothing moved aside. */
@@ -286,7 +275,7 @@ test_state_refused(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(err, path));
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_cmpstr(text, ==, v3);
-    g_assert_cmpuint(count_files(f->state_dir), ==, 1);
+    g_assert_cmpuint(mb_test_count_entries(f->state_dir), ==, 1);
     g_clear_pointer(&err, g_free);
 
     /* A directory anyone may write: refused. */

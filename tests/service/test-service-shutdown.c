@@ -24,17 +24,6 @@ call_no_reply(GDBusConnection *connection, const char *method, GVariant *args)
                            NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
 }
 
-static guint
-n_entries(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    guint n = 0;
-
-    while (d != NULL && g_dir_read_name(d) != NULL)
-        n++;
-    return n;
-}
-
 static void
 test_sigterm_in_flight(void)
 {
@@ -74,10 +63,10 @@ test_sigterm_in_flight(void)
         g_assert_cmpint(status, ==, 0);
         n_ok++;
         /* Only the state file (and no temporary copies) in the state dir. */
-        g_assert_cmpuint(n_entries(state_dir), <=, 1);
+        g_assert_cmpuint(mb_test_count_entries(state_dir), <=, 1);
         if (g_file_test(state_file, G_FILE_TEST_EXISTS))
             n_registered++;
-        g_assert_cmpuint(n_entries(cwd), ==, 0);
+        g_assert_cmpuint(mb_test_count_entries(cwd), ==, 0);
         mb_test_rm_rf(state_dir);
         /* Drain the replies (errors: the daemon went away) of this run. */
         while (g_main_context_iteration(NULL, FALSE))
