@@ -78,12 +78,6 @@ mb_auth_unref(MbAuth *auth)
 }
 
 void
-mb_auth_free(MbAuth *auth)
-{
-    mb_auth_unref(auth);
-}
-
-void
 mb_auth_unwatch(MbAuth *auth)
 {
     g_autoptr(GDBusConnection) connection = NULL;

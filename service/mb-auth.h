@@ -16,9 +16,6 @@ typedef struct _MbAuth MbAuth;
 MbAuth *mb_auth_new(const char *group);
 MbAuth *mb_auth_ref(MbAuth *auth);
 void mb_auth_unref(MbAuth *auth);
-/* The old name of mb_auth_unref(): drops a reference, frees nothing that a
- * running check still holds. */
-void mb_auth_free(MbAuth *auth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbAuth, mb_auth_unref)
 
 /* Forgets cached callers when they leave the bus (call once per
