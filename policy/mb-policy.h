@@ -52,7 +52,27 @@ typedef struct {
     bool has_psi;
     double psi_some_avg10;
     double psi_full_avg10;
+
+    /* Added to MBG1 without a version bump; an older agent (or balloon
+     * statistics) leaves them 0/false. All are claims, like the rest. */
+    bool has_refaults;            /* the four workingset counters below */
+    uint64_t refault_anon_pages;  /* /proc/vmstat workingset_refault_anon */
+    uint64_t refault_file_pages;  /* workingset_refault_file */
+    uint64_t activate_anon_pages; /* workingset_activate_anon: refaults that */
+    uint64_t activate_file_pages; /* were in the working set (would have hit) */
+    bool has_swap_used;
+    uint64_t swap_used_kib;     /* SwapTotal - SwapFree: anon pushed out */
+    uint64_t low_wmark_kib;     /* sum of the zones' low watermarks; 0 unknown */
+    uint64_t psi_some_total_us; /* /proc/pressure/memory some total= (has_psi) */
+    /* Why the agent sent this record at once instead of on its period
+     * (MB_URGENT_* bits); 0 for a periodic record. */
+    unsigned urgent;
 } MbSample;
+
+#define MB_URGENT_PSI 1u  /* the PSI trigger fired */
+#define MB_URGENT_LOW 2u  /* free memory fell toward the low watermark */
+#define MB_URGENT_SWAP 4u /* the guest started to swap out */
+#define MB_URGENT_ALL (MB_URGENT_PSI | MB_URGENT_LOW | MB_URGENT_SWAP)
 
 typedef struct {
     unsigned priority; /* 0..MB_PRIORITY_MAX, higher is served first */
@@ -131,6 +151,12 @@ void mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings, uint64
  * backwards (guest reboot) resets the predictor instead of producing a
  * negative demand. */
 void mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params);
+/* The same for a sample taken `intervals` intervals after the last one
+ * (an urgent interval comes early: 0.3 means 30 % of an interval), so that
+ * dM stays a rate per interval. Values <= 0 or not finite count as 1;
+ * mb_vm_observe() is this with missed_ticks + 1. */
+void mb_vm_observe_at(MbVm *vm, const MbSample *sample, const MbParams *params,
+                      double intervals);
 /* Drops the baseline and the prediction, so that the next sample only sets
  * a new baseline: for when the statistics' source changes (guest agent <->
  * balloon statistics), whose numbers do not continue each other. Keeps the

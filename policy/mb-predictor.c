@@ -6,6 +6,7 @@
 #include "mb-policy.h"
 
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 void
@@ -97,12 +98,13 @@ mb_vm_rebaseline(MbVm *vm)
     vm->delta_kib = 0;
 }
 
-void
-mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
+static void
+observe(MbVm *vm, const MbSample *sample, const MbParams *params, double intervals)
 {
     MbSample s;
     int64_t dm_kib;
-    uint64_t swap_out_kib, intervals;
+    uint64_t swap_out_kib, whole;
+    double keep;
     uint64_t page_kib = vm->page_kib != 0 ? vm->page_kib : params->page_kib;
 
     if (sample == NULL) {
@@ -115,8 +117,8 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
 
     s = *sample;
     clamp_sample(&s, vm->alloc_kib);
-    /* Never 0, even if a caller wrote missed_ticks past its cap. */
-    intervals = min_u64(vm->missed_ticks, MB_MISSED_TICKS_MAX) + 1;
+    /* At least one interval's worth for the bounds below. */
+    whole = (uint64_t)ceil(intervals);
     vm->stale = false;
     vm->missed_ticks = 0;
     vm->reclaimable_kib = mb_reclaimable_kib(&s, params->free_reserve_ratio);
@@ -143,7 +145,7 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
     /* Swap-out in KiB over the interval, bounded by the allocation: a
      * guest cannot write out more than it ever held in one interval. */
     swap_out_kib = mul_sat(s.swap_out_pages - vm->last.swap_out_pages, page_kib);
-    swap_out_kib = min_u64(swap_out_kib, mul_sat(vm->alloc_kib, intervals));
+    swap_out_kib = min_u64(swap_out_kib, mul_sat(vm->alloc_kib, whole));
 
     /* The paper counts the active anon list. Since Linux 5.9 a new
      * anonymous page starts on the inactive list (a job allocating 280 MiB
@@ -156,22 +158,42 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
         dm_kib = diff_kib(s.active_anon_kib + s.inactive_anon_kib,
                           vm->last.active_anon_kib + vm->last.inactive_anon_kib);
     dm_kib += diff_kib(s.active_file_kib, vm->last.active_file_kib) + (int64_t)swap_out_kib;
-    /* After missed samples the change spans several intervals: keep dM a
-     * per-interval rate. */
-    dm_kib /= (int64_t)intervals;
+    /* After missed samples the change spans several intervals, an urgent
+     * sample spans part of one: keep dM a per-interval rate. */
+    dm_kib = (int64_t)((double)dm_kib / intervals);
 
     vm->dm_kib = dm_kib;
     /* A bursty VM's next burst: what a donor must keep. */
-    vm->peak_kib =
-        dm_kib > vm->peak_kib - vm->peak_kib / 16 ? dm_kib : vm->peak_kib - vm->peak_kib / 16;
+    /* The weights are per interval: a sample that spans a fraction of one
+     * moves the estimates by that fraction. */
+    keep = pow(15.0 / 16.0, intervals);
+    vm->peak_kib = (int64_t)((double)vm->peak_kib * keep);
+    if (dm_kib > vm->peak_kib)
+        vm->peak_kib = dm_kib;
     vm->silent_ticks = 0;
     if (!vm->has_delta) {
         vm->delta_kib = dm_kib;
         vm->has_delta = true;
     } else {
-        double d =
-            params->alpha * (double)dm_kib + (1.0 - params->alpha) * (double)vm->delta_kib;
-        vm->delta_kib = (int64_t)d;
+        double a = 1.0 - pow(1.0 - params->alpha, intervals);
+        vm->delta_kib = (int64_t)(a * (double)dm_kib + (1.0 - a) * (double)vm->delta_kib);
     }
     vm->last = s;
+}
+
+void
+mb_vm_observe_at(MbVm *vm, const MbSample *sample, const MbParams *params, double intervals)
+{
+    if (!isfinite(intervals) || intervals <= 0.0)
+        intervals = 1.0;
+    if (intervals > (double)MB_MISSED_TICKS_MAX + 1.0)
+        intervals = (double)MB_MISSED_TICKS_MAX + 1.0;
+    observe(vm, sample, params, intervals);
+}
+
+void
+mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
+{
+    /* Never 0, even if a caller wrote missed_ticks past its cap. */
+    observe(vm, sample, params, (double)min_u64(vm->missed_ticks, MB_MISSED_TICKS_MAX) + 1.0);
 }
