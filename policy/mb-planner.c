@@ -111,6 +111,22 @@ deficit_kib(const MbVm *vm)
     return vm->delta_kib - (int64_t)vm->reclaimable_kib;
 }
 
+/* balanced: what the VM should get now for the next MB_BALANCED_LEAD
+ * intervals of its demand to stay reclaimable, the anonymous memory it lost
+ * to swap while it is short (all of it in one move, not a rate), and, for
+ * the foreground VM, its headroom; 0 when what it can reclaim covers it. */
+static uint64_t
+balanced_need_kib(const MbVm *vm, const MbParams *params)
+{
+    uint64_t horizon_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
+
+    if (vm->pressured && vm->last.has_swap_used)
+        horizon_kib = add_sat(horizon_kib, vm->last.swap_used_kib);
+    if (vm->settings.foreground)
+        horizon_kib = add_sat(horizon_kib, params->foreground_headroom_kib);
+    return sub_sat(horizon_kib, vm->reclaimable_kib);
+}
+
 /* Too long without a demand prediction: its memory is no longer its own. */
 static bool
 is_silent(const MbVm *vm)
@@ -361,12 +377,14 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         bool below_min = vm->target_kib < vm->settings.min_kib;
 
         /* The paper serves a VM once its demand exceeds what it can
-         * reclaim, when it already swaps; ours one interval earlier,
-         * while two intervals of demand no longer fit (memory still has to
-         * leave a donor's balloon before it can be given). */
-        uint64_t lead = balanced ? 2 : 1;
-        if (below_min || (has_prediction(vm) && vm->delta_kib > 0 &&
-                          (uint64_t)vm->delta_kib * lead > vm->reclaimable_kib)) {
+         * reclaim, when it already swaps; ours while MB_BALANCED_LEAD
+         * intervals of demand (plus what it lost to swap, plus the
+         * foreground's headroom) no longer fit: memory still has to leave a
+         * donor's balloon before it can be given. */
+        bool short_now =
+            balanced ? balanced_need_kib(vm, params) > 0
+                     : vm->delta_kib > 0 && (uint64_t)vm->delta_kib > vm->reclaimable_kib;
+        if (below_min || (has_prediction(vm) && short_now)) {
             planner->needy[n_needy++] = vm;
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
@@ -381,9 +399,12 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* The paper gives R - delta; ours never counts a shrinking
              * demand as extra surplus, and never digs below a minimum. */
             int64_t demand_kib = balanced && vm->delta_kib < 0 ? 0 : vm->delta_kib;
-            /* Ours keeps a donor's recent peak demand: its next burst. */
+            /* Ours keeps a donor's recent peak demand (its next burst),
+             * and the foreground VM its headroom. */
             if (balanced && vm->peak_kib > demand_kib)
                 demand_kib = vm->peak_kib;
+            if (balanced && vm->settings.foreground)
+                demand_kib += (int64_t)min_u64(params->foreground_headroom_kib, INT32_MAX);
             int64_t surplus_kib = (int64_t)vm->reclaimable_kib - demand_kib;
             if (surplus_kib <= 0)
                 continue;
@@ -408,12 +429,11 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         uint64_t want_kib =
             vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
 
-        /* Ours grants what leaves two intervals of demand reclaimable
-         * (the lead that served it), at least one interval's: a VM short
-         * now catches up in one move instead of staying at the edge. */
-        if (balanced && want_kib > 0 && 2 * want_kib > vm->reclaimable_kib &&
-            2 * want_kib - vm->reclaimable_kib > want_kib)
-            want_kib = 2 * want_kib - vm->reclaimable_kib;
+        /* Ours grants all of what it is short (the lead that served it),
+         * at least one interval's demand: a VM short now catches up in one
+         * move instead of staying at the edge. */
+        if (balanced && has_prediction(vm) && balanced_need_kib(vm, params) > want_kib)
+            want_kib = balanced_need_kib(vm, params);
         /* Ours rounds a small need up to one step: skipping it would let
          * the VM swap for the few ticks its demand stays under the step. */
         if (balanced && want_kib > 0 && want_kib < params->min_step_kib)

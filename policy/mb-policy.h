@@ -114,7 +114,12 @@ typedef struct {
     unsigned resets;       /* counters went backwards (guest rebooted) */
     int64_t dm_kib;        /* dM of the last interval */
     int64_t delta_kib;     /* predicted demand (EWMA of dM) */
-    int64_t peak_kib;      /* recent peak of dM, decaying 1/16 an interval (bursts) */
+    int64_t peak_kib;      /* recent peak of a burst (consecutive intervals of
+                            * positive dM, summed), decaying 1/64 an interval */
+    int64_t burst_kib;     /* the current burst so far (0 when dM <= 0) */
+    bool pressured;        /* the last sample showed the VM short now: it swapped
+                            * out, refaulted its working set, stalled on memory
+                            * (PSI) or the agent sent it urgently */
     uint64_t reclaimable_kib;
 
     /* Planner output, written by mb_planner_plan(). */
@@ -130,10 +135,20 @@ typedef struct {
     uint64_t min_step_kib;     /* smallest move planned */
     double free_reserve_ratio; /* share of a guest kept free (paper: 0.10) */
     uint64_t page_kib;         /* guest page size (swap counters are pages) */
+    /* balanced: what the foreground VM keeps reclaimable beyond its demand,
+     * taken from the donors' surplus (their cold page cache) and the free
+     * pool before it asks. */
+    uint64_t foreground_headroom_kib;
 } MbParams;
 
+/* balanced keeps this many intervals of a VM's predicted demand
+ * reclaimable: memory has to leave a donor's balloon before it can be
+ * given, and a growing VM must not run dry meanwhile. */
+#define MB_BALANCED_LEAD 3u
+
 /* Defaults: balanced, alpha 0.75, min step 4 MiB, 10 % free reserve,
- * 4 KiB pages, pool and reserve 0 (the caller sets them). */
+ * 4 KiB pages, foreground headroom 128 MiB, pool and reserve 0 (the
+ * caller sets them). */
 void mb_params_init(MbParams *params);
 /* Checks ranges; on failure returns false and points *why at a static
  * message naming the field. */

@@ -96,6 +96,8 @@ mb_vm_rebaseline(MbVm *vm)
     vm->has_delta = false;
     vm->dm_kib = 0;
     vm->delta_kib = 0;
+    vm->burst_kib = 0;
+    vm->pressured = false;
 }
 
 static void
@@ -103,12 +105,13 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
 {
     MbSample s;
     int64_t dm_kib;
-    uint64_t swap_out_kib, whole;
+    uint64_t swap_out_kib, refault_kib, whole;
     double keep;
     uint64_t page_kib = vm->page_kib != 0 ? vm->page_kib : params->page_kib;
 
     if (sample == NULL) {
         vm->stale = true;
+        vm->pressured = false;
         vm->missed_ticks =
             vm->missed_ticks < MB_MISSED_TICKS_MAX ? vm->missed_ticks + 1 : MB_MISSED_TICKS_MAX;
         count_silent(vm);
@@ -136,6 +139,7 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
 
     if (!vm->has_last) {
         /* A baseline only: no demand known for this interval. */
+        vm->pressured = false;
         vm->last = s;
         vm->has_last = true;
         count_silent(vm);
@@ -158,18 +162,41 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
         dm_kib = diff_kib(s.active_anon_kib + s.inactive_anon_kib,
                           vm->last.active_anon_kib + vm->last.inactive_anon_kib);
     dm_kib += diff_kib(s.active_file_kib, vm->last.active_file_kib) + (int64_t)swap_out_kib;
+    /* A modern kernel also says when the working set does not fit: pages
+     * read back soon after they were evicted (workingset_activate). balanced
+     * counts them as demand; the paper predates them. */
+    refault_kib = 0;
+    if (s.has_refaults && vm->last.has_refaults) {
+        uint64_t pages = 0;
+        if (s.activate_anon_pages > vm->last.activate_anon_pages)
+            pages += s.activate_anon_pages - vm->last.activate_anon_pages;
+        if (s.activate_file_pages > vm->last.activate_file_pages)
+            pages += s.activate_file_pages - vm->last.activate_file_pages;
+        refault_kib = min_u64(mul_sat(pages, page_kib), mul_sat(vm->alloc_kib, whole));
+    }
+    if (params->kind != MB_POLICY_PAPER)
+        dm_kib += (int64_t)refault_kib;
+    /* Short now, whatever the trend says. 1 ms of memory stall or 1 MiB of
+     * refaults an interval is noise; more is a task waiting for memory. */
+    vm->pressured =
+        swap_out_kib > 0 || refault_kib >= 1024 || s.urgent != 0 ||
+        (s.has_psi && vm->last.has_psi &&
+         s.psi_some_total_us > vm->last.psi_some_total_us + (uint64_t)(1000.0 * intervals));
     /* After missed samples the change spans several intervals, an urgent
      * sample spans part of one: keep dM a per-interval rate. */
     dm_kib = (int64_t)((double)dm_kib / intervals);
 
-    vm->dm_kib = dm_kib;
     /* A bursty VM's next burst: what a donor must keep. */
     /* The weights are per interval: a sample that spans a fraction of one
      * moves the estimates by that fraction. */
-    keep = pow(15.0 / 16.0, intervals);
+    keep = pow(63.0 / 64.0, intervals);
     vm->peak_kib = (int64_t)((double)vm->peak_kib * keep);
-    if (dm_kib > vm->peak_kib)
-        vm->peak_kib = dm_kib;
+    /* A burst that takes two intervals to allocate is one burst (only two:
+     * a VM creeping up for minutes is not bursting). */
+    vm->burst_kib = dm_kib > 0 ? dm_kib + (vm->dm_kib > 0 ? vm->dm_kib : 0) : 0;
+    if (vm->burst_kib > vm->peak_kib)
+        vm->peak_kib = vm->burst_kib;
+    vm->dm_kib = dm_kib;
     vm->silent_ticks = 0;
     if (!vm->has_delta) {
         vm->delta_kib = dm_kib;

@@ -430,6 +430,117 @@ test_predictor_inactive_anon(void)
 }
 
 /* silent_ticks counts the intervals in a row without a dM. */
+/* A modern kernel's signals: refaults of the working set count as demand
+ * (balanced only), and swapping, refaults, PSI stalls or an urgent record
+ * mark the VM short now. */
+static void
+test_predictor_refaults_pressure(void)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        MbParams p = params_for(kind ? MB_POLICY_PAPER : MB_POLICY_BALANCED, 1024 * MIB);
+        MbVm vm;
+        MbSample s = sample(512 * MIB, 100 * MIB, 100 * MIB, 50 * MIB, 100 * MIB, 0);
+
+        vm_setup(&vm, "vm", 50, 512 * MIB);
+        s.has_refaults = true;
+        s.has_psi = true;
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_false(vm.pressured);
+        /* 2,560 pages (10 MiB) of working set read back. */
+        s.activate_file_pages += 2048;
+        s.activate_anon_pages += 512;
+        s.refault_file_pages += 100000; /* refaults of a stream: not demand */
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_cmpint(vm.dm_kib, ==, kind ? 0 : 10 * (gint64)MIB);
+        g_assert_true(vm.pressured);
+        /* Quiet again. */
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_false(vm.pressured);
+        /* 1 ms of stall an interval is noise; 50 ms is pressure. */
+        s.psi_some_total_us += 1000;
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_false(vm.pressured);
+        s.psi_some_total_us += 50000;
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_true(vm.pressured);
+        /* An urgent record is pressure however it looks. */
+        s.urgent = MB_URGENT_LOW;
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_true(vm.pressured);
+        s.urgent = 0;
+        s.swap_out_pages += 1;
+        mb_vm_observe(&vm, &s, &p);
+        g_assert_true(vm.pressured);
+        /* A missed sample forgets it. */
+        mb_vm_observe(&vm, NULL, &p);
+        g_assert_false(vm.pressured);
+    }
+}
+
+/* A sample that spans part of an interval (an urgent one) keeps dM a rate
+ * per interval and moves the EWMA by that fraction. */
+static void
+test_predictor_partial_interval(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 300 * MIB, 100 * MIB, 0, 0, 0);
+
+    p.alpha = 0.5;
+    vm_setup(&vm, "vm", 50, 512 * MIB);
+    mb_vm_observe_at(&vm, &s, &p, 1.0);
+    s.active_anon_kib += 10 * MIB;
+    mb_vm_observe_at(&vm, &s, &p, 1.0);
+    g_assert_cmpint(vm.delta_kib, ==, 10 * (gint64)MIB);
+    /* 5 MiB in a quarter interval: 20 MiB an interval; weight 1 - 0.5^0.25. */
+    s.active_anon_kib += 5 * MIB;
+    mb_vm_observe_at(&vm, &s, &p, 0.25);
+    g_assert_cmpint(vm.dm_kib, ==, 20 * (gint64)MIB);
+    g_assert_cmpint(vm.delta_kib, >, 11 * (gint64)MIB);
+    g_assert_cmpint(vm.delta_kib, <, 12 * (gint64)MIB);
+    /* Nonsense spans count as one interval. */
+    s.active_anon_kib += 4 * MIB;
+    mb_vm_observe_at(&vm, &s, &p, -3.0);
+    g_assert_cmpint(vm.dm_kib, ==, 4 * (gint64)MIB);
+    s.active_anon_kib += 4 * MIB;
+    mb_vm_observe_at(&vm, &s, &p, NAN);
+    g_assert_cmpint(vm.dm_kib, ==, 4 * (gint64)MIB);
+}
+
+/* A burst allocated over two intervals is one burst: a donor keeps all of
+ * it; a slow creep is not a burst. */
+static void
+test_predictor_burst(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 300 * MIB, 50 * MIB, 0, 0, 0);
+
+    vm_setup(&vm, "web", 50, 512 * MIB);
+    mb_vm_observe(&vm, &s, &p);
+    s.active_anon_kib += 60 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    s.active_anon_kib += 36 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.peak_kib, ==, 96 * (gint64)MIB);
+    s.active_anon_kib -= 96 * MIB; /* freed */
+    for (int i = 0; i < 10; i++)
+        mb_vm_observe(&vm, &s, &p);
+    /* 96 * (63/64)^11: most of it is still kept ten intervals later. */
+    g_assert_cmpint(vm.peak_kib, >, 80 * (gint64)MIB);
+    g_assert_cmpint(vm.burst_kib, ==, 0);
+
+    /* 2 MiB an interval for 100 intervals: the peak stays at two of them. */
+    vm_setup(&vm, "creep", 50, 512 * MIB);
+    s.active_anon_kib = 50 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    for (int i = 0; i < 100; i++) {
+        s.active_anon_kib += 2 * MIB;
+        mb_vm_observe(&vm, &s, &p);
+    }
+    g_assert_cmpint(vm.peak_kib, ==, 4 * (gint64)MIB);
+}
+
 static void
 test_predictor_silent_ticks(void)
 {
@@ -465,8 +576,8 @@ move_of(const MbVm *vm)
     return (gint64)vm->target_kib - (gint64)vm->alloc_kib;
 }
 
-/* balanced: a VM with nothing left to reclaim gets two intervals of
- * demand at once (it catches up instead of staying at the edge), and a
+/* balanced: a VM with nothing left to reclaim gets MB_BALANCED_LEAD (3)
+ * intervals of demand at once (it catches up instead of staying at the edge), and a
  * donor keeps its recent peak demand (its next burst); paper gives one
  * interval and takes R - delta. */
 static void
@@ -483,7 +594,7 @@ test_plan_catch_up(void)
         vm_predict(&v[0], 30 * MIB, 0);
         vm_predict(&v[1], 0, 200 * MIB);
         g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
-        g_assert_cmpint(move_of(&v[0]), ==, (kind ? 30 : 60) * (gint64)MIB);
+        g_assert_cmpint(move_of(&v[0]), ==, (kind ? 30 : 90) * (gint64)MIB);
         /* The web VM's bursts reach 180 MiB: it keeps them. */
         vm_predict(&v[1], 0, 200 * MIB);
         v[1].peak_kib = 180 * MIB;
@@ -493,9 +604,10 @@ test_plan_catch_up(void)
     mb_planner_free(pl);
 }
 
-/* balanced serves a VM while two intervals of its demand no longer fit
- * what it can reclaim (memory must leave a donor's balloon first); paper
- * only once one interval does not, when the VM already swaps. */
+/* balanced serves a VM while MB_BALANCED_LEAD (3) intervals of its demand
+ * no longer fit what it can reclaim (memory must leave a donor's balloon
+ * first), and grants all it is short; paper only once one interval does
+ * not, when the VM already swaps. */
 static void
 test_plan_lead(void)
 {
@@ -512,13 +624,85 @@ test_plan_lead(void)
         vm_predict(&v[1], 0, 200 * MIB);
         g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
         if (kind == 0) {
-            g_assert_cmpint(move_of(&v[0]), ==, 16 * MIB);
-            g_assert_cmpint(move_of(&v[1]), ==, -16 * (gint64)MIB);
+            /* 3 x 16 - 24 */
+            g_assert_cmpint(move_of(&v[0]), ==, 24 * MIB);
+            g_assert_cmpint(move_of(&v[1]), ==, -24 * (gint64)MIB);
         } else {
             g_assert_cmpint(move_of(&v[0]), ==, 0);
             g_assert_cmpint(move_of(&v[1]), ==, 0);
         }
     }
+    mb_planner_free(pl);
+}
+
+/* balanced: a VM that swaps gets back what it lost to swap in one move,
+ * on top of its demand, not the average of its swap rate. */
+static void
+test_plan_shortfall(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    vm_setup(&v[0], "game", 50, 512 * MIB);
+    vm_setup(&v[1], "video", 50, 512 * MIB);
+    vm_predict(&v[0], 8 * MIB, 10 * MIB);
+    vm_predict(&v[1], 0, 300 * MIB);
+    v[0].last.has_swap_used = true;
+    v[0].last.swap_used_kib = 120 * MIB;
+    /* Not short now: the swap it used long ago is not asked back. */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 14 * MIB); /* 3 x 8 - 10 */
+    v[0].pressured = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 134 * MIB); /* 120 + 3 x 8 - 10 */
+    g_assert_cmpint(move_of(&v[1]), ==, -134 * (gint64)MIB);
+    /* paper: one interval of demand, and only once it exceeds R. */
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
+    mb_planner_free(pl);
+}
+
+/* balanced: the foreground VM keeps its headroom reclaimable before it
+ * asks, from the donors' surplus; donors keep their bursts and their mins. */
+static void
+test_plan_foreground_headroom(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+    MbVm v[3];
+
+    p.foreground_headroom_kib = 128 * MIB;
+    vm_setup(&v[0], "game", 50, 256 * MIB);
+    vm_setup(&v[1], "video", 40, 256 * MIB);
+    vm_setup(&v[2], "web", 60, 512 * MIB);
+    vm_predict(&v[0], 0, 100 * MIB);
+    vm_predict(&v[1], 0, 200 * MIB); /* cold cache */
+    vm_predict(&v[2], 0, 100 * MIB);
+    v[2].peak_kib = 100 * MIB; /* its next burst: nothing to give */
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 0); /* not foreground: no need */
+    v[0].settings.foreground = true;
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 28 * MIB); /* 128 - 100 */
+    g_assert_cmpint(move_of(&v[1]), ==, -28 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[2]), ==, 0);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_NEED);
+    /* The foreground VM is no donor of its headroom. */
+    v[0].settings.foreground = false;
+    v[1].settings.foreground = true;
+    vm_predict(&v[0], 10 * MIB, 0);
+    vm_predict(&v[1], 0, 150 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -22 * (gint64)MIB); /* 150 - 128 */
+    /* paper knows no foreground. */
+    p.kind = MB_POLICY_PAPER;
+    vm_predict(&v[0], 0, 100 * MIB);
+    v[0].settings.foreground = true;
+    v[1].settings.foreground = false;
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
     mb_planner_free(pl);
 }
 
@@ -534,9 +718,9 @@ test_plan_proportional(void)
     vm_setup(&v[0], "game", 50, 512 * MIB);
     vm_setup(&v[1], "video", 50, 512 * MIB);
     vm_setup(&v[2], "web", 50, 512 * MIB);
-    /* 30 MiB of demand, 30 MiB reclaimable: short of two intervals' worth,
-     * it gets one interval's (see /policy/plan/catch-up for more). */
-    vm_predict(&v[0], 30 * MIB, 30 * MIB);
+    /* 20 MiB of demand, 30 MiB reclaimable: 30 MiB short of three
+     * intervals' worth (see /policy/plan/catch-up for more). */
+    vm_predict(&v[0], 20 * MIB, 30 * MIB);
     vm_predict(&v[1], 0, 40 * MIB);
     vm_predict(&v[2], 0, 20 * MIB);
     /* D = 60 MiB > 30 MiB: 40/60 * 30 = 20 MiB and 20/60 * 30 = 10 MiB. */
@@ -601,9 +785,9 @@ test_plan_min_step(void)
     vm_setup(&v[0], "a", 50, 512 * MIB);
     vm_setup(&v[1], "big", 50, 512 * MIB);
     vm_setup(&v[2], "small", 50, 512 * MIB);
-    /* small's share (2/102 * 10 MiB) is under the step: it leaves the
-     * set and big gives all 10 MiB. */
-    vm_predict(&v[0], 10 * MIB, 10 * MIB);
+    /* a is 10 MiB short (3 x 5 - 5); small's share (2/102 * 10 MiB) is
+     * under the step: it leaves the set and big gives all 10 MiB. */
+    vm_predict(&v[0], 5 * MIB, 5 * MIB);
     vm_predict(&v[1], 0, 100 * MIB);
     vm_predict(&v[2], 0, 2 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
@@ -611,9 +795,9 @@ test_plan_min_step(void)
     g_assert_cmpint(move_of(&v[1]), ==, -10 * (gint64)MIB);
     g_assert_cmpint(move_of(&v[2]), ==, 0);
 
-    /* A need under the step is served with one step (balanced), not at
-     * all as published. */
-    vm_predict(&v[0], 3 * MIB, 3 * MIB);
+    /* A need under the step (3 x 3 - 7 = 2 MiB) is served with one step
+     * (balanced); paper sees no need (3 MiB of demand, 7 reclaimable). */
+    vm_predict(&v[0], 3 * MIB, 7 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpint(move_of(&v[0]), ==, 4 * MIB);
     g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
@@ -689,10 +873,10 @@ test_plan_pool(void)
     vm_predict(&v[0], 30 * MIB, 0);
     vm_predict(&v[1], 0, 100 * MIB);
     /* Balanced takes the free pool first, then the donors; with nothing
-     * left to reclaim the VM gets two intervals of demand (60 MiB). */
+     * left to reclaim the VM gets three intervals of demand (90 MiB). */
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
-    g_assert_cmpint(move_of(&v[0]), ==, 60 * MIB);
-    g_assert_cmpint(move_of(&v[1]), ==, -34 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 90 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -64 * (gint64)MIB);
     g_assert_cmpuint(v[0].target_kib + v[1].target_kib, <=, mb_params_capacity_kib(&p));
 
     /* The paper had no pool: donors only. */
@@ -981,13 +1165,14 @@ test_plan_silent_nobody_short(void)
     /* B is short, but the free pool covers it (balanced). */
     p.kind = MB_POLICY_BALANCED;
     p.pool_kib = 2088 * MIB;
-    /* (reclaimable = one interval of demand: one interval is granted) */
-    vm_predict(&v[1], 30 * MIB, 30 * MIB);
+    /* (3 x 20 - 30: 30 MiB short) */
+    vm_predict(&v[1], 20 * MIB, 30 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
     g_assert_cmpint(move_of(&v[1]), ==, 30 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, 0);
-    /* Only the part the pool cannot give comes from the silent VM. */
-    vm_predict(&v[1], 70 * MIB, 70 * MIB);
+    /* Only the part the pool cannot give comes from the silent VM
+     * (3 x 40 - 50: 70 MiB short, 40 of them in the pool). */
+    vm_predict(&v[1], 40 * MIB, 50 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 2, &p, &moved));
     g_assert_cmpint(move_of(&v[1]), ==, 70 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, -30 * (gint64)MIB);
@@ -1247,7 +1432,12 @@ main(int argc, char **argv)
     g_test_add_func("/policy/predictor/rebaseline", test_predictor_rebaseline);
     g_test_add_func("/policy/predictor/page-size", test_predictor_page_size);
     g_test_add_func("/policy/predictor/inactive-anon", test_predictor_inactive_anon);
+    g_test_add_func("/policy/predictor/refaults-pressure", test_predictor_refaults_pressure);
+    g_test_add_func("/policy/predictor/partial-interval", test_predictor_partial_interval);
+    g_test_add_func("/policy/predictor/burst", test_predictor_burst);
     g_test_add_func("/policy/plan/lead", test_plan_lead);
+    g_test_add_func("/policy/plan/shortfall", test_plan_shortfall);
+    g_test_add_func("/policy/plan/foreground-headroom", test_plan_foreground_headroom);
     g_test_add_func("/policy/plan/catch-up", test_plan_catch_up);
     g_test_add_func("/policy/predictor/silent-ticks", test_predictor_silent_ticks);
     g_test_add_func("/policy/plan/proportional", test_plan_proportional);
