@@ -67,6 +67,7 @@ mb_params_init(MbParams *params)
     params->free_reserve_ratio = 0.10;
     params->page_kib = 4;
     params->foreground_headroom_kib = 128 * 1024;
+    params->spare_kib = 128 * 1024;
 }
 
 bool

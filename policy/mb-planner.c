@@ -363,6 +363,30 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
 }
 
+/* balanced: keeps params->spare_kib of the capacity unallocated for the
+ * next VM short of memory, refilled from what the donors have above their
+ * floors (their demand, their next burst, the foreground's headroom, their
+ * min), the largest donor first so that few balloons move: a donor's
+ * balloon takes seconds to inflate in a busy guest, a needy VM's deflates
+ * at once. */
+static void
+refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params)
+{
+    uint64_t missing_kib = sub_sat(params->spare_kib, *pool_free_kib);
+
+    for (size_t i = 0; i < planner->donors.n && missing_kib >= params->min_step_kib; i++) {
+        Donor *d = &planner->donors.v[i];
+        uint64_t take_kib = min_u64(d->surplus_kib, missing_kib);
+        if (take_kib < params->min_step_kib)
+            continue;
+        d->vm->target_kib -= take_kib;
+        d->vm->reason = MB_REASON_DONATE;
+        d->surplus_kib -= take_kib;
+        *pool_free_kib += take_kib;
+        missing_kib -= take_kib;
+    }
+}
+
 /* The paper's balancer (and ours, with priorities and guarantees). */
 static void
 plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
@@ -443,6 +467,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                        : sub_sat(vm->settings.min_kib, vm->target_kib);
         serve(planner, vm, want_kib, &pool_free_kib, params, balanced);
     }
+    if (balanced)
+        refill_spare(planner, &pool_free_kib, params);
 }
 
 /* oVirt MOM's default balloon rules: sees only free memory, not the LRU

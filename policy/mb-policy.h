@@ -139,6 +139,11 @@ typedef struct {
      * taken from the donors' surplus (their cold page cache) and the free
      * pool before it asks. */
     uint64_t foreground_headroom_kib;
+    /* balanced: capacity kept unallocated for the next VM short of memory,
+     * refilled from the donors' surplus (0: none). Only for a fixed pool:
+     * memory left unallocated in a pool that is the sum of the VMs'
+     * allocations would leave it. */
+    uint64_t spare_kib;
 } MbParams;
 
 /* balanced keeps this many intervals of a VM's predicted demand
@@ -147,8 +152,8 @@ typedef struct {
 #define MB_BALANCED_LEAD 3u
 
 /* Defaults: balanced, alpha 0.75, min step 4 MiB, 10 % free reserve,
- * 4 KiB pages, foreground headroom 128 MiB, pool and reserve 0 (the
- * caller sets them). */
+ * 4 KiB pages, foreground headroom 128 MiB, spare 128 MiB, pool and
+ * reserve 0 (the caller sets them). */
 void mb_params_init(MbParams *params);
 /* Checks ranges; on failure returns false and points *why at a static
  * message naming the field. */

@@ -49,6 +49,9 @@ params_for(MbPolicyKind kind, uint64_t pool_kib)
     mb_params_init(&p);
     p.kind = kind;
     p.pool_kib = pool_kib;
+    /* No spare unless a test asks (/policy/plan/spare): the transfers
+     * below are the ones the need asks for. */
+    p.spare_kib = 0;
     return p;
 }
 
@@ -703,6 +706,59 @@ test_plan_foreground_headroom(void)
     v[1].settings.foreground = false;
     g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
     g_assert_cmpint(move_of(&v[0]), ==, 0);
+    mb_planner_free(pl);
+}
+
+/* balanced keeps a spare in the pool, refilled from the donors' surplus,
+ * the largest donor first; paper does not. Donors keep their floors. */
+static void
+test_plan_spare(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+    MbVm v[3];
+    size_t moved;
+
+    p.spare_kib = 128 * MIB;
+    vm_setup(&v[0], "video", 40, 512 * MIB);
+    vm_setup(&v[1], "web", 50, 256 * MIB);
+    vm_setup(&v[2], "game", 60, 256 * MIB);
+    vm_predict(&v[0], 0, 100 * MIB); /* cold cache */
+    vm_predict(&v[1], 0, 60 * MIB);
+    v[1].peak_kib = 20 * MIB; /* keeps its next burst */
+    vm_predict(&v[2], 0, 10 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    /* 128 MiB: all of the video VM's 100, then 28 of the web VM's 40. */
+    g_assert_cmpuint(moved, ==, 2);
+    g_assert_cmpint(move_of(&v[0]), ==, -100 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -28 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[2]), ==, 0);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_DONATE);
+
+    /* Once the pool holds it, nothing more moves. */
+    for (int i = 0; i < 3; i++)
+        v[i].alloc_kib = v[i].target_kib;
+    vm_predict(&v[0], 0, 0);
+    vm_predict(&v[1], 0, 32 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+
+    /* A VM short of memory takes it from the spare at once, and the donors
+     * refill it. */
+    vm_predict(&v[2], 30 * MIB, 0);
+    vm_predict(&v[1], 0, 60 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[2]), ==, 90 * MIB);
+    /* The web VM gives its 40 MiB above its burst. */
+    g_assert_cmpint(move_of(&v[1]), ==, -40 * (gint64)MIB);
+    g_assert_cmpuint(v[0].target_kib + v[1].target_kib + v[2].target_kib, <=,
+                     mb_params_capacity_kib(&p) - 128 * MIB + 90 * MIB);
+
+    /* paper keeps no spare. */
+    p.kind = MB_POLICY_PAPER;
+    vm_predict(&v[2], 0, 10 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
     mb_planner_free(pl);
 }
 
@@ -1437,6 +1493,7 @@ main(int argc, char **argv)
     g_test_add_func("/policy/predictor/burst", test_predictor_burst);
     g_test_add_func("/policy/plan/lead", test_plan_lead);
     g_test_add_func("/policy/plan/shortfall", test_plan_shortfall);
+    g_test_add_func("/policy/plan/spare", test_plan_spare);
     g_test_add_func("/policy/plan/foreground-headroom", test_plan_foreground_headroom);
     g_test_add_func("/policy/plan/catch-up", test_plan_catch_up);
     g_test_add_func("/policy/predictor/silent-ticks", test_predictor_silent_ticks);
