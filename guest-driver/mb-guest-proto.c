@@ -17,6 +17,14 @@ typedef enum {
     KEY_PSWPOUT,
     KEY_PSI_SOME,
     KEY_PSI_FULL,
+    KEY_REFAULT_ANON,
+    KEY_REFAULT_FILE,
+    KEY_ACTIVATE_ANON,
+    KEY_ACTIVATE_FILE,
+    KEY_SWAP_USED,
+    KEY_LOW,
+    KEY_PSI_SOME_TOTAL,
+    KEY_URGENT,
     KEY_VERSION,
     KEY_KERNEL,
     KEY_PAGE_KIB,
@@ -36,6 +44,14 @@ static const char *const key_names[KEY_N] = {
     [KEY_PSWPOUT] = "pswpout",
     [KEY_PSI_SOME] = "psi_some_avg10",
     [KEY_PSI_FULL] = "psi_full_avg10",
+    [KEY_REFAULT_ANON] = "refault_anon",
+    [KEY_REFAULT_FILE] = "refault_file",
+    [KEY_ACTIVATE_ANON] = "activate_anon",
+    [KEY_ACTIVATE_FILE] = "activate_file",
+    [KEY_SWAP_USED] = "swap_used_kib",
+    [KEY_LOW] = "low_kib",
+    [KEY_PSI_SOME_TOTAL] = "psi_some_total",
+    [KEY_URGENT] = "urgent",
     [KEY_VERSION] = "version",
     [KEY_KERNEL] = "kernel",
     [KEY_PAGE_KIB] = "page_kib",
@@ -46,6 +62,14 @@ static const char *const key_names[KEY_N] = {
     (BIT(KEY_SEQ) | BIT(KEY_TOTAL) | BIT(KEY_FREE) | BIT(KEY_ACTIVE_ANON) |                    \
      BIT(KEY_INACTIVE_ANON) | BIT(KEY_ACTIVE_FILE) | BIT(KEY_INACTIVE_FILE) |                  \
      BIT(KEY_PSWPIN) | BIT(KEY_PSWPOUT))
+#define SAMPLE_PSI (BIT(KEY_PSI_SOME) | BIT(KEY_PSI_FULL))
+#define SAMPLE_REFAULTS                                                                        \
+    (BIT(KEY_REFAULT_ANON) | BIT(KEY_REFAULT_FILE) | BIT(KEY_ACTIVATE_ANON) |                  \
+     BIT(KEY_ACTIVATE_FILE))
+/* Optional keys, added to version 1 without a bump (old hosts ignore them). */
+#define SAMPLE_OPTIONAL                                                                        \
+    (SAMPLE_PSI | SAMPLE_REFAULTS | BIT(KEY_SWAP_USED) | BIT(KEY_LOW) |                        \
+     BIT(KEY_PSI_SOME_TOTAL) | BIT(KEY_URGENT))
 #define HELLO_REQUIRED (BIT(KEY_VERSION) | BIT(KEY_KERNEL) | BIT(KEY_PAGE_KIB))
 #define PAGE_KIB_MAX 1048576u /* 1 GiB pages: larger is nonsense */
 #define KERNEL_MAX (sizeof(((MbGuestRecord *)0)->kernel) - 1)
@@ -139,8 +163,17 @@ lookup_key(const char *p, size_t n)
     return KEY_UNKNOWN;
 }
 
+/* Values of the key groups that count only when complete (the PSI pair,
+ * the four workingset counters) or only beside another group (the PSI
+ * total): kept aside until the whole line has been read. */
+typedef struct {
+    unsigned psi[2];
+    uint64_t refaults[4];
+    uint64_t psi_some_total;
+} Grouped;
+
 static uint64_t *
-sample_field(MbGuestRecord *rec, Key key)
+sample_field(MbGuestRecord *rec, Grouped *g, Key key)
 {
     switch (key) {
     case KEY_SEQ:
@@ -161,6 +194,17 @@ sample_field(MbGuestRecord *rec, Key key)
         return &rec->sample.swap_in_pages;
     case KEY_PSWPOUT:
         return &rec->sample.swap_out_pages;
+    case KEY_REFAULT_ANON:
+    case KEY_REFAULT_FILE:
+    case KEY_ACTIVATE_ANON:
+    case KEY_ACTIVATE_FILE:
+        return &g->refaults[key - KEY_REFAULT_ANON];
+    case KEY_SWAP_USED:
+        return &rec->sample.swap_used_kib;
+    case KEY_LOW:
+        return &rec->sample.low_wmark_kib;
+    case KEY_PSI_SOME_TOTAL:
+        return &g->psi_some_total;
     default:
         return NULL;
     }
@@ -168,15 +212,21 @@ sample_field(MbGuestRecord *rec, Key key)
 
 /* Stores one known key's value; false if the value is malformed. */
 static bool
-store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, unsigned psi[2])
+store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, Grouped *g)
 {
     uint64_t u;
 
     switch (key) {
     case KEY_PSI_SOME:
-        return parse_centi(v, n, &psi[0]);
+        return parse_centi(v, n, &g->psi[0]);
     case KEY_PSI_FULL:
-        return parse_centi(v, n, &psi[1]);
+        return parse_centi(v, n, &g->psi[1]);
+    case KEY_URGENT:
+        /* 0 is no reason: a periodic record leaves the key out. */
+        if (!parse_u64(v, n, &u) || u == 0 || u > MB_URGENT_ALL)
+            return false;
+        rec->sample.urgent = (unsigned)u;
+        return true;
     case KEY_VERSION:
         if (!parse_u64(v, n, &u) || u == 0 || u > UINT32_MAX)
             return false;
@@ -196,7 +246,7 @@ store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, unsigned psi[2
         rec->page_kib = (unsigned)u;
         return true;
     default: {
-        uint64_t *field = sample_field(rec, key);
+        uint64_t *field = sample_field(rec, g, key);
         return field && parse_u64(v, n, field);
     }
     }
@@ -212,7 +262,8 @@ mb_guest_record_parse(const char *line, size_t len, MbGuestRecord *out, const ch
         unsigned char len;
     } seen_unknown[TOKENS_MAX];
     size_t n_unknown = 0;
-    unsigned seen = 0, required, allowed, psi[2] = {0, 0};
+    unsigned seen = 0, required, allowed;
+    Grouped g = {{0, 0}, {0, 0, 0, 0}, 0};
     size_t pos;
 
     memset(out, 0, sizeof *out);
@@ -243,7 +294,7 @@ mb_guest_record_parse(const char *line, size_t len, MbGuestRecord *out, const ch
     } else if (kind_end - pos == 6 && memcmp(line + pos, "sample", 6) == 0) {
         out->kind = MB_GUEST_RECORD_SAMPLE;
         required = SAMPLE_REQUIRED;
-        allowed = SAMPLE_REQUIRED | BIT(KEY_PSI_SOME) | BIT(KEY_PSI_FULL);
+        allowed = SAMPLE_REQUIRED | SAMPLE_OPTIONAL;
     } else {
         return fail(why, "unknown record kind");
     }
@@ -271,7 +322,7 @@ mb_guest_record_parse(const char *line, size_t len, MbGuestRecord *out, const ch
             if (seen & BIT(key))
                 return fail(why, "duplicate key");
             seen |= BIT(key);
-            if (!store_value(out, key, line + eq + 1, end - eq - 1, psi))
+            if (!store_value(out, key, line + eq + 1, end - eq - 1, &g))
                 return fail(why, "bad value");
             continue;
         }
@@ -289,12 +340,22 @@ mb_guest_record_parse(const char *line, size_t len, MbGuestRecord *out, const ch
 
     if ((seen & required) != required)
         return fail(why, "missing required key");
-    if (out->kind == MB_GUEST_RECORD_SAMPLE && (seen & BIT(KEY_PSI_SOME)) &&
-        (seen & BIT(KEY_PSI_FULL))) {
+    /* A group with a key missing was validated above and is now ignored,
+     * as a host that does not know the group ignores all of it. */
+    if (out->kind == MB_GUEST_RECORD_SAMPLE && (seen & SAMPLE_PSI) == SAMPLE_PSI) {
         out->sample.has_psi = true;
-        out->sample.psi_some_avg10 = psi[0] / 100.0;
-        out->sample.psi_full_avg10 = psi[1] / 100.0;
+        out->sample.psi_some_avg10 = g.psi[0] / 100.0;
+        out->sample.psi_full_avg10 = g.psi[1] / 100.0;
+        out->sample.psi_some_total_us = g.psi_some_total;
     }
+    if (out->kind == MB_GUEST_RECORD_SAMPLE && (seen & SAMPLE_REFAULTS) == SAMPLE_REFAULTS) {
+        out->sample.has_refaults = true;
+        out->sample.refault_anon_pages = g.refaults[0];
+        out->sample.refault_file_pages = g.refaults[1];
+        out->sample.activate_anon_pages = g.refaults[2];
+        out->sample.activate_file_pages = g.refaults[3];
+    }
+    out->sample.has_swap_used = (seen & BIT(KEY_SWAP_USED)) != 0;
     if (why)
         *why = NULL;
     return true;
@@ -398,7 +459,20 @@ mb_guest_record_format_sample(char *buf, size_t size, uint64_t seq, const MbSamp
     if (s->has_psi) {
         put_centi(&o, key_names[KEY_PSI_SOME], s->psi_some_avg10);
         put_centi(&o, key_names[KEY_PSI_FULL], s->psi_full_avg10);
+        put_field(&o, key_names[KEY_PSI_SOME_TOTAL], s->psi_some_total_us);
     }
+    if (s->has_refaults) {
+        put_field(&o, key_names[KEY_REFAULT_ANON], s->refault_anon_pages);
+        put_field(&o, key_names[KEY_REFAULT_FILE], s->refault_file_pages);
+        put_field(&o, key_names[KEY_ACTIVATE_ANON], s->activate_anon_pages);
+        put_field(&o, key_names[KEY_ACTIVATE_FILE], s->activate_file_pages);
+    }
+    if (s->has_swap_used)
+        put_field(&o, key_names[KEY_SWAP_USED], s->swap_used_kib);
+    if (s->low_wmark_kib)
+        put_field(&o, key_names[KEY_LOW], s->low_wmark_kib);
+    if (s->urgent & MB_URGENT_ALL)
+        put_field(&o, key_names[KEY_URGENT], s->urgent & MB_URGENT_ALL);
     return finish(&o);
 }
 

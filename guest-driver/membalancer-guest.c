@@ -3,9 +3,12 @@
  * Every interval it reads /proc/meminfo, /proc/vmstat and
  * /proc/pressure/memory (fds opened once, pread) and writes one
  * "MBG1 sample" line to the virtio-serial port org.smarttv.membalancer.0
- * (docs/guest-protocol.md). Plain C11 + libc, static, no allocation after
- * start-up; sampling never waits on the host: the port is non-blocking and
- * a record that cannot be written is dropped and counted. */
+ * (docs/guest-protocol.md). Between periods it sends an urgent sample at
+ * once when a PSI trigger fires or, without one, when a fast check sees
+ * free memory near the low watermark or swap-out starting. Plain C11 +
+ * libc, static, no allocation after start-up; sampling never waits on the
+ * host: the port is non-blocking and a record that cannot be written is
+ * dropped and counted. */
 #include "mb-guest-proto.h"
 
 #include <dirent.h>
@@ -13,6 +16,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,14 +33,31 @@
 #define INTERVAL_MS_DEFAULT 1000u
 #define INTERVAL_MS_MAX 3600000u
 /* A hello now and then lets a host that reconnected between two samples
- * (and so never saw a failed write here) learn the page size again. */
+ * (and so never saw a failed write here) learn the page size again. The
+ * watermarks are read as seldom: they change only with min_free_kbytes or
+ * memory hotplug, and /proc/zoneinfo is the dearest file to generate. */
 #define HELLO_EVERY 60u
 /* /proc/vmstat is ~5 KiB on 6.x kernels; pswpin/pswpout come early. */
 #define PROC_BUF_SIZE 16384
+#define CHECK_MS_DEFAULT 100u
+#define CHECK_MS_MAX 60000u
+#define URGENT_MIN_MS_DEFAULT 200u
+/* PSI trigger limits of the kernel (Documentation/accounting/psi.rst). */
+#define PSI_TRIGGER_US_DEFAULT 50000u
+#define PSI_WINDOW_US_DEFAULT 500000u
+#define PSI_WINDOW_US_MIN 500000u
+#define PSI_WINDOW_US_MAX 10000000u
+/* MB_URGENT_LOW: free memory below 2x the zones' low watermarks, at least
+ * this much, and still falling. */
+#define LOW_FLOOR_KIB 8192u
+#define NS_PER_MS 1000000LL
 
 typedef struct {
     unsigned interval_ms;
-    uint64_t count; /* 0: run until a signal */
+    unsigned check_ms;      /* fast check period without a PSI trigger; 0: none */
+    unsigned urgent_min_ms; /* at least this long between urgent records */
+    unsigned psi_trigger_us, psi_window_us; /* trigger_us 0: no trigger */
+    uint64_t count;                         /* 0: run until a signal */
     const char *port_name;
     const char *output; /* a path instead of the virtio port */
     const char *proc_dir;
@@ -45,15 +68,24 @@ typedef struct {
 
 typedef struct {
     Options opt;
-    int meminfo_fd, vmstat_fd, psi_fd;
+    int meminfo_fd, vmstat_fd, psi_fd, zoneinfo_fd;
+    int trigger_fd; /* /proc/pressure/memory with a trigger armed, or -1 */
     int out_fd;
-    bool need_hello;  /* the host may not have seen a hello yet */
-    bool broken_line; /* a partial write left half a line on the wire */
+    uint64_t page_kib;
+    uint64_t low_wmark_kib; /* sum over the zones, refreshed every HELLO_EVERY samples */
+    /* Urgent-record state: reasons seen but not yet sent (rate limit), the
+     * free memory of the last fast check, pswpout of the last sample. */
+    unsigned pending_urgent;
+    bool have_check_free;
+    uint64_t check_free_kib, last_swap_out;
+    int64_t last_urgent_ns; /* INT64_MIN: none yet */
+    bool need_hello;        /* the host may not have seen a hello yet */
+    bool broken_line;       /* a partial write left half a line on the wire */
     int last_open_errno;
     char hello[MB_GUEST_PROTO_LINE_MAX + 1];
     size_t hello_len;
     char out_path[PATH_MAX];
-    uint64_t seq, sent, dropped, opens, read_errors;
+    uint64_t seq, sent, dropped, opens, read_errors, urgent;
 } Agent;
 
 static volatile sig_atomic_t stop_signal;
@@ -139,51 +171,67 @@ scan_lines(const char *buf, char sep,
     return found;
 }
 
-static const struct {
-    const char *name;
-    size_t offset;
-} meminfo_keys[] = {
-    {"MemTotal", offsetof(MbSample, total_kib)},
-    {"MemFree", offsetof(MbSample, free_kib)},
-    {"Active(anon)", offsetof(MbSample, active_anon_kib)},
-    {"Inactive(anon)", offsetof(MbSample, inactive_anon_kib)},
-    {"Active(file)", offsetof(MbSample, active_file_kib)},
-    {"Inactive(file)", offsetof(MbSample, inactive_file_kib)},
+enum {
+    MI_TOTAL,
+    MI_FREE,
+    MI_ACTIVE_ANON,
+    MI_INACTIVE_ANON,
+    MI_ACTIVE_FILE,
+    MI_INACTIVE_FILE,
+    MI_SWAP_TOTAL,
+    MI_SWAP_FREE,
+    MI_N,
 };
-#define MEMINFO_ALL ((1u << (sizeof meminfo_keys / sizeof meminfo_keys[0])) - 1)
+static const char *const meminfo_keys[MI_N] = {
+    [MI_TOTAL] = "MemTotal",           [MI_FREE] = "MemFree",
+    [MI_ACTIVE_ANON] = "Active(anon)", [MI_INACTIVE_ANON] = "Inactive(anon)",
+    [MI_ACTIVE_FILE] = "Active(file)", [MI_INACTIVE_FILE] = "Inactive(file)",
+    [MI_SWAP_TOTAL] = "SwapTotal",     [MI_SWAP_FREE] = "SwapFree",
+};
+#define MEMINFO_REQUIRED ((1u << MI_SWAP_TOTAL) - 1)
+#define MEMINFO_SWAP ((1u << MI_SWAP_TOTAL) | (1u << MI_SWAP_FREE))
+#define MEMINFO_ALL ((1u << MI_N) - 1)
 
 static unsigned
 meminfo_line(const char *key, size_t len, const char *rest, void *data)
 {
-    for (size_t i = 0; i < sizeof meminfo_keys / sizeof meminfo_keys[0]; i++) {
-        if (strlen(meminfo_keys[i].name) == len &&
-            memcmp(meminfo_keys[i].name, key, len) == 0) {
-            uint64_t v = parse_decimal(&rest);
-            memcpy((char *)data + meminfo_keys[i].offset, &v, sizeof v);
+    uint64_t *values = data;
+
+    for (unsigned i = 0; i < MI_N; i++) {
+        if (strlen(meminfo_keys[i]) == len && memcmp(meminfo_keys[i], key, len) == 0) {
+            values[i] = parse_decimal(&rest);
             return 1u << i;
         }
     }
     return 0;
 }
 
-/* Value of "\nkey " in buf (0 if absent). strstr is vectorised: far
- * cheaper than walking /proc/vmstat's ~75 lines before pswpin. */
-static uint64_t
-vmstat_value(const char *buf, const char *key_nl)
+/* Value of "\nkey " (or "\nkey:") in buf; false if absent. strstr is
+ * vectorised: far cheaper than walking /proc/vmstat's ~75 lines before
+ * pswpin. */
+static bool
+find_value(const char *buf, const char *key_nl, uint64_t *out)
 {
     const char *p = strstr(buf, key_nl);
 
     if (!p)
-        return 0;
+        return false;
     p += strlen(key_nl);
-    return parse_decimal(&p);
+    *out = parse_decimal(&p);
+    return true;
 }
 
-/* "some avg10=1.23 avg60=..." -> hundredths of a percent. */
+typedef struct {
+    unsigned centi[2];      /* avg10 of some, full: hundredths of a percent */
+    uint64_t some_total_us; /* some total= */
+} Psi;
+
+/* "some avg10=1.23 avg60=... total=N" -> hundredths of a percent (and the
+ * total, for "some": a "some" line without it does not count). */
 static unsigned
 psi_line(const char *key, size_t len, const char *rest, void *data)
 {
-    unsigned *centi = data;
+    Psi *psi = data;
     unsigned which;
 
     if (len == 4 && memcmp(key, "some", 4) == 0)
@@ -205,31 +253,165 @@ psi_line(const char *key, size_t len, const char *rest, void *data)
         else if (rest - start != 2)
             return 0;
     }
-    centi[which] = whole > 100 ? 10000 : (unsigned)(whole * 100 + frac);
+    psi->centi[which] = whole > 100 ? 10000 : (unsigned)(whole * 100 + frac);
+    if (which == 0) {
+        const char *end = strchr(rest, '\n');
+        const char *total = strstr(rest, " total=");
+        if (!total || (end && total > end))
+            return 0;
+        total += 7;
+        psi->some_total_us = parse_decimal(&total);
+    }
     return 1u << which;
+}
+
+static uint64_t
+mul_sat(uint64_t a, uint64_t b)
+{
+    return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Sums the zones' "low" watermarks (pages) in /proc/zoneinfo into
+ * a->low_wmark_kib; keeps the old value if the file cannot be read. Read in
+ * chunks through a small state machine: the per-cpu pagesets make the file
+ * far larger than proc_buf on many CPUs. */
+static void
+read_low_wmark(Agent *a)
+{
+    enum { LINE_START, WORD, VALUE_START, VALUE, SKIP } state = LINE_START;
+    char word[4];
+    size_t word_len = 0;
+    uint64_t sum = 0, v = 0;
+    unsigned zones = 0;
+    off_t off = 0;
+    ssize_t n;
+
+    if (a->zoneinfo_fd < 0)
+        return;
+    for (;;) {
+        do
+            n = pread(a->zoneinfo_fd, proc_buf, sizeof proc_buf, off);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return;
+        if (n == 0)
+            break;
+        off += n;
+        for (ssize_t i = 0; i < n; i++) {
+            char c = proc_buf[i];
+            bool blank = c == ' ' || c == '\t', digit = c >= '0' && c <= '9';
+            if (c == '\n' || (state == VALUE && !digit)) {
+                if (state == VALUE) {
+                    sum = sum + v < sum ? UINT64_MAX : sum + v;
+                    zones++;
+                }
+                state = c == '\n' ? LINE_START : SKIP;
+                continue;
+            }
+            if (state == LINE_START && !blank) {
+                state = WORD;
+                word_len = 0;
+            }
+            if (state == WORD) {
+                if (blank)
+                    state = word_len == 3 && memcmp(word, "low", 3) == 0 ? VALUE_START : SKIP;
+                else if (word_len < sizeof word)
+                    word[word_len++] = c;
+                else
+                    state = SKIP;
+            } else if (state == VALUE_START && !blank) {
+                state = digit ? VALUE : SKIP;
+                v = 0;
+            }
+            if (state == VALUE) {
+                unsigned d = (unsigned)(c - '0');
+                v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+            }
+        }
+    }
+    if (state == VALUE) {
+        sum = sum + v < sum ? UINT64_MAX : sum + v;
+        zones++;
+    }
+    a->low_wmark_kib = zones ? mul_sat(sum, a->page_kib) : 0;
 }
 
 static bool
 take_sample(Agent *a, MbSample *s)
 {
-    unsigned centi[2] = {0, 0};
+    uint64_t mi[MI_N] = {0};
+    Psi psi = {{0, 0}, 0};
 
     memset(s, 0, sizeof *s);
-    if (read_whole(a->meminfo_fd) < 0 ||
-        scan_lines(proc_buf, ':', meminfo_line, s, MEMINFO_ALL) != MEMINFO_ALL)
+    if (read_whole(a->meminfo_fd) < 0)
         return false;
+    unsigned found = scan_lines(proc_buf, ':', meminfo_line, mi, MEMINFO_ALL);
+    if ((found & MEMINFO_REQUIRED) != MEMINFO_REQUIRED)
+        return false;
+    s->total_kib = mi[MI_TOTAL];
+    s->free_kib = mi[MI_FREE];
+    s->active_anon_kib = mi[MI_ACTIVE_ANON];
+    s->inactive_anon_kib = mi[MI_INACTIVE_ANON];
+    s->active_file_kib = mi[MI_ACTIVE_FILE];
+    s->inactive_file_kib = mi[MI_INACTIVE_FILE];
+    if ((found & MEMINFO_SWAP) == MEMINFO_SWAP) {
+        s->has_swap_used = true;
+        s->swap_used_kib =
+            mi[MI_SWAP_TOTAL] > mi[MI_SWAP_FREE] ? mi[MI_SWAP_TOTAL] - mi[MI_SWAP_FREE] : 0;
+    }
     if (read_whole(a->vmstat_fd) < 0)
         return false;
     /* Absent (no line yet, or the first line): no swap events. */
-    s->swap_in_pages = vmstat_value(proc_buf, "\npswpin ");
-    s->swap_out_pages = vmstat_value(proc_buf, "\npswpout ");
+    find_value(proc_buf, "\npswpin ", &s->swap_in_pages);
+    find_value(proc_buf, "\npswpout ", &s->swap_out_pages);
+    /* The anon/file split is Linux 5.9+; older kernels have one counter,
+     * which says too little to send. */
+    s->has_refaults =
+        find_value(proc_buf, "\nworkingset_refault_anon ", &s->refault_anon_pages) &&
+        find_value(proc_buf, "\nworkingset_refault_file ", &s->refault_file_pages) &&
+        find_value(proc_buf, "\nworkingset_activate_anon ", &s->activate_anon_pages) &&
+        find_value(proc_buf, "\nworkingset_activate_file ", &s->activate_file_pages);
+    if (!s->has_refaults)
+        s->refault_anon_pages = s->refault_file_pages = s->activate_anon_pages = 0;
     if (a->psi_fd >= 0 && read_whole(a->psi_fd) >= 0 &&
-        scan_lines(proc_buf, ' ', psi_line, centi, 3) == 3) {
+        scan_lines(proc_buf, ' ', psi_line, &psi, 3) == 3) {
         s->has_psi = true;
-        s->psi_some_avg10 = centi[0] / 100.0;
-        s->psi_full_avg10 = centi[1] / 100.0;
+        s->psi_some_avg10 = psi.centi[0] / 100.0;
+        s->psi_full_avg10 = psi.centi[1] / 100.0;
+        s->psi_some_total_us = psi.some_total_us;
     }
+    s->low_wmark_kib = a->low_wmark_kib;
     return true;
+}
+
+/* Free memory that counts as running low: below 2x the low watermarks
+ * (kswapd wakes at 1x), never below LOW_FLOOR_KIB. */
+static uint64_t
+low_threshold_kib(const Agent *a)
+{
+    uint64_t t = mul_sat(a->low_wmark_kib, 2);
+    return t > LOW_FLOOR_KIB ? t : LOW_FLOOR_KIB;
+}
+
+/* The fast check: MemFree and pswpout only. Returns MB_URGENT_* reasons. */
+static unsigned
+fast_check(Agent *a)
+{
+    uint64_t free_kib, swap_out = 0;
+    unsigned why = 0;
+
+    if (read_whole(a->meminfo_fd) < 0 || !find_value(proc_buf, "\nMemFree:", &free_kib))
+        return 0;
+    if (read_whole(a->vmstat_fd) < 0)
+        return 0;
+    find_value(proc_buf, "\npswpout ", &swap_out);
+    if (a->have_check_free && free_kib < a->check_free_kib && free_kib < low_threshold_kib(a))
+        why |= MB_URGENT_LOW;
+    if (swap_out > a->last_swap_out)
+        why |= MB_URGENT_SWAP;
+    a->check_free_kib = free_kib;
+    a->have_check_free = true;
+    return why;
 }
 
 static int
@@ -369,21 +551,30 @@ send_line(Agent *a, const char *line, size_t len)
 static void
 usage(FILE *f)
 {
-    fputs(
-        "Usage: " PROG " [OPTION]...\n"
-        "Posts this guest's memory statistics to the membalancer host over\n"
-        "virtio-serial, one line per interval (docs/guest-protocol.md).\n"
-        "\n"
-        "  --interval-ms MS   sampling period (default 1000)\n"
-        "  --port NAME        virtio-serial port name (default " MB_GUEST_PROTO_CHANNEL ")\n"
-        "  --output PATH      write to PATH (file, FIFO, device) instead of the port\n"
-        "  --count N          stop after N samples (default: run until SIGTERM)\n"
-        "  --proc DIR         read meminfo, vmstat, pressure/memory from DIR (default /proc)\n"
-        "  --sys DIR          sysfs root for finding the port (default /sys)\n"
-        "  --dev DIR          device directory for the port (default /dev)\n"
-        "  --quiet            no messages on stderr\n"
-        "  --help             this text\n",
-        f);
+    fputs("Usage: " PROG " [OPTION]...\n"
+          "Posts this guest's memory statistics to the membalancer host over\n"
+          "virtio-serial, one line per interval, and an urgent line at once when\n"
+          "memory pressure starts (docs/guest-protocol.md).\n"
+          "\n"
+          "  --interval-ms MS     sampling period (default 1000)\n"
+          "  --psi-trigger-us US  urgent sample when tasks stall US us on memory within\n"
+          "                       the PSI window (default 50000; 0: no PSI trigger)\n"
+          "  --psi-window-us US   PSI trigger window, 500000..10000000 (default 500000)\n"
+          "  --check-ms MS        without a PSI trigger, check MemFree and pswpout\n"
+          "                       every MS (default 100; 0: no checks)\n"
+          "  --urgent-min-ms MS   at least MS between urgent samples (default 200)\n"
+          "  --port NAME          virtio-serial port name (default " MB_GUEST_PROTO_CHANNEL
+          ")\n"
+          "  --output PATH        write to PATH (file, FIFO, device, /dev/stdout)\n"
+          "                       instead of the port\n"
+          "  --count N            stop after N samples (default: run until SIGTERM)\n"
+          "  --proc DIR           read meminfo, vmstat, zoneinfo, pressure/memory from DIR\n"
+          "                       (default /proc)\n"
+          "  --sys DIR            sysfs root for finding the port (default /sys)\n"
+          "  --dev DIR            device directory for the port (default /dev)\n"
+          "  --quiet              no messages on stderr\n"
+          "  --help               this text\n",
+          f);
 }
 
 static void
@@ -417,9 +608,25 @@ parse_number_option(const char *arg, const char *what, uint64_t min, uint64_t ma
 static void
 parse_options(int argc, char **argv, Options *opt)
 {
-    enum { OPT_INTERVAL = 256, OPT_PORT, OPT_OUTPUT, OPT_COUNT, OPT_PROC, OPT_SYS, OPT_DEV };
+    enum {
+        OPT_INTERVAL = 256,
+        OPT_PSI_TRIGGER,
+        OPT_PSI_WINDOW,
+        OPT_CHECK,
+        OPT_URGENT_MIN,
+        OPT_PORT,
+        OPT_OUTPUT,
+        OPT_COUNT,
+        OPT_PROC,
+        OPT_SYS,
+        OPT_DEV
+    };
     static const struct option longopts[] = {
         {"interval-ms", required_argument, NULL, OPT_INTERVAL},
+        {"psi-trigger-us", required_argument, NULL, OPT_PSI_TRIGGER},
+        {"psi-window-us", required_argument, NULL, OPT_PSI_WINDOW},
+        {"check-ms", required_argument, NULL, OPT_CHECK},
+        {"urgent-min-ms", required_argument, NULL, OPT_URGENT_MIN},
         {"port", required_argument, NULL, OPT_PORT},
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"count", required_argument, NULL, OPT_COUNT},
@@ -434,6 +641,10 @@ parse_options(int argc, char **argv, Options *opt)
 
     *opt = (Options){
         .interval_ms = INTERVAL_MS_DEFAULT,
+        .check_ms = CHECK_MS_DEFAULT,
+        .urgent_min_ms = URGENT_MIN_MS_DEFAULT,
+        .psi_trigger_us = PSI_TRIGGER_US_DEFAULT,
+        .psi_window_us = PSI_WINDOW_US_DEFAULT,
         .port_name = MB_GUEST_PROTO_CHANNEL,
         .proc_dir = "/proc",
         .sys_dir = "/sys",
@@ -445,6 +656,22 @@ parse_options(int argc, char **argv, Options *opt)
         case OPT_INTERVAL:
             opt->interval_ms =
                 (unsigned)parse_number_option(optarg, "bad --interval-ms", 1, INTERVAL_MS_MAX);
+            break;
+        case OPT_PSI_TRIGGER:
+            opt->psi_trigger_us = (unsigned)parse_number_option(optarg, "bad --psi-trigger-us",
+                                                                0, PSI_WINDOW_US_MAX);
+            break;
+        case OPT_PSI_WINDOW:
+            opt->psi_window_us = (unsigned)parse_number_option(
+                optarg, "bad --psi-window-us", PSI_WINDOW_US_MIN, PSI_WINDOW_US_MAX);
+            break;
+        case OPT_CHECK:
+            opt->check_ms =
+                (unsigned)parse_number_option(optarg, "bad --check-ms", 0, CHECK_MS_MAX);
+            break;
+        case OPT_URGENT_MIN:
+            opt->urgent_min_ms = (unsigned)parse_number_option(optarg, "bad --urgent-min-ms", 0,
+                                                               INTERVAL_MS_MAX);
             break;
         case OPT_COUNT:
             opt->count = parse_number_option(optarg, "bad --count", 1, UINT64_MAX);
@@ -481,107 +708,232 @@ parse_options(int argc, char **argv, Options *opt)
     }
     if (optind < argc)
         bad_usage("unexpected argument", argv[optind]);
+    if (opt->psi_trigger_us > opt->psi_window_us)
+        bad_usage("--psi-trigger-us is longer than --psi-window-us", NULL);
 }
 
+/* SIGTERM and SIGINT stay blocked but in ppoll(): a signal that comes while
+ * a sample is being taken cannot be lost before the wait. */
 static void
-install_signals(void)
+install_signals(sigset_t *wait_mask)
 {
     struct sigaction sa;
+    sigset_t stops;
 
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop; /* no SA_RESTART: the sleep returns EINTR */
+    sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN; /* a vanished reader is EPIPE, not death */
     sigaction(SIGPIPE, &sa, NULL);
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigprocmask(SIG_BLOCK, &stops, wait_mask);
 }
 
+/* Arms "some TRIGGER WINDOW" on /proc/pressure/memory. Without it (no PSI,
+ * no permission, a kernel before 5.2, a fake /proc) the fast check stands
+ * in; said once. */
 static void
-timespec_add_ms(struct timespec *t, unsigned ms)
+arm_psi_trigger(Agent *a)
 {
-    t->tv_sec += ms / 1000;
-    t->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
+    char path[PATH_MAX], trigger[64];
+    const char *why = NULL;
+    struct statfs fs;
+
+    if (!a->opt.psi_trigger_us)
+        return;
+    snprintf(path, sizeof path, "%s/pressure/memory", a->opt.proc_dir);
+    /* The kernel takes the string with its NUL. */
+    int len = snprintf(trigger, sizeof trigger, "some %u %u", a->opt.psi_trigger_us,
+                       a->opt.psi_window_us) +
+              1;
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        why = strerror(errno);
+    else if (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
+        why = "not procfs"; /* never write a trigger into a plain file */
+    else if (write(fd, trigger, (size_t)len) != len)
+        why = errno == EINVAL && a->opt.psi_window_us % 2000000u
+                  ? "Invalid argument; without CAP_SYS_RESOURCE Linux 6.5+ takes only "
+                    "windows of a multiple of 2 s"
+                  : strerror(errno);
+    if (!why) {
+        a->trigger_fd = fd;
+        return;
     }
+    if (fd >= 0)
+        close(fd);
+    if (a->opt.check_ms)
+        say(a, "no PSI trigger on %s (%s); checking every %u ms instead", path, why,
+            a->opt.check_ms);
+    else
+        say(a, "no PSI trigger on %s (%s) and --check-ms 0: no urgent samples", path, why);
 }
 
-static bool
-timespec_before(const struct timespec *a, const struct timespec *b)
+static int64_t
+now_ns(void)
 {
-    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static void
-tick(Agent *a)
+/* Takes and sends one sample; urgent holds its MB_URGENT_* reasons (0: a
+ * periodic one). False if /proc could not be read. */
+static bool
+tick(Agent *a, unsigned urgent)
 {
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
     MbSample s;
 
     if (!take_sample(a, &s)) {
         a->read_errors++;
-        return;
+        return false;
     }
     a->seq++;
-    if (a->seq % HELLO_EVERY == 0)
+    if (a->seq % HELLO_EVERY == 0) {
         a->need_hello = true;
+        read_low_wmark(a);
+    }
+    /* A PSI event also names the other reasons that hold now. */
+    if (urgent & MB_URGENT_PSI) {
+        if (s.swap_out_pages > a->last_swap_out)
+            urgent |= MB_URGENT_SWAP;
+        if (s.free_kib < low_threshold_kib(a))
+            urgent |= MB_URGENT_LOW;
+    }
+    s.urgent = urgent;
+    a->last_swap_out = s.swap_out_pages;
+    if (!a->have_check_free) {
+        a->check_free_kib = s.free_kib;
+        a->have_check_free = true;
+    }
     size_t len = mb_guest_record_format_sample(line, sizeof line, a->seq, &s);
     if (len)
         send_line(a, line, len);
+    return true;
+}
+
+static int64_t
+min_ns(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The loop: a periodic sample on its own schedule (an urgent one does not
+ * move it, so the host still sees one sample per interval), fast checks
+ * while no PSI trigger is armed, urgent samples as soon as the rate limit
+ * lets them out. */
+static int
+run(Agent *a, const sigset_t *wait_mask)
+{
+    const int64_t interval_ns = a->opt.interval_ms * NS_PER_MS;
+    const int64_t check_ns = a->opt.check_ms * NS_PER_MS;
+    const int64_t urgent_min_ns = a->opt.urgent_min_ms * NS_PER_MS;
+    int64_t now = now_ns(), next_sample = now, next_check = now + check_ns;
+
+    while (!stop_signal) {
+        bool checking = check_ns && a->trigger_fd < 0;
+        if (checking && now >= next_check) {
+            a->pending_urgent |= fast_check(a);
+            next_check += check_ns;
+            if (next_check <= now)
+                next_check = now + check_ns;
+        }
+        int64_t urgent_at =
+            a->last_urgent_ns == INT64_MIN ? now : a->last_urgent_ns + urgent_min_ns;
+        bool urgent = a->pending_urgent && now >= urgent_at;
+        if (urgent || now >= next_sample) {
+            /* A failed urgent sample waits out the rate limit too: no spin. */
+            if (tick(a, urgent ? a->pending_urgent : 0) && urgent) {
+                a->pending_urgent = 0;
+                a->urgent++;
+            }
+            if (urgent)
+                a->last_urgent_ns = now;
+            if (a->opt.count && a->seq + a->read_errors >= a->opt.count)
+                break;
+            if (now >= next_sample) {
+                next_sample += interval_ns;
+                /* Missed the deadline (VM paused, host suspended): sample
+                 * now and re-anchor rather than catch up in a burst. */
+                if (next_sample < now)
+                    next_sample = now;
+            }
+            now = now_ns();
+            continue;
+        }
+
+        int64_t wake = next_sample;
+        if (checking)
+            wake = min_ns(wake, next_check);
+        if (a->pending_urgent)
+            wake = min_ns(wake, urgent_at);
+        int64_t wait = wake > now ? wake - now : 0;
+        struct timespec timeout = {(time_t)(wait / 1000000000LL), (long)(wait % 1000000000LL)};
+        struct pollfd pfd = {a->trigger_fd, POLLPRI, 0};
+        int r = ppoll(&pfd, a->trigger_fd >= 0 ? 1 : 0, &timeout, wait_mask);
+        if (r < 0 && errno != EINTR) {
+            fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
+            return 1;
+        }
+        if (r > 0 && (pfd.revents & (POLLERR | POLLNVAL | POLLHUP))) {
+            say(a, "PSI trigger failed; checking every %u ms instead", a->opt.check_ms);
+            close(a->trigger_fd);
+            a->trigger_fd = -1;
+            next_check = now;
+        } else if (r > 0 && (pfd.revents & POLLPRI)) {
+            a->pending_urgent |= MB_URGENT_PSI;
+        }
+        now = now_ns();
+    }
+    return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-    Agent a = {.meminfo_fd = -1, .vmstat_fd = -1, .psi_fd = -1, .out_fd = -1};
+    Agent a = {
+        .meminfo_fd = -1,
+        .vmstat_fd = -1,
+        .psi_fd = -1,
+        .zoneinfo_fd = -1,
+        .trigger_fd = -1,
+        .out_fd = -1,
+        .last_urgent_ns = INT64_MIN,
+    };
     struct utsname uts;
-    struct timespec next, now;
+    sigset_t wait_mask;
     long page = sysconf(_SC_PAGESIZE);
 
     parse_options(argc, argv, &a.opt);
-    install_signals();
+    install_signals(&wait_mask);
+    a.page_kib = page >= 1024 ? (uint64_t)page / 1024 : 4;
     a.meminfo_fd = open_proc(&a, "meminfo", true);
     a.vmstat_fd = open_proc(&a, "vmstat", true);
     a.psi_fd = open_proc(&a, "pressure/memory", false); /* no PSI: CONFIG_PSI=n or psi=0 */
-    a.hello_len = mb_guest_record_format_hello(a.hello, sizeof a.hello,
-                                               uname(&uts) == 0 ? uts.release : NULL,
-                                               page > 0 ? (unsigned)(page / 1024) : 4);
+    a.zoneinfo_fd = open_proc(&a, "zoneinfo", false);
+    read_low_wmark(&a);
+    arm_psi_trigger(&a);
+    a.hello_len = mb_guest_record_format_hello(
+        a.hello, sizeof a.hello, uname(&uts) == 0 ? uts.release : NULL, (unsigned)a.page_kib);
 
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!stop_signal) {
-        tick(&a);
-        if (a.opt.count && a.seq + a.read_errors >= a.opt.count)
-            break;
-        timespec_add_ms(&next, a.opt.interval_ms);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (timespec_before(&next, &now)) {
-            /* Missed the deadline (VM paused, host suspended): sample now and
-             * re-anchor rather than catch up in a burst. */
-            next = now;
-            continue;
-        }
-        while (!stop_signal) {
-            int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-            if (r == 0)
-                break;
-            if (r != EINTR) {
-                fprintf(stderr, PROG ": clock_nanosleep: %s\n", strerror(r));
-                return 1;
-            }
-        }
-    }
+    int rc = run(&a, &wait_mask);
 
     struct timespec cpu;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
     say(&a,
         "exiting: samples=%llu sent=%llu dropped=%llu opens=%llu read_errors=%llu "
-        "cpu_us=%llu",
+        "cpu_us=%llu urgent=%llu",
         (unsigned long long)a.seq, (unsigned long long)a.sent, (unsigned long long)a.dropped,
         (unsigned long long)a.opens, (unsigned long long)a.read_errors,
-        (unsigned long long)cpu.tv_sec * 1000000ull + (unsigned long long)cpu.tv_nsec / 1000);
+        (unsigned long long)cpu.tv_sec * 1000000ull + (unsigned long long)cpu.tv_nsec / 1000,
+        (unsigned long long)a.urgent);
     if (a.out_fd >= 0)
         close(a.out_fd);
-    return 0;
+    return rc;
 }

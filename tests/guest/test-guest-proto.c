@@ -49,6 +49,15 @@ test_sample_good(void)
     g_assert_cmpuint(rec.sample.swap_in_pages, ==, 7);
     g_assert_cmpuint(rec.sample.swap_out_pages, ==, 9);
     g_assert_false(rec.sample.has_psi);
+    /* A record of an agent from before the optional keys. */
+    g_assert_false(rec.sample.has_refaults);
+    g_assert_cmpuint(rec.sample.refault_anon_pages, ==, 0);
+    g_assert_cmpuint(rec.sample.activate_file_pages, ==, 0);
+    g_assert_false(rec.sample.has_swap_used);
+    g_assert_cmpuint(rec.sample.swap_used_kib, ==, 0);
+    g_assert_cmpuint(rec.sample.low_wmark_kib, ==, 0);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, 0);
+    g_assert_cmpuint(rec.sample.urgent, ==, 0);
 
     /* With its newline, with PSI, fields in any order, unknown keys. */
     g_assert_true(parse_str(SAMPLE_BASE "\n", &rec, &why));
@@ -72,6 +81,100 @@ test_sample_good(void)
     g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 0.0);
     /* Hello keys mean nothing in a sample. */
     g_assert_true(parse_str(SAMPLE_BASE " version=x kernel= page_kib=3", &rec, &why));
+}
+
+#define OPTIONAL_ALL                                                                           \
+    " psi_some_avg10=1.50 psi_full_avg10=0.25 psi_some_total=123456789 refault_anon=11 "       \
+    "refault_file=22 activate_anon=33 activate_file=44 swap_used_kib=5555 low_kib=6666 "       \
+    "urgent=5"
+
+static void
+test_sample_optional(void)
+{
+    MbGuestRecord rec;
+    const char *why = NULL;
+
+    g_assert_true(parse_str(SAMPLE_BASE OPTIONAL_ALL, &rec, &why));
+    g_assert_true(rec.sample.has_psi);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, 123456789);
+    g_assert_true(rec.sample.has_refaults);
+    g_assert_cmpuint(rec.sample.refault_anon_pages, ==, 11);
+    g_assert_cmpuint(rec.sample.refault_file_pages, ==, 22);
+    g_assert_cmpuint(rec.sample.activate_anon_pages, ==, 33);
+    g_assert_cmpuint(rec.sample.activate_file_pages, ==, 44);
+    g_assert_true(rec.sample.has_swap_used);
+    g_assert_cmpuint(rec.sample.swap_used_kib, ==, 5555);
+    g_assert_cmpuint(rec.sample.low_wmark_kib, ==, 6666);
+    g_assert_cmpuint(rec.sample.urgent, ==, MB_URGENT_PSI | MB_URGENT_SWAP);
+
+    /* Every urgent bit set alone and together. */
+    for (unsigned u = 1; u <= MB_URGENT_ALL; u++) {
+        g_autofree char *line = g_strdup_printf(SAMPLE_BASE " urgent=%u", u);
+        g_assert_true(parse_str(line, &rec, &why));
+        g_assert_cmpuint(rec.sample.urgent, ==, u);
+    }
+
+    /* Three of the four workingset counters: validated, then ignored. */
+    g_assert_true(
+        parse_str(SAMPLE_BASE " refault_anon=1 refault_file=2 activate_anon=3", &rec, &why));
+    g_assert_false(rec.sample.has_refaults);
+    g_assert_cmpuint(rec.sample.refault_anon_pages, ==, 0);
+    g_assert_cmpuint(rec.sample.refault_file_pages, ==, 0);
+    g_assert_cmpuint(rec.sample.activate_anon_pages, ==, 0);
+    assert_rejected(SAMPLE_BASE " refault_anon=1 refault_file=x", "bad value");
+
+    /* The PSI total belongs to the PSI pair: alone it is ignored; the pair
+     * without it is PSI with a total of 0. */
+    g_assert_true(parse_str(SAMPLE_BASE " psi_some_total=77", &rec, &why));
+    g_assert_false(rec.sample.has_psi);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, 0);
+    g_assert_true(parse_str(SAMPLE_BASE " psi_some_total=77 psi_some_avg10=1", &rec, &why));
+    g_assert_false(rec.sample.has_psi);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, 0);
+    g_assert_true(parse_str(SAMPLE_BASE " psi_some_avg10=1 psi_full_avg10=0", &rec, &why));
+    g_assert_true(rec.sample.has_psi);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, 0);
+
+    /* Zero is a value: no swap in use; an unknown watermark. */
+    g_assert_true(parse_str(SAMPLE_BASE " swap_used_kib=0 low_kib=0", &rec, &why));
+    g_assert_true(rec.sample.has_swap_used);
+    g_assert_cmpuint(rec.sample.swap_used_kib, ==, 0);
+    g_assert_cmpuint(rec.sample.low_wmark_kib, ==, 0);
+
+    /* The new keys mean nothing in a hello. */
+    g_assert_true(
+        parse_str("MBG1 hello version=1 kernel=x page_kib=4 urgent=99 low_kib=x", &rec, &why));
+}
+
+static void
+test_bad_optional(void)
+{
+    static const char *const keys[] = {
+        "refault_anon",  "refault_file", "activate_anon",  "activate_file",
+        "swap_used_kib", "low_kib",      "psi_some_total", "urgent",
+    };
+    static const char *const bad_numbers[] = {
+        "-1", "+1", "0x10", "01", "1e3", "1.0", "", "18446744073709551616", "1a", "a",
+    };
+    static const char *const bad_urgent[] = {"0", "8", "9", "15", "4294967297", "00", "07"};
+
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_numbers); i++) {
+            g_autofree char *line =
+                g_strdup_printf(SAMPLE_BASE " %s=%s", keys[k], bad_numbers[i]);
+            assert_rejected(line, "bad value");
+        }
+        g_autofree char *dup = g_strdup_printf(SAMPLE_BASE " %s=1 %s=1", keys[k], keys[k]);
+        assert_rejected(dup, "duplicate key");
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_urgent); i++) {
+        g_autofree char *line = g_strdup_printf(SAMPLE_BASE " urgent=%s", bad_urgent[i]);
+        assert_rejected(line, "bad value");
+    }
+    /* A bad value in a group that would be ignored still rejects the line. */
+    assert_rejected(SAMPLE_BASE " psi_some_total=-1", "bad value");
+    /* The required keys stay required with every optional key present. */
+    assert_rejected("MBG1 sample seq=1" OPTIONAL_ALL, "missing required key");
 }
 
 static void
@@ -241,13 +344,24 @@ test_format_round_trip(void)
         .swap_out_pages = G_MAXUINT64,
         .has_psi = true,
         .psi_some_avg10 = 99.995,
-        .psi_full_avg10 = 0.004,
+        .psi_full_avg10 = 100.0,
+        .psi_some_total_us = G_MAXUINT64,
+        .has_refaults = true,
+        .refault_anon_pages = G_MAXUINT64,
+        .refault_file_pages = G_MAXUINT64,
+        .activate_anon_pages = G_MAXUINT64,
+        .activate_file_pages = G_MAXUINT64,
+        .has_swap_used = true,
+        .swap_used_kib = G_MAXUINT64,
+        .low_wmark_kib = G_MAXUINT64,
+        .urgent = MB_URGENT_ALL,
     };
     MbGuestRecord rec;
     const char *why = NULL;
 
+    /* The longest sample there is: every key, every number 20 digits. */
     size_t len = mb_guest_record_format_sample(buf, sizeof buf, G_MAXUINT64, &s);
-    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpuint(len, ==, 598);
     g_assert_cmpuint(len, <=, MB_GUEST_PROTO_LINE_MAX);
     g_assert_cmpuint(len, ==, strlen(buf));
     g_assert_cmpint(buf[len - 1], ==, '\n');
@@ -255,13 +369,27 @@ test_format_round_trip(void)
     g_assert_cmpuint(rec.seq, ==, G_MAXUINT64);
     g_assert_cmpuint(rec.sample.swap_out_pages, ==, G_MAXUINT64);
     g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 100.0);
-    g_assert_cmpfloat(rec.sample.psi_full_avg10, ==, 0.0);
+    g_assert_cmpfloat(rec.sample.psi_full_avg10, ==, 100.0);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, G_MAXUINT64);
+    g_assert_true(rec.sample.has_refaults);
+    g_assert_cmpuint(rec.sample.refault_anon_pages, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.refault_file_pages, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.activate_anon_pages, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.activate_file_pages, ==, G_MAXUINT64);
+    g_assert_true(rec.sample.has_swap_used);
+    g_assert_cmpuint(rec.sample.swap_used_kib, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.low_wmark_kib, ==, G_MAXUINT64);
+    g_assert_cmpuint(rec.sample.urgent, ==, MB_URGENT_ALL);
+
+    s.psi_full_avg10 = 0.004;
+    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    g_assert_nonnull(strstr(buf, " psi_full_avg10=0.00 "));
 
     /* Out-of-range PSI is clamped by the formatter, never emitted as junk. */
     s.psi_some_avg10 = 250.0;
     s.psi_full_avg10 = -3.0;
     len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
-    g_assert_nonnull(strstr(buf, " psi_some_avg10=100.00 psi_full_avg10=0.00\n"));
+    g_assert_nonnull(strstr(buf, " psi_some_avg10=100.00 psi_full_avg10=0.00 "));
     s.psi_some_avg10 = NAN;
     len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
     g_assert_nonnull(strstr(buf, " psi_some_avg10=0.00 "));
@@ -272,12 +400,66 @@ test_format_round_trip(void)
         g_assert_cmpuint(mb_guest_record_format_sample(buf, size, 1, &s), ==, 0);
     g_assert_cmpuint(mb_guest_record_format_sample(buf, len + 1, 1, &s), ==, len);
 
+    /* Urgent bits the protocol does not know are dropped, not sent. */
+    s.urgent = 8 | MB_URGENT_LOW;
+    mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    g_assert_true(g_str_has_suffix(buf, " urgent=2\n"));
+    s.urgent = 8;
+    mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    g_assert_null(strstr(buf, "urgent="));
+
     memset(&s, 0, sizeof s);
     len = mb_guest_record_format_sample(buf, sizeof buf, 0, &s);
     g_assert_cmpstr(buf, ==,
                     "MBG1 sample seq=0 total_kib=0 free_kib=0 active_anon_kib=0 "
                     "inactive_anon_kib=0 active_file_kib=0 inactive_file_kib=0 pswpin=0 "
                     "pswpout=0\n");
+    s.has_swap_used = true;
+    s.has_refaults = true;
+    s.has_psi = true;
+    s.low_wmark_kib = 1;
+    s.urgent = MB_URGENT_SWAP;
+    len = mb_guest_record_format_sample(buf, sizeof buf, 0, &s);
+    g_assert_true(g_str_has_suffix(
+        buf, " pswpout=0 psi_some_avg10=0.00 psi_full_avg10=0.00 psi_some_total=0 "
+             "refault_anon=0 refault_file=0 activate_anon=0 activate_file=0 swap_used_kib=0 "
+             "low_kib=1 urgent=4\n"));
+}
+
+/* Hosts from before the optional keys took 512 bytes: a big guest's
+ * records, with every key, still fit that. */
+static void
+test_format_old_host_fits(void)
+{
+    char buf[MB_GUEST_PROTO_LINE_MAX + 1];
+    const uint64_t kib = 64ull << 20, counter = 999999999999ull; /* 64 GiB; 12 digits */
+    MbSample s = {
+        .total_kib = kib,
+        .free_kib = kib,
+        .active_anon_kib = kib,
+        .inactive_anon_kib = kib,
+        .active_file_kib = kib,
+        .inactive_file_kib = kib,
+        .swap_in_pages = counter,
+        .swap_out_pages = counter,
+        .has_psi = true,
+        .psi_some_avg10 = 100.0,
+        .psi_full_avg10 = 100.0,
+        .psi_some_total_us = counter * 1000, /* a year of stalls */
+        .has_refaults = true,
+        .refault_anon_pages = counter,
+        .refault_file_pages = counter,
+        .activate_anon_pages = counter,
+        .activate_file_pages = counter,
+        .has_swap_used = true,
+        .swap_used_kib = kib,
+        .low_wmark_kib = kib,
+        .urgent = MB_URGENT_ALL,
+    };
+
+    size_t len = mb_guest_record_format_sample(buf, sizeof buf, counter, &s);
+    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpuint(len, <=, 512);
 }
 
 int
@@ -285,12 +467,15 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/guest-proto/sample/good", test_sample_good);
+    g_test_add_func("/guest-proto/sample/optional", test_sample_optional);
     g_test_add_func("/guest-proto/hello/good", test_hello_good);
     g_test_add_func("/guest-proto/bad/numbers", test_bad_numbers);
     g_test_add_func("/guest-proto/bad/psi", test_bad_psi);
+    g_test_add_func("/guest-proto/bad/optional", test_bad_optional);
     g_test_add_func("/guest-proto/bad/structure", test_bad_structure);
     g_test_add_func("/guest-proto/bad/nul", test_nul_byte);
     g_test_add_func("/guest-proto/line-length", test_line_length);
     g_test_add_func("/guest-proto/format/round-trip", test_format_round_trip);
+    g_test_add_func("/guest-proto/format/old-host-fits", test_format_old_host_fits);
     return g_test_run();
 }
