@@ -43,6 +43,14 @@
  * warning); set_target then refuses it until lookup (a registration)
  * gives it another chance, or its balloon moves.
  *
+ * urgent.<vm> = MS[,MS...] (e.g. urgent.web = 500,520,540)
+ *   the simulated agent sends a record at once (urgent, MB_URGENT_PSI) MS
+ *   milliseconds after the guest appeared, as a real agent does under
+ *   memory pressure: a one-shot source on the default main context marks
+ *   the guest's next sample urgent and tells the daemon
+ *   (mb_backend_emit_urgent), in the main thread. Tests may call
+ *   mb_backend_fake_send_urgent for the same.
+ *
  * trace = PATH
  *   Appends one line "<monotonic_us> <name> <current_kib> <target_kib>"
  *   (g_get_monotonic_time(), the true balloon position) when a guest
@@ -75,14 +83,17 @@ typedef struct {
     /* The stuck rule, the libvirt backend's (mb_balloon_watch_update). */
     MbVmState state;
     MbBalloonWatch watch;
+    unsigned urgent; /* MB_URGENT_* for the next sample */
 } FakeDomain;
 
 typedef struct {
     MbBackend parent;
     GMutex lock;
-    GHashTable *domains;   /* name -> FakeDomain; guarded by lock */
-    GHashTable *workloads; /* name -> workload name, from [fake] */
-    GHashTable *faults;    /* name -> MbFakeFault, from [fake] */
+    GHashTable *domains;       /* name -> FakeDomain; guarded by lock */
+    GHashTable *workloads;     /* name -> workload name, from [fake] */
+    GHashTable *faults;        /* name -> MbFakeFault, from [fake] */
+    GHashTable *urgent;        /* name -> GArray of guint ms, from [fake] */
+    GPtrArray *urgent_sources; /* GSource, scheduled urgent records; guarded by lock */
     const MbWorkload *default_workload;
     guint64 alloc_kib;
     guint64 max_kib;
@@ -188,6 +199,49 @@ fake_list_domains(MbBackend *backend, GError **error)
     return g_strv_builder_end(builder);
 }
 
+typedef struct {
+    MbBackendFake *fake;
+    char *name;
+} FakeUrgent;
+
+static void
+fake_urgent_free(gpointer data)
+{
+    FakeUrgent *u = data;
+
+    g_free(u->name);
+    g_free(u);
+}
+
+/* The main thread: a scheduled urgent record. */
+static gboolean
+on_urgent_due(gpointer data)
+{
+    FakeUrgent *u = data;
+
+    mb_backend_fake_send_urgent(&u->fake->parent, u->name, MB_URGENT_PSI);
+    return G_SOURCE_REMOVE;
+}
+
+/* Called with the lock held, from any thread. */
+static void
+schedule_urgent(MbBackendFake *fake, const char *name)
+{
+    GArray *times = g_hash_table_lookup(fake->urgent, name);
+
+    for (guint i = 0; times != NULL && i < times->len; i++) {
+        GSource *source = g_timeout_source_new(g_array_index(times, guint, i));
+        FakeUrgent *u = g_new0(FakeUrgent, 1);
+
+        u->fake = fake;
+        u->name = g_strdup(name);
+        g_source_set_callback(source, on_urgent_due, u, fake_urgent_free);
+        g_source_set_name(source, "membalancer fake urgent record");
+        g_source_attach(source, NULL);
+        g_ptr_array_add(fake->urgent_sources, source);
+    }
+}
+
 /* Called with the lock held. */
 static FakeDomain *
 get_domain(MbBackendFake *fake, const char *name)
@@ -211,6 +265,7 @@ get_domain(MbBackendFake *fake, const char *name)
         domain->fault = *fault;
     mb_guest_init(&domain->guest, workload, fake->alloc_kib);
     g_hash_table_insert(fake->domains, domain->name, domain);
+    schedule_urgent(fake, name);
     if (domain->fault.flags != 0)
         faults = mb_fake_fault_to_string(&domain->fault);
     mb_log(G_LOG_LEVEL_INFO, "MB_VM", name,
@@ -373,8 +428,10 @@ fake_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSou
     } else {
         mb_guest_sample(&domain->guest, out);
         apply_swap_faults(domain, out);
+        out->urgent = domain->urgent;
         *source = MB_STATS_SOURCE_AGENT;
     }
+    domain->urgent = 0;
     *alloc_kib = reported_kib(domain);
     g_mutex_unlock(&fake->lock);
     return TRUE;
@@ -430,6 +487,18 @@ fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
     g_mutex_unlock(&fake->lock);
 }
 
+void
+mb_backend_fake_send_urgent(MbBackend *backend, const char *name, unsigned urgent)
+{
+    MbBackendFake *fake = (MbBackendFake *)backend;
+
+    g_return_if_fail(backend != NULL && backend->ops == &fake_ops);
+    g_mutex_lock(&fake->lock);
+    get_domain(fake, name)->urgent |= urgent;
+    g_mutex_unlock(&fake->lock);
+    mb_backend_emit_urgent(backend, name, urgent);
+}
+
 guint64
 mb_backend_fake_sum_current_kib(MbBackend *backend)
 {
@@ -452,6 +521,11 @@ fake_free(MbBackend *backend)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
 
+    /* The main thread (as the sources' callbacks): none runs after this. */
+    for (guint i = 0; i < fake->urgent_sources->len; i++)
+        g_source_destroy(g_ptr_array_index(fake->urgent_sources, i));
+    g_ptr_array_unref(fake->urgent_sources);
+    g_hash_table_unref(fake->urgent);
     g_hash_table_unref(fake->domains);
     g_hash_table_unref(fake->workloads);
     g_hash_table_unref(fake->faults);
@@ -507,6 +581,8 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
     fake->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fake_domain_free);
     fake->workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     fake->faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->urgent = g_hash_table_ref(config->fake_urgent);
+    fake->urgent_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
     fake->alloc_kib = config->fake_alloc_kib;
     fake->max_kib = config->fake_max_kib;
     fake->rate_kib = config->fake_balloon_rate_kib;

@@ -19,4 +19,9 @@ G_BEGIN_DECLS
  * a fake backend. */
 guint64 mb_backend_fake_sum_current_kib(MbBackend *backend);
 
+/* The main thread: the simulated agent of name sends an urgent record
+ * (urgent: MB_URGENT_* bits) now: its next sample carries them, and the
+ * backend's urgent function is told. backend must be a fake backend. */
+void mb_backend_fake_send_urgent(MbBackend *backend, const char *name, unsigned urgent);
+
 G_END_DECLS

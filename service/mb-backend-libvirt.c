@@ -7,7 +7,14 @@
  * nothing but state_lock, briefly. Every other libvirt call comes from the
  * daemon's workers under work_lock, so the connection is never closed
  * under a caller. The main thread reads cached values under state_lock
- * and never waits on libvirt. */
+ * and never waits on libvirt.
+ *
+ * The agent channels are read as data arrives, in the main thread: a
+ * stream event callback (virStreamEventAddCallback) or, for the test
+ * driver's direct sockets, a GSource on the socket. Both only drain
+ * what is queued (non-blocking) under chan_lock, which the tick's worker
+ * also takes around its own reads of the channels; neither ever holds
+ * chan_lock across a call that may wait. */
 #include "mb-backend-libvirt.h"
 
 #include <libvirt/virterror.h>
@@ -26,9 +33,12 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
+typedef struct _MbBackendLibvirt MbBackendLibvirt;
+
 typedef struct {
     char *name;
-    MbGuestChannel *channel;
+    MbBackendLibvirt *backend; /* its owner (outlives it) */
+    MbGuestChannel *channel;   /* under chan_lock */
     MbVmState state;
     guint64 boot;
     int id;             /* libvirt's id of the running domain, -1 when offline */
@@ -36,6 +46,9 @@ typedef struct {
     /* The agent channel opened through libvirt (virDomainOpenChannel):
      * workers only, under work_lock. */
     virStreamPtr stream;
+    /* Under chan_lock as well: the main thread's stream callback. */
+    gboolean stream_watched;      /* its event callback is registered */
+    gboolean stream_ended;        /* the callback saw it end: the tick drops it */
     gint64 stream_retry_us;       /* not opened again before this */
     gboolean stream_error_logged; /* for this boot */
     gboolean period_set;          /* virDomainSetMemoryStatsPeriod done for this boot */
@@ -48,7 +61,7 @@ typedef struct {
     gint64 lie_logged_us;
 } LvDomain;
 
-typedef struct {
+struct _MbBackendLibvirt {
     MbBackend parent;
     char *uri;
 
@@ -70,7 +83,12 @@ typedef struct {
     gboolean conn_lost; /* the close callback fired */
     guint64 host_kib;
     guint64 n_events; /* lifecycle events received */
-} MbBackendLibvirt;
+
+    /* Short, never across a call that waits: every domain's channel and
+     * its stream's watch, shared by the workers and the main thread's
+     * channel callbacks. Taken after work_lock, never before it. */
+    GMutex chan_lock;
+};
 
 /* ---- callbacks (the event thread) ------------------------------------- */
 
@@ -144,6 +162,7 @@ set_connected(MbBackendLibvirt *self, gboolean connected)
 }
 
 static void drop_stream(LvDomain *d);
+static void on_socket_ready(gpointer user_data);
 
 static void
 disconnect(MbBackendLibvirt *self, const char *why)
@@ -296,7 +315,9 @@ get_domain(MbBackendLibvirt *self, const char *name)
     if (d == NULL) {
         d = g_new0(LvDomain, 1);
         d->name = g_strdup(name);
+        d->backend = self;
         d->channel = mb_guest_channel_new(name);
+        mb_guest_channel_set_ready_func(d->channel, on_socket_ready, d);
         d->state = MB_VM_STATE_OFFLINE;
         d->id = -1;
         d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
@@ -379,7 +400,9 @@ new_boot(LvDomain *d, int id)
     d->stream_retry_us = 0;
     d->stream_error_logged = FALSE;
     drop_stream(d);
+    g_mutex_lock(&d->backend->chan_lock);
     mb_guest_channel_set_path(d->channel, NULL);
+    g_mutex_unlock(&d->backend->chan_lock);
 }
 
 static void
@@ -392,7 +415,9 @@ go_offline(LvDomain *d, const char *why)
     d->id = -1;
     mb_balloon_watch_clear(&d->watch);
     drop_stream(d);
+    g_mutex_lock(&d->backend->chan_lock);
     mb_guest_channel_close(d->channel);
+    g_mutex_unlock(&d->backend->chan_lock);
 }
 
 /* The balloon size comes from the guest (virtio-balloon "actual"): never
@@ -452,7 +477,9 @@ refresh_channel_path(LvDomain *d, virDomainPtr dom)
         return; /* tried again next interval */
     d->have_path = TRUE;
     path = mb_guest_channel_path_from_xml(xml, MB_GUEST_PROTO_CHANNEL);
+    g_mutex_lock(&d->backend->chan_lock);
     mb_guest_channel_set_path(d->channel, path);
+    g_mutex_unlock(&d->backend->chan_lock);
     if (path == NULL)
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s' has no unix channel named %s: balloon statistics only", d->name,
@@ -463,21 +490,128 @@ refresh_channel_path(LvDomain *d, virDomainPtr dom)
 
 /* The channel is opened through libvirt (virDomainOpenChannel): libvirtd
  * connects to QEMU's socket, so the daemon needs no access to QEMU's files
- * and works over remote URIs too. The stream is non-blocking and read by
- * the tick's worker: its data arrives through the connection's socket,
- * which libvirt's event sources on the main loop read as it comes, and
- * waits queued in the stream until the tick drains it. */
+ * and works over remote URIs too. The stream is non-blocking: its data
+ * arrives through the connection's socket, which libvirt's event sources
+ * on the main loop read as it comes; the stream's event callback feeds it
+ * to the parser at once (so that an urgent record starts a tick now), and
+ * the tick's worker drains whatever is left and takes the sample. */
 
+/* The main thread, a stream callback or the socket's watch: a record
+ * marked urgent arrived. */
+static void
+notify_urgent(LvDomain *d, unsigned urgent)
+{
+    if (urgent != 0)
+        mb_backend_emit_urgent(&d->backend->parent, d->name, urgent);
+}
+
+static gssize
+read_stream(gpointer user_data, char *buf, gsize len)
+{
+    int n = virStreamRecv(user_data, buf, len);
+
+    return n == -2 ? MB_GUEST_CHANNEL_READ_AGAIN : n;
+}
+
+/* The main thread: libvirt's stream event. Only reads what is queued;
+ * an ended stream is left for the tick to drop (aborting may wait). */
+static void
+on_stream_event(virStreamPtr st, int events, void *opaque)
+{
+    LvDomain *d = opaque;
+    MbBackendLibvirt *self = d->backend;
+    gboolean ended = FALSE;
+    unsigned urgent = 0;
+
+    g_mutex_lock(&self->chan_lock);
+    /* Dropped meanwhile (the worker removes the callback after it has
+     * let go of the lock): not ours any more. */
+    if (d->stream != st || !d->stream_watched) {
+        g_mutex_unlock(&self->chan_lock);
+        return;
+    }
+    if (events & VIR_STREAM_EVENT_READABLE)
+        mb_guest_channel_read_ready(d->channel, read_stream, st, &ended, &urgent);
+    if (ended || (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP))) {
+        d->stream_ended = TRUE;
+        d->stream_watched = FALSE;
+        if (virStreamEventRemoveCallback(st) < 0)
+            virResetLastError();
+    }
+    virResetLastError();
+    g_mutex_unlock(&self->chan_lock);
+    notify_urgent(d, urgent);
+}
+
+static void
+stream_watch_free(void *opaque)
+{
+    LvDomain *d = opaque;
+
+    backend_unref(d->backend);
+}
+
+/* The main thread: the direct socket (test driver) is readable or ended. */
+static void
+on_socket_ready(gpointer user_data)
+{
+    LvDomain *d = user_data;
+    unsigned urgent;
+
+    g_mutex_lock(&d->backend->chan_lock);
+    mb_guest_channel_pump(d->channel, &urgent);
+    g_mutex_unlock(&d->backend->chan_lock);
+    notify_urgent(d, urgent);
+}
+
+/* Workers, work_lock held. The callback is removed before the stream is
+ * aborted and freed, and a callback already running sees it gone. */
 static void
 drop_stream(LvDomain *d)
 {
+    virStreamPtr st;
+    gboolean watched;
+
     if (d->stream == NULL)
         return;
-    /* Fails on a dead stream or connection: nothing more to do then. */
-    if (virStreamAbort(d->stream) < 0)
+    g_mutex_lock(&d->backend->chan_lock);
+    st = g_steal_pointer(&d->stream);
+    watched = d->stream_watched;
+    d->stream_watched = FALSE;
+    d->stream_ended = FALSE;
+    g_mutex_unlock(&d->backend->chan_lock);
+    if (watched && virStreamEventRemoveCallback(st) < 0)
         virResetLastError();
-    virStreamFree(d->stream);
-    d->stream = NULL;
+    /* Fails on a dead stream or connection: nothing more to do then. */
+    if (virStreamAbort(st) < 0)
+        virResetLastError();
+    virStreamFree(st);
+}
+
+/* Workers, work_lock held: a new stream, read as its data arrives. */
+static void
+watch_stream(MbBackendLibvirt *self, LvDomain *d, virStreamPtr st)
+{
+    int events = VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
+
+    g_mutex_lock(&self->chan_lock);
+    d->stream = st;
+    d->stream_ended = FALSE;
+    /* A new stream: nothing of an old one counts. */
+    mb_guest_channel_close(d->channel);
+    d->stream_watched = TRUE; /* before the first event can come */
+    g_mutex_unlock(&self->chan_lock);
+    g_atomic_rc_box_acquire(self);
+    if (virStreamEventAddCallback(st, events, on_stream_event, d, stream_watch_free) == 0)
+        return;
+    backend_unref(self);
+    g_mutex_lock(&self->chan_lock);
+    d->stream_watched = FALSE;
+    g_mutex_unlock(&self->chan_lock);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
+           "VM '%s': no events on its agent channel (%s): read once an interval", d->name,
+           virGetLastErrorMessage());
+    virResetLastError();
 }
 
 /* Sets d->stream, or channel_direct when the driver cannot open channels,
@@ -496,10 +630,8 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
      * (the channel is membalancer's by its name). */
     if (st != NULL &&
         virDomainOpenChannel(dom, MB_GUEST_PROTO_CHANNEL, st, VIR_DOMAIN_CHANNEL_FORCE) == 0) {
-        d->stream = st;
         d->stream_error_logged = FALSE;
-        /* A new stream: nothing of an old one counts. */
-        mb_guest_channel_close(d->channel);
+        watch_stream(self, d, st);
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s': agent channel %s opened through libvirt", d->name,
                MB_GUEST_PROTO_CHANNEL);
@@ -527,15 +659,8 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
     check_alive(self);
 }
 
-static gssize
-read_stream(gpointer user_data, char *buf, gsize len)
-{
-    int n = virStreamRecv(user_data, buf, len);
-
-    return n == -2 ? MB_GUEST_CHANNEL_READ_AGAIN : n;
-}
-
-/* This interval's agent sample, if one came. */
+/* This interval's agent sample, if one came (what the callbacks read
+ * since the last tick included). */
 static gboolean
 read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
 {
@@ -545,11 +670,23 @@ read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
         return FALSE; /* no agent channel in the domain */
     if (d->stream == NULL && !self->channel_direct)
         open_stream(self, d, dom); /* may find that the driver cannot: channel_direct */
-    if (self->channel_direct)
-        return mb_guest_channel_poll(d->channel, out);
+    if (self->channel_direct) {
+        g_mutex_lock(&self->chan_lock);
+        got = mb_guest_channel_poll(d->channel, out);
+        g_mutex_unlock(&self->chan_lock);
+        return got;
+    }
     if (d->stream == NULL)
         return FALSE;
-    got = mb_guest_channel_drain(d->channel, read_stream, d->stream, out, &ended);
+    g_mutex_lock(&self->chan_lock);
+    if (d->stream_ended) {
+        /* The callback read it to its end; the sample is still there. */
+        got = mb_guest_channel_take_sample(d->channel, out);
+        ended = TRUE;
+    } else {
+        got = mb_guest_channel_drain(d->channel, read_stream, d->stream, out, &ended);
+    }
+    g_mutex_unlock(&self->chan_lock);
     if (ended) {
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s': its agent channel closed (%s); opened again next interval", d->name,
@@ -715,8 +852,10 @@ lv_page_kib(MbBackend *backend, const char *name)
 
     /* The balloon's counters are converted to 4 KiB pages; the agent's
      * are the guest's own pages. */
-    if (d->source == MB_STATS_SOURCE_AGENT)
+    if (d->source == MB_STATS_SOURCE_AGENT) {
+        g_autoptr(GMutexLocker) chan = g_mutex_locker_new(&self->chan_lock);
         return mb_guest_channel_get_page_kib(d->channel);
+    }
     return MB_LIBVIRT_BALLOON_PAGE_KIB;
 }
 
@@ -818,6 +957,7 @@ lv_clear(gpointer data)
     g_hash_table_unref(self->domains);
     g_mutex_clear(&self->work_lock);
     g_mutex_clear(&self->state_lock);
+    g_mutex_clear(&self->chan_lock);
     g_free(self->uri);
 }
 
@@ -864,6 +1004,7 @@ mb_backend_libvirt_new(const MbConfig *config, GError **error)
     self->lifecycle_id = -1;
     g_mutex_init(&self->work_lock);
     g_mutex_init(&self->state_lock);
+    g_mutex_init(&self->chan_lock);
     self->domains =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)lv_domain_free);
     /* Connect now so that registrations restored at start see their
@@ -893,8 +1034,11 @@ mb_backend_libvirt_channel_stats(MbBackend *backend, const char *name, guint64 *
 
     g_mutex_lock(&self->work_lock);
     d = g_hash_table_lookup(self->domains, name);
-    if (d != NULL)
+    if (d != NULL) {
+        g_mutex_lock(&self->chan_lock);
         mb_guest_channel_get_stats(d->channel, &stats);
+        g_mutex_unlock(&self->chan_lock);
+    }
     g_mutex_unlock(&self->work_lock);
     if (d == NULL)
         return FALSE;

@@ -7,7 +7,11 @@
  * at a time, and lookup from another worker (registrations) or, at start,
  * the main thread; an implementation must be safe for that (the fake takes
  * a lock). is_connected and host_memory_kib are called from the main
- * thread and must answer at once (from a cache). */
+ * thread and must answer at once (from a cache).
+ *
+ * A backend may read its guests' channels as data arrives (on the main
+ * loop): when a record marked urgent comes in, it calls the urgent
+ * function set with mb_backend_set_urgent_func, in the main thread. */
 #pragma once
 
 #include <gio/gio.h>
@@ -80,6 +84,10 @@ typedef struct {
 
 typedef struct _MbBackend MbBackend;
 
+/* A guest sent an urgent record (urgent: its MB_URGENT_* bits); the
+ * sample is read by the next read_sample. Main thread only. */
+typedef void (*MbBackendUrgentFunc)(gpointer user_data, const char *vm_name, unsigned urgent);
+
 typedef struct {
     const char *name;
     /* Domain names the hypervisor knows, NULL-terminated. */
@@ -117,6 +125,9 @@ typedef struct {
 
 struct _MbBackend {
     const MbBackendOps *ops;
+    /* Main thread only (set, cleared and called there). */
+    MbBackendUrgentFunc urgent_func;
+    gpointer urgent_data;
 };
 
 /* Builds the backend config->backend names. */
@@ -127,6 +138,22 @@ MbBackend *mb_backend_fake_new(const MbConfig *config, GError **error);
 MbBackend *mb_backend_libvirt_new(const MbConfig *config, GError **error);
 void mb_backend_free(MbBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbBackend, mb_backend_free)
+
+/* func NULL: nobody is told (the daemon clears it when it stops). */
+static inline void
+mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func, gpointer user_data)
+{
+    backend->urgent_func = func;
+    backend->urgent_data = user_data;
+}
+
+/* For implementations, in the main thread. */
+static inline void
+mb_backend_emit_urgent(MbBackend *backend, const char *vm_name, unsigned urgent)
+{
+    if (backend->urgent_func != NULL && urgent != 0)
+        backend->urgent_func(backend->urgent_data, vm_name, urgent);
+}
 
 static inline const char *
 mb_backend_get_name(MbBackend *backend)

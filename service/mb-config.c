@@ -17,6 +17,7 @@
 
 #define MB_INTERVAL_MS_MIN 10u
 #define MB_INTERVAL_MS_MAX 3600000u
+#define MB_URGENT_MIN_MS_MAX 3600000u
 
 MbConfig *
 mb_config_new(void)
@@ -29,9 +30,12 @@ mb_config_new(void)
     config->pool_kib = 0;
     config->reserve_kib = 0;
     config->interval_ms = 1000;
+    config->urgent_min_ms = 200;
     config->alpha = params.alpha;
     config->policy = params.kind;
     config->min_step_kib = params.min_step_kib;
+    config->spare_kib = params.spare_kib;
+    config->foreground_headroom_kib = params.foreground_headroom_kib;
     config->libvirt_uri = g_strdup("qemu:///system");
     config->group = g_strdup("membalancer");
     /* systemd may pass several directories separated by ':'; ours is the first. */
@@ -49,6 +53,8 @@ mb_config_new(void)
     config->fake_balloon_rate_kib = 0;
     config->fake_faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     config->fake_trace_path = NULL;
+    config->fake_urgent =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
     return config;
 }
 
@@ -64,6 +70,7 @@ mb_config_free(MbConfig *config)
     g_hash_table_unref(config->fake_workloads);
     g_free(config->fake_default_workload);
     g_hash_table_unref(config->fake_faults);
+    g_hash_table_unref(config->fake_urgent);
     g_free(config->fake_trace_path);
     g_free(config->path);
     g_free(config);
@@ -143,12 +150,24 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
         return parse_size(text, &config->reserve_kib, origin, key, error);
     if (g_str_equal(key, "min-step"))
         return parse_size(text, &config->min_step_kib, origin, key, error);
+    if (g_str_equal(key, "spare"))
+        return parse_size(text, &config->spare_kib, origin, key, error);
+    if (g_str_equal(key, "foreground-headroom"))
+        return parse_size(text, &config->foreground_headroom_kib, origin, key, error);
     if (g_str_equal(key, "interval")) {
         guint64 ms;
         if (!parse_uint(text, MB_INTERVAL_MS_MIN, MB_INTERVAL_MS_MAX, &ms, origin,
                         "interval (milliseconds)", error))
             return FALSE;
         config->interval_ms = (guint)ms;
+        return TRUE;
+    }
+    if (g_str_equal(key, "urgent-min-ms")) {
+        guint64 ms;
+        if (!parse_uint(text, 0, MB_URGENT_MIN_MS_MAX, &ms, origin,
+                        "urgent-min-ms (milliseconds, 0: no urgent ticks)", error))
+            return FALSE;
+        config->urgent_min_ms = (guint)ms;
         return TRUE;
     }
     if (g_str_equal(key, "alpha")) {
@@ -192,8 +211,9 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
         return parse_name(text, &config->backend, origin, key, error);
     }
     return fail(error, origin, key,
-                "unknown key (known: pool, reserve, interval, alpha, policy, min-step, "
-                "libvirt-uri, group, state-directory, backend)");
+                "unknown key (known: pool, reserve, interval, urgent-min-ms, alpha, policy, "
+                "min-step, spare, foreground-headroom, libvirt-uri, group, state-directory, "
+                "backend)");
 }
 
 /* One key's string; *origin names the file and group for messages. NULL,
@@ -226,6 +246,7 @@ static const struct {
 };
 
 #define FAKE_FAULT_PREFIX "fault."
+#define FAKE_URGENT_PREFIX "urgent."
 #define FAKE_SILENT_AFTER "silent-after:"
 #define FAKE_FAULTS_KNOWN                                                                      \
     "stuck, fail-set, lie-zero, lie-huge, silent, silent-after:N, swap-storm, backwards"
@@ -329,6 +350,26 @@ mb_config_set_fake(MbConfig *config, const char *key, const char *value, const c
                              g_memdup2(&fault, sizeof fault));
         return TRUE;
     }
+    if (g_str_has_prefix(key, FAKE_URGENT_PREFIX)) {
+        const char *vm_name = key + strlen(FAKE_URGENT_PREFIX);
+        g_auto(GStrv) times = g_strsplit(text, ",", -1);
+        g_autoptr(GArray) ms = g_array_new(FALSE, FALSE, sizeof(guint));
+        g_autofree char *what =
+            g_strdup_printf("%s (milliseconds after the guest appears, comma-separated)", key);
+        if (*vm_name == '\0')
+            return fail(error, origin, key, "no VM name after '" FAKE_URGENT_PREFIX "'");
+        for (gsize i = 0; times[i] != NULL; i++) {
+            guint64 t;
+            guint value_ms;
+            if (!parse_uint(g_strstrip(times[i]), 0, MB_INTERVAL_MS_MAX, &t, origin, what,
+                            error))
+                return FALSE;
+            value_ms = (guint)t;
+            g_array_append_val(ms, value_ms);
+        }
+        g_hash_table_replace(config->fake_urgent, g_strdup(vm_name), g_steal_pointer(&ms));
+        return TRUE;
+    }
     /* Any other key maps a VM name to a workload of the simulator. */
     if (*text == '\0')
         return fail(error, origin, key, "empty workload name");
@@ -420,4 +461,6 @@ mb_config_to_params(const MbConfig *config, MbParams *params)
     params->pool_kib = config->pool_kib;
     params->reserve_kib = config->reserve_kib;
     params->min_step_kib = config->min_step_kib;
+    params->spare_kib = config->spare_kib;
+    params->foreground_headroom_kib = config->foreground_headroom_kib;
 }

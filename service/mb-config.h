@@ -33,9 +33,14 @@ typedef struct {
     guint64 pool_kib; /* 0: auto (the sum of the VMs' allocations) */
     guint64 reserve_kib;
     guint interval_ms;
+    /* an urgent record starts a tick no sooner than this after the last
+     * one began; 0: urgent records start no tick */
+    guint urgent_min_ms;
     double alpha;
     MbPolicyKind policy;
     guint64 min_step_kib;
+    guint64 spare_kib;               /* balanced: kept unallocated for the next need */
+    guint64 foreground_headroom_kib; /* balanced: the foreground VM's headroom */
     char *libvirt_uri;
     char *group; /* may change things besides root */
     char *state_dir;
@@ -52,6 +57,8 @@ typedef struct {
     gboolean fake_balloon_grow_rate_set;
     GHashTable *fake_faults; /* VM name -> MbFakeFault */
     char *fake_trace_path;   /* balloon trace file, NULL: none */
+    GHashTable
+        *fake_urgent; /* VM name -> GArray of guint: ms at which it sends urgent records */
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;
@@ -72,7 +79,7 @@ gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_e
 gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
                        GError **error);
 /* Sets one [fake] key from text: alloc, max, default-workload,
- * balloon-rate, trace, fault.<vm>, or any other name maps a VM to a
+ * balloon-rate, trace, fault.<vm>, urgent.<vm>, or any other name maps a VM to a
  * workload. origin as for mb_config_set ("FILE: [fake]"). */
 gboolean mb_config_set_fake(MbConfig *config, const char *key, const char *value,
                             const char *origin, GError **error);

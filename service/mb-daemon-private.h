@@ -52,6 +52,13 @@ struct _MbDaemon {
     MbPlanner *planner;
     GArray *scratch; /* MbVm, the planner's working copy */
     guint64 n_ticks;
+    /* Urgent ticks (a guest under pressure, mb_tick_urgent). */
+    gint64 tick_began_us;    /* when the last tick began, 0: none yet */
+    gboolean urgent_pending; /* an urgent record waits for a tick */
+    unsigned urgent_reasons; /* MB_URGENT_* of the records waiting */
+    char *urgent_vm;         /* the first VM of those */
+    guint urgent_id;         /* one-shot: the gap since the last tick has passed */
+    guint64 n_urgent_ticks;
 };
 
 /* mb-daemon.c: the manager's properties from the current state. */
@@ -75,5 +82,9 @@ void mb_tick_init(MbDaemon *daemon);
 void mb_tick_clear(MbDaemon *daemon);
 /* Runs every Rebalance waiter now (stop: no tick will come). */
 void mb_tick_complete_waiters(MbDaemon *daemon);
+/* The backend's urgent function (main thread): a tick now, or as soon
+ * as the running one finished and urgent-min-ms passed since the last
+ * began. */
+void mb_tick_urgent(gpointer daemon, const char *vm_name, unsigned urgent);
 /* Resolves pool "auto" for the current VMs. */
 void mb_tick_params(MbDaemon *daemon, MbParams *params);

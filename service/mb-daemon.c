@@ -211,6 +211,7 @@ mb_daemon_start(MbDaemon *daemon, GDBusConnection *connection, GError **error)
         return FALSE;
     g_dbus_object_manager_server_set_connection(daemon->object_manager, connection);
     mb_auth_watch_connection(daemon->auth, connection);
+    mb_backend_set_urgent_func(daemon->backend, mb_tick_urgent, daemon);
     mb_tick_start(daemon);
     g_dbus_connection_set_exit_on_close(connection, FALSE);
     daemon->own_id =
@@ -244,6 +245,8 @@ mb_daemon_stop(MbDaemon *daemon)
     }
     /* 2. Cancel and drain: no tick starts any more; the workers see the
      * cancellable and their callbacks (which free their work) run here. */
+    if (daemon->backend != NULL)
+        mb_backend_set_urgent_func(daemon->backend, NULL, NULL);
     mb_tick_stop(daemon);
     g_cancellable_cancel(daemon->cancellable);
     while (daemon->n_workers > 0)

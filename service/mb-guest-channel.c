@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,6 +30,10 @@ struct _MbGuestChannel {
     char *path;
     int fd;
     gboolean connected_logged; /* the "connected" line was logged for this path */
+    /* Watching the socket on the default main context (set_ready_func). */
+    MbGuestChannelReadyFunc ready_func;
+    gpointer ready_data;
+    GSource *watch; /* while fd is open and has not ended */
 
     char line[MB_GUEST_PROTO_LINE_MAX];
     gsize line_len;
@@ -40,6 +45,7 @@ struct _MbGuestChannel {
     KeptLine kept_sample, kept_hello;
     gboolean have_sample;
     MbSample sample;
+    unsigned urgent_seen; /* MB_URGENT_* of the samples parsed by read_ready */
 
     guint64 page_kib;
 
@@ -82,8 +88,18 @@ mb_guest_channel_new(const char *vm_name)
 }
 
 static void
+unwatch(MbGuestChannel *channel)
+{
+    if (channel->watch == NULL)
+        return;
+    g_source_destroy(channel->watch);
+    g_clear_pointer(&channel->watch, g_source_unref);
+}
+
+static void
 close_fd(MbGuestChannel *channel)
 {
+    unwatch(channel);
     if (channel->fd >= 0)
         close(channel->fd);
     channel->fd = -1;
@@ -136,6 +152,25 @@ mb_guest_channel_get_stats(MbGuestChannel *channel, MbGuestChannelStats *out)
     *out = channel->stats;
 }
 
+/* The main thread: the socket has data or ended. The ready function
+ * serializes with the channel's other users and calls pump. */
+static gboolean
+on_watch(int fd, GIOCondition condition, gpointer user_data)
+{
+    MbGuestChannel *channel = user_data;
+
+    channel->ready_func(channel->ready_data);
+    return G_SOURCE_CONTINUE;
+}
+
+void
+mb_guest_channel_set_ready_func(MbGuestChannel *channel, MbGuestChannelReadyFunc func,
+                                gpointer user_data)
+{
+    channel->ready_func = func;
+    channel->ready_data = user_data;
+}
+
 static gboolean
 channel_connect(MbGuestChannel *channel)
 {
@@ -156,6 +191,12 @@ channel_connect(MbGuestChannel *channel)
     }
     channel->fd = fd;
     channel->stats.n_connects++;
+    if (channel->ready_func != NULL) {
+        channel->watch = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+        g_source_set_callback(channel->watch, G_SOURCE_FUNC(on_watch), channel, NULL);
+        g_source_set_name(channel->watch, "membalancer agent channel");
+        g_source_attach(channel->watch, NULL);
+    }
     /* QEMU went away and came back: nothing from before is this guest's. */
     forget_guest(channel);
     if (!channel->connected_logged) {
@@ -243,6 +284,7 @@ handle_line(MbGuestChannel *channel, const char *line, gsize len)
     if (record.kind != MB_GUEST_RECORD_SAMPLE)
         return FALSE;
     channel->stats.n_samples++;
+    channel->urgent_seen |= record.sample.urgent;
     channel->sample = record.sample;
     channel->have_sample = TRUE;
     return TRUE;
@@ -380,6 +422,36 @@ mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func
     return mb_guest_channel_take_sample(channel, out);
 }
 
+gboolean
+mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
+                            gpointer user_data, gboolean *ended, unsigned *urgent)
+{
+    char buf[16 * 1024];
+    gsize limit = channel->budget + MB_GUEST_CHANNEL_DISCARD_BYTES;
+    gboolean got = FALSE;
+
+    *ended = FALSE;
+    channel->urgent_seen = 0;
+    /* Each call may read this much: the transport calls again while more
+     * is there, and other sources of the loop run in between. */
+    while (limit > 0) {
+        gssize n = read_func(user_data, buf, MIN(sizeof(buf), limit));
+
+        if (n == MB_GUEST_CHANNEL_READ_AGAIN)
+            break;
+        if (n <= 0) {
+            *ended = TRUE;
+            forget_stream(channel); /* the sample stays for take_sample */
+            break;
+        }
+        if (mb_guest_channel_feed(channel, buf, (gsize)n))
+            got = TRUE;
+        limit -= (gsize)n;
+    }
+    *urgent = got ? channel->urgent_seen : 0;
+    return got;
+}
+
 static gssize
 read_fd(gpointer user_data, char *buf, gsize len)
 {
@@ -406,6 +478,21 @@ mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
     got = mb_guest_channel_drain(channel, read_fd, channel, out, &ended);
     if (ended)
         close_fd(channel); /* the next poll reconnects */
+    return got;
+}
+
+gboolean
+mb_guest_channel_pump(MbGuestChannel *channel, unsigned *urgent)
+{
+    gboolean ended, got;
+
+    *urgent = 0;
+    if (channel->fd < 0)
+        return FALSE;
+    got = mb_guest_channel_read_ready(channel, read_fd, channel, &ended, urgent);
+    /* poll sees the end again, takes the sample and closes. */
+    if (ended)
+        unwatch(channel);
     return got;
 }
 

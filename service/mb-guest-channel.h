@@ -85,6 +85,26 @@ typedef gssize (*MbGuestChannelReadFunc)(gpointer user_data, char *buf, gsize le
 gboolean mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
                                 gpointer user_data, MbSample *out, gboolean *ended);
 
+/* Feeds what read_func has now without ending the interval (the sample
+ * stays for take_sample, drain or poll): for a transport that says when
+ * data arrives. Returns TRUE when a valid sample was parsed, with the OR
+ * of the MB_URGENT_* bits of the samples parsed in *urgent (0 otherwise;
+ * lines skimmed in a flood are not parsed, so they are never urgent).
+ * When the stream ended, *ended is TRUE and the partial line is dropped. */
+gboolean mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
+                                     gpointer user_data, gboolean *ended, unsigned *urgent);
+
+/* With a ready function, each socket poll connects is watched on the
+ * default main context: func(user_data) runs in the main thread when it
+ * is readable or ends, and should serialize with the channel's other
+ * callers and call pump. Set once, before the first poll. */
+typedef void (*MbGuestChannelReadyFunc)(gpointer user_data);
+void mb_guest_channel_set_ready_func(MbGuestChannel *channel, MbGuestChannelReadyFunc func,
+                                     gpointer user_data);
+/* read_ready on the socket, without connecting; at its end the watch
+ * stops (the next poll takes the sample and closes). */
+gboolean mb_guest_channel_pump(MbGuestChannel *channel, unsigned *urgent);
+
 /* The unix socket transport: connects to the path when needed, drains it
  * without blocking, then takes: returns TRUE when a valid sample arrived
  * since the last take, with the latest in *out. */

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define MB_MESSAGE_ID_HYPERVISOR_BACK "cda2c8acff134bccb04df13883600015"
 #define MB_MESSAGE_ID_STATE_CORRUPT "6d0966c6f2de41d09bcd0b172bd4effe"
 #define MB_MESSAGE_ID_GUEST_LIES "dc7588f44e224cc7b80bb3eca157fbc3"
+#define MB_MESSAGE_ID_URGENT_TICK "f24b7e61bce04a999eafcb5a226cf810"
 
 /* Logs fmt with GLIB_DOMAIN, PRIORITY and (when key != NULL) key=value. */
 #define mb_log(level, key, value, ...)                                                         \

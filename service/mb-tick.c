@@ -107,6 +107,7 @@ mb_tick_clear(MbDaemon *daemon)
     g_clear_pointer(&daemon->next_waiters, g_array_unref);
     g_clear_pointer(&daemon->scratch, g_array_unref);
     g_clear_pointer(&daemon->planner, mb_planner_free);
+    g_clear_pointer(&daemon->urgent_vm, g_free);
 }
 
 void
@@ -122,6 +123,8 @@ mb_tick_params(MbDaemon *daemon, MbParams *params)
         for (guint i = 0; i < daemon->vms->len; i++)
             sum += mb_vm_object_get_vm(g_ptr_array_index(daemon->vms, i))->alloc_kib;
         params->pool_kib = sum + params->reserve_kib;
+        /* A spare left unallocated would leave this pool for good. */
+        params->spare_kib = 0;
     }
 }
 
@@ -143,6 +146,96 @@ mb_tick_start(MbDaemon *daemon)
         daemon->timer_id = g_timeout_add(daemon->config->interval_ms, on_timer, daemon);
 }
 
+static void
+urgent_clear(MbDaemon *daemon)
+{
+    g_clear_handle_id(&daemon->urgent_id, g_source_remove);
+    daemon->urgent_pending = FALSE;
+    daemon->urgent_reasons = 0;
+    g_clear_pointer(&daemon->urgent_vm, g_free);
+}
+
+static char *
+urgent_to_string(unsigned urgent)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {
+        {MB_URGENT_PSI, "psi"},
+        {MB_URGENT_LOW, "low"},
+        {MB_URGENT_SWAP, "swap"},
+    };
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (urgent & names[i].bit)
+            g_string_append_printf(text, "%s%s", text->len > 0 ? "," : "", names[i].name);
+    }
+    if (urgent & ~MB_URGENT_ALL)
+        g_string_append_printf(text, "%s0x%x", text->len > 0 ? "," : "",
+                               urgent & ~MB_URGENT_ALL);
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static void urgent_try(MbDaemon *daemon);
+
+static gboolean
+on_urgent_gap(gpointer user_data)
+{
+    MbDaemon *daemon = user_data;
+
+    daemon->urgent_id = 0;
+    urgent_try(daemon);
+    return G_SOURCE_REMOVE;
+}
+
+/* Starts the urgent tick that waits, if it may start now; else (the gap
+ * since the last tick has not passed) wakes up once it has. A running
+ * tick calls this when it finishes. */
+static void
+urgent_try(MbDaemon *daemon)
+{
+    gint64 gap_us = (gint64)daemon->config->urgent_min_ms * 1000;
+    gint64 since_us;
+    g_autofree char *reasons = NULL;
+
+    if (!daemon->urgent_pending || daemon->tick_running || daemon->stopping ||
+        daemon->timer_id == 0 || daemon->urgent_id != 0)
+        return;
+    since_us = g_get_monotonic_time() - daemon->tick_began_us;
+    if (daemon->tick_began_us != 0 && since_us < gap_us) {
+        daemon->urgent_id =
+            g_timeout_add((guint)((gap_us - since_us + 999) / 1000), on_urgent_gap, daemon);
+        return;
+    }
+    daemon->n_urgent_ticks++;
+    reasons = urgent_to_string(daemon->urgent_reasons);
+    mb_log_id(G_LOG_LEVEL_DEBUG, MB_MESSAGE_ID_URGENT_TICK, "MB_VM", daemon->urgent_vm,
+              "urgent tick %" G_GUINT64_FORMAT ": VM '%s' is under memory pressure (%s); "
+              "%" G_GINT64_FORMAT " ms after the last tick began",
+              daemon->n_urgent_ticks, daemon->urgent_vm, reasons,
+              daemon->tick_began_us != 0 ? since_us / 1000 : 0);
+    tick_begin(daemon);
+}
+
+void
+mb_tick_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
+{
+    MbDaemon *daemon = user_data;
+
+    if (daemon->stopping || daemon->config->urgent_min_ms == 0 ||
+        !g_hash_table_contains(daemon->vms_by_name, vm_name))
+        return;
+    if (!daemon->urgent_pending) {
+        daemon->urgent_pending = TRUE;
+        g_free(daemon->urgent_vm);
+        daemon->urgent_vm = g_strdup(vm_name);
+    }
+    daemon->urgent_reasons |= urgent;
+    urgent_try(daemon);
+}
+
 void
 mb_tick_stop(MbDaemon *daemon)
 {
@@ -150,6 +243,7 @@ mb_tick_stop(MbDaemon *daemon)
         g_source_remove(daemon->timer_id);
         daemon->timer_id = 0;
     }
+    urgent_clear(daemon);
     /* No tick starts from here on (daemon->stopping); the running one is
      * drained with the other workers by mb_daemon_stop(). */
     daemon->tick_again = FALSE;
@@ -353,6 +447,7 @@ tick_finish(MbDaemon *daemon, TickJob *job)
     }
     if (job != NULL)
         tick_job_free(job);
+    urgent_try(daemon);
 }
 
 static void
@@ -536,7 +631,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
         if (mb_vm_object_get_state(vm) == MB_VM_STATE_OFFLINE)
             continue;
         mb_vm_object_observe(vm, &read->sample, read->source, read->page_kib, job->now_us,
-                             &params);
+                             (gint64)daemon->config->interval_ms * 1000, &params);
     }
     if (!plan(daemon, job)) {
         publish(daemon, job);
@@ -556,6 +651,9 @@ tick_begin(MbDaemon *daemon)
     daemon->tick_running = TRUE;
     job->backend = daemon->backend;
     job->now_us = g_get_monotonic_time();
+    daemon->tick_began_us = job->now_us;
+    /* This tick reads whatever urgent record came before it. */
+    urgent_clear(daemon);
     job->reads = g_array_sized_new(FALSE, TRUE, sizeof(TickRead), daemon->vms->len);
     job->accounts = g_array_new(FALSE, TRUE, sizeof(TickAccount));
     g_array_set_clear_func(job->reads, (GDestroyNotify)tick_read_clear);

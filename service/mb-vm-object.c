@@ -18,6 +18,7 @@ struct _MbVmObject {
     guint64 boot;
     gboolean have_boot;
     MbStatsSource last_source; /* the last source that brought a sample */
+    gint64 sample_us;          /* when the predictor's last sample came, 0: none */
 
     /* Balloon accounting (mb-tick.c). */
     guint64 domain_max_kib;
@@ -262,6 +263,7 @@ reset_prediction(MbVmObject *self, guint64 alloc_kib)
     g_autofree char *name = g_strdup(self->vm.name);
 
     mb_vm_init(&self->vm, name, &settings, alloc_kib);
+    self->sample_us = 0;
 }
 
 void
@@ -315,8 +317,11 @@ mb_vm_object_get_state(MbVmObject *self)
 
 void
 mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                     guint64 page_kib, gint64 now_us, const MbParams *params)
+                     guint64 page_kib, gint64 now_us, gint64 interval_us,
+                     const MbParams *params)
 {
+    double intervals = 1.0;
+
     self->vm.alloc_kib = mb_vm_object_planned_kib(self);
     if (source != MB_STATS_SOURCE_NONE) {
         /* Agent and balloon statistics count differently: a switch is no
@@ -327,10 +332,18 @@ mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource sou
         self->page_kib = page_kib;
         self->vm.page_kib = page_kib;
     }
-    mb_vm_observe(&self->vm, source != MB_STATS_SOURCE_NONE ? sample : NULL, params);
     self->source = source;
-    if (source != MB_STATS_SOURCE_NONE)
-        self->last_update_us = now_us;
+    if (source == MB_STATS_SOURCE_NONE) {
+        mb_vm_observe(&self->vm, NULL, params);
+        return;
+    }
+    /* The time since the last sample, missed intervals included: an
+     * urgent tick 300 ms after the last of a 1 s interval is 0.3. */
+    if (self->sample_us != 0 && now_us > self->sample_us && interval_us > 0)
+        intervals = (double)(now_us - self->sample_us) / (double)interval_us;
+    mb_vm_observe_at(&self->vm, sample, params, intervals);
+    self->sample_us = now_us;
+    self->last_update_us = now_us;
 }
 
 void

@@ -65,9 +65,13 @@ guint64 mb_vm_object_planned_kib(MbVmObject *self);
 
 /* Feeds one interval's sample (NULL when none arrived) to the predictor;
  * page_kib is the unit of the sample's swap counters. A change of
- * statistics source (agent <-> balloon) re-baselines the predictor. */
+ * statistics source (agent <-> balloon) re-baselines the predictor. The
+ * sample spans (now_us - the last sample's now_us) / interval_us
+ * intervals (an urgent tick comes early; 1 for the first), so that the
+ * predicted demand stays a rate per interval. */
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                          guint64 page_kib, gint64 now_us, const MbParams *params);
+                          guint64 page_kib, gint64 now_us, gint64 interval_us,
+                          const MbParams *params);
 /* The backend accepted a target. */
 void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);
 /* The backend refused a target; TRUE when that makes the VM "stuck". */

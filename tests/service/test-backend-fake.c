@@ -648,6 +648,67 @@ test_sum_polled(void)
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, 4 * ALLOC_KIB);
 }
 
+typedef struct {
+    guint n_calls;
+    unsigned urgent;
+} UrgentSeen;
+
+static void
+on_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
+{
+    UrgentSeen *seen = user_data;
+
+    g_assert_cmpstr(vm_name, ==, "web");
+    seen->n_calls++;
+    seen->urgent |= urgent;
+}
+
+static gboolean
+urgent_called(gpointer data)
+{
+    return ((UrgentSeen *)data)->n_calls > 0;
+}
+
+/* An urgent record: told in the main thread, carried by the next sample
+ * only; urgent.<vm> schedules them from the guest's appearance. */
+static void
+test_urgent(void)
+{
+    const char *pairs[] = {"urgent.web", "50", NULL};
+    g_autoptr(MbBackend) backend = fake_new(pairs);
+    UrgentSeen seen = {0};
+    MbSample sample;
+    MbStatsSource source;
+
+    mb_backend_set_urgent_func(backend, on_urgent, &seen);
+    read_alloc(backend, "web", &sample, &source); /* appears: the record is due in 50 ms */
+    g_assert_cmpuint(sample.urgent, ==, 0);
+    g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
+    g_assert_cmpuint(seen.urgent, ==, MB_URGENT_PSI);
+    read_alloc(backend, "web", &sample, &source);
+    g_assert_cmpint(source, ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.urgent, ==, MB_URGENT_PSI);
+    read_alloc(backend, "web", &sample, NULL);
+    g_assert_cmpuint(sample.urgent, ==, 0);
+
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_SWAP);
+    g_assert_cmpuint(seen.n_calls, ==, 2);
+    read_alloc(backend, "web", &sample, NULL);
+    g_assert_cmpuint(sample.urgent, ==, MB_URGENT_SWAP);
+
+    /* A record still scheduled when the backend goes is never told. */
+    {
+        const char *later[] = {"urgent.web", "60000", NULL};
+        g_autoptr(MbBackend) other = fake_new(later);
+
+        mb_backend_set_urgent_func(other, on_urgent, &seen);
+        read_alloc(other, "web", NULL, NULL);
+    }
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_assert_cmpuint(seen.n_calls, ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -668,5 +729,6 @@ main(int argc, char **argv)
     g_test_add_func("/fake/trace", test_trace);
     g_test_add_func("/fake/trace-error", test_trace_error);
     g_test_add_func("/fake/sum-polled", test_sum_polled);
+    g_test_add_func("/fake/urgent", test_urgent);
     return g_test_run();
 }

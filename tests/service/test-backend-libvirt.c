@@ -549,6 +549,118 @@ test_channel(Fixture *f, gconstpointer data)
     close(fd);
 }
 
+typedef struct {
+    guint n_calls;
+    char *vm_name;
+    unsigned urgent;
+} UrgentSeen;
+
+static void
+on_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
+{
+    UrgentSeen *seen = user_data;
+
+    seen->n_calls++;
+    g_free(seen->vm_name);
+    seen->vm_name = g_strdup(vm_name);
+    seen->urgent |= urgent;
+}
+
+/* Iterates the main context (where the channel's watch runs) for ms. */
+static void
+iterate_for(guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(1000);
+    }
+}
+
+static gboolean
+urgent_called(gpointer data)
+{
+    return ((UrgentSeen *)data)->n_calls > 0;
+}
+
+static void
+write_urgent(int fd, guint64 seq, guint64 anon_kib, unsigned urgent)
+{
+    MbSample s = {.total_kib = 524288,
+                  .free_kib = 100000,
+                  .active_anon_kib = anon_kib,
+                  .inactive_file_kib = 50000,
+                  .swap_out_pages = seq,
+                  .urgent = urgent};
+    char line[MB_GUEST_PROTO_LINE_MAX];
+    gsize len = mb_guest_record_format_sample(line, sizeof(line), seq, &s);
+
+    g_assert_cmpuint(len, >, 0);
+    mb_test_write_all(fd, line, len);
+}
+
+/* The direct socket (the test driver's fallback) is read on the main
+ * loop as data arrives: an urgent record is told at once, and what the
+ * main loop read is still the next tick's sample. */
+static void
+test_channel_urgent(Fixture *f, gconstpointer data)
+{
+    UrgentSeen seen = {0};
+    MbSample sample;
+    gint64 sent_us;
+    int fd;
+
+    mb_backend_set_urgent_func(f->backend, on_urgent, &seen);
+    listen_channel(f);
+    define_domain(f, "vm", 1048576, 524288, f->sock_path, TRUE);
+    tick(f, "vm", NULL, NULL, NULL); /* connects, and watches the socket */
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+
+    /* A periodic record: read by the main loop, told to nobody, taken by the tick. */
+    write_sample(fd, 1, 111111);
+    iterate_for(200);
+    g_assert_cmpuint(seen.n_calls, ==, 0);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 111111);
+    g_assert_cmpuint(sample.urgent, ==, 0);
+
+    /* An urgent one: told at once, with the VM and the reasons. */
+    sent_us = g_get_monotonic_time();
+    write_urgent(fd, 2, 222222, MB_URGENT_LOW | MB_URGENT_SWAP);
+    g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
+    g_test_message("urgent record told after %" G_GINT64_FORMAT " us",
+                   g_get_monotonic_time() - sent_us);
+    g_assert_cmpuint(seen.n_calls, ==, 1);
+    g_assert_cmpstr(seen.vm_name, ==, "vm");
+    g_assert_cmpuint(seen.urgent, ==, MB_URGENT_LOW | MB_URGENT_SWAP);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 222222);
+    g_assert_cmpuint(sample.urgent, ==, MB_URGENT_LOW | MB_URGENT_SWAP);
+
+    /* The guest side drops while the main loop watches: the tick still
+     * sees the end and reconnects; nothing read before it is lost. */
+    write_sample(fd, 3, 333333);
+    close(fd);
+    iterate_for(200);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 333333);
+    tick(f, "vm", NULL, NULL, NULL); /* reconnects */
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    write_urgent(fd, 4, 444444, MB_URGENT_PSI);
+    seen.n_calls = 0;
+    g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
+    g_assert_cmpuint(sample.urgent, ==, MB_URGENT_PSI);
+    close(fd);
+    mb_backend_set_urgent_func(f->backend, NULL, NULL);
+    g_free(seen.vm_name);
+}
+
 /* A flood is bounded per interval, with the reader alone (no libvirt). */
 static void
 test_channel_bound(Fixture *f, gconstpointer data)
@@ -603,5 +715,6 @@ main(int argc, char **argv)
     ADD("/libvirt/stuck", test_stuck);
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
+    ADD("/libvirt/channel-urgent", test_channel_urgent);
     return g_test_run();
 }

@@ -97,7 +97,8 @@ test_config_good(void)
     g_autofree char *path = mb_test_write_file(
         dir, "membalancer.conf",
         "[membalancer]\npool=1536MiB\nreserve=64MiB\ninterval=250\nalpha=0.5\n"
-        "policy=paper\nmin-step=8MiB\nlibvirt-uri=qemu:///session\ngroup=tv\n"
+        "policy=paper\nmin-step=8MiB\nlibvirt-uri=qemu:///"
+        "session\ngroup=tv\nurgent-min-ms=150\nspare=96MiB\nforeground-headroom=200MiB\n"
         "state-directory=/tmp/x\nbackend=fake\n[fake]\nalloc=256MiB\nmax=1GiB\n"
         "tv-game=game\n");
     g_autoptr(MbConfig) config = mb_config_new();
@@ -109,9 +110,12 @@ test_config_good(void)
     g_assert_cmpuint(config->pool_kib, ==, 1536 * 1024);
     g_assert_cmpuint(config->reserve_kib, ==, 64 * 1024);
     g_assert_cmpuint(config->interval_ms, ==, 250);
+    g_assert_cmpuint(config->urgent_min_ms, ==, 150);
     g_assert_cmpfloat(config->alpha, ==, 0.5);
     g_assert_cmpint(config->policy, ==, MB_POLICY_PAPER);
     g_assert_cmpuint(config->min_step_kib, ==, 8 * 1024);
+    g_assert_cmpuint(config->spare_kib, ==, 96 * 1024);
+    g_assert_cmpuint(config->foreground_headroom_kib, ==, 200 * 1024);
     g_assert_cmpstr(config->libvirt_uri, ==, "qemu:///session");
     g_assert_cmpstr(config->group, ==, "tv");
     g_assert_cmpstr(config->state_dir, ==, "/tmp/x");
@@ -132,7 +136,10 @@ test_config_good(void)
 
     /* A missing default file is fine, a missing named file is not. */
     g_autoptr(MbConfig) other = mb_config_new();
+    g_assert_cmpuint(other->urgent_min_ms, ==, 200);
     g_clear_error(&error);
+    g_assert_true(mb_config_set(other, "urgent-min-ms", "0", "test", &error));
+    g_assert_cmpuint(other->urgent_min_ms, ==, 0); /* no urgent ticks */
     g_assert_true(mb_config_load_file(other, "/nonexistent/membalancer.conf", FALSE, &error));
     g_assert_false(mb_config_load_file(other, "/nonexistent/membalancer.conf", TRUE, &error));
     g_assert_nonnull(strstr(error->message, "/nonexistent/membalancer.conf"));
@@ -151,11 +158,21 @@ test_config_bad(void)
         {"[membalancer]\nreserve=12 parsecs\n", "reserve", "unknown unit"},
         {"[membalancer]\ninterval=5\n", "interval", "whole number from 10"},
         {"[membalancer]\ninterval=soon\n", "interval", "whole number"},
+        {"[membalancer]\nurgent-min-ms=-1\n", "urgent-min-ms",
+         "whole number from 0 to 3600000"},
+        {"[membalancer]\nurgent-min-ms=3600001\n", "urgent-min-ms", "whole number from 0"},
+        {"[membalancer]\nurgent-min-ms=soon\n", "urgent-min-ms", "0: no urgent ticks"},
+        {"[membalancer]\nurgent-min-ms=\n", "urgent-min-ms", "whole number"},
+        {"[fake]\nurgent.web=later\n", "urgent.web", "whole number"},
+        {"[fake]\nurgent.web=100,,200\n", "urgent.web", "whole number"},
+        {"[fake]\nurgent.=100\n", "urgent.", "no VM name"},
         {"[membalancer]\nalpha=0\n", "alpha", "(0, 1]"},
         {"[membalancer]\nalpha=1.5\n", "alpha", "(0, 1]"},
         {"[membalancer]\nalpha=nan\n", "alpha", "(0, 1]"},
         {"[membalancer]\npolicy=greedy\n", "policy", "unknown policy 'greedy'"},
         {"[membalancer]\nmin-step=-1\n", "min-step", "not a size"},
+        {"[membalancer]\nspare=lots\n", "spare", "not a size"},
+        {"[membalancer]\nforeground-headroom=-5MiB\n", "foreground-headroom", "not a size"},
         {"[membalancer]\npools=1GiB\n", "pools", "unknown key"},
         {"[membalancer]\nstate-directory=relative/dir\n", "state-directory", "absolute"},
         {"[membalancer]\nbackend=xen\n", "backend", "unknown backend"},
@@ -1000,7 +1017,8 @@ test_message_catalog(void)
 {
     const char *ids[] = {MB_MESSAGE_ID_REBALANCED,      MB_MESSAGE_ID_STUCK,
                          MB_MESSAGE_ID_HYPERVISOR_LOST, MB_MESSAGE_ID_HYPERVISOR_BACK,
-                         MB_MESSAGE_ID_STATE_CORRUPT,   MB_MESSAGE_ID_GUEST_LIES};
+                         MB_MESSAGE_ID_STATE_CORRUPT,   MB_MESSAGE_ID_GUEST_LIES,
+                         MB_MESSAGE_ID_URGENT_TICK};
     g_autofree char *text = NULL, *root = mb_test_make_dir("mb-catalog-XXXXXX");
     g_autofree char *dir = g_build_filename(root, "usr/lib/systemd/catalog", NULL);
     g_autofree char *var = g_build_filename(root, "var/lib/systemd", NULL);

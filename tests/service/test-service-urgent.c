@@ -1,0 +1,168 @@
+/* Urgent ticks against the real membalancerd on a private bus: a guest's
+ * urgent record (the fake's [fake] urgent.VM) starts a tick long before
+ * the interval, urgent ticks are no closer than urgent-min-ms, and
+ * urgent-min-ms = 0 turns them off. The fake's trace times the ticks:
+ * the one VM is pinned (min = max), so after the line of its appearance
+ * every line is a tick (begin_tick). */
+#include <string.h>
+
+#include "mb-test-service.h"
+
+#define MIB G_GUINT64_CONSTANT(1024)
+
+typedef struct {
+    Fixture f;
+    char *trace;
+} Urgent;
+
+/* interval 10 s: within the test no periodic tick comes. */
+static void
+urgent_start(Urgent *u, guint urgent_min_ms, const char *urgent_ms)
+{
+    g_autofree char *conf = NULL, *path = NULL;
+    const char *args[] = {"--config", NULL, NULL};
+
+    g_setenv("G_MESSAGES_DEBUG", "membalancer", TRUE);
+    fixture_setup(&u->f, NULL);
+    u->trace = g_build_filename(u->f.bus->dir, "trace.txt", NULL);
+    conf = g_strdup_printf("[membalancer]\ninterval = 10000\nurgent-min-ms = %u\n"
+                           "[fake]\nalloc = 512MiB\nmax = 1GiB\ntrace = %s\nurgent.web = %s\n",
+                           urgent_min_ms, u->trace, urgent_ms);
+    path = mb_test_write_file(u->f.bus->dir, "urgent.conf", conf);
+    args[1] = path;
+    fixture_start(&u->f, args);
+    g_free(register_vm(&u->f, "web", 20, min_max(512 * MIB, 512 * MIB)));
+}
+
+static void
+urgent_stop(Urgent *u)
+{
+    fixture_teardown(&u->f, NULL);
+    g_free(u->trace);
+    g_unsetenv("G_MESSAGES_DEBUG");
+}
+
+/* The trace's times (µs): [0] the guest appeared, then one per tick. */
+static GArray *
+trace_times(Urgent *u)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    GArray *times = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+    if (!g_file_get_contents(u->trace, &text, NULL, NULL))
+        return times;
+    lines = g_strsplit(text, "\n", -1);
+    for (gsize i = 0; lines[i] != NULL; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
+        gint64 t;
+
+        if (g_strv_length(f) < 4 || !g_str_equal(f[1], "web"))
+            continue;
+        t = g_ascii_strtoll(f[0], NULL, 10);
+        g_array_append_val(times, t);
+    }
+    return times;
+}
+
+static void
+run_for(guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(10000);
+    }
+}
+
+static gboolean
+has_tick(gpointer data)
+{
+    g_autoptr(GArray) times = trace_times(data);
+
+    return times->len >= 2;
+}
+
+/* One urgent record 0.5 s after the guest appears: a tick within 2 s,
+ * where the interval would have taken 10. */
+static void
+test_latency(void)
+{
+    Urgent u = {0};
+    g_autoptr(GArray) times = NULL;
+    g_autofree char *log = NULL;
+    gint64 after_ms;
+
+    urgent_start(&u, 200, "500");
+    g_assert_true(mb_test_wait_for(has_tick, &u, 5000));
+    run_for(300); /* no second tick follows */
+    times = trace_times(&u);
+    after_ms = (g_array_index(times, gint64, 1) - g_array_index(times, gint64, 0)) / 1000;
+    g_test_message("urgent record at 500 ms: tick at %" G_GINT64_FORMAT " ms (%" G_GINT64_FORMAT
+                   " ms after the record), interval 10000 ms",
+                   after_ms, after_ms - 500);
+    g_assert_cmpint(after_ms, >=, 450);
+    g_assert_cmpint(after_ms, <, 2000);
+    g_assert_cmpuint(times->len, ==, 2);
+    log = mb_test_daemon_log(u.f.daemon);
+    g_assert_nonnull(strstr(log, "urgent tick 1: VM 'web' is under memory pressure (psi)"));
+    urgent_stop(&u);
+}
+
+/* A burst of 41 urgent records, one every 20 ms for 0.8 s, with
+ * urgent-min-ms 300: ticks start no closer than 300 ms (the trace is
+ * written by the tick's worker, so allow it some lateness), and the last
+ * record still gets its tick. */
+static void
+test_rate_limit(void)
+{
+    Urgent u = {0};
+    g_autoptr(GString) burst = g_string_new(NULL);
+    g_autoptr(GArray) times = NULL;
+    gint64 min_gap_us = G_MAXINT64, last_ms;
+
+    for (guint ms = 500; ms <= 1300; ms += 20)
+        g_string_append_printf(burst, "%s%u", burst->len > 0 ? "," : "", ms);
+    urgent_start(&u, 300, burst->str);
+    run_for(2500);
+    times = trace_times(&u);
+    for (guint i = 2; i < times->len; i++)
+        min_gap_us = MIN(min_gap_us,
+                         g_array_index(times, gint64, i) - g_array_index(times, gint64, i - 1));
+    last_ms =
+        (g_array_index(times, gint64, times->len - 1) - g_array_index(times, gint64, 0)) / 1000;
+    g_test_message("41 urgent records from 500 to 1300 ms: %u ticks, closest %" G_GINT64_FORMAT
+                   " ms apart, last at %" G_GINT64_FORMAT " ms (urgent-min-ms 300)",
+                   times->len - 1, min_gap_us / 1000, last_ms);
+    g_assert_cmpuint(times->len - 1, >=, 3);
+    g_assert_cmpuint(times->len - 1, <=, 5);
+    g_assert_cmpint(min_gap_us, >=, 240 * 1000);
+    g_assert_cmpint(last_ms, >=, 1300);
+    urgent_stop(&u);
+}
+
+/* urgent-min-ms = 0: urgent records wait for the interval. */
+static void
+test_disabled(void)
+{
+    Urgent u = {0};
+    g_autoptr(GArray) times = NULL;
+
+    urgent_start(&u, 0, "200,400");
+    run_for(1500);
+    times = trace_times(&u);
+    g_assert_cmpuint(times->len, ==, 1);
+    urgent_stop(&u);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/service/urgent/latency", test_latency);
+    g_test_add_func("/service/urgent/rate-limit", test_rate_limit);
+    g_test_add_func("/service/urgent/disabled", test_disabled);
+    return g_test_run();
+}
