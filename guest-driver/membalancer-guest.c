@@ -384,28 +384,38 @@ take_sample(Agent *a, MbSample *s)
     return true;
 }
 
-/* Free memory that counts as running low: below 2x the low watermarks
- * (kswapd wakes at 1x), never below LOW_FLOOR_KIB. */
+/* Available memory that counts as running low: below a tenth of the
+ * guest's memory or 2x the low watermarks (kswapd wakes at 1x), whichever
+ * is larger, never below LOW_FLOOR_KIB. */
 static uint64_t
-low_threshold_kib(const Agent *a)
+low_threshold_kib(const Agent *a, uint64_t total_kib)
 {
     uint64_t t = mul_sat(a->low_wmark_kib, 2);
+    if (total_kib / 10 > t)
+        t = total_kib / 10;
     return t > LOW_FLOOR_KIB ? t : LOW_FLOOR_KIB;
 }
 
-/* The fast check: MemFree and pswpout only. Returns MB_URGENT_* reasons. */
+/* The fast check: MemAvailable (MemFree on kernels without it), MemTotal
+ * and pswpout only. Available, not free: a guest full of page cache it can
+ * drop is not short. Returns MB_URGENT_* reasons. */
 static unsigned
 fast_check(Agent *a)
 {
-    uint64_t free_kib, swap_out = 0;
+    uint64_t free_kib, total_kib = 0, swap_out = 0;
     unsigned why = 0;
 
-    if (read_whole(a->meminfo_fd) < 0 || !find_value(proc_buf, "\nMemFree:", &free_kib))
+    if (read_whole(a->meminfo_fd) < 0)
+        return 0;
+    find_value(proc_buf, "MemTotal:", &total_kib);
+    if (!find_value(proc_buf, "\nMemAvailable:", &free_kib) &&
+        !find_value(proc_buf, "\nMemFree:", &free_kib))
         return 0;
     if (read_whole(a->vmstat_fd) < 0)
         return 0;
     find_value(proc_buf, "\npswpout ", &swap_out);
-    if (a->have_check_free && free_kib < a->check_free_kib && free_kib < low_threshold_kib(a))
+    if (a->have_check_free && free_kib < a->check_free_kib &&
+        free_kib < low_threshold_kib(a, total_kib))
         why |= MB_URGENT_LOW;
     if (swap_out > a->last_swap_out)
         why |= MB_URGENT_SWAP;
@@ -803,7 +813,8 @@ tick(Agent *a, unsigned urgent)
     if (urgent & MB_URGENT_PSI) {
         if (s.swap_out_pages > a->last_swap_out)
             urgent |= MB_URGENT_SWAP;
-        if (s.free_kib < low_threshold_kib(a))
+        /* (free + inactive file: about what MemAvailable counts) */
+        if (s.free_kib + s.inactive_file_kib < low_threshold_kib(a, s.total_kib))
             urgent |= MB_URGENT_LOW;
     }
     s.urgent = urgent;
@@ -826,8 +837,8 @@ min_ns(int64_t a, int64_t b)
 
 /* The loop: a periodic sample on its own schedule (an urgent one does not
  * move it, so the host still sees one sample per interval), fast checks
- * while no PSI trigger is armed, urgent samples as soon as the rate limit
- * lets them out. */
+ * (with or without a PSI trigger), urgent samples as soon as the rate
+ * limit lets them out. */
 static int
 run(Agent *a, const sigset_t *wait_mask)
 {
@@ -837,7 +848,9 @@ run(Agent *a, const sigset_t *wait_mask)
     int64_t now = now_ns(), next_sample = now, next_check = now + check_ns;
 
     while (!stop_signal) {
-        bool checking = check_ns && a->trigger_fd < 0;
+        /* Also with a trigger: PSI fires once a task stalls, the check
+         * sees available memory falling before that. */
+        bool checking = check_ns != 0;
         if (checking && now >= next_check) {
             a->pending_urgent |= fast_check(a);
             next_check += check_ns;

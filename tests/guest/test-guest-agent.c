@@ -473,23 +473,29 @@ test_urgent_swap(Fixture *fx, gconstpointer data)
     g_assert_nonnull(strstr(err, " urgent=1\n"));
 }
 
-/* MemFree falls below 2x the low watermarks: urgent=2, once: it stays low
- * but no longer falls. */
+/* MemAvailable falls below a tenth of MemTotal (204,800 KiB here; 2x the
+ * low watermarks is less): urgent=2, once: it stays low but no longer
+ * falls. Free memory alone (a guest full of cache) is not low. */
 static void
 test_urgent_low(Fixture *fx, gconstpointer data)
 {
     g_autofree char *meminfo = g_build_filename(fx->proc, "meminfo", NULL);
     g_autoptr(GSubprocess) p = spawn_agent(fx, "--output", fx->out, "--interval-ms", "10000",
                                            "--check-ms", "20", "--quiet", NULL);
-    uint64_t low_kib = LOW_PAGES * page_kib(); /* 2x is the threshold; above 8 MiB */
+    uint64_t low_kib = LOW_PAGES * page_kib();
     MbGuestRecord recs[4];
     guint n_urgent;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
+    /* Free memory at the low watermark, but much of it available: calm. */
     g_autofree char *low = g_strdup(MEMINFO);
     g_autofree char *value = g_strdup_printf("%6" G_GUINT64_FORMAT, low_kib);
     g_assert_cmpuint(strlen(value), ==, 6);
     memcpy(strstr(low, "512000"), value, 6);
+    rewrite_file(meminfo, low);
+    g_usleep(200 * 1000); /* 10 checks */
+    /* Available memory below a tenth: urgent. */
+    memcpy(strstr(low, "1024000"), " 150000", 7);
     rewrite_file(meminfo, low);
     g_strfreev(wait_for_samples(fx, 2, 1));
     g_usleep(300 * 1000); /* 15 more checks: no second urgent record */
