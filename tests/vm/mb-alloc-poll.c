@@ -1,7 +1,9 @@
 /* mb-alloc-poll URI PREFIX [INTERVAL_MS]: the hypervisor's view of the
  * pool. Every INTERVAL_MS (default 100) it reads, through libvirt, the
  * balloon of every running domain whose name starts with PREFIX and
- * prints one line: "T_MS SUM_KIB NAME=KIB ...". Runs until SIGTERM or
+ * prints one line: "T_MS SUM_KIB NAME=KIB ...", T_MS in milliseconds since
+ * the epoch (CLOCK_REALTIME, so that other logs line up with it; the
+ * polling itself keeps time on CLOCK_MONOTONIC). Runs until SIGTERM or
  * SIGINT. The real-VM tests and benchmarks take the largest sum of it. */
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -29,6 +31,15 @@ now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static long long
+epoch_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 quiet(void *data, virErrorPtr error)
 {
@@ -42,7 +53,6 @@ main(int argc, char **argv)
     long interval_ms = argc > 3 ? strtol(argv[3], NULL, 10) : 100;
     size_t prefix_len;
     virConnectPtr conn;
-    long long start;
 
     if (argc < 3 || interval_ms <= 0) {
         fprintf(stderr, "usage: mb-alloc-poll URI PREFIX [INTERVAL_MS]\n");
@@ -55,7 +65,6 @@ main(int argc, char **argv)
     /* libvirtd restarted under us: a write to its socket must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    start = now_ms();
     conn = NULL;
     while (!quit) {
         long long t = now_ms();
@@ -91,7 +100,7 @@ main(int argc, char **argv)
         }
         free(doms);
         if (n >= 0)
-            printf("%lld %llu%s\n", t - start, sum, line);
+            printf("%lld %llu%s\n", epoch_ms(), sum, line);
         while (!quit && now_ms() < t + interval_ms) {
             struct timespec ts = {0, 5 * 1000 * 1000};
             nanosleep(&ts, NULL);

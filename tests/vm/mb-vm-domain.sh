@@ -108,6 +108,12 @@ cmd_create() {
         data=$outdir/$name-data.img
         # Random content: a sparse file of zeros would be read back without I/O.
         head -c "$((data_mib * 1024 * 1024))" /dev/urandom >"$data"
+    elif [[ $workload == video:* ]]; then
+        # A video never read twice within the guest's memory: a sparse disk
+        # larger than it (the guest's page cache fills all the same).
+        data=$outdir/$name-data.img
+        rm -f "$data"
+        truncate -s "${MB_VM_DATA_MIB:-2048}M" "$data"
     fi
     domain_xml "$name" "$mem" "$max" "$workload" "$outdir" "$data" >"$outdir/$name.xml"
     rm -f "$outdir/$name.console"

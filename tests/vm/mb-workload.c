@@ -14,8 +14,33 @@
  *       the start, or for N passes (N x pages random touches; default 3).
  *       --hold keeps the memory (and sleeps) after reporting.
  *
- * Both print one `mb-workload: ... done ... elapsed_ms=N` line at the end;
- * the exit status is 0 on success. */
+ *   mb-workload video MIB_PER_S [--fps F] [--seconds S] [--dev PATH]
+ *       A video player: reads PATH ($MB_DATA_DEV, else /dev/vdc) in order at
+ *       MIB_PER_S, one frame of MIB_PER_S / F (default 25) at a time on the
+ *       frame clock, wrapping at the device's end; the page cache fills with
+ *       data never read again. A frame is late when its read ends after its
+ *       display time (one frame period after it is due); a player more than
+ *       4 frames behind drops frames to catch up. Prints the counts every
+ *       5 s: "video t_ms=.. frames=.. late=.. dropped=..".
+ *
+ *   mb-workload web BURST_MIB [--base-mib B] [--every-s S] [--hold-ms H]
+ *                             [--seconds S]
+ *       A browser: holds B MiB (default 32) of anonymous memory and, every S
+ *       seconds (default 10), allocates and fills BURST_MIB more (a page
+ *       load), uses it for H ms (default 3000) and frees it. Prints each
+ *       burst's latency (allocate and fill): "web burst=N ms=..".
+ *
+ *   mb-workload watch [--period-ms P]
+ *       Reads /proc/vmstat and /proc/pressure/memory every P ms (default 100)
+ *       and prints "MB-WATCH swapout pswpout=N" the first time the guest
+ *       swaps out and "MB-WATCH psi some_total_us=N" the first time memory
+ *       pressure stalls a task: the benchmark stamps these console lines
+ *       with the host's clock. Runs until killed.
+ *
+ * alloc, video and web take --delay-s D: wait D seconds first (printing
+ * "mb-workload: MODE armed delay_s=D"), so a job can start while the others
+ * run. Each prints one `mb-workload: ... done ... elapsed_ms=N` line at the
+ * end (elapsed from the end of the delay); the exit status is 0 on success. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +64,11 @@ typedef struct {
     uint64_t step_mib;
     bool hold;
     const char *dev;
+    uint64_t delay_s;
+    uint64_t fps;
+    uint64_t base_mib;
+    uint64_t every_s;
+    uint64_t hold_ms;
 } Options;
 
 static uint64_t
@@ -83,7 +113,12 @@ usage(void)
     fprintf(stderr,
             "usage: mb-workload stream SIZE_MIB [--seconds S] [--passes N] [--dev PATH]\n"
             "       mb-workload alloc MIB [--seconds S] [--passes N] [--step-mib M] "
-            "[--hold]\n");
+            "[--hold]\n"
+            "       mb-workload video MIB_PER_S [--fps F] [--seconds S] [--dev PATH]\n"
+            "       mb-workload web BURST_MIB [--base-mib B] [--every-s S] [--hold-ms H] "
+            "[--seconds S]\n"
+            "       mb-workload watch [--period-ms P]\n"
+            "       (alloc, video, web: [--delay-s D])\n");
     return 2;
 }
 
@@ -114,11 +149,45 @@ parse_options(int argc, char **argv, Options *o)
                 return false;
         } else if (strcmp(a, "--dev") == 0) {
             o->dev = v;
+        } else if (strcmp(a, "--delay-s") == 0) {
+            if (!parse_u64(v, &o->delay_s))
+                return false;
+        } else if (strcmp(a, "--fps") == 0) {
+            if (!parse_u64(v, &o->fps) || o->fps == 0 || o->fps > 1000)
+                return false;
+        } else if (strcmp(a, "--base-mib") == 0) {
+            if (!parse_u64(v, &o->base_mib))
+                return false;
+        } else if (strcmp(a, "--every-s") == 0) {
+            if (!parse_u64(v, &o->every_s) || o->every_s == 0)
+                return false;
+        } else if (strcmp(a, "--hold-ms") == 0) {
+            if (!parse_u64(v, &o->hold_ms))
+                return false;
         } else {
             return false;
         }
     }
     return true;
+}
+
+static void
+sleep_until_ms(uint64_t t_ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(t_ms / 1000u),
+                          .tv_nsec = (long)(t_ms % 1000u) * 1000000L};
+
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+static void
+wait_delay(const char *mode, const Options *o)
+{
+    if (o->delay_s == 0)
+        return;
+    printf("mb-workload: %s armed delay_s=%" PRIu64 "\n", mode, o->delay_s);
+    sleep_until_ms(now_ms() + o->delay_s * 1000u);
 }
 
 static int
@@ -206,8 +275,8 @@ run_alloc(const Options *o)
     uint64_t total_bytes = o->size_mib * MIB;
     uint64_t step_bytes = (o->step_mib ? o->step_mib : 16) * MIB;
     uint64_t passes = o->passes ? o->passes : (o->seconds ? 0 : 3);
-    uint64_t start = now_ms();
-    uint64_t have_bytes = 0, touches = 0, next_step_ms = start, step = 0;
+    uint64_t start;
+    uint64_t have_bytes = 0, touches = 0, next_step_ms, step = 0;
     unsigned char *base;
 
     base = mmap(NULL, total_bytes, PROT_READ | PROT_WRITE,
@@ -219,6 +288,9 @@ run_alloc(const Options *o)
     }
     /* Huge pages would change what the balloon and swap see. */
     madvise(base, total_bytes, MADV_NOHUGEPAGE);
+    wait_delay("alloc", o);
+    start = now_ms();
+    next_step_ms = start;
     rng_state ^= (uint64_t)getpid() << 17 ^ start;
     printf("mb-workload: alloc start mib=%" PRIu64 " step_mib=%" PRIu64 "\n", o->size_mib,
            step_bytes / MIB);
@@ -268,17 +340,244 @@ run_alloc(const Options *o)
     return 0;
 }
 
+static int
+run_video(const Options *o)
+{
+    const char *dev = o->dev ? o->dev : getenv("MB_DATA_DEV");
+    uint64_t fps = o->fps ? o->fps : 25;
+    uint64_t frame_bytes = o->size_mib * MIB / fps;
+    uint64_t frames = 0, late = 0, dropped = 0, next_report, start, k = 0;
+    off_t dev_bytes, pos = 0;
+    char *buf;
+    int fd;
+
+    if (!dev || !*dev)
+        dev = "/dev/vdc";
+    fd = open(dev, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "mb-workload: video: open %s: %s\n", dev, strerror(errno));
+        return 1;
+    }
+    dev_bytes = lseek(fd, 0, SEEK_END);
+    buf = malloc(frame_bytes ? frame_bytes : 1);
+    if (dev_bytes <= (off_t)frame_bytes || !buf) {
+        fprintf(stderr, "mb-workload: video: %s is smaller than a frame\n", dev);
+        free(buf);
+        close(fd);
+        return 1;
+    }
+    wait_delay("video", o);
+    start = now_ms();
+    next_report = start + 5000;
+    printf("mb-workload: video start dev=%s mib_per_s=%" PRIu64 " fps=%" PRIu64 "\n", dev,
+           o->size_mib, fps);
+    for (;;) {
+        /* Frame k is due at start + k / fps and shown one period later. */
+        uint64_t due = start + k * 1000u / fps, shown = start + (k + 1) * 1000u / fps, t;
+        size_t done = 0;
+
+        sleep_until_ms(due);
+        while (done < frame_bytes) {
+            if (pos + (off_t)(frame_bytes - done) > dev_bytes)
+                pos = 0; /* wrap: the start was evicted long ago */
+            ssize_t n = pread(fd, buf + done, frame_bytes - done, pos);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                fprintf(stderr, "mb-workload: video: read %s: %s\n", dev,
+                        n < 0 ? strerror(errno) : "end of device");
+                free(buf);
+                close(fd);
+                return 1;
+            }
+            done += (size_t)n;
+            pos += n;
+        }
+        frames++;
+        t = now_ms();
+        if (t > shown)
+            late++;
+        k++;
+        /* More than 4 frames behind: skip to the frame due now. */
+        uint64_t now_k = (t - start) * fps / 1000u;
+        if (now_k > k + 4) {
+            dropped += now_k - k;
+            pos += (off_t)((now_k - k) * frame_bytes) % dev_bytes;
+            if (pos >= dev_bytes)
+                pos -= dev_bytes;
+            k = now_k;
+        }
+        if (t >= next_report) {
+            printf("mb-workload: video t_ms=%" PRIu64 " frames=%" PRIu64 " late=%" PRIu64
+                   " dropped=%" PRIu64 "\n",
+                   t - start, frames, late, dropped);
+            next_report += 5000;
+        }
+        if (o->seconds && t - start >= o->seconds * 1000u)
+            break;
+    }
+    printf("mb-workload: video done frames=%" PRIu64 " late=%" PRIu64 " dropped=%" PRIu64
+           " elapsed_ms=%" PRIu64 "\n",
+           frames, late, dropped, now_ms() - start);
+    free(buf);
+    close(fd);
+    return 0;
+}
+
+static unsigned char *
+map_anon(uint64_t bytes)
+{
+    unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, bytes, MADV_NOHUGEPAGE);
+    return p;
+}
+
+static int
+run_web(const Options *o)
+{
+    uint64_t base_bytes = (o->base_mib ? o->base_mib : 32) * MIB;
+    uint64_t burst_bytes = o->size_mib * MIB;
+    uint64_t every_ms = (o->every_s ? o->every_s : 10) * 1000u;
+    uint64_t hold_ms = o->hold_ms ? o->hold_ms : 3000;
+    uint64_t start, next, bursts = 0, worst = 0, sum = 0;
+    unsigned char *base;
+
+    base = map_anon(base_bytes);
+    if (!base) {
+        fprintf(stderr, "mb-workload: web: mmap: %s\n", strerror(errno));
+        return 1;
+    }
+    fill_random(base, base_bytes);
+    wait_delay("web", o);
+    start = now_ms();
+    next = start;
+    printf("mb-workload: web start base_mib=%" PRIu64 " burst_mib=%" PRIu64 "\n",
+           base_bytes / MIB, o->size_mib);
+    for (;;) {
+        sleep_until_ms(next);
+        uint64_t t0 = now_ms();
+        unsigned char *burst = map_anon(burst_bytes);
+        if (!burst) {
+            fprintf(stderr, "mb-workload: web: mmap: %s\n", strerror(errno));
+            return 1;
+        }
+        fill_random(burst, burst_bytes);
+        uint64_t ms = now_ms() - t0;
+        bursts++;
+        sum += ms;
+        worst = ms > worst ? ms : worst;
+        printf("mb-workload: web burst=%" PRIu64 " ms=%" PRIu64 " t_ms=%" PRIu64 "\n", bursts,
+               ms, t0 - start);
+        /* The page in use: random touches of it and of the base. */
+        while (now_ms() < t0 + ms + hold_ms) {
+            for (int i = 0; i < 256; i++) {
+                touch_random_page(burst, burst_bytes / PAGE_BYTES);
+                touch_random_page(base, base_bytes / PAGE_BYTES);
+            }
+        }
+        munmap(burst, burst_bytes);
+        next += every_ms;
+        if (o->seconds && now_ms() - start >= o->seconds * 1000u)
+            break;
+    }
+    printf("mb-workload: web done bursts=%" PRIu64 " mean_ms=%" PRIu64 " max_ms=%" PRIu64
+           " elapsed_ms=%" PRIu64 "\n",
+           bursts, bursts ? sum / bursts : 0, worst, now_ms() - start);
+    munmap(base, base_bytes);
+    return 0;
+}
+
+/* The value after "key" (followed by a space or '=') in a /proc file. */
+static bool
+proc_value(const char *path, const char *key, uint64_t *out)
+{
+    char buf[8192];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+    size_t klen = strlen(key);
+
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    for (char *p = buf; (p = strstr(p, key)) != NULL; p += klen) {
+        if ((p == buf || p[-1] == '\n' || p[-1] == ' ') && (p[klen] == ' ' || p[klen] == '=')) {
+            *out = (uint64_t)strtoull(p + klen + 1, NULL, 10);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+run_watch(const Options *o)
+{
+    uint64_t period = o->hold_ms ? o->hold_ms : 100, swap0 = 0, psi0 = 0, v;
+    bool have_swap = proc_value("/proc/vmstat", "pswpout", &swap0);
+    bool have_psi = false, swapped = false, stalled = false;
+    char buf[256];
+    int fd = open("/proc/pressure/memory", O_RDONLY | O_CLOEXEC);
+
+    /* "some avg10=0.00 avg60=0.00 avg300=0.00 total=N": the first total. */
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        char *t = n > 0 ? (buf[n] = '\0', strstr(buf, "total=")) : NULL;
+        if (t) {
+            psi0 = (uint64_t)strtoull(t + 6, NULL, 10);
+            have_psi = true;
+        }
+    }
+    printf("MB-WATCH start pswpout=%" PRIu64 " psi=%d\n", swap0, have_psi);
+    while (!(swapped || !have_swap) || !(stalled || !have_psi)) {
+        sleep_until_ms(now_ms() + period);
+        if (!swapped && have_swap && proc_value("/proc/vmstat", "pswpout", &v) && v > swap0) {
+            printf("MB-WATCH swapout pswpout=%" PRIu64 "\n", v - swap0);
+            swapped = true;
+        }
+        ssize_t n = stalled || !have_psi ? 0 : pread(fd, buf, sizeof(buf) - 1, 0);
+        if (n > 0) {
+            buf[n] = '\0';
+            char *t = strstr(buf, "total=");
+            uint64_t total = t ? (uint64_t)strtoull(t + 6, NULL, 10) : 0;
+            if (total > psi0) {
+                printf("MB-WATCH psi some_total_us=%" PRIu64 "\n", total - psi0);
+                stalled = true;
+            }
+        }
+    }
+    printf("MB-WATCH done\n");
+    while (pause() == -1)
+        ;
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     Options o = {0};
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 2 && strcmp(argv[1], "watch") == 0)
+        return run_watch(&o);
+    if (argc == 4 && strcmp(argv[1], "watch") == 0 && strcmp(argv[2], "--period-ms") == 0 &&
+        parse_u64(argv[3], &o.hold_ms) && o.hold_ms > 0)
+        return run_watch(&o);
     if (argc < 2 || !parse_options(argc, argv, &o))
         return usage();
     if (strcmp(argv[1], "stream") == 0)
         return run_stream(&o);
     if (strcmp(argv[1], "alloc") == 0)
         return run_alloc(&o);
+    if (strcmp(argv[1], "video") == 0)
+        return run_video(&o);
+    if (strcmp(argv[1], "web") == 0)
+        return run_web(&o);
     return usage();
 }

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Tables of a scripts/bench-vms run (docs/benchmarks.md).
+
+bench-vms-report.py [--json FILE] OUTDIR
+
+Reads OUTDIR/SCENARIO-MODE/ (meta, the consoles stamped with the host's
+clock, mb-alloc-poll's alloc.txt) and prints one table per scenario; --json
+writes the same figures. Times are the host's ms since the epoch; the job's
+runtime is its own (mb-workload's elapsed_ms, from the end of its delay).
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+MODE_ORDER = ["static", "best", "oracle", "paper", "balanced"]
+PAGE_KIB = 4
+
+
+def read_meta(path):
+    meta = {"vms": []}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("vm="):
+                meta["vms"].append(dict(kv.split("=", 1) for kv in line.split()))
+            elif "=" in line:
+                k, v = line.split("=", 1)
+                meta[k] = v
+    return meta
+
+
+def read_console(path):
+    lines = []
+    if not os.path.exists(path):
+        return lines
+    with open(path, errors="replace") as f:
+        for line in f:
+            t, _, text = line.rstrip("\n").partition(" ")
+            if t.isdigit():
+                lines.append((int(t) // 1000, text))
+    return lines
+
+
+def first(lines, pattern, after=None):
+    rx = re.compile(pattern)
+    for t, text in lines:
+        if after is not None and t < after:
+            continue
+        m = rx.search(text)
+        if m:
+            return t, m
+    return None, None
+
+
+def last_before(lines, pattern, t_max):
+    rx = re.compile(pattern)
+    found = None
+    for t, text in lines:
+        if t > t_max:
+            break
+        m = rx.search(text)
+        if m:
+            found = (t, m)
+    return found
+
+
+def pswpout_at(lines, t_max):
+    hit = last_before(lines, r"^MB-PSWPOUT (\d+)", t_max)
+    return int(hit[1].group(1)) if hit else 0
+
+
+def read_alloc(path):
+    samples = []
+    if not os.path.exists(path):
+        return samples
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 2 or not parts[0].isdigit():
+                continue
+            vms = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+            samples.append((int(parts[0]), int(parts[1]), {k: int(v) for k, v in vms.items()}))
+    return samples
+
+
+def first_urgent(path, vm, t_after):
+    """The host time (ms) of the first urgent tick for vm at or after t_after,
+    from the daemon's debug records ("HH:MM:SS.mmm: urgent tick N: VM 'vm'"),
+    dated with t_after's day (UTC)."""
+    if not os.path.exists(path):
+        return None
+    day_ms = t_after - t_after % 86400000
+    rx = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d): urgent tick \d+: VM '([^']*)'")
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = rx.search(line)
+            if not m or m.group(5) != vm:
+                continue
+            h, mi, sec, ms = (int(x) for x in m.groups()[:4])
+            t = day_ms + ((h * 60 + mi) * 60 + sec) * 1000 + ms
+            if t < t_after - 43200000:
+                t += 86400000  # past midnight
+            if t >= t_after:
+                return t
+    return None
+
+
+def mib(kib):
+    return round(kib / 1024.0, 1)
+
+
+def analyse(run_dir):
+    meta = read_meta(os.path.join(run_dir, "meta"))
+    res = {"scenario": meta["scenario"], "mode": meta["mode"], "pool_mib": int(meta["pool_mib"])}
+    roles = {vm["role"]: vm for vm in meta["vms"]}
+    consoles = {role: read_console(os.path.join(run_dir, role + ".console")) for role in roles}
+    job = consoles.get("job", [])
+    t_armed, _ = first(job, r"mb-workload: alloc armed")
+    t_start, _ = first(job, r"mb-workload: alloc start")
+    t_done, m_done = first(job, r"mb-workload: alloc done .*elapsed_ms=(\d+)")
+    res["capped"] = os.path.exists(os.path.join(run_dir, "capped"))
+    if t_start is None:
+        res["error"] = "the job never started"
+        return res
+    t_end = t_done if t_done is not None else (job[-1][0] if job else t_start)
+    res["job_runtime_s"] = round(int(m_done.group(1)) / 1000.0, 1) if m_done else None
+    res["job_swap_out_mib"] = mib(
+        (pswpout_at(job, t_end + 2500) - pswpout_at(job, t_start)) * PAGE_KIB)
+    others = {}
+    for role, lines in consoles.items():
+        if role != "job":
+            others[role] = mib(pswpout_at(lines, t_end + 2500) * PAGE_KIB)
+    res["other_swap_out_mib"] = others
+    video = consoles.get("video")
+    if video:
+        rx = r"video t_ms=\d+ frames=(\d+) late=(\d+) dropped=(\d+)"
+        a, b = last_before(video, rx, t_start), last_before(video, rx, t_end)
+        if b:
+            base = [int(x) for x in a[1].groups()] if a else [0, 0, 0]
+            now = [int(x) for x in b[1].groups()]
+            res["video_frames"], res["video_late"], res["video_dropped"] = (
+                now[0] - base[0], now[1] - base[1], now[2] - base[2])
+    web = consoles.get("web")
+    if web:
+        ms = [int(m.group(1)) for t, text in web if t_start <= t <= t_end
+              for m in [re.search(r"web burst=\d+ ms=(\d+)", text)] if m]
+        if ms:
+            res["web_bursts"] = len(ms)
+            res["web_burst_median_ms"] = statistics.median(ms)
+            res["web_burst_max_ms"] = max(ms)
+    t_swap, _ = first(job, r"^MB-WATCH swapout")
+    t_psi, _ = first(job, r"^MB-WATCH psi")
+    for key, t in (("job_first_swap_out_s", t_swap), ("job_first_psi_s", t_psi)):
+        res[key] = round((t - t_start) / 1000.0, 2) if t is not None else None
+
+    urgent = first_urgent(os.path.join(run_dir, "daemon.log"), roles["job"]["vm"], t_start)
+    res["job_first_urgent_tick_s"] = round((urgent - t_start) / 1000.0, 2) if urgent else None
+
+    samples = read_alloc(os.path.join(run_dir, "alloc.txt"))
+    if samples:
+        res["max_sum_mib"] = mib(max(s[1] for s in samples))
+        res["samples"] = len(samples)
+        res["samples_above_pool"] = sum(1 for s in samples if s[1] > res["pool_mib"] * 1024)
+        name = roles["job"]["vm"]
+        window = [(t, vms[name]) for t, _, vms in samples
+                  if name in vms and (t_armed or t_start) <= t <= t_end]
+        if window:
+            base = window[0][1]
+            # The first time the balloon lets the job's VM grow (it may have
+            # given memory away before the job started).
+            grow = next((t for (t, kib), (_, prev) in zip(window[1:], window)
+                         if kib > prev + 512), None)
+            top = max(kib for _, kib in window)
+            final = next((t for t, kib in window if kib >= top - 1024), None)
+            res["job_start_mib"] = mib(base)
+            res["job_max_mib"] = mib(top)
+            res["job_first_grow_s"] = round((grow - t_start) / 1000.0, 2) if grow else None
+            res["job_final_size_s"] = (
+                round((final - t_start) / 1000.0, 2) if grow and final else None)
+            trigger = [t for t in (t_swap, t_psi) if t is not None and t >= (t_armed or 0)]
+            if grow and trigger:
+                res["grow_after_trigger_s"] = round((grow - min(trigger)) / 1000.0, 2)
+    return res
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def table(scen, runs, best_ref):
+    out = [f"scenario {scen}"]
+    head = ("mode", "runtime s", "vs best", "job swap MiB", "others' swap MiB",
+            "video late/drop", "web burst ms med/max", "1st psi/swap/urgent/grow s", "final s",
+            "job max MiB", "max sum MiB")
+    best = runs.get("best") or best_ref
+    best_rt = best.get("job_runtime_s") if best else None
+    rows = []
+    for mode in MODE_ORDER:
+        r = runs.get(mode)
+        if r is None and mode == "best" and best_ref is not None:
+            r = dict(best_ref, mode="best (table3)")
+        if r is None:
+            continue
+        if "error" in r:
+            rows.append((mode, r["error"]) + ("",) * (len(head) - 2))
+            continue
+        runtime = fmt(r.get("job_runtime_s"))
+        if r.get("capped"):
+            runtime = f">{runtime}" if runtime != "-" else "capped"
+        others = " ".join(f"{k}={fmt(v)}" for k, v in sorted(r.get("other_swap_out_mib", {}).items()))
+        video = (f"{r['video_late']}/{r['video_dropped']}" if "video_late" in r else "-")
+        web = (f"{fmt(r['web_burst_median_ms'], 0)}/{r['web_burst_max_ms']}"
+               if "web_burst_max_ms" in r else "-")
+        rt = r.get("job_runtime_s")
+        ratio = f"{rt / best_rt:.2f}x" if rt and best_rt else "-"
+        firsts = "/".join(fmt(r.get(k), 1) for k in (
+            "job_first_psi_s", "job_first_swap_out_s", "job_first_urgent_tick_s",
+            "job_first_grow_s"))
+        rows.append((r.get("mode", mode), runtime, ratio, fmt(r.get("job_swap_out_mib")),
+                     others or "-", video, web, firsts,
+                     fmt(r.get("job_final_size_s"), 2), fmt(r.get("job_max_mib")),
+                     f"{fmt(r.get('max_sum_mib'))} / {r['pool_mib']}"))
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    for row in (head,) + tuple(rows):
+        out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    return "\n".join(out)
+
+
+def main(argv):
+    json_path = None
+    if len(argv) >= 3 and argv[1] == "--json":
+        json_path = argv[2]
+        argv = argv[:1] + argv[3:]
+    if len(argv) != 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    outdir = argv[1]
+    results = {}
+    for entry in sorted(os.listdir(outdir)):
+        d = os.path.join(outdir, entry)
+        if os.path.isfile(os.path.join(d, "meta")):
+            r = analyse(d)
+            results.setdefault(r["scenario"], {})[r["mode"]] = r
+    order = [s for s in ("table3", "fig2", "foreground") if s in results]
+    order += [s for s in results if s not in order]
+    for scen in order:
+        best_ref = results.get("table3", {}).get("best") if scen == "foreground" else None
+        print(table(scen, results[scen], best_ref))
+        print()
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
