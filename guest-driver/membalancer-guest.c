@@ -50,6 +50,14 @@
 /* MB_URGENT_LOW: free memory below 2x the zones' low watermarks, at least
  * this much, and still falling. */
 #define LOW_FLOOR_KIB 8192u
+/* Urgent only for a real change: swap-out of 1 MiB or more since the last
+ * sample, available memory falling by a 256th of the guest's memory (at
+ * least 1 MiB) since the last check (10 MiB/s for a 256 MiB guest at the
+ * default 100 ms). A video guest at its floor whose cache churns, or a
+ * page pushed out now and then, does not call the host five times a
+ * second. */
+#define URGENT_SWAP_PAGES 256u
+#define URGENT_FALL_MIN_KIB 1024u
 #define NS_PER_MS 1000000LL
 
 typedef struct {
@@ -414,10 +422,12 @@ fast_check(Agent *a)
     if (read_whole(a->vmstat_fd) < 0)
         return 0;
     find_value(proc_buf, "\npswpout ", &swap_out);
-    if (a->have_check_free && free_kib < a->check_free_kib &&
+    uint64_t fall_kib =
+        total_kib / 256 > URGENT_FALL_MIN_KIB ? total_kib / 256 : URGENT_FALL_MIN_KIB;
+    if (a->have_check_free && free_kib + fall_kib <= a->check_free_kib &&
         free_kib < low_threshold_kib(a, total_kib))
         why |= MB_URGENT_LOW;
-    if (swap_out > a->last_swap_out)
+    if (swap_out >= a->last_swap_out + URGENT_SWAP_PAGES)
         why |= MB_URGENT_SWAP;
     a->check_free_kib = free_kib;
     a->have_check_free = true;
@@ -811,7 +821,7 @@ tick(Agent *a, unsigned urgent)
     }
     /* A PSI event also names the other reasons that hold now. */
     if (urgent & MB_URGENT_PSI) {
-        if (s.swap_out_pages > a->last_swap_out)
+        if (s.swap_out_pages >= a->last_swap_out + URGENT_SWAP_PAGES)
             urgent |= MB_URGENT_SWAP;
         /* (free + inactive file: about what MemAvailable counts) */
         if (s.free_kib + s.inactive_file_kib < low_threshold_kib(a, s.total_kib))

@@ -364,8 +364,9 @@ tick_domain(MbBackendFake *fake, FakeDomain *domain)
     trace_line(fake, domain);
 }
 
+/* Every tick, urgent or not, is a simulated second: the tests count them. */
 static void
-fake_begin_tick(MbBackend *backend)
+fake_begin_tick(MbBackend *backend, gboolean urgent)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
     g_autoptr(GPtrArray) shrinking = g_ptr_array_new();

@@ -88,6 +88,9 @@ struct _MbBackendLibvirt {
      * its stream's watch, shared by the workers and the main thread's
      * channel callbacks. Taken after work_lock, never before it. */
     GMutex chan_lock;
+    /* The tick being read is urgent (workers, under work_lock): it does not
+     * count as an interval for the stuck balloon or the silent agent. */
+    gboolean tick_urgent;
 };
 
 /* ---- callbacks (the event thread) ------------------------------------- */
@@ -756,11 +759,12 @@ lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **erro
 }
 
 static void
-lv_begin_tick(MbBackend *backend)
+lv_begin_tick(MbBackend *backend, gboolean urgent)
 {
     MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
 
     g_mutex_lock(&self->work_lock);
+    self->tick_urgent = urgent;
     ensure_connected(self, NULL);
     g_mutex_unlock(&self->work_lock);
 }
@@ -805,7 +809,10 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         new_boot(d, id);
         d->actual_kib = info.memory;
     }
-    track_balloon(d, clamp_actual(d, info.memory, info.maxMem));
+    if (self->tick_urgent)
+        d->actual_kib = clamp_actual(d, info.memory, info.maxMem);
+    else
+        track_balloon(d, clamp_actual(d, info.memory, info.maxMem));
     /* The balloon as it stands: the daemon counts a travelling balloon at
      * the larger of its position and its target, so that memory a donor
      * has not released yet is never handed out. */
@@ -816,7 +823,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
     if (read_agent(self, d, dom, out)) {
         *source = MB_STATS_SOURCE_AGENT;
         d->ticks_no_agent = 0;
-    } else if (++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {
+    } else if (!self->tick_urgent && ++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {
         d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
         if (read_balloon_stats(d, dom, out))
             *source = MB_STATS_SOURCE_BALLOON;

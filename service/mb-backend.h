@@ -94,8 +94,11 @@ typedef struct {
     GStrv (*list_domains)(MbBackend *backend, GError **error);
     /* Fails with MB_SERVICE_ERROR_NO_SUCH_VM for an unknown domain. */
     gboolean (*lookup)(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error);
-    /* Called once at the start of each interval, before the reads (may be NULL). */
-    void (*begin_tick)(MbBackend *backend);
+    /* Called once at the start of each interval, before the reads (may be
+     * NULL). urgent: an urgent tick, less than an interval after the last
+     * one: what counts intervals (a balloon that does not move, an agent
+     * that stays silent) does not count it. */
+    void (*begin_tick)(MbBackend *backend, gboolean urgent);
     /* The guest's statistics and current allocation (the balloon's
      * position as the hypervisor reports it, not a pending target);
      * *source NONE means none arrived (a TRUE return with no sample is
@@ -174,10 +177,10 @@ mb_backend_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GErro
 }
 
 static inline void
-mb_backend_begin_tick(MbBackend *backend)
+mb_backend_begin_tick(MbBackend *backend, gboolean urgent)
 {
     if (backend->ops->begin_tick != NULL)
-        backend->ops->begin_tick(backend);
+        backend->ops->begin_tick(backend, urgent);
 }
 
 static inline gboolean

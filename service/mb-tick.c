@@ -40,12 +40,13 @@ typedef struct {
     GArray *reads;    /* TickRead */
     GArray *accounts; /* TickAccount */
     gint64 now_us;
+    gboolean urgent; /* an urgent tick, before the interval is over */
     guint64 capacity_kib;
     guint64 min_step_kib;
     guint wait_ms; /* how long growth may wait for donors' balloons */
 } TickJob;
 
-static void tick_begin(MbDaemon *daemon);
+static void tick_begin(MbDaemon *daemon, gboolean urgent);
 
 static void
 tick_read_clear(TickRead *read)
@@ -135,7 +136,7 @@ on_timer(gpointer user_data)
 
     /* Paused: statistics still flow, nothing moves (see plan()). */
     if (!daemon->tick_running && !daemon->stopping)
-        tick_begin(daemon);
+        tick_begin(daemon, FALSE);
     return G_SOURCE_CONTINUE;
 }
 
@@ -216,7 +217,7 @@ urgent_try(MbDaemon *daemon)
               "%" G_GINT64_FORMAT " ms after the last tick began",
               daemon->n_urgent_ticks, daemon->urgent_vm, reasons,
               daemon->tick_began_us != 0 ? since_us / 1000 : 0);
-    tick_begin(daemon);
+    tick_begin(daemon, TRUE);
 }
 
 void
@@ -267,7 +268,7 @@ mb_daemon_rebalance(MbDaemon *daemon, GDestroyNotify done, gpointer user_data)
     }
     g_array_append_val(daemon->waiters, waiter);
     daemon->tick_forced = TRUE;
-    tick_begin(daemon);
+    tick_begin(daemon, FALSE);
 }
 
 /* Worker thread. */
@@ -276,7 +277,7 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 {
     TickJob *job = task_data;
 
-    mb_backend_begin_tick(job->backend);
+    mb_backend_begin_tick(job->backend, job->urgent);
     for (guint i = 0; i < job->reads->len; i++) {
         TickRead *read = &g_array_index(job->reads, TickRead, i);
         g_autoptr(GError) error = NULL;
@@ -441,7 +442,7 @@ tick_finish(MbDaemon *daemon, TickJob *job)
         daemon->tick_again = FALSE;
         daemon->tick_forced = TRUE;
         if (daemon->timer_id != 0 && !daemon->stopping)
-            tick_begin(daemon);
+            tick_begin(daemon, FALSE);
         else
             run_waiters(daemon->waiters);
     }
@@ -630,6 +631,12 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
         mb_vm_object_update_status(vm, &read->status, read->alloc_kib);
         if (mb_vm_object_get_state(vm) == MB_VM_STATE_OFFLINE)
             continue;
+        /* An urgent tick comes before the interval is over: a VM with no
+         * new sample yet has missed nothing. */
+        if (job->urgent && read->source == MB_STATS_SOURCE_NONE) {
+            mb_vm_object_skip_sample(vm);
+            continue;
+        }
         mb_vm_object_observe(vm, &read->sample, read->source, read->page_kib, job->now_us,
                              (gint64)daemon->config->interval_ms * 1000, &params);
     }
@@ -644,10 +651,11 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-tick_begin(MbDaemon *daemon)
+tick_begin(MbDaemon *daemon, gboolean urgent)
 {
     TickJob *job = g_new0(TickJob, 1);
 
+    job->urgent = urgent;
     daemon->tick_running = TRUE;
     job->backend = daemon->backend;
     job->now_us = g_get_monotonic_time();

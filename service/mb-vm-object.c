@@ -347,6 +347,12 @@ mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource sou
 }
 
 void
+mb_vm_object_skip_sample(MbVmObject *self)
+{
+    self->vm.alloc_kib = mb_vm_object_planned_kib(self);
+}
+
+void
 mb_vm_object_publish(MbVmObject *self)
 {
     MbMemBalancerVM *iface = MB_MEM_BALANCER_VM(self);

@@ -69,6 +69,9 @@ guint64 mb_vm_object_planned_kib(MbVmObject *self);
  * sample spans (now_us - the last sample's now_us) / interval_us
  * intervals (an urgent tick comes early; 1 for the first), so that the
  * predicted demand stays a rate per interval. */
+/* An urgent tick without a new sample for this VM: its allocation is
+ * brought up to date, its prediction left alone (no missed interval). */
+void mb_vm_object_skip_sample(MbVmObject *self);
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                           guint64 page_kib, gint64 now_us, gint64 interval_us,
                           const MbParams *params);

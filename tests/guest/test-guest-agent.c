@@ -444,8 +444,9 @@ stop_agent(GSubprocess *p, char **err)
     g_assert_cmpint(finish_agent(p, err), ==, 0);
 }
 
-/* pswpout rises: an urgent=4 record long before the 10 s period, and the
- * fake pressure file (not procfs) is said to be no trigger. */
+/* pswpout rises by 1 MiB: an urgent=4 record long before the 10 s period,
+ * and the fake pressure file (not procfs) is said to be no trigger; a few
+ * pages are not urgent. */
 static void
 test_urgent_swap(Fixture *fx, gconstpointer data)
 {
@@ -457,7 +458,10 @@ test_urgent_swap(Fixture *fx, gconstpointer data)
     guint n_urgent;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
-    g_autofree char *raised = vmstat_text(PSWPOUT + 1);
+    g_autofree char *few = vmstat_text(PSWPOUT + 255);
+    rewrite_file(vmstat, few);
+    g_usleep(300 * 1000); /* 3 checks */
+    g_autofree char *raised = vmstat_text(PSWPOUT + 256);
     rewrite_file(vmstat, raised);
     g_auto(GStrv) lines = wait_for_samples(fx, 2, 1);
     stop_agent(p, &err);
@@ -466,7 +470,7 @@ test_urgent_swap(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(recs[0].sample.urgent, ==, 0);
     g_assert_cmpuint(recs[1].seq, ==, 2);
     g_assert_cmpuint(recs[1].sample.urgent, ==, MB_URGENT_SWAP);
-    g_assert_cmpuint(recs[1].sample.swap_out_pages, ==, PSWPOUT + 1);
+    g_assert_cmpuint(recs[1].sample.swap_out_pages, ==, PSWPOUT + 256);
     g_assert_cmpuint(recs[1].sample.free_kib, ==, 512000);
     g_assert_nonnull(strstr(err, "no PSI trigger on "));
     g_assert_nonnull(strstr(err, "(not procfs); checking every 100 ms instead"));
@@ -524,7 +528,7 @@ test_urgent_rate_limit(Fixture *fx, gconstpointer data)
 
     g_strfreev(wait_for_samples(fx, 1, 0));
     for (unsigned i = 1; g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC; i++) {
-        g_autofree char *raised = vmstat_text(PSWPOUT + i);
+        g_autofree char *raised = vmstat_text(PSWPOUT + 256 * i);
         rewrite_file(vmstat, raised);
         g_usleep(5 * 1000);
     }
@@ -554,7 +558,7 @@ test_urgent_disabled(Fixture *fx, gconstpointer data)
     g_autofree char *err = NULL;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
-    g_autofree char *raised = vmstat_text(PSWPOUT + 100);
+    g_autofree char *raised = vmstat_text(PSWPOUT + 1000);
     rewrite_file(vmstat, raised);
     g_usleep(500 * 1000);
     stop_agent(p, &err);

@@ -190,7 +190,7 @@ test_instant(void)
     g_assert_cmpuint(sample.total_kib, ==, 300 * MIB);
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, 300 * MIB);
     for (int i = 0; i < 2 * MB_LIBVIRT_STUCK_TICKS; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpint(state_of(backend, "tv"), ==, MB_VM_STATE_RUNNING);
     /* Clamped to the maximum. */
     set_target_ok(backend, "tv", 100 * MAX_KIB);
@@ -212,7 +212,7 @@ test_travel(void)
     g_assert_cmpuint(current_kib(backend, "tv"), ==, ALLOC_KIB);
     g_assert_cmpuint(read_alloc(backend, "tv", &sample, NULL), ==, ALLOC_KIB);
     for (guint i = 1; i <= 3; i++) {
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
         g_assert_cmpuint(current_kib(backend, "tv"), ==, ALLOC_KIB - i * RATE_KIB);
         g_assert_cmpuint(read_alloc(backend, "tv", &sample, NULL), ==,
                          ALLOC_KIB - i * RATE_KIB);
@@ -223,25 +223,25 @@ test_travel(void)
         g_assert_cmpint(state_of(backend, "tv"), ==, MB_VM_STATE_RUNNING);
     }
     /* The last step is what remains, never past the target. */
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(current_kib(backend, "tv"), ==, ALLOC_KIB - 100 * MIB);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(current_kib(backend, "tv"), ==, ALLOC_KIB - 100 * MIB);
 
     /* Growing, clamped to the maximum, at the same rate. */
     set_target_ok(backend, "tv", 100 * MAX_KIB);
     for (int i = 0; i < 100; i++) {
         guint64 before = current_kib(backend, "tv");
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
         g_assert_cmpuint(current_kib(backend, "tv") - before, <=, RATE_KIB);
     }
     g_assert_cmpuint(current_kib(backend, "tv"), ==, MAX_KIB);
     /* A target changed mid-way: the balloon turns round. */
     set_target_ok(backend, "tv", ALLOC_KIB);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(current_kib(backend, "tv"), ==, MAX_KIB - RATE_KIB);
     set_target_ok(backend, "tv", MAX_KIB);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(current_kib(backend, "tv"), ==, MAX_KIB);
     mb_backend_get_status(backend, "tv", &status);
     g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
@@ -257,7 +257,7 @@ test_slow_not_stuck(void)
 
     set_target_ok(backend, "tv", ALLOC_KIB - 64 * MIB);
     for (int i = 0; i < 64; i++) {
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
         g_assert_cmpint(state_of(backend, "tv"), ==, MB_VM_STATE_RUNNING);
     }
     g_assert_cmpuint(current_kib(backend, "tv"), ==, ALLOC_KIB - 64 * MIB);
@@ -277,11 +277,11 @@ test_stuck(gconstpointer data)
     set_target_ok(backend, "tv-web", 256 * MIB);
     set_target_ok(backend, "other", 256 * MIB);
     for (int i = 1; i < MB_LIBVIRT_STUCK_TICKS; i++) {
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
         g_assert_cmpuint(read_alloc(backend, "tv-web", NULL, NULL), ==, ALLOC_KIB);
         g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_RUNNING);
     }
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_STUCK);
     g_assert_cmpint(state_of(backend, "other"), ==, MB_VM_STATE_RUNNING);
     g_assert_cmpuint(read_alloc(backend, "tv-web", NULL, NULL), ==, ALLOC_KIB);
@@ -298,7 +298,7 @@ test_stuck(gconstpointer data)
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_RUNNING);
     set_target_ok(backend, "tv-web", 300 * MIB);
     for (int i = 0; i < MB_LIBVIRT_STUCK_TICKS; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_STUCK);
     g_assert_cmpuint(mb_test_warnings_count("'tv-web' is stuck"), ==, 2);
     g_assert_cmpint(state_of(backend, "other"), ==, MB_VM_STATE_RUNNING);
@@ -317,11 +317,11 @@ test_fail_set(void)
     g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
     g_assert_nonnull(strstr(error->message, "fake: set-target refused for VM 'game-2'"));
     g_clear_error(&error);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(current_kib(backend, "game-2"), ==, ALLOC_KIB);
     /* Refusing is not being stuck. */
     for (int i = 0; i < 2 * MB_LIBVIRT_STUCK_TICKS; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpint(state_of(backend, "game-2"), ==, MB_VM_STATE_RUNNING);
     set_target_ok(backend, "game", 256 * MIB); /* only the faulty VM */
 }
@@ -351,13 +351,13 @@ test_lies(void)
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, 2 * ALLOC_KIB);
     set_target_ok(backend, "tv-game", ALLOC_KIB + RATE_KIB);
     set_target_ok(backend, "tv-web", ALLOC_KIB - RATE_KIB);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, 2 * ALLOC_KIB);
     g_assert_cmpuint(read_alloc(backend, "tv-game", &sample, NULL), ==, 0);
     g_assert_cmpuint(sample.total_kib, ==, ALLOC_KIB + RATE_KIB);
     g_assert_cmpuint(current_kib(backend, "tv-web"), ==, MB_BACKEND_FAKE_HUGE_KIB);
     for (int i = 0; i < 2 * MB_LIBVIRT_STUCK_TICKS; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
     g_assert_cmpint(state_of(backend, "tv-game"), ==, MB_VM_STATE_RUNNING);
     g_assert_cmpint(state_of(backend, "tv-web"), ==, MB_VM_STATE_RUNNING);
 }
@@ -377,7 +377,7 @@ test_silent(void)
     g_assert_cmpuint(read_alloc(backend, "tv-web", &sample, &source), ==, ALLOC_KIB);
     g_assert_cmpint(source, ==, MB_STATS_SOURCE_NONE);
     for (guint tick = 1; tick <= 6; tick++) {
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
         g_assert_cmpuint(read_alloc(backend, "tv-video", &sample, &source), ==, ALLOC_KIB);
         g_assert_cmpint(source, ==, tick <= 3 ? MB_STATS_SOURCE_AGENT : MB_STATS_SOURCE_NONE);
         if (source == MB_STATS_SOURCE_NONE)
@@ -403,7 +403,7 @@ test_swap_faults(void)
 
     for (guint tick = 0; tick <= 20; tick++) {
         if (tick > 0)
-            mb_backend_begin_tick(backend);
+            mb_backend_begin_tick(backend, FALSE);
         read_alloc(backend, "game-storm", &storm, NULL);
         read_alloc(backend, "game-back", &back, NULL);
         read_alloc(backend, "game", &plain, NULL); /* the same workload, no fault */
@@ -514,7 +514,7 @@ test_trace(void)
     set_target_ok(backend, "donor", ALLOC_KIB - 64 * MIB);
     set_target_ok(backend, "taker", ALLOC_KIB + 64 * MIB);
     for (int i = 0; i < 3; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
 
     lines = read_trace(path);
     /* old, 2 appearances, 2 targets, 3 ticks x 2 guests. */
@@ -557,7 +557,7 @@ test_trace(void)
     lines = read_trace(path);
     g_array_remove_index(lines, 0);
     g_assert_cmpuint(trace_max_sum(lines), ==, 2 * ALLOC_KIB);
-    mb_backend_begin_tick(backend);
+    mb_backend_begin_tick(backend, FALSE);
     g_clear_pointer(&lines, g_array_unref);
     lines = read_trace(path);
     g_array_remove_index(lines, 0);
@@ -634,7 +634,7 @@ test_sum_polled(void)
         set_target_ok(backend, "vm-2", ALLOC_KIB - (even ? 0 : delta));
         set_target_ok(backend, "vm-3", ALLOC_KIB + (even ? 0 : delta));
         for (int tick = 0; tick < 25; tick++) {
-            mb_backend_begin_tick(backend);
+            mb_backend_begin_tick(backend, FALSE);
             g_thread_yield();
         }
     }

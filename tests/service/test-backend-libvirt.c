@@ -112,7 +112,7 @@ tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus 
     MbSample local;
     guint64 local_alloc;
 
-    mb_backend_begin_tick(f->backend);
+    mb_backend_begin_tick(f->backend, FALSE);
     g_assert_true(mb_backend_read_sample(f->backend, name, sample != NULL ? sample : &local,
                                          &source, alloc != NULL ? alloc : &local_alloc,
                                          &error));

@@ -877,7 +877,7 @@ test_fake_backend(void)
     g_assert_cmpuint(info.current_kib, ==, config->fake_alloc_kib);
     g_assert_cmpuint(info.max_kib, ==, config->fake_max_kib);
     for (int i = 0; i < 30; i++)
-        mb_backend_begin_tick(backend);
+        mb_backend_begin_tick(backend, FALSE);
     g_assert_true(mb_backend_read_sample(backend, "tv", &sample, &source, &alloc, &error));
     g_assert_cmpint(source, ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(alloc, ==, config->fake_alloc_kib);
