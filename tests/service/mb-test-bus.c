@@ -371,6 +371,18 @@ mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdout,
     return g_subprocess_get_exit_status(process);
 }
 
+void
+mb_test_run_for(guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(10000);
+    }
+}
+
 gboolean
 mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
 {

@@ -62,6 +62,8 @@ int mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdou
                 char **out_stderr);
 
 /* Iterates the default main context until cond(data) or timeout_ms. */
+/* Runs the default main context for ms milliseconds. */
+void mb_test_run_for(guint ms);
 gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
 
 /* The service's warning message in a structured log record, or NULL when

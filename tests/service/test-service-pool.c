@@ -98,18 +98,6 @@ vm_state(Pool *p, const char *path)
 }
 
 static void
-run_for(guint ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-    while (g_get_monotonic_time() < end) {
-        while (g_main_context_iteration(NULL, FALSE))
-            ;
-        g_usleep(10000);
-    }
-}
-
-static void
 assert_pool_kept(Pool *p, const char *what)
 {
     guint n = 0;
@@ -135,7 +123,7 @@ test_slow_balloons(void)
     game = register_vm(&p.f, "tv-game", 80, NULL);
     g_free(register_vm(&p.f, "video-playback", 50, NULL));
     g_free(register_vm(&p.f, "web", 20, NULL));
-    run_for(8000);
+    mb_test_run_for(8000);
     g_test_message("game at %" G_GUINT64_FORMAT " KiB", vm_alloc(&p, game));
     if (vm_alloc(&p, game) <= 544 * MIB) {
         g_autofree char *log = mb_test_daemon_log(p.f.daemon);
@@ -164,12 +152,12 @@ test_failed_shrink(void)
     for (int i = 0; i < 60 && state == NULL; i++) {
         g_autofree char *now = NULL;
 
-        run_for(100);
+        mb_test_run_for(100);
         now = vm_state(&p, video);
         if (g_str_equal(now, "stuck"))
             state = g_steal_pointer(&now);
     }
-    run_for(2000);
+    mb_test_run_for(2000);
     assert_pool_kept(&p, "failed shrink");
     log = mb_test_daemon_log(p.f.daemon);
     g_assert_nonnull(strstr(log, "could not move VM 'video-playback'"));
@@ -191,7 +179,7 @@ test_stuck_donor(void)
     g_free(register_vm(&p.f, "tv-game", 80, NULL));
     video = register_vm(&p.f, "video-playback", 50, NULL);
     g_free(register_vm(&p.f, "web", 20, NULL));
-    run_for(6000);
+    mb_test_run_for(6000);
     assert_pool_kept(&p, "stuck donor");
     state = vm_state(&p, video);
     g_assert_cmpstr(state, ==, "stuck");
@@ -214,7 +202,7 @@ test_lying_balloons(void)
     g_free(register_vm(&p.f, "tv-game", 80, NULL));
     g_free(register_vm(&p.f, "video-playback", 50, NULL));
     huge = register_vm(&p.f, "web", 20, NULL);
-    run_for(5000);
+    mb_test_run_for(5000);
     assert_pool_kept(&p, "lying balloons");
     g_assert_cmpuint(vm_alloc(&p, huge), <=, 1024 * MIB);
     log = mb_test_daemon_log(p.f.daemon);
@@ -244,11 +232,11 @@ silent_hog(const char *fault)
     pool_start(&p, fake, NULL);
     hog = register_vm(&p.f, "hog", 50, NULL);
     for (int i = 0; i < 40; i++) {
-        run_for(100);
+        mb_test_run_for(100);
         peak = MAX(peak, vm_alloc(&p, hog));
     }
     game = register_vm(&p.f, "needy", 50, NULL);
-    run_for(10000);
+    mb_test_run_for(10000);
     end = vm_alloc(&p, hog);
     g_test_message("%s: hog peak %" G_GUINT64_FORMAT " KiB, then %" G_GUINT64_FORMAT
                    " KiB (fair share %" G_GUINT64_FORMAT " KiB); needy %" G_GUINT64_FORMAT
@@ -372,7 +360,7 @@ test_restart_clamps(void)
     conf_path = mb_test_write_file(p.f.bus->dir, "small.conf", conf);
     args[1] = conf_path;
     fixture_start(&p.f, args);
-    run_for(1500);
+    mb_test_run_for(1500);
     {
         g_autoptr(MbMemBalancerVM) vm = vm_proxy(&p.f, path);
 

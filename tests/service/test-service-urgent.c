@@ -65,18 +65,6 @@ trace_times(Urgent *u)
     return times;
 }
 
-static void
-run_for(guint ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-    while (g_get_monotonic_time() < end) {
-        while (g_main_context_iteration(NULL, FALSE))
-            ;
-        g_usleep(10000);
-    }
-}
-
 static gboolean
 has_tick(gpointer data)
 {
@@ -97,7 +85,7 @@ test_latency(void)
 
     urgent_start(&u, 200, "500");
     g_assert_true(mb_test_wait_for(has_tick, &u, 5000));
-    run_for(300); /* no second tick follows */
+    mb_test_run_for(300); /* no second tick follows */
     times = trace_times(&u);
     after_ms = (g_array_index(times, gint64, 1) - g_array_index(times, gint64, 0)) / 1000;
     g_test_message("urgent record at 500 ms: tick at %" G_GINT64_FORMAT " ms (%" G_GINT64_FORMAT
@@ -126,7 +114,7 @@ test_rate_limit(void)
     for (guint ms = 500; ms <= 1300; ms += 20)
         g_string_append_printf(burst, "%s%u", burst->len > 0 ? "," : "", ms);
     urgent_start(&u, 300, burst->str);
-    run_for(2500);
+    mb_test_run_for(2500);
     times = trace_times(&u);
     for (guint i = 2; i < times->len; i++)
         min_gap_us = MIN(min_gap_us,
@@ -151,7 +139,7 @@ test_disabled(void)
     g_autoptr(GArray) times = NULL;
 
     urgent_start(&u, 0, "200,400");
-    run_for(1500);
+    mb_test_run_for(1500);
     times = trace_times(&u);
     g_assert_cmpuint(times->len, ==, 1);
     urgent_stop(&u);
