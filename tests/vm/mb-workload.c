@@ -190,24 +190,36 @@ wait_delay(const char *mode, const Options *o)
     sleep_until_ms(now_ms() + o->delay_s * 1000u);
 }
 
+/* The data disk: --dev, else $MB_DATA_DEV, else /dev/vdc; buffered on
+ * purpose (the point is to fill the page cache). -1 after saying why. */
+static int
+open_data_dev(const char *mode, const Options *o, const char **dev_out)
+{
+    const char *dev = o->dev ? o->dev : getenv("MB_DATA_DEV");
+    int fd;
+
+    if (!dev || !*dev)
+        dev = "/dev/vdc";
+    fd = open(dev, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fprintf(stderr, "mb-workload: %s: open %s: %s\n", mode, dev, strerror(errno));
+    *dev_out = dev;
+    return fd;
+}
+
 static int
 run_stream(const Options *o)
 {
-    const char *dev = o->dev ? o->dev : getenv("MB_DATA_DEV");
+    const char *dev;
     uint64_t limit_bytes = o->size_mib * MIB;
     uint64_t start = now_ms();
     uint64_t pass = 0;
     char *buf;
     int fd;
 
-    if (!dev || !*dev)
-        dev = "/dev/vdc";
-    /* Buffered reads on purpose: the point is to fill the page cache. */
-    fd = open(dev, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "mb-workload: stream: open %s: %s\n", dev, strerror(errno));
+    fd = open_data_dev("stream", o, &dev);
+    if (fd < 0)
         return 1;
-    }
     buf = malloc(READ_CHUNK_BYTES);
     if (!buf) {
         close(fd);
@@ -343,7 +355,7 @@ run_alloc(const Options *o)
 static int
 run_video(const Options *o)
 {
-    const char *dev = o->dev ? o->dev : getenv("MB_DATA_DEV");
+    const char *dev;
     uint64_t fps = o->fps ? o->fps : 25;
     uint64_t frame_bytes = o->size_mib * MIB / fps;
     uint64_t frames = 0, late = 0, dropped = 0, next_report, start, k = 0;
@@ -351,13 +363,9 @@ run_video(const Options *o)
     char *buf;
     int fd;
 
-    if (!dev || !*dev)
-        dev = "/dev/vdc";
-    fd = open(dev, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "mb-workload: video: open %s: %s\n", dev, strerror(errno));
+    fd = open_data_dev("video", o, &dev);
+    if (fd < 0)
         return 1;
-    }
     dev_bytes = lseek(fd, 0, SEEK_END);
     buf = malloc(frame_bytes ? frame_bytes : 1);
     if (dev_bytes <= (off_t)frame_bytes || !buf) {
