@@ -10,6 +10,8 @@
 typedef struct {
     MbVm *vm;
     uint64_t surplus_kib; /* what it can still give this tick */
+    uint64_t cold_kib;    /* the part of it that is cold page cache (balanced's
+                           * spare and foreground headroom take only this) */
 } Donor;
 
 /* Kept sorted by compare_donor(). */
@@ -26,6 +28,9 @@ struct MbPlanner {
     DonorList silent;  /* silent VMs, surplus above their fair share */
     Donor *donors_tmp; /* merge buffer */
 };
+
+/* balanced refills its spare in moves of at least 1/MB_SPARE_CHUNKS of it. */
+#define MB_SPARE_CHUNKS 2u
 
 /* MOM's defaults (oVirt MOM, balloon.rules). */
 #define MOM_PRESSURE_THRESHOLD 0.20
@@ -104,6 +109,20 @@ add_sat(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* Balloons move in whole pages: a target between two pages leaves the
+ * guest the page above it. */
+static uint64_t
+page_down(uint64_t kib)
+{
+    return kib - kib % MB_BALLOON_PAGE_KIB;
+}
+
+static uint64_t
+page_up(uint64_t kib)
+{
+    return kib % MB_BALLOON_PAGE_KIB == 0 ? kib : add_sat(page_down(kib), MB_BALLOON_PAGE_KIB);
+}
+
 /* Demand above reclaimable: the VM may swap soon. */
 static int64_t
 deficit_kib(const MbVm *vm)
@@ -112,17 +131,18 @@ deficit_kib(const MbVm *vm)
 }
 
 /* balanced: what the VM should get now for the next MB_BALANCED_LEAD
- * intervals of its demand to stay reclaimable, the anonymous memory it lost
- * to swap while it is short (all of it in one move, not a rate), and, for
- * the foreground VM, its headroom; 0 when what it can reclaim covers it. */
+ * intervals of its demand to stay reclaimable, and the anonymous memory it
+ * lost to swap while it is short (all of it in one move, not a rate), and,
+ * with_headroom, for the foreground VM its headroom; 0 when what it can
+ * reclaim covers it. */
 static uint64_t
-balanced_need_kib(const MbVm *vm, const MbParams *params)
+balanced_need_kib(const MbVm *vm, const MbParams *params, bool with_headroom)
 {
     uint64_t horizon_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
 
     if (vm->pressured && vm->last.has_swap_used)
         horizon_kib = add_sat(horizon_kib, vm->last.swap_used_kib);
-    if (vm->settings.foreground)
+    if (with_headroom && vm->settings.foreground)
         horizon_kib = add_sat(horizon_kib, params->foreground_headroom_kib);
     return sub_sat(horizon_kib, vm->reclaimable_kib);
 }
@@ -158,7 +178,8 @@ fair_share_kib(const MbVm *vm, uint64_t extra_kib)
 {
     uint64_t fair_kib = min_u64(add_sat(vm->settings.min_kib, extra_kib), vm->settings.max_kib);
 
-    return fair_kib > vm->settings.min_kib ? fair_kib : vm->settings.min_kib;
+    /* In whole pages, so that a shrink rounded to pages stays above it. */
+    return page_up(fair_kib > vm->settings.min_kib ? fair_kib : vm->settings.min_kib);
 }
 
 /* Service order of needy VMs: priority, then the foreground VM, then the
@@ -306,6 +327,9 @@ apply_shares(MbPlanner *planner, DonorList *donors, size_t k, uint64_t set_total
         uint64_t take = share_of(d[x].surplus_kib, set_total_kib, want_kib);
         d[x].vm->target_kib -= take;
         d[x].surplus_kib -= take;
+        /* A balloon takes free memory first: what is left of the
+         * surplus is still cold cache as far as it was. */
+        d[x].cold_kib = min_u64(d[x].cold_kib, d[x].surplus_kib);
         d[x].vm->reason = reason;
     }
     while (i < k && j < n)
@@ -363,28 +387,86 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
 }
 
-/* balanced: keeps params->spare_kib of the capacity unallocated for the
- * next VM short of memory, refilled from what the donors have above their
- * floors (their demand, their next burst, the foreground's headroom, their
- * min), the largest donor first so that few balloons move: a donor's
- * balloon takes seconds to inflate in a busy guest, a needy VM's deflates
- * at once. */
-static void
-refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params)
+/* balanced: takes up to want_kib of the donors' cold page cache (never
+ * their free memory, which is the next burst's), the largest donor first so
+ * that few balloons move, in moves of at least the minimum step; returns
+ * what it took. The donors are sorted again after. */
+static uint64_t
+take_cold(MbPlanner *planner, uint64_t want_kib, const MbParams *params)
 {
-    uint64_t missing_kib = sub_sat(params->spare_kib, *pool_free_kib);
+    uint64_t taken_kib = 0;
 
-    for (size_t i = 0; i < planner->donors.n && missing_kib >= params->min_step_kib; i++) {
+    for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
+         i++) {
         Donor *d = &planner->donors.v[i];
-        uint64_t take_kib = min_u64(d->surplus_kib, missing_kib);
+        uint64_t take_kib = min_u64(d->cold_kib, want_kib - taken_kib);
         if (take_kib < params->min_step_kib)
             continue;
         d->vm->target_kib -= take_kib;
         d->vm->reason = MB_REASON_DONATE;
         d->surplus_kib -= take_kib;
-        *pool_free_kib += take_kib;
-        missing_kib -= take_kib;
+        d->cold_kib -= take_kib;
+        taken_kib += take_kib;
     }
+    heap_sort(planner->donors.v, planner->donors.n, sizeof(*planner->donors.v), compare_donor);
+    while (planner->donors.n > 0 && planner->donors.v[planner->donors.n - 1].surplus_kib == 0)
+        planner->donors.n--;
+    return taken_kib;
+}
+
+/* What take_cold() would take, without taking it. */
+static uint64_t
+cold_available_kib(const MbPlanner *planner, uint64_t want_kib, const MbParams *params)
+{
+    uint64_t taken_kib = 0;
+
+    for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
+         i++) {
+        uint64_t take_kib = min_u64(planner->donors.v[i].cold_kib, want_kib - taken_kib);
+        if (take_kib >= params->min_step_kib)
+            taken_kib += take_kib;
+    }
+    return taken_kib;
+}
+
+/* balanced: gives the foreground VM its headroom from the free pool and
+ * the donors' cold page cache, before it asks (SetForeground as the TV
+ * shell launches an app); a donor's free memory stays its own. */
+static void
+serve_headroom(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
+               const MbParams *params)
+{
+    uint64_t from_pool_kib, from_cold_kib;
+
+    want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
+    from_pool_kib = min_u64(want_kib, *pool_free_kib);
+    from_cold_kib = cold_available_kib(planner, want_kib - from_pool_kib, params);
+    if (from_pool_kib + from_cold_kib < params->min_step_kib)
+        return;
+    from_cold_kib = take_cold(planner, want_kib - from_pool_kib, params);
+    *pool_free_kib -= from_pool_kib;
+    vm->target_kib += from_pool_kib + from_cold_kib;
+    vm->reason = MB_REASON_NEED;
+}
+
+/* balanced: keeps params->spare_kib of the capacity unallocated for the
+ * next VM short of memory, refilled from the donors' cold page cache above
+ * their floors (their demand, their next burst, the foreground's headroom,
+ * their min): a donor's balloon takes seconds to inflate in a busy guest, a
+ * needy VM's deflates at once. */
+static void
+refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params)
+{
+    uint64_t missing_kib = sub_sat(params->spare_kib, *pool_free_kib);
+    /* In chunks of half the spare (or what is missing), not in
+     * trickles as a donor's cache grows: every move costs a balloon
+     * round trip. */
+    uint64_t chunk_kib = min_u64(missing_kib, params->spare_kib / MB_SPARE_CHUNKS);
+
+    if (missing_kib < params->min_step_kib ||
+        cold_available_kib(planner, missing_kib, params) < chunk_kib)
+        return;
+    *pool_free_kib += take_cold(planner, missing_kib, params);
 }
 
 /* The paper's balancer (and ours, with priorities and guarantees). */
@@ -406,7 +488,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
          * foreground's headroom) no longer fit: memory still has to leave a
          * donor's balloon before it can be given. */
         bool short_now =
-            balanced ? balanced_need_kib(vm, params) > 0
+            balanced ? balanced_need_kib(vm, params, true) > 0
                      : vm->delta_kib > 0 && (uint64_t)vm->delta_kib > vm->reclaimable_kib;
         if (below_min || (has_prediction(vm) && short_now)) {
             planner->needy[n_needy++] = vm;
@@ -419,6 +501,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             Donor *d = &planner->silent.v[n_silent++];
             d->vm = vm;
             d->surplus_kib = above_kib;
+            d->cold_kib = 0;
         } else if (has_prediction(vm)) {
             /* The paper gives R - delta; ours never counts a shrinking
              * demand as extra surplus, and never digs below a minimum. */
@@ -434,8 +517,11 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                 continue;
             Donor *d = &planner->donors.v[n_donors++];
             d->vm = vm;
-            d->surplus_kib =
-                min_u64((uint64_t)surplus_kib, sub_sat(vm->target_kib, vm->settings.min_kib));
+            /* Above its min in whole pages, so that a shrink rounded to
+             * pages stays above it. */
+            d->surplus_kib = min_u64((uint64_t)surplus_kib,
+                                     sub_sat(vm->target_kib, page_up(vm->settings.min_kib)));
+            d->cold_kib = min_u64(d->surplus_kib, vm->last.inactive_file_kib);
         }
     }
     planner->donors.n = n_donors;
@@ -452,12 +538,17 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         MbVm *vm = planner->needy[i];
         uint64_t want_kib =
             vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
+        uint64_t headroom_kib = 0;
 
         /* Ours grants all of what it is short (the lead that served it),
          * at least one interval's demand: a VM short now catches up in one
-         * move instead of staying at the edge. */
-        if (balanced && has_prediction(vm) && balanced_need_kib(vm, params) > want_kib)
-            want_kib = balanced_need_kib(vm, params);
+         * move instead of staying at the edge. The foreground VM's
+         * headroom comes after, from cold cache only. */
+        if (balanced && has_prediction(vm)) {
+            uint64_t need_kib = balanced_need_kib(vm, params, false);
+            headroom_kib = balanced_need_kib(vm, params, true) - need_kib;
+            want_kib = need_kib == 0 ? 0 : need_kib > want_kib ? need_kib : want_kib;
+        }
         /* Ours rounds a small need up to one step: skipping it would let
          * the VM swap for the few ticks its demand stays under the step. */
         if (balanced && want_kib > 0 && want_kib < params->min_step_kib)
@@ -466,6 +557,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                        ? want_kib
                        : sub_sat(vm->settings.min_kib, vm->target_kib);
         serve(planner, vm, want_kib, &pool_free_kib, params, balanced);
+        if (headroom_kib > 0)
+            serve_headroom(planner, vm, headroom_kib, &pool_free_kib, params);
     }
     if (balanced)
         refill_spare(planner, &pool_free_kib, params);
@@ -563,9 +656,32 @@ mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
     else
         plan_paper(planner, vms, n, params, capacity_kib, pool_free_kib);
 
-    for (size_t i = 0; i < n; i++)
-        if (vms[i].target_kib != vms[i].alloc_kib)
+    /* Whole balloon pages: a growth rounded down, a shrink rounded up, so
+     * that the guests never hold more than planned (with allocations in
+     * whole pages, as balloons report them, the targets are whole pages
+     * too); the floors above are in whole pages for this. */
+    for (size_t i = 0; i < n; i++) {
+        MbVm *vm = &vms[i];
+        if (vm->target_kib > vm->alloc_kib) {
+            uint64_t grow_kib = page_down(vm->target_kib - vm->alloc_kib);
+            /* Except a restored min that rounding would leave short. */
+            if (vm->alloc_kib + grow_kib >= vm->settings.min_kib ||
+                vm->target_kib < vm->settings.min_kib)
+                vm->target_kib = vm->alloc_kib + grow_kib;
+        } else if (vm->target_kib < vm->alloc_kib) {
+            uint64_t shrink_kib = page_up(vm->alloc_kib - vm->target_kib);
+            /* Except where an allocation between pages would fall below
+             * its min. */
+            if (shrink_kib < vm->alloc_kib &&
+                (vm->alloc_kib - shrink_kib >= vm->settings.min_kib ||
+                 vm->target_kib < vm->settings.min_kib))
+                vm->target_kib = vm->alloc_kib - shrink_kib;
+        }
+        if (vm->target_kib == vm->alloc_kib)
+            vm->reason = MB_REASON_NONE;
+        else
             moved++;
+    }
     if (n_moved != NULL)
         *n_moved = moved;
     return true;

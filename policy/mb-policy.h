@@ -136,15 +136,20 @@ typedef struct {
     double free_reserve_ratio; /* share of a guest kept free (paper: 0.10) */
     uint64_t page_kib;         /* guest page size (swap counters are pages) */
     /* balanced: what the foreground VM keeps reclaimable beyond its demand,
-     * taken from the donors' surplus (their cold page cache) and the free
-     * pool before it asks. */
+     * taken from the free pool and the donors' cold page cache (their
+     * inactive file above their floors, never their free memory) before it
+     * asks. */
     uint64_t foreground_headroom_kib;
     /* balanced: capacity kept unallocated for the next VM short of memory,
-     * refilled from the donors' surplus (0: none). Only for a fixed pool:
+     * refilled from the donors' cold page cache (0: none). Only for a fixed pool:
      * memory left unallocated in a pool that is the sum of the VMs'
      * allocations would leave it. */
     uint64_t spare_kib;
 } MbParams;
+
+/* Balloons move in pages of this size (virtio-balloon's 4 KiB, whatever
+ * the guest's page size): the planner's moves are whole pages. */
+#define MB_BALLOON_PAGE_KIB 4u
 
 /* balanced keeps this many intervals of a VM's predicted demand
  * reclaimable: memory has to leave a donor's balloon before it can be
@@ -208,7 +213,11 @@ size_t mb_planner_capacity(const MbPlanner *planner);
  *   and only for what the other VMs need and cannot get elsewhere; it is
  *   raised only to restore its min;
  * - no VM moves by less than min_step_kib except to restore its own
- *   min/max.
+ *   min/max;
+ * - every move is whole balloon pages (MB_BALLOON_PAGE_KIB): a growth is
+ *   rounded down, a shrink up, so that a balloon, which can only stop at a
+ *   page, never leaves a guest more than its target (except a min that is
+ *   not in whole pages, which is kept).
  * Returns false, planning nothing, if n exceeds the planner's capacity or
  * params are invalid. *n_moved (may be NULL) receives the number of VMs
  * that move. */
