@@ -161,6 +161,7 @@ def analyse(run_dir):
     samples = read_alloc(os.path.join(run_dir, "alloc.txt"))
     if samples:
         res["max_sum_mib"] = mib(max(s[1] for s in samples))
+        res["max_sum_kib"] = max(s[1] for s in samples)
         res["samples"] = len(samples)
         res["samples_above_pool"] = sum(1 for s in samples if s[1] > res["pool_mib"] * 1024)
         name = roles["job"]["vm"]
@@ -225,7 +226,9 @@ def table(scen, runs, best_ref):
         rows.append((r.get("mode", mode), runtime, ratio, fmt(r.get("job_swap_out_mib")),
                      others or "-", video, web, firsts,
                      fmt(r.get("job_final_size_s"), 2), fmt(r.get("job_max_mib")),
-                     f"{fmt(r.get('max_sum_mib'))} / {r['pool_mib']}"))
+                     f"{fmt(r.get('max_sum_mib'))} / {r['pool_mib']}"
+                     + (f" ({r['samples_above_pool']} above, {r['max_sum_kib']} KiB)"
+                        if r.get("samples_above_pool") else "")))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     for row in (head,) + tuple(rows):
         out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
