@@ -18,6 +18,31 @@
 
 #define PAGE MB_GUEST_PAGE_KIB
 
+const MbGuestModel mb_guest_model_2013 = {
+    .name = "2013",
+    .hidden_kib = 0,
+    .kernel_kib = MB_GUEST_KERNEL_KIB,
+    .free_reserve = MB_GUEST_FREE_RESERVE,
+    .swap_in_cost_s = MB_GUEST_SWAP_IN_COST_S,
+    .swap_out_cost_s = MB_GUEST_SWAP_OUT_COST_S,
+};
+
+/* Fitted to the real-VM benchmark's guests (Debian 12, Linux 6.1, TCG):
+ * docs/simulator.md, "Against real guests", gives the data for each. */
+const MbGuestModel mb_guest_model_linux61 = {
+    .name = "linux61",
+    .hidden_kib = 58572,       /* 262144 KiB balloon -> MemTotal 203572 KiB */
+    .kernel_kib = 33628,       /* MemTotal - MemFree at boot, before the workload */
+    .free_reserve = 0.031,     /* ~6.3 MiB of 199 MiB free while thrashing */
+    .swap_in_cost_s = 8.5e-4,  /* ~1170 pages/s read back into free memory */
+    .swap_out_cost_s = 0.4e-4, /* with it: ~1125 pages/s each way thrashing */
+    .shrink_kib_per_s = 44032, /* a 128 MiB inflation took ~3 s */
+    .grow_kib_per_s = 163840,  /* +157 MiB deflations land within ~1 s */
+    .new_anon_inactive = true,
+    .active_anon_kib = 4096,  /* Active(anon) 2-7 MiB beside a 280 MiB job */
+    .refault_activate = true, /* anon workingset detection, Linux >= 5.9 */
+};
+
 /* A PSI-like stall average over ~10 s: exp(-1/10) per 1 s tick. */
 #define PSI_DECAY 0.904837418035959573
 
@@ -43,25 +68,34 @@ page_ceil_u64(uint64_t kib)
     return (kib + PAGE - 1) / PAGE * PAGE;
 }
 
-static uint64_t
-reserve_kib(uint64_t alloc_kib)
+uint64_t
+mb_guest_memtotal_kib(const MbGuest *guest)
 {
-    return page_ceil_u64((uint64_t)ceil((double)alloc_kib * MB_GUEST_FREE_RESERVE));
+    uint64_t hidden = guest->model->hidden_kib;
+
+    return guest->alloc_kib > hidden ? guest->alloc_kib - hidden : 0;
+}
+
+static uint64_t
+reserve_kib(const MbGuest *guest)
+{
+    return page_ceil_u64(
+        (uint64_t)ceil((double)mb_guest_memtotal_kib(guest) * guest->model->free_reserve));
 }
 
 static uint64_t
 used_kib(const MbGuest *guest)
 {
-    return MB_GUEST_KERNEL_KIB + guest->anon_resident_kib + guest->active_file_kib +
+    return guest->model->kernel_kib + guest->anon_resident_kib + guest->active_file_kib +
            guest->inactive_file_kib;
 }
 
 uint64_t
 mb_guest_free_kib(const MbGuest *guest)
 {
-    uint64_t used = used_kib(guest);
+    uint64_t used = used_kib(guest), total = mb_guest_memtotal_kib(guest);
 
-    return guest->alloc_kib > used ? guest->alloc_kib - used : 0;
+    return total > used ? total - used : 0;
 }
 
 uint64_t
@@ -74,12 +108,13 @@ mb_guest_anon_kib(const MbGuest *guest)
 static void
 guest_reclaim(MbGuest *guest)
 {
-    uint64_t want = used_kib(guest) + reserve_kib(guest->alloc_kib);
+    uint64_t want = used_kib(guest) + reserve_kib(guest);
+    uint64_t total = mb_guest_memtotal_kib(guest);
     uint64_t need, take;
 
-    if (want <= guest->alloc_kib)
+    if (want <= total)
         return;
-    need = page_ceil_u64(want - guest->alloc_kib);
+    need = page_ceil_u64(want - total);
 
     /* Clean page cache read once: dropped for free. */
     take = min_u64(need, guest->inactive_file_kib);
@@ -91,7 +126,7 @@ guest_reclaim(MbGuest *guest)
     guest->anon_resident_kib -= take;
     guest->anon_swapped_kib += take;
     guest->swap_out_pages += take / PAGE;
-    guest->debt_s += (double)(take / PAGE) * MB_GUEST_SWAP_OUT_COST_S;
+    guest->debt_s += (double)(take / PAGE) * guest->model->swap_out_cost_s;
     need -= take;
 
     /* The hot file set goes last: the workload reads it back at once. */
@@ -104,9 +139,17 @@ mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_kib)
 {
     memset(guest, 0, sizeof(*guest));
     guest->workload = workload;
+    guest->model = &mb_guest_model_2013;
     guest->alloc_kib = alloc_kib;
+    guest->target_kib = alloc_kib;
     /* No workload: an idle guest with nothing to do. */
     guest->finished = workload == NULL;
+}
+
+void
+mb_guest_set_model(MbGuest *guest, const MbGuestModel *model)
+{
+    guest->model = model != NULL ? model : &mb_guest_model_2013;
 }
 
 void
@@ -129,13 +172,42 @@ mb_guest_runtime_s(const MbGuest *guest)
     return end > guest->delay_ticks ? end - guest->delay_ticks : 0;
 }
 
+/* Moves the balloon toward its target for one tick (all the way for a
+ * rate of 0). Inflating the balloon is an allocation inside the guest: it
+ * reclaims exactly as for any other allocation. */
+static void
+balloon_step(MbGuest *guest)
+{
+    uint64_t rate;
+
+    if (guest->alloc_kib > guest->target_kib) {
+        rate = guest->model->shrink_kib_per_s;
+        if (rate == 0 || guest->alloc_kib - guest->target_kib <= rate)
+            guest->alloc_kib = guest->target_kib;
+        else
+            guest->alloc_kib -= rate;
+    } else if (guest->alloc_kib < guest->target_kib) {
+        rate = guest->model->grow_kib_per_s;
+        if (rate == 0 || guest->target_kib - guest->alloc_kib <= rate)
+            guest->alloc_kib = guest->target_kib;
+        else
+            guest->alloc_kib += rate;
+    }
+}
+
 void
 mb_guest_set_alloc(MbGuest *guest, uint64_t alloc_kib)
 {
-    guest->alloc_kib = alloc_kib;
-    /* Inflating the balloon is an allocation inside the guest: it reclaims
-     * exactly as for any other allocation. */
-    guest_reclaim(guest);
+    bool instant;
+
+    guest->target_kib = alloc_kib;
+    instant = alloc_kib < guest->alloc_kib ? guest->model->shrink_kib_per_s == 0
+                                           : guest->model->grow_kib_per_s == 0;
+    /* A finite-rate balloon travels during the ticks that follow. */
+    if (instant) {
+        guest->alloc_kib = alloc_kib;
+        guest_reclaim(guest);
+    }
 }
 
 /* Follows the workload's footprint: growth is resident at first; a process
@@ -175,6 +247,15 @@ apply_files(MbGuest *guest, const MbWorkloadPoint *point)
     }
 }
 
+/* Refaulted anon stays active until the kernel ages it: a guest under 1 GiB
+ * keeps its active list no larger than its inactive one. */
+static void
+clamp_refault_active(MbGuest *guest)
+{
+    guest->refault_active_kib =
+        min_u64(guest->refault_active_kib, page_ceil_u64(guest->anon_resident_kib / 2));
+}
+
 static void
 update_psi(MbGuest *guest, double stall_s)
 {
@@ -191,6 +272,7 @@ mb_guest_tick(MbGuest *guest)
     uint64_t anon_kib, in_pages;
 
     guest->ticks++;
+    balloon_step(guest);
     if (wl == NULL || guest->finished || guest->ticks <= guest->delay_ticks) {
         update_psi(guest, 0.0);
         guest_reclaim(guest);
@@ -208,8 +290,13 @@ mb_guest_tick(MbGuest *guest)
     swapped_share = anon_kib ? (double)guest->anon_swapped_kib / (double)anon_kib : 0.0;
     touch_pages_per_s = wl->touch_kib_per_s / PAGE;
     rate = touch_pages_per_s * swapped_share;
-    run_s = avail_s / (1.0 + rate * MB_GUEST_SWAP_IN_COST_S);
-    guest->progress_s += run_s;
+    run_s = avail_s / (1.0 + rate * guest->model->swap_in_cost_s);
+    /* A program pacing itself on the clock reaches its next step on time,
+     * however few of its touches the stalls left it. */
+    if (guest->progress_s < wl->paced_s)
+        guest->progress_s = fmin(guest->progress_s + 1.0, wl->paced_s);
+    else
+        guest->progress_s += run_s;
     guest->stall_s_total += 1.0 - run_s;
     update_psi(guest, 1.0 - run_s);
 
@@ -224,12 +311,15 @@ mb_guest_tick(MbGuest *guest)
     }
     guest->anon_swapped_kib -= in_pages * PAGE;
     guest->anon_resident_kib += in_pages * PAGE;
+    if (guest->model->refault_activate)
+        guest->refault_active_kib += in_pages * PAGE;
     guest->swap_in_pages += in_pages;
 
     mb_workload_point(wl, guest->variant, guest->progress_s, &point);
     apply_anon(guest, page_floor(point.anon_kib));
     apply_files(guest, &point);
     guest_reclaim(guest);
+    clamp_refault_active(guest);
 
     if (guest->progress_s >= wl->work_s) {
         /* Process exit: its anon memory goes, its page cache stays. */
@@ -237,6 +327,7 @@ mb_guest_tick(MbGuest *guest)
         guest->finish_tick = guest->ticks;
         guest->anon_resident_kib = 0;
         guest->anon_swapped_kib = 0;
+        guest->refault_active_kib = 0;
         guest->debt_s = 0.0;
     }
 }
@@ -247,8 +338,14 @@ mb_guest_sample(const MbGuest *guest, MbSample *out)
     double ratio = guest->workload ? guest->workload->inactive_anon_ratio : 0.0;
     uint64_t inactive_anon = page_floor((double)guest->anon_resident_kib * ratio);
 
+    /* A modern kernel puts new anon on the inactive list; little of it is
+     * ever promoted, whatever the workload. */
+    if (guest->model->new_anon_inactive)
+        inactive_anon = guest->anon_resident_kib -
+                        min_u64(guest->anon_resident_kib,
+                                guest->model->active_anon_kib + guest->refault_active_kib);
     memset(out, 0, sizeof(*out));
-    out->total_kib = guest->alloc_kib;
+    out->total_kib = mb_guest_memtotal_kib(guest);
     out->free_kib = mb_guest_free_kib(guest);
     out->inactive_anon_kib = min_u64(inactive_anon, guest->anon_resident_kib);
     out->active_anon_kib = guest->anon_resident_kib - out->inactive_anon_kib;

@@ -17,9 +17,33 @@ extern "C" {
 #define MB_GUEST_SWAP_IN_COST_S 2.5e-4    /* stall per page read back (with readahead) */
 #define MB_GUEST_SWAP_OUT_COST_S 1.0e-4   /* stall per page written to swap */
 
+/* How a guest's kernel behaves. mb_guest_model_2013 is the paper's kernel
+ * (the constants above, a balloon that moves within the tick): every
+ * scenario uses it unless it asks for another. mb_guest_model_linux61 is
+ * fitted to the real-VM benchmark's Debian 12 TCG guests (docs/simulator.md
+ * says from which data). */
+typedef struct {
+    const char *name;
+    uint64_t hidden_kib;       /* balloon size minus MemTotal (memmap, firmware) */
+    uint64_t kernel_kib;       /* inside MemTotal, on no LRU list */
+    double free_reserve;       /* share of MemTotal reclaim keeps free */
+    double swap_in_cost_s;     /* stall per page read back */
+    double swap_out_cost_s;    /* stall per page written to swap */
+    uint64_t shrink_kib_per_s; /* balloon inflation rate; 0: within the tick */
+    uint64_t grow_kib_per_s;   /* balloon deflation rate; 0: within the tick */
+    bool new_anon_inactive;    /* new anon starts on the inactive list */
+    uint64_t active_anon_kib;  /* with it: the Active(anon) a guest keeps */
+    bool refault_activate;     /* anon read back from swap goes active */
+} MbGuestModel;
+
+extern const MbGuestModel mb_guest_model_2013;
+extern const MbGuestModel mb_guest_model_linux61;
+
 typedef struct {
     const MbWorkload *workload; /* not owned */
-    uint64_t alloc_kib;         /* balloon size = guest MemTotal */
+    const MbGuestModel *model;  /* not owned; mb_guest_model_2013 after init */
+    uint64_t alloc_kib;         /* balloon size now (MemTotal + model's hidden) */
+    uint64_t target_kib;        /* where the host asked the balloon to go */
 
     /* Memory state, KiB. */
     uint64_t anon_resident_kib; /* active + inactive anon */
@@ -39,23 +63,31 @@ typedef struct {
     unsigned finish_tick;
 
     /* Added by the simulator (zeroed by mb_guest_init()). */
-    uint64_t variant;           /* perturbs the workload's shape; 0 = reference */
-    unsigned delay_ticks;       /* idle ticks before the workload starts */
-    double debt_s;              /* swap-out stall not yet paid */
-    double swap_in_carry_pages; /* fractional swap-ins carried to the next tick */
-    uint64_t file_read_kib;     /* new file reads done so far */
-    double psi_some_avg10;      /* share of time stalled, ~10 s average, % */
+    uint64_t variant;            /* perturbs the workload's shape; 0 = reference */
+    unsigned delay_ticks;        /* idle ticks before the workload starts */
+    double debt_s;               /* swap-out stall not yet paid */
+    double swap_in_carry_pages;  /* fractional swap-ins carried to the next tick */
+    uint64_t file_read_kib;      /* new file reads done so far */
+    double psi_some_avg10;       /* share of time stalled, ~10 s average, % */
+    uint64_t refault_active_kib; /* anon activated on swap-in (model's flag) */
 } MbGuest;
 
 void mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_kib);
-/* Changes the balloon: a shrink reclaims inside the guest (inactive file
- * first, then anon to swap) so the guest keeps its free reserve. */
+/* Changes the balloon's target: a shrink reclaims inside the guest
+ * (inactive file first, then anon to swap) so the guest keeps its free
+ * reserve. With the 2013 model the balloon is there at once; a model with a
+ * finite rate moves it during the following ticks. */
 void mb_guest_set_alloc(MbGuest *guest, uint64_t alloc_kib);
 /* Advances one second. */
 void mb_guest_tick(MbGuest *guest);
 /* What a guest agent would report now. */
 void mb_guest_sample(const MbGuest *guest, MbSample *out);
 uint64_t mb_guest_free_kib(const MbGuest *guest);
+
+/* Optional, after mb_guest_init(): another kernel model (NULL: 2013). */
+void mb_guest_set_model(MbGuest *guest, const MbGuestModel *model);
+/* The MemTotal the guest reports. */
+uint64_t mb_guest_memtotal_kib(const MbGuest *guest);
 
 /* Optional, after mb_guest_init(): a shape variant and a start delay. */
 void mb_guest_set_variant(MbGuest *guest, uint64_t variant);

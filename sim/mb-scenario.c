@@ -27,7 +27,8 @@ mb_scenario_help(void)
     return "paper2 (game VM + video VM, 2 x 512 MiB of 2 GiB, 1 GiB reserved), "
            "paper3-JOB (JOB, video, web; 3 x 512 MiB, 512 MiB reserved; JOB is one of "
            "perlbench gcc milc hmmer libquantum h264ref omnetpp game), "
-           "scale-N (N = 1..4096 VMs of mixed workloads, 512 MiB each)";
+           "scale-N (N = 1..4096 VMs of mixed workloads, 512 MiB each), "
+           "bench-table3 and bench-fig2 (scripts/bench-vms' shapes on Linux 6.1 guests)";
 }
 
 void
@@ -112,6 +113,44 @@ new_paper3(const char *name, const char *job, char *err, size_t err_len)
     return sc;
 }
 
+/* The real-VM benchmark (scripts/bench-vms' vm_table): 256 MiB guests of
+ * the linux61 model, the job starting after 30 s. */
+#define BENCH_JOB_DELAY_S 30u
+/* bench-vms stops waiting JOB_CAP_S + JOB_DELAY_S + 60 s after it starts to
+ * wait, 3 s before its last reading: the job has run ~363 s by then. */
+#define BENCH_JOB_RUN_S 363u
+
+static void
+set_bench_vm(MbScenarioVm *vm, const char *name, const char *workload, unsigned priority,
+             uint64_t min_mib, uint64_t max_mib)
+{
+    snprintf(vm->name, sizeof(vm->name), "%s", name);
+    vm->workload = mb_workload_lookup(workload);
+    vm->settings.priority = priority;
+    vm->settings.min_kib = min_mib * MIB;
+    vm->settings.max_kib = max_mib * MIB;
+    vm->alloc_kib = 256 * MIB;
+    vm->model = &mb_guest_model_linux61;
+}
+
+static MbScenario *
+new_bench(const char *name, bool web, char *err, size_t err_len)
+{
+    MbScenario *sc = scenario_alloc(name, web ? 3 : 2, err, err_len);
+
+    if (sc == NULL)
+        return NULL;
+    sc->pool_kib = (web ? 768 : 512) * MIB;
+    sc->reserve_kib = 0;
+    sc->max_ticks = BENCH_JOB_DELAY_S + BENCH_JOB_RUN_S;
+    set_bench_vm(&sc->vms[0], "vm1-job", "bench-job", 60, 128, 640);
+    sc->vms[0].delay_ticks = BENCH_JOB_DELAY_S;
+    set_bench_vm(&sc->vms[1], "vm2-video", "bench-video", 40, 96, 512);
+    if (web)
+        set_bench_vm(&sc->vms[2], "vm3-web", "bench-web", 50, 128, 512);
+    return sc;
+}
+
 /* N guests drawing from every built-in workload, with random priorities,
  * shape variants and start delays so that they do not move in lock-step. */
 static MbScenario *
@@ -156,6 +195,10 @@ mb_scenario_new(const char *name, uint64_t seed, char *err, size_t err_len)
     }
     if (strcmp(name, "paper2") == 0)
         return new_paper2(err, err_len);
+    if (strcmp(name, "bench-table3") == 0)
+        return new_bench(name, true, err, err_len);
+    if (strcmp(name, "bench-fig2") == 0)
+        return new_bench(name, false, err, err_len);
     if (strncmp(name, "paper3-", 7) == 0) {
         for (const char *const *job = paper3_jobs; *job; job++)
             if (strcmp(name + 7, *job) == 0)
@@ -234,6 +277,7 @@ mb_scenario_new_best(const MbScenario *from, char *err, size_t err_len)
         return NULL;
     sc->pool_kib = from->pool_kib;
     sc->reserve_kib = from->reserve_kib;
+    sc->max_ticks = from->max_ticks;
     sc->vms[0] = from->vms[0];
     sc->vms[0].alloc_kib = capacity_kib;
     if (sc->vms[0].settings.max_kib < capacity_kib)

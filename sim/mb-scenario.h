@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mb-guest.h"
 #include "mb-policy.h"
 #include "mb-trace.h"
 #include "mb-workload.h"
@@ -20,9 +21,10 @@ typedef struct {
     char name[MB_VM_NAME_MAX + 1];
     const MbWorkload *workload; /* not owned */
     MbVmSettings settings;
-    uint64_t alloc_kib;   /* at start */
-    uint64_t variant;     /* workload shape variant (0 = reference) */
-    unsigned delay_ticks; /* idle before the workload starts */
+    uint64_t alloc_kib;        /* at start */
+    uint64_t variant;          /* workload shape variant (0 = reference) */
+    unsigned delay_ticks;      /* idle before the workload starts */
+    const MbGuestModel *model; /* the guest's kernel; NULL: mb_guest_model_2013 */
 } MbScenarioVm;
 
 typedef struct {
@@ -30,10 +32,12 @@ typedef struct {
     uint64_t pool_kib;
     uint64_t reserve_kib;
     size_t n_vms;
-    MbScenarioVm *vms; /* vms[0] is VM1, the one the results focus on */
+    MbScenarioVm *vms;  /* vms[0] is VM1, the one the results focus on */
+    unsigned max_ticks; /* a run's default length; 0: from the workloads */
 } MbScenario;
 
-/* Builds a named scenario: paper2, paper3-<job>, scale-<N>. The seed only
+/* Builds a named scenario: paper2, paper3-<job>, scale-<N>, bench-table3,
+ * bench-fig2. The seed only
  * matters where the scenario draws (scale-N's mix). Returns NULL with a one
  * line message in err for an unknown or malformed name. */
 MbScenario *mb_scenario_new(const char *name, uint64_t seed, char *err, size_t err_len);

@@ -144,6 +144,8 @@ default_max_ticks(const MbScenario *sc)
 {
     double longest_s = 1.0;
 
+    if (sc->max_ticks != 0)
+        return sc->max_ticks;
     for (size_t i = 0; i < sc->n_vms; i++) {
         const MbScenarioVm *vm = &sc->vms[i];
         double s = (vm->workload ? vm->workload->work_s : 0.0) + vm->delay_ticks;
@@ -246,6 +248,7 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
     for (size_t i = 0; i < n; i++) {
         const MbScenarioVm *v = &sc->vms[i];
         mb_guest_init(&run.guests[i], v->workload, v->alloc_kib);
+        mb_guest_set_model(&run.guests[i], v->model);
         mb_guest_set_variant(&run.guests[i], v->variant);
         mb_guest_set_delay(&run.guests[i], v->delay_ticks);
         mb_vm_init(&run.vms[i], v->name, &v->settings, v->alloc_kib);
@@ -262,7 +265,9 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
             MbVm *vm = &run.vms[i];
             mb_guest_tick(&run.guests[i]);
             mb_guest_sample(&run.guests[i], &run.samples[i]);
-            vm->alloc_kib = run.guests[i].alloc_kib;
+            /* The daemon's view: where it asked the balloon to be (the
+             * balloon is there unless the guest's model makes it travel). */
+            vm->alloc_kib = run.guests[i].target_kib;
             run.predicted_kib[i] = vm->has_delta ? vm->delta_kib : 0;
             mb_vm_observe(vm, &run.samples[i], &params);
         }

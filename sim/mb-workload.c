@@ -232,29 +232,80 @@ shape_idle(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *ou
     (void)variant;
 }
 
+/* The real-VM benchmark's workloads (tests/vm/mb-workload.c, as
+ * scripts/bench-vms runs them); docs/simulator.md gives the fit. */
+
+/* alloc 280 --step-mib 32: a 32 MiB step at the start of each second
+ * (filled at once), then random page touches over all 280 MiB. Step k is
+ * made at k - 1 s, so second k holds k steps. */
+static void
+shape_bench_job(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *out)
+{
+    out->anon_kib = fmin(280.0, 32.0 * ceil(p)) * MIB;
+    out->hot_file_kib = 1 * MIB; /* the program itself */
+    out->file_read_kib = 0.0;
+    (void)wl;
+    (void)variant;
+}
+
+/* video 4 --fps 25: 4 MiB/s read from a disk once, one frame of buffer. */
+static void
+shape_bench_video(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *out)
+{
+    out->anon_kib = 2 * MIB;
+    out->hot_file_kib = 1 * MIB;
+    out->file_read_kib = 4 * MIB * p;
+    (void)wl;
+    (void)variant;
+}
+
+/* web 96 --base-mib 48 --every-s 10 --hold-ms 3000: 48 MiB always, a 96 MiB
+ * burst every 10 s filled in ~0.8 s and held 3 s more, then unmapped. */
+static void
+shape_bench_web(const MbWorkload *wl, uint64_t variant, double p, MbWorkloadPoint *out)
+{
+    out->anon_kib = (48.0 + (fmod(p, 10.0) < 4.0 ? 96.0 : 0.0)) * MIB;
+    out->hot_file_kib = 1 * MIB;
+    out->file_read_kib = 0.0;
+    (void)wl;
+    (void)variant;
+}
+
+/* Not in builtins[]: scale-N draws from that list, and must not change. */
+static const MbWorkload bench_workloads[] = {
+    /* best: 13.0 s, of which 8.2 s of paced growth; 7.2 M touches in 4.8 s */
+    {"bench-job", "alloc 280 MiB in 32 MiB steps, then 100 random passes", false, 13.0, 6.0e6,
+     0.10, shape_bench_job, NULL, 8.2},
+    {"bench-video", "reads 4 MiB/s of disk once (page cache), 2 MiB anon", true, 600.0, 1 * MIB,
+     0.10, shape_bench_video, NULL, 600.0},
+    {"bench-web", "48 MiB, plus 96 MiB for 4 s every 10 s", true, 600.0, 2.4e6, 0.10,
+     shape_bench_web, NULL, 600.0},
+};
+
 /* touch rates: how much of its footprint a job sweeps per second of work;
  * with the swap-in cost they set how much a swapped job slows down. */
 static const MbWorkload builtins[] = {
     {"video-playback", "player anon 80 MiB, streams 2 MiB/s of never re-read file", true, 420,
-     16 * MIB, 0.10, shape_video_playback, NULL},
+     16 * MIB, 0.10, shape_video_playback, NULL, 0},
     {"video-streaming", "anon rises while buffering a new title", true, 420, 16 * MIB, 0.10,
-     shape_video_streaming, NULL},
+     shape_video_streaming, NULL, 0},
     {"web", "anon steps up with each page, drops when tabs close", true, 400, 24 * MIB, 0.15,
-     shape_web, NULL},
+     shape_web, NULL, 0},
     {"game", "loads 440 MiB, +90 MiB at each of 3 stages (peak ~710 MiB)", false, 360,
-     160 * MIB, 0.10, shape_game, NULL},
+     160 * MIB, 0.10, shape_game, NULL, 0},
     {"perlbench", "bursts to 550-630 MiB every 30 s", false, 300, 96 * MIB, 0.10,
-     shape_perlbench, NULL},
+     shape_perlbench, NULL, 0},
     {"gcc", "grows from 60 to ~740 MiB through the run", false, 420, 128 * MIB, 0.10, shape_gcc,
-     NULL},
-    {"milc", "steady ~760 MiB working set", false, 400, 320 * MIB, 0.05, shape_milc, NULL},
+     NULL, 0},
+    {"milc", "steady ~760 MiB working set", false, 400, 320 * MIB, 0.05, shape_milc, NULL, 0},
     {"h264ref", "oscillates between 90 and 210 MiB", false, 360, 64 * MIB, 0.10, shape_h264ref,
-     NULL},
-    {"libquantum", "steady 96 MiB", false, 300, 128 * MIB, 0.05, shape_libquantum, NULL},
-    {"hmmer", "40 MiB growing to 64 MiB", false, 320, 48 * MIB, 0.10, shape_hmmer, NULL},
+     NULL, 0},
+    {"libquantum", "steady 96 MiB", false, 300, 128 * MIB, 0.05, shape_libquantum, NULL, 0},
+    {"hmmer", "40 MiB growing to 64 MiB", false, 320, 48 * MIB, 0.10, shape_hmmer, NULL, 0},
     {"omnetpp", "grows to ~170 MiB then churns", false, 340, 96 * MIB, 0.10, shape_omnetpp,
-     NULL},
-    {"idle", "steady 24 MiB (launcher, services)", true, 300, 4 * MIB, 0.30, shape_idle, NULL},
+     NULL, 0},
+    {"idle", "steady 24 MiB (launcher, services)", true, 300, 4 * MIB, 0.30, shape_idle, NULL,
+     0},
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
@@ -272,6 +323,9 @@ mb_workload_lookup(const char *name)
     for (size_t i = 0; i < N_BUILTINS; i++)
         if (strcmp(builtins[i].name, name) == 0)
             return &builtins[i];
+    for (size_t i = 0; i < sizeof(bench_workloads) / sizeof(bench_workloads[0]); i++)
+        if (strcmp(bench_workloads[i].name, name) == 0)
+            return &bench_workloads[i];
     return NULL;
 }
 

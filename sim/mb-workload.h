@@ -36,6 +36,9 @@ struct MbWorkload {
     double inactive_anon_ratio; /* share of resident anon on the inactive list */
     MbWorkloadShapeFunc shape;
     const void *data; /* shape's private data (trace replay), or NULL */
+    /* The first paced_s seconds run on the wall clock (a program sleeping
+     * until its next step): stalls slow its touches, not its shape. */
+    double paced_s;
 };
 
 /* Built-in workloads: NULL for an unknown name. */

@@ -665,6 +665,172 @@ test_cli_outputs(void)
     g_rmdir(dir);
 }
 
+/* ---- The Linux 6.1 model and the real-VM benchmark's scenarios ---------- */
+
+static void
+test_linux61_new_anon_inactive(void)
+{
+    const MbWorkload *job = mb_workload_lookup("bench-job");
+    MbGuest g, old;
+    MbSample s;
+
+    g_assert_nonnull(job);
+    mb_guest_init(&g, job, 576 * MIB);
+    mb_guest_set_model(&g, &mb_guest_model_linux61);
+    mb_guest_init(&old, job, 576 * MIB);
+    for (int i = 0; i < 10; i++) {
+        mb_guest_tick(&g);
+        mb_guest_tick(&old);
+    }
+    /* The real guest: MemTotal = balloon - 58572 KiB; all 280 MiB resident,
+     * but only a few MiB of it on the active list. */
+    mb_guest_sample(&g, &s);
+    g_assert_cmpuint(s.total_kib, ==, 576 * MIB - 58572);
+    g_assert_cmpuint(g.anon_resident_kib, ==, 280 * MIB);
+    g_assert_cmpuint(s.active_anon_kib, <=, 7 * MIB);
+    g_assert_cmpuint(s.inactive_anon_kib, >=, 270 * MIB);
+    g_assert_cmpuint(g.swap_out_pages, ==, 0);
+    /* The 2013 model is unchanged: most anon active, MemTotal = balloon. */
+    mb_guest_sample(&old, &s);
+    g_assert_cmpuint(s.total_kib, ==, 576 * MIB);
+    g_assert_cmpuint(s.active_anon_kib, >, 200 * MIB);
+}
+
+static void
+test_linux61_balloon_travel(void)
+{
+    const MbWorkload *video = mb_workload_lookup("bench-video");
+    const uint64_t rate = mb_guest_model_linux61.shrink_kib_per_s;
+    MbGuest g, old;
+    unsigned ticks = 0;
+
+    mb_guest_init(&g, video, 256 * MIB);
+    mb_guest_set_model(&g, &mb_guest_model_linux61);
+    mb_guest_init(&old, video, 256 * MIB);
+    for (int i = 0; i < 40; i++) {
+        mb_guest_tick(&g);
+        mb_guest_tick(&old);
+    }
+    /* Fitted: a 128 MiB inflation of the video VM took ~3 s. */
+    g_assert_cmpuint(rate, >=, 32 * MIB);
+    g_assert_cmpuint(rate, <=, 64 * MIB);
+    mb_guest_set_alloc(&g, 128 * MIB);
+    g_assert_cmpuint(g.alloc_kib, ==, 256 * MIB); /* not there yet */
+    g_assert_cmpuint(g.target_kib, ==, 128 * MIB);
+    while (g.alloc_kib != g.target_kib && ticks < 20) {
+        uint64_t before = g.alloc_kib;
+        mb_guest_tick(&g);
+        ticks++;
+        g_assert_cmpuint(before - g.alloc_kib, <=, rate);
+        /* Reclaim kept up with the balloon. */
+        g_assert_cmpfloat((double)mb_guest_free_kib(&g), >=,
+                          (double)mb_guest_memtotal_kib(&g) *
+                              mb_guest_model_linux61.free_reserve);
+    }
+    g_assert_cmpuint(ticks, ==, (128 * MIB + rate - 1) / rate);
+    g_assert_cmpuint(ticks, >=, 2);
+    /* Deflating is faster: 128 MiB back within a tick. */
+    mb_guest_set_alloc(&g, 256 * MIB);
+    mb_guest_tick(&g);
+    g_assert_cmpuint(g.alloc_kib, ==, 256 * MIB);
+    /* The 2013 balloon is there at once. */
+    mb_guest_set_alloc(&old, 128 * MIB);
+    g_assert_cmpuint(old.alloc_kib, ==, 128 * MIB);
+}
+
+static void
+test_linux61_thrashing_rate(void)
+{
+    const MbWorkload *job = mb_workload_lookup("bench-job");
+    MbGuest g;
+    MbSample s;
+    uint64_t out0, in0, out1, in1;
+
+    mb_guest_init(&g, job, 256 * MIB);
+    mb_guest_set_model(&g, &mb_guest_model_linux61);
+    for (int i = 0; i < 60; i++)
+        mb_guest_tick(&g);
+    out0 = g.swap_out_pages;
+    in0 = g.swap_in_pages;
+    for (int i = 0; i < 100; i++)
+        mb_guest_tick(&g);
+    out1 = g.swap_out_pages;
+    in1 = g.swap_in_pages;
+    /* Real static job VMs: 1070-1290 pages/s out, ~90 % of that in, with
+     * ~6 MiB of its 199 MiB free. */
+    g_assert_false(g.finished);
+    g_assert_cmpuint((out1 - out0) / 100, >=, 1000);
+    g_assert_cmpuint((out1 - out0) / 100, <=, 1350);
+    g_assert_cmpuint((in1 - in0) / 100, >=, 900);
+    g_assert_cmpuint(mb_guest_free_kib(&g), >=, 5 * MIB);
+    g_assert_cmpuint(mb_guest_free_kib(&g), <=, 8 * MIB);
+    g_assert_cmpuint(mb_guest_memtotal_kib(&g), ==, 203572);
+    /* Anon read back from swap is activated (workingset refaults), but the
+     * active list stays no larger than the inactive one. */
+    mb_guest_sample(&g, &s);
+    g_assert_cmpuint(s.active_anon_kib, >, 32 * MIB);
+    g_assert_cmpuint(s.active_anon_kib, <=, s.inactive_anon_kib + 8 * MIB);
+}
+
+static void
+run_bench(const char *name, MbSimPolicy policy, MbSimResult *r)
+{
+    char err[256];
+    MbScenario *sc = mb_scenario_new(name, 1, err, sizeof(err));
+    MbSimConfig cfg;
+
+    g_assert_nonnull(sc);
+    mb_sim_config_init(&cfg);
+    cfg.policy = policy;
+    g_assert_true(mb_sim_run(sc, &cfg, r, err, sizeof(err)));
+    g_assert_cmpuint(r->violations, ==, 0);
+    mb_scenario_free(sc);
+}
+
+static void
+test_bench_scenarios(void)
+{
+    const char *names[] = {"bench-table3", "bench-fig2"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        MbSimResult st, bal, pap;
+        uint64_t sum_max = 0;
+
+        run_bench(names[i], MB_SIM_STATIC, &st);
+        run_bench(names[i], MB_SIM_BALANCED, &bal);
+        run_bench(names[i], MB_SIM_PAPER, &pap);
+        g_assert_cmpuint(st.n_vms, ==, i == 0 ? 3 : 2);
+        g_assert_cmpstr(st.vms[0].workload, ==, "bench-job");
+        /* Static: the job thrashes until the benchmark's cap (30 s delay +
+         * ~363 s), swapping out within 30 % of the real 1612-1741 MiB. */
+        g_assert_cmpuint(st.ticks, ==, 393);
+        g_assert_false(st.vms[0].finished);
+        g_assert_cmpuint(st.vms[0].swap_out_kib, >=, 1220 * MIB);
+        g_assert_cmpuint(st.vms[0].swap_out_kib, <=, 2090 * MIB);
+        for (size_t v = 1; v < st.n_vms; v++)
+            g_assert_cmpuint(st.vms[v].swap_out_kib, ==, 0);
+        /* Balanced: the job finishes near the real 14.6-16.9 s, all but
+         * unswapped, and nobody leaves [min, max] or the pool. */
+        g_assert_true(bal.vms[0].finished);
+        g_assert_cmpuint(bal.vms[0].runtime_s, <=, 25);
+        g_assert_cmpuint(bal.vms[0].swap_out_kib, <=, 16 * MIB);
+        g_assert_cmpuint(bal.vms[0].alloc_max_kib, >, 256 * MIB);
+        g_assert_cmpuint(bal.vms[0].alloc_max_kib, <=, 640 * MIB);
+        for (size_t v = 0; v < bal.n_vms; v++)
+            sum_max += bal.vms[v].final_alloc_kib;
+        g_assert_cmpuint(sum_max, <=, (i == 0 ? 768 : 512) * MIB);
+        /* Paper: grows the job late (its dM sees only the active list), so
+         * it swaps during the growth: within 30 % of the real 66-82 MiB. */
+        g_assert_cmpuint(pap.vms[0].swap_out_kib, >, bal.vms[0].swap_out_kib);
+        g_assert_cmpuint(pap.vms[0].swap_out_kib, >=, 46 * MIB);
+        g_assert_cmpuint(pap.vms[0].swap_out_kib, <=, 106 * MIB);
+        g_assert_true(pap.vms[0].finished);
+        mb_sim_result_clear(&st);
+        mb_sim_result_clear(&bal);
+        mb_sim_result_clear(&pap);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -676,6 +842,9 @@ main(int argc, char **argv)
     g_test_add_func("/sim/guest/swapping-slows", test_guest_swapping_slows);
     g_test_add_func("/sim/guest/counters-monotonic", test_guest_counters_monotonic);
     g_test_add_func("/sim/guest/idle", test_guest_idle);
+    g_test_add_func("/sim/guest/linux61-new-anon-inactive", test_linux61_new_anon_inactive);
+    g_test_add_func("/sim/guest/linux61-balloon-travel", test_linux61_balloon_travel);
+    g_test_add_func("/sim/guest/linux61-thrashing-rate", test_linux61_thrashing_rate);
     g_test_add_func("/sim/workloads", test_workloads);
     g_test_add_func("/sim/scenario/names", test_scenario_names);
     g_test_add_func("/sim/invariants/random", test_invariants_random);
@@ -684,6 +853,7 @@ main(int argc, char **argv)
     g_test_add_data_func("/sim/paper/game", "paper3-game", test_paper_job);
     g_test_add_func("/sim/paper/h264ref", test_paper_h264ref);
     g_test_add_func("/sim/paper/paper2", test_paper2);
+    g_test_add_func("/sim/bench/scenarios", test_bench_scenarios);
     g_test_add_func("/sim/trace/shipped", test_trace_shipped);
     g_test_add_func("/sim/trace/malformed", test_trace_malformed);
     g_test_add_func("/sim/determinism", test_determinism);
