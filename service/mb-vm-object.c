@@ -315,6 +315,29 @@ mb_vm_object_get_state(MbVmObject *self)
     return self->state;
 }
 
+/* A debug record of every sample as it came (G_MESSAGES_DEBUG=membalancer):
+ * the real-VM benchmark turns these into simulator traces
+ * (bench/vm/bench-vms-trace.py, docs/benchmarks.md). The format is
+ * documented there; change both together. */
+static void
+log_sample(MbVmObject *self, const MbSample *s, MbStatsSource source, gint64 now_us)
+{
+    if (g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+        return;
+    g_debug("sample %s: source=%s t_us=%" G_GINT64_FORMAT " alloc_kib=%" G_GUINT64_FORMAT
+            " total_kib=%" G_GUINT64_FORMAT " free_kib=%" G_GUINT64_FORMAT
+            " active_anon_kib=%" G_GUINT64_FORMAT " inactive_anon_kib=%" G_GUINT64_FORMAT
+            " active_file_kib=%" G_GUINT64_FORMAT " inactive_file_kib=%" G_GUINT64_FORMAT
+            " pswpin=%" G_GUINT64_FORMAT " pswpout=%" G_GUINT64_FORMAT
+            " swap_used_kib=%" G_GUINT64_FORMAT " psi_some_avg10=%.2f psi_full_avg10=%.2f"
+            " urgent=%u",
+            self->vm.name, mb_stats_source_to_string(source), now_us, self->vm.alloc_kib,
+            s->total_kib, s->free_kib, s->active_anon_kib, s->inactive_anon_kib,
+            s->active_file_kib, s->inactive_file_kib, s->swap_in_pages, s->swap_out_pages,
+            s->has_swap_used ? s->swap_used_kib : 0, s->has_psi ? s->psi_some_avg10 : 0.0,
+            s->has_psi ? s->psi_full_avg10 : 0.0, s->urgent);
+}
+
 void
 mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                      guint64 page_kib, gint64 now_us, gint64 interval_us,
@@ -337,6 +360,7 @@ mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource sou
         mb_vm_observe(&self->vm, NULL, params);
         return;
     }
+    log_sample(self, sample, source, now_us);
     /* The time since the last sample, missed intervals included: an
      * urgent tick 300 ms after the last of a 1 s interval is 0.3. */
     if (self->sample_us != 0 && now_us > self->sample_us && interval_us > 0)
