@@ -9,6 +9,7 @@
  * libc, static, no allocation after start-up; sampling never waits on the
  * host: the port is non-blocking and a record that cannot be written is
  * dropped and counted. */
+#include "mb-guest-proc.h"
 #include "mb-guest-proto.h"
 
 #include <dirent.h>
@@ -38,7 +39,6 @@
  * memory hotplug, and /proc/zoneinfo is the dearest file to generate. */
 #define HELLO_EVERY 60u
 /* /proc/vmstat is ~5 KiB on 6.x kernels; pswpin/pswpout come early. */
-#define PROC_BUF_SIZE 16384
 #define CHECK_MS_DEFAULT 100u
 #define CHECK_MS_MAX 60000u
 #define URGENT_MIN_MS_DEFAULT 200u
@@ -76,11 +76,9 @@ typedef struct {
 
 typedef struct {
     Options opt;
-    int meminfo_fd, vmstat_fd, psi_fd, zoneinfo_fd;
+    MbGuestProc proc;
     int trigger_fd; /* /proc/pressure/memory with a trigger armed, or -1 */
     int out_fd;
-    uint64_t page_kib;
-    uint64_t low_wmark_kib; /* sum over the zones, refreshed every HELLO_EVERY samples */
     /* Urgent-record state: reasons seen but not yet sent (rate limit), the
      * free memory of the last fast check, pswpout of the last sample. */
     unsigned pending_urgent;
@@ -97,7 +95,6 @@ typedef struct {
 } Agent;
 
 static volatile sig_atomic_t stop_signal;
-static char proc_buf[PROC_BUF_SIZE];
 
 static void
 on_stop(int sig)
@@ -121,276 +118,7 @@ say(const Agent *a, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- /proc ---- */
-
-/* Reads a (small) file from offset 0 into proc_buf, NUL-terminated, with
- * one pread: seq_file fills the whole request in one call, and a second
- * pread at a later offset would make the kernel generate the file again. */
-static ssize_t
-read_whole(int fd)
-{
-    ssize_t n;
-
-    do
-        n = pread(fd, proc_buf, sizeof proc_buf - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    proc_buf[n] = '\0';
-    return n;
-}
-
-static uint64_t
-parse_decimal(const char **pp)
-{
-    const char *p = *pp;
-    uint64_t v = 0;
-
-    while (*p == ' ' || *p == '\t')
-        p++;
-    while (*p >= '0' && *p <= '9') {
-        unsigned d = (unsigned)(*p - '0');
-        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-        p++;
-    }
-    *pp = p;
-    return v;
-}
-
-/* Calls fn(key, key_len, rest_of_line) for each "key<sep>value" line. */
-static unsigned
-scan_lines(const char *buf, char sep,
-           unsigned (*fn)(const char *, size_t, const char *, void *), void *data,
-           unsigned want)
-{
-    unsigned found = 0;
-
-    for (const char *line = buf; *line && found != want;) {
-        const char *end = strchr(line, '\n');
-        const char *key_end = line;
-        while (*key_end && *key_end != '\n' && *key_end != sep)
-            key_end++;
-        if (*key_end == sep && key_end > line)
-            found |= fn(line, (size_t)(key_end - line), key_end + 1, data);
-        if (!end)
-            break;
-        line = end + 1;
-    }
-    return found;
-}
-
-enum {
-    MI_TOTAL,
-    MI_FREE,
-    MI_ACTIVE_ANON,
-    MI_INACTIVE_ANON,
-    MI_ACTIVE_FILE,
-    MI_INACTIVE_FILE,
-    MI_SWAP_TOTAL,
-    MI_SWAP_FREE,
-    MI_N,
-};
-static const char *const meminfo_keys[MI_N] = {
-    [MI_TOTAL] = "MemTotal",           [MI_FREE] = "MemFree",
-    [MI_ACTIVE_ANON] = "Active(anon)", [MI_INACTIVE_ANON] = "Inactive(anon)",
-    [MI_ACTIVE_FILE] = "Active(file)", [MI_INACTIVE_FILE] = "Inactive(file)",
-    [MI_SWAP_TOTAL] = "SwapTotal",     [MI_SWAP_FREE] = "SwapFree",
-};
-#define MEMINFO_REQUIRED ((1u << MI_SWAP_TOTAL) - 1)
-#define MEMINFO_SWAP ((1u << MI_SWAP_TOTAL) | (1u << MI_SWAP_FREE))
-#define MEMINFO_ALL ((1u << MI_N) - 1)
-
-static unsigned
-meminfo_line(const char *key, size_t len, const char *rest, void *data)
-{
-    uint64_t *values = data;
-
-    for (unsigned i = 0; i < MI_N; i++) {
-        if (strlen(meminfo_keys[i]) == len && memcmp(meminfo_keys[i], key, len) == 0) {
-            values[i] = parse_decimal(&rest);
-            return 1u << i;
-        }
-    }
-    return 0;
-}
-
-/* Value of "\nkey " (or "\nkey:") in buf; false if absent. strstr is
- * vectorised: far cheaper than walking /proc/vmstat's ~75 lines before
- * pswpin. */
-static bool
-find_value(const char *buf, const char *key_nl, uint64_t *out)
-{
-    const char *p = strstr(buf, key_nl);
-
-    if (!p)
-        return false;
-    p += strlen(key_nl);
-    *out = parse_decimal(&p);
-    return true;
-}
-
-typedef struct {
-    unsigned centi[2];      /* avg10 of some, full: hundredths of a percent */
-    uint64_t some_total_us; /* some total= */
-} Psi;
-
-/* "some avg10=1.23 avg60=... total=N" -> hundredths of a percent (and the
- * total, for "some": a "some" line without it does not count). */
-static unsigned
-psi_line(const char *key, size_t len, const char *rest, void *data)
-{
-    Psi *psi = data;
-    unsigned which;
-
-    if (len == 4 && memcmp(key, "some", 4) == 0)
-        which = 0;
-    else if (len == 4 && memcmp(key, "full", 4) == 0)
-        which = 1;
-    else
-        return 0;
-    if (strncmp(rest, "avg10=", 6) != 0)
-        return 0;
-    rest += 6;
-    uint64_t whole = parse_decimal(&rest), frac = 0;
-    if (*rest == '.') {
-        rest++;
-        const char *start = rest;
-        frac = parse_decimal(&rest);
-        if (rest - start == 1)
-            frac *= 10;
-        else if (rest - start != 2)
-            return 0;
-    }
-    psi->centi[which] = whole > 100 ? 10000 : (unsigned)(whole * 100 + frac);
-    if (which == 0) {
-        const char *end = strchr(rest, '\n');
-        const char *total = strstr(rest, " total=");
-        if (!total || (end && total > end))
-            return 0;
-        total += 7;
-        psi->some_total_us = parse_decimal(&total);
-    }
-    return 1u << which;
-}
-
-static uint64_t
-mul_sat(uint64_t a, uint64_t b)
-{
-    return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
-
-/* Sums the zones' "low" watermarks (pages) in /proc/zoneinfo into
- * a->low_wmark_kib; keeps the old value if the file cannot be read. Read in
- * chunks through a small state machine: the per-cpu pagesets make the file
- * far larger than proc_buf on many CPUs. */
-static void
-read_low_wmark(Agent *a)
-{
-    enum { LINE_START, WORD, VALUE_START, VALUE, SKIP } state = LINE_START;
-    char word[4];
-    size_t word_len = 0;
-    uint64_t sum = 0, v = 0;
-    unsigned zones = 0;
-    off_t off = 0;
-    ssize_t n;
-
-    if (a->zoneinfo_fd < 0)
-        return;
-    for (;;) {
-        do
-            n = pread(a->zoneinfo_fd, proc_buf, sizeof proc_buf, off);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-            return;
-        if (n == 0)
-            break;
-        off += n;
-        for (ssize_t i = 0; i < n; i++) {
-            char c = proc_buf[i];
-            bool blank = c == ' ' || c == '\t', digit = c >= '0' && c <= '9';
-            if (c == '\n' || (state == VALUE && !digit)) {
-                if (state == VALUE) {
-                    sum = sum + v < sum ? UINT64_MAX : sum + v;
-                    zones++;
-                }
-                state = c == '\n' ? LINE_START : SKIP;
-                continue;
-            }
-            if (state == LINE_START && !blank) {
-                state = WORD;
-                word_len = 0;
-            }
-            if (state == WORD) {
-                if (blank)
-                    state = word_len == 3 && memcmp(word, "low", 3) == 0 ? VALUE_START : SKIP;
-                else if (word_len < sizeof word)
-                    word[word_len++] = c;
-                else
-                    state = SKIP;
-            } else if (state == VALUE_START && !blank) {
-                state = digit ? VALUE : SKIP;
-                v = 0;
-            }
-            if (state == VALUE) {
-                unsigned d = (unsigned)(c - '0');
-                v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-            }
-        }
-    }
-    if (state == VALUE) {
-        sum = sum + v < sum ? UINT64_MAX : sum + v;
-        zones++;
-    }
-    a->low_wmark_kib = zones ? mul_sat(sum, a->page_kib) : 0;
-}
-
-static bool
-take_sample(Agent *a, MbSample *s)
-{
-    uint64_t mi[MI_N] = {0};
-    Psi psi = {{0, 0}, 0};
-
-    memset(s, 0, sizeof *s);
-    if (read_whole(a->meminfo_fd) < 0)
-        return false;
-    unsigned found = scan_lines(proc_buf, ':', meminfo_line, mi, MEMINFO_ALL);
-    if ((found & MEMINFO_REQUIRED) != MEMINFO_REQUIRED)
-        return false;
-    s->total_kib = mi[MI_TOTAL];
-    s->free_kib = mi[MI_FREE];
-    s->active_anon_kib = mi[MI_ACTIVE_ANON];
-    s->inactive_anon_kib = mi[MI_INACTIVE_ANON];
-    s->active_file_kib = mi[MI_ACTIVE_FILE];
-    s->inactive_file_kib = mi[MI_INACTIVE_FILE];
-    if ((found & MEMINFO_SWAP) == MEMINFO_SWAP) {
-        s->has_swap_used = true;
-        s->swap_used_kib =
-            mi[MI_SWAP_TOTAL] > mi[MI_SWAP_FREE] ? mi[MI_SWAP_TOTAL] - mi[MI_SWAP_FREE] : 0;
-    }
-    if (read_whole(a->vmstat_fd) < 0)
-        return false;
-    /* Absent (no line yet, or the first line): no swap events. */
-    find_value(proc_buf, "\npswpin ", &s->swap_in_pages);
-    find_value(proc_buf, "\npswpout ", &s->swap_out_pages);
-    /* The anon/file split is Linux 5.9+; older kernels have one counter,
-     * which says too little to send. */
-    s->has_refaults =
-        find_value(proc_buf, "\nworkingset_refault_anon ", &s->refault_anon_pages) &&
-        find_value(proc_buf, "\nworkingset_refault_file ", &s->refault_file_pages) &&
-        find_value(proc_buf, "\nworkingset_activate_anon ", &s->activate_anon_pages) &&
-        find_value(proc_buf, "\nworkingset_activate_file ", &s->activate_file_pages);
-    if (!s->has_refaults)
-        s->refault_anon_pages = s->refault_file_pages = s->activate_anon_pages = 0;
-    if (a->psi_fd >= 0 && read_whole(a->psi_fd) >= 0 &&
-        scan_lines(proc_buf, ' ', psi_line, &psi, 3) == 3) {
-        s->has_psi = true;
-        s->psi_some_avg10 = psi.centi[0] / 100.0;
-        s->psi_full_avg10 = psi.centi[1] / 100.0;
-        s->psi_some_total_us = psi.some_total_us;
-    }
-    s->low_wmark_kib = a->low_wmark_kib;
-    return true;
-}
+/* ---- urgent records ---- */
 
 /* Available memory that counts as running low: below a tenth of the
  * guest's memory or 2x the low watermarks (kswapd wakes at 1x), whichever
@@ -398,7 +126,7 @@ take_sample(Agent *a, MbSample *s)
 static uint64_t
 low_threshold_kib(const Agent *a, uint64_t total_kib)
 {
-    uint64_t t = mul_sat(a->low_wmark_kib, 2);
+    uint64_t low = a->proc.low_wmark_kib, t = low > UINT64_MAX / 2 ? UINT64_MAX : 2 * low;
     if (total_kib / 10 > t)
         t = total_kib / 10;
     return t > LOW_FLOOR_KIB ? t : LOW_FLOOR_KIB;
@@ -410,18 +138,11 @@ low_threshold_kib(const Agent *a, uint64_t total_kib)
 static unsigned
 fast_check(Agent *a)
 {
-    uint64_t free_kib, total_kib = 0, swap_out = 0;
+    uint64_t free_kib, total_kib, swap_out;
     unsigned why = 0;
 
-    if (read_whole(a->meminfo_fd) < 0)
+    if (!mb_guest_proc_fast(&a->proc, &total_kib, &free_kib, &swap_out))
         return 0;
-    find_value(proc_buf, "MemTotal:", &total_kib);
-    if (!find_value(proc_buf, "\nMemAvailable:", &free_kib) &&
-        !find_value(proc_buf, "\nMemFree:", &free_kib))
-        return 0;
-    if (read_whole(a->vmstat_fd) < 0)
-        return 0;
-    find_value(proc_buf, "\npswpout ", &swap_out);
     uint64_t fall_kib =
         total_kib / 256 > URGENT_FALL_MIN_KIB ? total_kib / 256 : URGENT_FALL_MIN_KIB;
     if (a->have_check_free && free_kib + fall_kib <= a->check_free_kib &&
@@ -810,14 +531,14 @@ tick(Agent *a, unsigned urgent)
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
     MbSample s;
 
-    if (!take_sample(a, &s)) {
+    if (!mb_guest_proc_sample(&a->proc, &s)) {
         a->read_errors++;
         return false;
     }
     a->seq++;
     if (a->seq % HELLO_EVERY == 0) {
         a->need_hello = true;
-        read_low_wmark(a);
+        mb_guest_proc_read_low_wmark(&a->proc);
     }
     /* A PSI event also names the other reasons that hold now. */
     if (urgent & MB_URGENT_PSI) {
@@ -921,10 +642,7 @@ int
 main(int argc, char **argv)
 {
     Agent a = {
-        .meminfo_fd = -1,
-        .vmstat_fd = -1,
-        .psi_fd = -1,
-        .zoneinfo_fd = -1,
+        .proc = {.meminfo_fd = -1, .vmstat_fd = -1, .psi_fd = -1, .zoneinfo_fd = -1},
         .trigger_fd = -1,
         .out_fd = -1,
         .last_urgent_ns = INT64_MIN,
@@ -935,15 +653,16 @@ main(int argc, char **argv)
 
     parse_options(argc, argv, &a.opt);
     install_signals(&wait_mask);
-    a.page_kib = page >= 1024 ? (uint64_t)page / 1024 : 4;
-    a.meminfo_fd = open_proc(&a, "meminfo", true);
-    a.vmstat_fd = open_proc(&a, "vmstat", true);
-    a.psi_fd = open_proc(&a, "pressure/memory", false); /* no PSI: CONFIG_PSI=n or psi=0 */
-    a.zoneinfo_fd = open_proc(&a, "zoneinfo", false);
-    read_low_wmark(&a);
+    a.proc.page_kib = page >= 1024 ? (uint64_t)page / 1024 : 4;
+    a.proc.meminfo_fd = open_proc(&a, "meminfo", true);
+    a.proc.vmstat_fd = open_proc(&a, "vmstat", true);
+    a.proc.psi_fd = open_proc(&a, "pressure/memory", false); /* no PSI: CONFIG_PSI=n or psi=0 */
+    a.proc.zoneinfo_fd = open_proc(&a, "zoneinfo", false);
+    mb_guest_proc_read_low_wmark(&a.proc);
     arm_psi_trigger(&a);
-    a.hello_len = mb_guest_record_format_hello(
-        a.hello, sizeof a.hello, uname(&uts) == 0 ? uts.release : NULL, (unsigned)a.page_kib);
+    a.hello_len = mb_guest_record_format_hello(a.hello, sizeof a.hello,
+                                               uname(&uts) == 0 ? uts.release : NULL,
+                                               (unsigned)a.proc.page_kib);
 
     int rc = run(&a, &wait_mask);
 
