@@ -172,27 +172,70 @@ mb_guest_runtime_s(const MbGuest *guest)
     return end > guest->delay_ticks ? end - guest->delay_ticks : 0;
 }
 
-/* Moves the balloon toward its target for one tick (all the way for a
- * rate of 0). Inflating the balloon is an allocation inside the guest: it
+bool
+mb_guest_travels(const MbGuest *guest)
+{
+    return guest->model->shrink_kib_per_s != 0 || guest->model->grow_kib_per_s != 0;
+}
+
+/* How far a balloon at rate travels in seconds, whole pages (exactly rate
+ * for a whole second, so a tick without sub-steps moves as before). */
+static uint64_t
+travel_kib(uint64_t rate, double seconds)
+{
+    if (seconds >= 1.0)
+        return rate;
+    return page_floor((double)rate * seconds);
+}
+
+/* Moves the balloon toward its target for seconds (all the way for a rate
+ * of 0). Inflating the balloon is an allocation inside the guest: it
  * reclaims exactly as for any other allocation. */
 static void
-balloon_step(MbGuest *guest)
+balloon_move(MbGuest *guest, double seconds)
 {
-    uint64_t rate;
+    uint64_t rate, step;
 
     if (guest->alloc_kib > guest->target_kib) {
         rate = guest->model->shrink_kib_per_s;
-        if (rate == 0 || guest->alloc_kib - guest->target_kib <= rate)
+        step = travel_kib(rate, seconds);
+        if (rate == 0 || guest->alloc_kib - guest->target_kib <= step)
             guest->alloc_kib = guest->target_kib;
         else
-            guest->alloc_kib -= rate;
+            guest->alloc_kib -= step;
     } else if (guest->alloc_kib < guest->target_kib) {
         rate = guest->model->grow_kib_per_s;
-        if (rate == 0 || guest->target_kib - guest->alloc_kib <= rate)
+        step = travel_kib(rate, seconds);
+        if (rate == 0 || guest->target_kib - guest->alloc_kib <= step)
             guest->alloc_kib = guest->target_kib;
         else
-            guest->alloc_kib += rate;
+            guest->alloc_kib += step;
     }
+}
+
+/* One tick's travel: what sub-steps before it left of the second. */
+static void
+balloon_step(MbGuest *guest)
+{
+    double left_s = 1.0 - guest->travelled_s;
+
+    guest->travelled_s = 0.0;
+    if (left_s > 0.0)
+        balloon_move(guest, left_s);
+}
+
+void
+mb_guest_travel(MbGuest *guest, double seconds)
+{
+    double left_s = 1.0 - guest->travelled_s;
+
+    if (seconds > left_s)
+        seconds = left_s;
+    if (!(seconds > 0.0))
+        return;
+    guest->travelled_s += seconds;
+    balloon_move(guest, seconds);
+    guest_reclaim(guest);
 }
 
 void

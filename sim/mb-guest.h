@@ -70,6 +70,7 @@ typedef struct {
     uint64_t file_read_kib;      /* new file reads done so far */
     double psi_some_avg10;       /* share of time stalled, ~10 s average, % */
     uint64_t refault_active_kib; /* anon activated on swap-in (model's flag) */
+    double travelled_s;          /* balloon travel done this tick before mb_guest_tick() */
 } MbGuest;
 
 void mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_kib);
@@ -78,8 +79,15 @@ void mb_guest_init(MbGuest *guest, const MbWorkload *workload, uint64_t alloc_ki
  * reserve. With the 2013 model the balloon is there at once; a model with a
  * finite rate moves it during the following ticks. */
 void mb_guest_set_alloc(MbGuest *guest, uint64_t alloc_kib);
-/* Advances one second. */
+/* Advances one second (the balloon travels for what is left of it after
+ * mb_guest_travel()). */
 void mb_guest_tick(MbGuest *guest);
+/* Whether the guest's balloon travels (a finite inflation or deflation
+ * rate) rather than moving within the tick. */
+bool mb_guest_travels(const MbGuest *guest);
+/* Moves the balloon toward its target for seconds of the coming tick (at
+ * most what is left of it); mb_guest_tick() then moves it for the rest. */
+void mb_guest_travel(MbGuest *guest, double seconds);
 /* What a guest agent would report now. */
 void mb_guest_sample(const MbGuest *guest, MbSample *out);
 uint64_t mb_guest_free_kib(const MbGuest *guest);

@@ -275,11 +275,11 @@ record_tick(const MbSimTick *t, void *user_data)
             fprintf(rec->csv,
                     "%u,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                     ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64
-                    "\n",
+                    ",%" PRIu64 "\n",
                     t->tick, rec->policy, vm->name, vm->target_kib, s->active_anon_kib,
                     s->inactive_anon_kib, s->active_file_kib, s->inactive_file_kib, s->free_kib,
                     s->swap_out_pages, vm->dm_kib, t->predicted_kib[i], vm->delta_kib,
-                    vm->reclaimable_kib);
+                    vm->reclaimable_kib, t->guests[i].alloc_kib);
         if (rec->trace_out != NULL)
             mb_trace_write_row(rec->trace_out, t->tick - 1, vm->name, s, true);
     }
@@ -445,7 +445,7 @@ run_all(const Options *opt, const MbScenario *sc)
     if (csv != NULL)
         fputs("tick,policy,vm,alloc_kib,active_anon_kib,inactive_anon_kib,active_file_kib,"
               "inactive_file_kib,free_kib,swap_out_pages,dm_kib,predicted_kib,demand_kib,"
-              "reclaimable_kib\n",
+              "reclaimable_kib,balloon_kib\n",
               csv);
     if (trace_out != NULL)
         mb_trace_write_header(trace_out, true);

@@ -109,6 +109,8 @@ typedef struct {
     MbSample *samples;
     uint64_t *prev_alloc_kib;
     int64_t *predicted_kib;
+    uint64_t *want_kib; /* a growing VM's planned target, until granted */
+    size_t *grows;      /* the growing VMs, in grant order */
     MbPlanner *planner;
 } Run;
 
@@ -120,6 +122,8 @@ run_free(Run *run)
     free(run->samples);
     free(run->prev_alloc_kib);
     free(run->predicted_kib);
+    free(run->want_kib);
+    free(run->grows);
     mb_planner_free(run->planner);
 }
 
@@ -134,9 +138,11 @@ run_alloc(Run *run, size_t n, uint64_t seed)
     run->samples = calloc(m, sizeof(*run->samples));
     run->prev_alloc_kib = calloc(m, sizeof(*run->prev_alloc_kib));
     run->predicted_kib = calloc(m, sizeof(*run->predicted_kib));
+    run->want_kib = calloc(m, sizeof(*run->want_kib));
+    run->grows = calloc(m, sizeof(*run->grows));
     run->planner = mb_planner_new(m, seed);
     return run->guests && run->vms && run->samples && run->prev_alloc_kib &&
-           run->predicted_kib && run->planner;
+           run->predicted_kib && run->want_kib && run->grows && run->planner;
 }
 
 static unsigned
@@ -190,6 +196,132 @@ note_violation(MbSimResult *result, unsigned tick, const char *why)
                  tick, why);
 }
 
+/* The service's grant loop (service/mb-tick.c) at a 1 s interval: growth
+ * may wait 3/4 of it for the donors' balloons, polled every 50 ms. */
+#define GRANT_STEP_S 0.05
+#define GRANT_STEPS 15u
+
+static uint64_t
+actual_sum_kib(const MbGuest *guests, size_t n)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < n; i++)
+        sum += guests[i].alloc_kib;
+    return sum;
+}
+
+/* The actual balloons together never grow past the capacity. */
+static void
+check_actual(const Run *run, size_t n, uint64_t capacity_kib, uint64_t before_kib,
+             unsigned tick, MbSimResult *result)
+{
+    uint64_t after_kib = actual_sum_kib(run->guests, n);
+    char what[256];
+
+    if (after_kib > capacity_kib && after_kib > before_kib) {
+        snprintf(what, sizeof(what),
+                 "actual balloons %" PRIu64 " KiB exceed capacity %" PRIu64
+                 " KiB (were %" PRIu64 ")",
+                 after_kib, capacity_kib, before_kib);
+        note_violation(result, tick, what);
+    }
+}
+
+static uint64_t
+committed_kib(const MbGuest *guest)
+{
+    return guest->alloc_kib > guest->target_kib ? guest->alloc_kib : guest->target_kib;
+}
+
+/* Higher priority first, then the foreground VM, then by name. */
+static bool
+grants_before(const MbVm *a, const MbVm *b)
+{
+    if (a->settings.priority != b->settings.priority)
+        return a->settings.priority > b->settings.priority;
+    if (a->settings.foreground != b->settings.foreground)
+        return a->settings.foreground;
+    return strcmp(a->name, b->name) < 0;
+}
+
+/* Hands out what is free as the balloons stand; true when every grow got
+ * all it wanted. */
+static bool
+grant(Run *run, size_t n, size_t n_grows, uint64_t capacity_kib, uint64_t min_step_kib)
+{
+    uint64_t sum = 0, free_kib;
+    bool all = true;
+
+    for (size_t i = 0; i < n; i++)
+        sum += committed_kib(&run->guests[i]);
+    free_kib = capacity_kib > sum ? capacity_kib - sum : 0;
+    for (size_t k = 0; k < n_grows; k++) {
+        size_t i = run->grows[k];
+        uint64_t have = committed_kib(&run->guests[i]), need, give;
+
+        if (have >= run->want_kib[i])
+            continue;
+        need = run->want_kib[i] - have;
+        give = need < free_kib ? need : free_kib;
+        /* No dribbling: a part smaller than a step waits for more. */
+        if (give < need && give < min_step_kib) {
+            all = false;
+            continue;
+        }
+        mb_guest_set_alloc(&run->guests[i], have + give);
+        free_kib -= give;
+        if (give < need)
+            all = false;
+    }
+    return all;
+}
+
+/* Applies the plan as the service does to guests whose balloons travel:
+ * shrinks at once; grows only by what is free as the balloons stand,
+ * re-granted as the donors' balloons travel during the first 3/4 of the
+ * tick; what is not granted by then waits for the next plan. Sets each
+ * VM's target to what was set. */
+static void
+apply_travelling(Run *run, size_t n, uint64_t capacity_kib, uint64_t min_step_kib,
+                 unsigned tick, MbSimResult *result)
+{
+    size_t n_grows = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        MbGuest *g = &run->guests[i];
+        uint64_t want = run->vms[i].target_kib;
+        size_t k;
+
+        if (want == g->target_kib)
+            continue;
+        if (want <= committed_kib(g) || want < g->target_kib) {
+            mb_guest_set_alloc(g, want); /* lowers what it may hold: always safe */
+            continue;
+        }
+        run->want_kib[i] = want;
+        /* Insertion sort into grant order: no allocation. */
+        k = n_grows++;
+        while (k > 0 && grants_before(&run->vms[i], &run->vms[run->grows[k - 1]])) {
+            run->grows[k] = run->grows[k - 1];
+            k--;
+        }
+        run->grows[k] = i;
+    }
+    for (unsigned step = 0; n_grows > 0; step++) {
+        uint64_t before_kib;
+
+        if (grant(run, n, n_grows, capacity_kib, min_step_kib) || step == GRANT_STEPS)
+            break;
+        before_kib = actual_sum_kib(run->guests, n);
+        for (size_t i = 0; i < n; i++)
+            mb_guest_travel(&run->guests[i], GRANT_STEP_S);
+        check_actual(run, n, capacity_kib, before_kib, tick, result);
+    }
+    for (size_t i = 0; i < n; i++)
+        run->vms[i].target_kib = run->guests[i].target_kib;
+}
+
 bool
 mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *result,
            char *err, size_t err_len)
@@ -199,9 +331,10 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
     MbParams params;
     Run run = {0};
     const char *why;
+    uint64_t capacity_kib;
     unsigned max_ticks;
     size_t n;
-    bool ok = false;
+    bool travelling = false, ok = false;
 
     memset(result, 0, sizeof(*result));
     if ((unsigned)config->policy >= MB_SIM_POLICY_N) {
@@ -257,7 +390,11 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
     }
 
     max_ticks = config->max_ticks ? config->max_ticks : default_max_ticks(sc);
+    capacity_kib = mb_params_capacity_kib(&params);
+    for (size_t i = 0; i < n; i++)
+        travelling = travelling || mb_guest_travels(&run.guests[i]);
     for (unsigned tick = 1; tick <= max_ticks; tick++) {
+        uint64_t actual_before_kib = actual_sum_kib(run.guests, n);
         size_t n_moved = 0;
         char what[256];
 
@@ -271,23 +408,30 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
             run.predicted_kib[i] = vm->has_delta ? vm->delta_kib : 0;
             mb_vm_observe(vm, &run.samples[i], &params);
         }
+        check_actual(&run, n, capacity_kib, actual_before_kib, tick, result);
         if (!mb_planner_plan(run.planner, run.vms, n, &params, &n_moved)) {
             snprintf(err, err_len, "the planner refused to plan (tick %u)", tick);
             goto out;
         }
+        for (size_t i = 0; i < n; i++)
+            run.prev_alloc_kib[i] = run.vms[i].alloc_kib;
+        if (!mb_sim_check_tick(run.vms, run.prev_alloc_kib, n, capacity_kib,
+                               params.min_step_kib, what, sizeof(what)))
+            note_violation(result, tick, what);
+        if (travelling) {
+            apply_travelling(&run, n, capacity_kib, params.min_step_kib, tick, result);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                mb_guest_set_alloc(&run.guests[i], run.vms[i].target_kib);
+        }
         for (size_t i = 0; i < n; i++) {
             MbVm *vm = &run.vms[i];
             MbSimVmResult *r = &result->vms[i];
-            run.prev_alloc_kib[i] = vm->alloc_kib;
-            mb_guest_set_alloc(&run.guests[i], vm->target_kib);
             if (vm->target_kib < r->alloc_min_kib)
                 r->alloc_min_kib = vm->target_kib;
             if (vm->target_kib > r->alloc_max_kib)
                 r->alloc_max_kib = vm->target_kib;
         }
-        if (!mb_sim_check_tick(run.vms, run.prev_alloc_kib, n, mb_params_capacity_kib(&params),
-                               params.min_step_kib, what, sizeof(what)))
-            note_violation(result, tick, what);
         /* Each VM's own view follows its new balloon. */
         for (size_t i = 0; i < n; i++)
             run.vms[i].alloc_kib = run.vms[i].target_kib;

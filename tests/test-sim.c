@@ -647,10 +647,11 @@ test_cli_outputs(void)
     g_assert_cmpstr(out, ==, out2);
 
     g_assert_true(g_file_get_contents(csv, &text, &len, NULL));
-    g_assert_true(g_str_has_prefix(text, "tick,policy,vm,alloc_kib,active_anon_kib,"
-                                         "inactive_anon_kib,active_file_kib,inactive_file_kib,"
-                                         "free_kib,swap_out_pages,dm_kib,predicted_kib,"
-                                         "demand_kib,reclaimable_kib\n1,static,vm1-game,"));
+    g_assert_true(
+        g_str_has_prefix(text, "tick,policy,vm,alloc_kib,active_anon_kib,"
+                               "inactive_anon_kib,active_file_kib,inactive_file_kib,"
+                               "free_kib,swap_out_pages,dm_kib,predicted_kib,"
+                               "demand_kib,reclaimable_kib,balloon_kib\n1,static,vm1-game,"));
     g_free(text);
     g_assert_true(g_file_get_contents(png, &text, &len, NULL));
     g_assert_cmpuint(len, >, 8);
@@ -772,6 +773,89 @@ test_linux61_thrashing_rate(void)
     g_assert_cmpuint(s.active_anon_kib, <=, s.inactive_anon_kib + 8 * MIB);
 }
 
+/* Two linux61 VMs in a full pool: at tick 20 the donor's job frees
+ * 260 MiB as the needy VM's job wants 260 MiB more. */
+typedef struct {
+    Steer needy, donor;
+    uint64_t capacity_kib, max_sum_kib, start_kib;
+    uint64_t needy_kib[41]; /* the needy VM's actual balloon by tick */
+    unsigned first_grow_tick;
+} BalloonWatch;
+
+#define SWAP_TICK 20u
+
+static void
+watch_balloons(const MbSimTick *t, void *user_data)
+{
+    BalloonWatch *w = user_data;
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < t->n_vms; i++)
+        sum += t->guests[i].alloc_kib;
+    if (sum > w->max_sum_kib)
+        w->max_sum_kib = sum;
+    if (t->tick == SWAP_TICK) {
+        w->needy.anon_kib += 260 * MIB;
+        w->donor.anon_kib -= 260 * MIB;
+    }
+    if (w->first_grow_tick == 0 && t->tick > SWAP_TICK && t->vms[0].target_kib > w->start_kib)
+        w->first_grow_tick = t->tick;
+    if (t->tick < G_N_ELEMENTS(w->needy_kib))
+        w->needy_kib[t->tick] = t->guests[0].alloc_kib;
+}
+
+static void
+test_linux61_grow_waits_for_donor(void)
+{
+    BalloonWatch w = {
+        .needy = {.anon_kib = 150 * MIB, .hot_kib = 8 * MIB},
+        .donor = {.anon_kib = 300 * MIB, .hot_kib = 8 * MIB},
+    };
+    MbWorkload needy = steered_workload(&w.needy, 20 * MIB);
+    MbWorkload donor = steered_workload(&w.donor, 20 * MIB);
+    MbScenarioVm vms[2] = {
+        {.name = "needy",
+         .workload = &needy,
+         .settings =
+             {.priority = 60, .foreground = true, .min_kib = 128 * MIB, .max_kib = 512 * MIB},
+         .alloc_kib = 192 * MIB,
+         .model = &mb_guest_model_linux61},
+        {.name = "donor",
+         .workload = &donor,
+         .settings = {.priority = 40, .min_kib = 64 * MIB, .max_kib = 512 * MIB},
+         .alloc_kib = 320 * MIB,
+         .model = &mb_guest_model_linux61},
+    };
+    MbScenario sc = {.name = "grow-waits", .pool_kib = 512 * MIB, .n_vms = 2, .vms = vms};
+    char err[256];
+    MbSimConfig cfg;
+    MbSimResult r;
+    unsigned arrived = 0;
+
+    mb_sim_config_init(&cfg);
+    cfg.policy = MB_SIM_BALANCED;
+    cfg.max_ticks = G_N_ELEMENTS(w.needy_kib) - 1;
+    cfg.on_tick = watch_balloons;
+    cfg.user_data = &w;
+    w.capacity_kib = mb_scenario_capacity_kib(&sc);
+    w.start_kib = vms[0].alloc_kib;
+    g_assert_true(mb_sim_run(&sc, &cfg, &r, err, sizeof(err)));
+    for (unsigned t = SWAP_TICK; t < G_N_ELEMENTS(w.needy_kib) && arrived == 0; t++)
+        if (w.needy_kib[t] >= r.vms[0].final_alloc_kib)
+            arrived = t;
+    /* The donor's balloon inflates at ~43 MiB/s while the needy VM's would
+     * deflate at 160 MiB/s: growth waits for what the donor has released,
+     * so the balloons never hold more than the pool, and the needy VM still
+     * has all it was planned within a few ticks. */
+    g_assert_cmpuint(r.violations, ==, 0);
+    g_assert_cmpuint(w.max_sum_kib, <=, w.capacity_kib);
+    g_assert_cmpuint(r.vms[0].final_alloc_kib, >=, w.start_kib + 140 * MIB);
+    g_assert_cmpuint(w.first_grow_tick, >, SWAP_TICK);
+    g_assert_cmpuint(arrived, >, SWAP_TICK);
+    g_assert_cmpuint(arrived - w.first_grow_tick, <=, 6);
+    mb_sim_result_clear(&r);
+}
+
 static void
 run_bench(const char *name, MbSimPolicy policy, MbSimResult *r)
 {
@@ -854,6 +938,7 @@ main(int argc, char **argv)
     g_test_add_func("/sim/paper/h264ref", test_paper_h264ref);
     g_test_add_func("/sim/paper/paper2", test_paper2);
     g_test_add_func("/sim/bench/scenarios", test_bench_scenarios);
+    g_test_add_func("/sim/bench/grow-waits-for-donor", test_linux61_grow_waits_for_donor);
     g_test_add_func("/sim/trace/shipped", test_trace_shipped);
     g_test_add_func("/sim/trace/malformed", test_trace_malformed);
     g_test_add_func("/sim/determinism", test_determinism);
