@@ -235,6 +235,46 @@ def table(scen, runs, best_ref):
     return "\n".join(out)
 
 
+def sim_table(outdir, scen, runs):
+    """The simulator's bench-SCEN against the real runs (docs/simulator.md):
+    the job's swap-out per policy, from OUTDIR/sim-SCEN.json (written by
+    scripts/bench-vms with membalancer-sim --json). Stores the figures in
+    runs[mode]["sim_job_swap_out_mib"]."""
+    path = os.path.join(outdir, f"sim-{scen}.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        sims = json.load(f)
+    head = ("policy", "real job swap MiB", "sim job swap MiB", "sim vs real",
+            "real runtime s", "sim runtime s")
+    rows = []
+    for s in sims:
+        mode = s.get("policy")
+        real = runs.get(mode)
+        if real is None or not s.get("vms"):
+            continue
+        job = s["vms"][0]
+        sim_mib = round(job["swap_out_kib"] / 1024.0, 1)
+        real["sim_job_swap_out_mib"] = sim_mib
+        real_mib = real.get("job_swap_out_mib")
+        if real_mib is None:
+            diff = "-"
+        elif real_mib == 0:
+            diff = "equal" if sim_mib == 0 else f"+{fmt(sim_mib)} MiB"
+        else:
+            diff = f"{(sim_mib - real_mib) / real_mib * 100:+.0f} %"
+        rows.append((mode, fmt(real_mib), fmt(sim_mib), diff,
+                     fmt(real.get("job_runtime_s")) if not real.get("capped") else "capped",
+                     str(job.get("runtime_s", "-"))))
+    if not rows:
+        return None
+    out = [f"simulator bench-{scen} against the real runs (job swap-out)"]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    for row in (head,) + tuple(rows):
+        out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    return "\n".join(out)
+
+
 def main(argv):
     json_path = None
     if len(argv) >= 3 and argv[1] == "--json":
@@ -256,6 +296,10 @@ def main(argv):
         best_ref = results.get("table3", {}).get("best") if scen == "foreground" else None
         print(table(scen, results[scen], best_ref))
         print()
+        sim = sim_table(outdir, scen, results[scen])
+        if sim:
+            print(sim)
+            print()
     if json_path:
         with open(json_path, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
