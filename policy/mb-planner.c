@@ -127,7 +127,7 @@ page_up(uint64_t kib)
 static int64_t
 deficit_kib(const MbVm *vm)
 {
-    return vm->delta_kib - (int64_t)vm->reclaimable_kib;
+    return vm->delta_kib - (int64_t)mb_vm_reclaimable_now_kib(vm);
 }
 
 /* balanced: what the VM should get now for the next MB_BALANCED_LEAD
@@ -144,7 +144,7 @@ balanced_need_kib(const MbVm *vm, const MbParams *params, bool with_headroom)
         horizon_kib = add_sat(horizon_kib, vm->last.swap_used_kib);
     if (with_headroom && vm->settings.foreground)
         horizon_kib = add_sat(horizon_kib, params->foreground_headroom_kib);
-    return sub_sat(horizon_kib, vm->reclaimable_kib);
+    return sub_sat(horizon_kib, mb_vm_reclaimable_now_kib(vm));
 }
 
 /* Too long without a demand prediction: its memory is no longer its own. */
@@ -487,9 +487,9 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
          * intervals of demand (plus what it lost to swap, plus the
          * foreground's headroom) no longer fit: memory still has to leave a
          * donor's balloon before it can be given. */
-        bool short_now =
-            balanced ? balanced_need_kib(vm, params, true) > 0
-                     : vm->delta_kib > 0 && (uint64_t)vm->delta_kib > vm->reclaimable_kib;
+        bool short_now = balanced ? balanced_need_kib(vm, params, true) > 0
+                                  : vm->delta_kib > 0 &&
+                                        (uint64_t)vm->delta_kib > mb_vm_reclaimable_now_kib(vm);
         if (below_min || (has_prediction(vm) && short_now)) {
             planner->needy[n_needy++] = vm;
         } else if (is_silent(vm)) {
@@ -512,7 +512,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                 demand_kib = vm->peak_kib;
             if (balanced && vm->settings.foreground)
                 demand_kib += (int64_t)min_u64(params->foreground_headroom_kib, INT32_MAX);
-            int64_t surplus_kib = (int64_t)vm->reclaimable_kib - demand_kib;
+            int64_t surplus_kib = (int64_t)mb_vm_reclaimable_now_kib(vm) - demand_kib;
             if (surplus_kib <= 0)
                 continue;
             Donor *d = &planner->donors.v[n_donors++];

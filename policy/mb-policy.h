@@ -103,24 +103,27 @@ typedef struct {
     uint64_t page_kib;
 
     /* Predictor state, written by mb_vm_observe(); read-only for callers. */
-    MbSample last;         /* last accepted sample, clamped */
-    bool has_last;         /* a baseline sample exists */
-    bool has_delta;        /* a demand prediction exists (>= 2 samples) */
-    bool stale;            /* the last interval brought no sample */
-    unsigned missed_ticks; /* consecutive intervals without a sample, at most
-                            * MB_MISSED_TICKS_MAX */
-    unsigned silent_ticks; /* consecutive intervals without a dM (no sample,
-                            * or one that only set a baseline); saturates */
-    unsigned resets;       /* counters went backwards (guest rebooted) */
-    int64_t dm_kib;        /* dM of the last interval */
-    int64_t delta_kib;     /* predicted demand (EWMA of dM) */
-    int64_t peak_kib;      /* recent peak of a burst (consecutive intervals of
-                            * positive dM, summed), decaying 1/64 an interval */
-    int64_t burst_kib;     /* the current burst so far (0 when dM <= 0) */
-    bool pressured;        /* the last sample showed the VM short now: it swapped
-                            * out, refaulted its working set, stalled on memory
-                            * (PSI) or the agent sent it urgently */
-    uint64_t reclaimable_kib;
+    MbSample last;             /* last accepted sample, clamped */
+    bool has_last;             /* a baseline sample exists */
+    bool has_delta;            /* a demand prediction exists (>= 2 samples) */
+    bool stale;                /* the last interval brought no sample */
+    unsigned missed_ticks;     /* consecutive intervals without a sample, at most
+                                * MB_MISSED_TICKS_MAX */
+    unsigned silent_ticks;     /* consecutive intervals without a dM (no sample,
+                                * or one that only set a baseline); saturates */
+    unsigned resets;           /* counters went backwards (guest rebooted) */
+    int64_t dm_kib;            /* dM of the last interval */
+    int64_t delta_kib;         /* predicted demand (EWMA of dM) */
+    int64_t peak_kib;          /* recent peak of a burst (consecutive intervals of
+                                * positive dM, summed), decaying 1/64 an interval */
+    int64_t burst_kib;         /* the current burst so far (0 when dM <= 0) */
+    bool pressured;            /* the last sample showed the VM short now: it swapped
+                                * out, refaulted its working set, stalled on memory
+                                * (PSI) or the agent sent it urgently */
+    uint64_t reclaimable_kib;  /* R of the last sample */
+    uint64_t sample_alloc_kib; /* alloc_kib when that sample was taken: R
+                                * changes with every move since (see
+                                * mb_vm_reclaimable_now_kib) */
 
     /* Planner output, written by mb_planner_plan(). */
     uint64_t target_kib;
@@ -191,6 +194,11 @@ void mb_vm_observe_at(MbVm *vm, const MbSample *sample, const MbParams *params,
 void mb_vm_rebaseline(MbVm *vm);
 /* R = inactive file + free - ratio * total, never below 0. */
 uint64_t mb_reclaimable_kib(const MbSample *sample, double free_reserve_ratio);
+/* The VM's R now: its last sample's, less what it was moved down since (a
+ * balloon takes free memory first), plus what it was moved up, never below
+ * 0. A plan made before the next sample (an urgent tick, a late sample)
+ * thus does not count a donor's surplus twice. */
+uint64_t mb_vm_reclaimable_now_kib(const MbVm *vm);
 
 typedef struct MbPlanner MbPlanner;
 

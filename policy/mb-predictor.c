@@ -21,6 +21,7 @@ mb_vm_init(MbVm *vm, const char *name, const MbVmSettings *settings, uint64_t al
     if (settings != NULL)
         vm->settings = *settings;
     vm->alloc_kib = alloc_kib;
+    vm->sample_alloc_kib = alloc_kib;
     vm->target_kib = alloc_kib;
 }
 
@@ -125,6 +126,7 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
     vm->stale = false;
     vm->missed_ticks = 0;
     vm->reclaimable_kib = mb_reclaimable_kib(&s, params->free_reserve_ratio);
+    vm->sample_alloc_kib = vm->alloc_kib;
 
     if (vm->has_last && (s.swap_out_pages < vm->last.swap_out_pages ||
                          s.swap_in_pages < vm->last.swap_in_pages)) {
@@ -223,4 +225,17 @@ mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
 {
     /* Never 0, even if a caller wrote missed_ticks past its cap. */
     observe(vm, sample, params, (double)min_u64(vm->missed_ticks, MB_MISSED_TICKS_MAX) + 1.0);
+}
+
+uint64_t
+mb_vm_reclaimable_now_kib(const MbVm *vm)
+{
+    if (!vm->has_last)
+        return vm->reclaimable_kib;
+    if (vm->alloc_kib >= vm->sample_alloc_kib)
+        return vm->reclaimable_kib +
+               min_u64(vm->alloc_kib - vm->sample_alloc_kib, UINT64_MAX - vm->reclaimable_kib);
+    return vm->sample_alloc_kib - vm->alloc_kib < vm->reclaimable_kib
+               ? vm->reclaimable_kib - (vm->sample_alloc_kib - vm->alloc_kib)
+               : 0;
 }

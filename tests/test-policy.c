@@ -87,6 +87,7 @@ vm_predict(MbVm *vm, int64_t delta_kib, uint64_t reclaimable_kib)
     vm->stale = false;
     vm->delta_kib = delta_kib;
     vm->reclaimable_kib = reclaimable_kib;
+    vm->sample_alloc_kib = vm->alloc_kib; /* a sample of now */
     vm->last.total_kib = vm->alloc_kib;
 }
 
@@ -768,6 +769,39 @@ test_plan_pages(void)
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpuint(v[0].target_kib, ==, 600 * MIB + 1);
     g_assert_cmpuint(v[0].target_kib + v[1].target_kib, <=, mb_params_capacity_kib(&p));
+    mb_planner_free(pl);
+}
+
+/* A plan made before the next sample (an urgent tick) counts a donor's
+ * reclaimable memory less what it already gave since that sample: Run D's
+ * web VM gave 21 MiB on one tick, then on an urgent tick the same surplus
+ * again, and swapped on its next burst. */
+static void
+test_plan_moved_since_sample(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    vm_setup(&v[0], "job", 60, 512 * MIB);
+    vm_setup(&v[1], "web", 50, 512 * MIB);
+    vm_predict(&v[0], 40 * MIB, 0); /* needs 120 MiB */
+    vm_predict(&v[1], 0, 200 * MIB);
+    v[1].peak_kib = 100 * MIB; /* keeps its burst: 100 MiB to give */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -100 * (gint64)MIB);
+    /* Applied, but no new sample yet: the web VM has nothing left. */
+    for (int i = 0; i < 2; i++)
+        v[i].alloc_kib = v[i].target_kib;
+    g_assert_cmpuint(mb_vm_reclaimable_now_kib(&v[1]), ==, 100 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    /* The job's R counts what it got: 100 of 120, 20 still missing. */
+    g_assert_cmpuint(mb_vm_reclaimable_now_kib(&v[0]), ==, 100 * MIB);
+    /* paper too: the same memory is not given twice. */
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
     mb_planner_free(pl);
 }
 
@@ -1579,6 +1613,7 @@ main(int argc, char **argv)
     g_test_add_func("/policy/plan/lead", test_plan_lead);
     g_test_add_func("/policy/plan/shortfall", test_plan_shortfall);
     g_test_add_func("/policy/plan/pages", test_plan_pages);
+    g_test_add_func("/policy/plan/moved-since-sample", test_plan_moved_since_sample);
     g_test_add_func("/policy/plan/spare", test_plan_spare);
     g_test_add_func("/policy/plan/foreground-headroom", test_plan_foreground_headroom);
     g_test_add_func("/policy/plan/catch-up", test_plan_catch_up);
