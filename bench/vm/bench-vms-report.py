@@ -155,6 +155,17 @@ def analyse(run_dir):
     for key, t in (("job_first_swap_out_s", t_swap), ("job_first_psi_s", t_psi)):
         res[key] = round((t - t_start) / 1000.0, 2) if t is not None else None
 
+    # The TV shell's SetForeground (foreground): when it returned, against
+    # the job's start (µs stamps, like the consoles').
+    shell = os.path.join(run_dir, "shell.log")
+    if res["scenario"] == "foreground" and os.path.isfile(shell):
+        with open(shell, errors="replace") as f:
+            for line in f:
+                m = re.match(r"(\d+) set-foreground$", line.strip())
+                if m:
+                    res["set_foreground_s"] = round((int(m.group(1)) / 1000 - t_start) / 1000.0, 2)
+                    break
+
     urgent = first_urgent(os.path.join(run_dir, "daemon.log"), roles["job"]["vm"], t_start)
     res["job_first_urgent_tick_s"] = round((urgent - t_start) / 1000.0, 2) if urgent else None
 
@@ -232,6 +243,11 @@ def table(scen, runs, best_ref):
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     for row in (head,) + tuple(rows):
         out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    fg = [f"{m} {fmt(r['set_foreground_s'], 2)} s" for m, r in sorted(runs.items())
+          if r.get("set_foreground_s") is not None]
+    if scen == "foreground":
+        out.append("SetForeground returned, after the job's start: " + (", ".join(fg) or
+                   "never (not a foreground run)"))
     return "\n".join(out)
 
 
