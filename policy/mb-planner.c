@@ -11,7 +11,7 @@ typedef struct {
     MbVm *vm;
     uint64_t surplus_kib; /* what it can still give this tick */
     uint64_t cold_kib;    /* the part of it that is cold page cache (balanced's
-                           * spare and foreground headroom take only this) */
+                           * foreground headroom takes only this) */
 } Donor;
 
 /* Kept sorted by compare_donor(). */
@@ -387,25 +387,37 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
 }
 
-/* balanced: takes up to want_kib of the donors' cold page cache (never
- * their free memory, which is the next burst's), the largest donor first so
- * that few balloons move, in moves of at least the minimum step; returns
- * what it took. The donors are sorted again after. */
+/* Whether a donor gives only its cold page cache: to the foreground VM's
+ * headroom always (cold_only), to the spare until its bursts have been
+ * watched MB_PEAK_HOLD intervals (a web VM's first page load must not find
+ * its free memory gone to the spare before its burst is known); else any
+ * surplus above its floors. */
+static bool
+gives_cold_only(const Donor *d, bool cold_only)
+{
+    return cold_only || d->vm->history < MB_PEAK_HOLD;
+}
+
+/* balanced: takes up to want_kib from the donors, the largest donor first
+ * so that few balloons move, in moves of at least the minimum step;
+ * returns what it took. The donors are sorted again after. */
 static uint64_t
-take_cold(MbPlanner *planner, uint64_t want_kib, const MbParams *params)
+take_from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, const MbParams *params)
 {
     uint64_t taken_kib = 0;
 
     for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
          i++) {
         Donor *d = &planner->donors.v[i];
-        uint64_t take_kib = min_u64(d->cold_kib, want_kib - taken_kib);
+        bool cold = gives_cold_only(d, cold_only);
+        uint64_t take_kib = min_u64(cold ? d->cold_kib : d->surplus_kib, want_kib - taken_kib);
         if (take_kib < params->min_step_kib)
             continue;
         d->vm->target_kib -= take_kib;
         d->vm->reason = MB_REASON_DONATE;
         d->surplus_kib -= take_kib;
-        d->cold_kib -= take_kib;
+        /* Any surplus: a balloon takes free memory first. */
+        d->cold_kib = cold ? d->cold_kib - take_kib : min_u64(d->cold_kib, d->surplus_kib);
         taken_kib += take_kib;
     }
     heap_sort(planner->donors.v, planner->donors.n, sizeof(*planner->donors.v), compare_donor);
@@ -414,15 +426,18 @@ take_cold(MbPlanner *planner, uint64_t want_kib, const MbParams *params)
     return taken_kib;
 }
 
-/* What take_cold() would take, without taking it. */
+/* What take_from_donors() would take, without taking it. */
 static uint64_t
-cold_available_kib(const MbPlanner *planner, uint64_t want_kib, const MbParams *params)
+donors_would_give_kib(const MbPlanner *planner, uint64_t want_kib, bool cold_only,
+                      const MbParams *params)
 {
     uint64_t taken_kib = 0;
 
     for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
          i++) {
-        uint64_t take_kib = min_u64(planner->donors.v[i].cold_kib, want_kib - taken_kib);
+        const Donor *d = &planner->donors.v[i];
+        uint64_t take_kib = min_u64(
+            gives_cold_only(d, cold_only) ? d->cold_kib : d->surplus_kib, want_kib - taken_kib);
         if (take_kib >= params->min_step_kib)
             taken_kib += take_kib;
     }
@@ -440,33 +455,32 @@ serve_headroom(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_f
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     from_pool_kib = min_u64(want_kib, *pool_free_kib);
-    from_cold_kib = cold_available_kib(planner, want_kib - from_pool_kib, params);
+    from_cold_kib = donors_would_give_kib(planner, want_kib - from_pool_kib, true, params);
     if (from_pool_kib + from_cold_kib < params->min_step_kib)
         return;
-    from_cold_kib = take_cold(planner, want_kib - from_pool_kib, params);
+    from_cold_kib = take_from_donors(planner, want_kib - from_pool_kib, true, params);
     *pool_free_kib -= from_pool_kib;
     vm->target_kib += from_pool_kib + from_cold_kib;
     vm->reason = MB_REASON_NEED;
 }
 
 /* balanced: keeps params->spare_kib of the capacity unallocated for the
- * next VM short of memory, refilled from the donors' cold page cache above
- * their floors (their demand, their next burst, the foreground's headroom,
- * their min): a donor's balloon takes seconds to inflate in a busy guest, a
+ * next VM short of memory, refilled from the donors' surplus above their
+ * floors (their demand, their next burst, the foreground's headroom, their
+ * min): a donor's balloon takes seconds to inflate in a busy guest, a
  * needy VM's deflates at once. */
 static void
 refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params)
 {
     uint64_t missing_kib = sub_sat(params->spare_kib, *pool_free_kib);
-    /* In chunks of half the spare (or what is missing), not in
-     * trickles as a donor's cache grows: every move costs a balloon
-     * round trip. */
+    /* In chunks of half the spare (or what is missing), not in trickles
+     * as a donor's cache grows: every move costs a balloon round trip. */
     uint64_t chunk_kib = min_u64(missing_kib, params->spare_kib / MB_SPARE_CHUNKS);
 
     if (missing_kib < params->min_step_kib ||
-        cold_available_kib(planner, missing_kib, params) < chunk_kib)
+        donors_would_give_kib(planner, missing_kib, false, params) < chunk_kib)
         return;
-    *pool_free_kib += take_cold(planner, missing_kib, params);
+    *pool_free_kib += take_from_donors(planner, missing_kib, false, params);
 }
 
 /* The paper's balancer (and ours, with priorities and guarantees). */

@@ -115,7 +115,12 @@ typedef struct {
     int64_t dm_kib;            /* dM of the last interval */
     int64_t delta_kib;         /* predicted demand (EWMA of dM) */
     int64_t peak_kib;          /* recent peak of a burst (consecutive intervals of
-                                * positive dM, summed), decaying 1/64 an interval */
+                                * positive dM, summed): held MB_PEAK_HOLD intervals
+                                * after a burst reached 3/4 of it, then decaying
+                                * 1/64 an interval */
+    double peak_age;           /* intervals since then */
+    double history;            /* intervals with a dM: how long its bursts have
+                                * been watched (saturates at 1e9) */
     int64_t burst_kib;         /* the current burst so far (0 when dM <= 0) */
     bool pressured;            /* the last sample showed the VM short now: it swapped
                                 * out, refaulted its working set, stalled on memory
@@ -144,11 +149,18 @@ typedef struct {
      * asks. */
     uint64_t foreground_headroom_kib;
     /* balanced: capacity kept unallocated for the next VM short of memory,
-     * refilled from the donors' cold page cache (0: none). Only for a fixed pool:
+     * refilled from the donors' surplus above their floors (0: none). Only for a fixed pool:
      * memory left unallocated in a pool that is the sum of the VMs'
      * allocations would leave it. */
     uint64_t spare_kib;
 } MbParams;
+
+/* A donor keeps its burst (peak_kib) this many intervals after a burst
+ * like it, then lets it decay: a web VM loading a page every 10 s needs
+ * its whole burst each time, not 85 % of it. balanced's spare takes a
+ * donor's free memory (not only its cold cache) once its bursts have been
+ * watched this long. */
+#define MB_PEAK_HOLD 60.0
 
 /* Balloons move in pages of this size (virtio-balloon's 4 KiB, whatever
  * the guest's page size): the planner's moves are whole pages. */

@@ -191,13 +191,20 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
     /* A bursty VM's next burst: what a donor must keep. */
     /* The weights are per interval: a sample that spans a fraction of one
      * moves the estimates by that fraction. */
-    keep = pow(63.0 / 64.0, intervals);
-    vm->peak_kib = (int64_t)((double)vm->peak_kib * keep);
+    /* Held while bursts like it keep coming, then decaying. */
+    vm->history = fmin(vm->history + intervals, 1e9);
+    vm->peak_age += intervals;
+    if (vm->peak_age > MB_PEAK_HOLD) {
+        keep = pow(63.0 / 64.0, fmin(vm->peak_age - MB_PEAK_HOLD, intervals));
+        vm->peak_kib = (int64_t)((double)vm->peak_kib * keep);
+    }
     /* A burst that takes two intervals to allocate is one burst (only two:
      * a VM creeping up for minutes is not bursting). */
     vm->burst_kib = dm_kib > 0 ? dm_kib + (vm->dm_kib > 0 ? vm->dm_kib : 0) : 0;
     if (vm->burst_kib > vm->peak_kib)
         vm->peak_kib = vm->burst_kib;
+    if (vm->burst_kib > 0 && vm->burst_kib >= vm->peak_kib - vm->peak_kib / 4)
+        vm->peak_age = 0.0;
     vm->dm_kib = dm_kib;
     vm->silent_ticks = 0;
     if (!vm->has_delta) {
