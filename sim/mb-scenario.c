@@ -124,11 +124,8 @@ static void
 set_bench_vm(MbScenarioVm *vm, const char *name, const char *workload, unsigned priority,
              uint64_t min_mib, uint64_t max_mib)
 {
-    snprintf(vm->name, sizeof(vm->name), "%s", name);
-    vm->workload = mb_workload_lookup(workload);
-    vm->settings.priority = priority;
+    set_vm(vm, name, workload, priority, false, max_mib * MIB);
     vm->settings.min_kib = min_mib * MIB;
-    vm->settings.max_kib = max_mib * MIB;
     vm->alloc_kib = 256 * MIB;
     vm->model = &mb_guest_model_linux61;
 }
