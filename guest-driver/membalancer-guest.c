@@ -107,15 +107,26 @@ static void say(const Agent *a, const char *fmt, ...) __attribute__((format(prin
 static void
 say(const Agent *a, const char *fmt, ...)
 {
+    char line[512];
+    size_t len = sizeof(PROG ": ") - 1;
     va_list ap;
+    int n;
 
     if (a->opt.quiet)
         return;
+    /* One write for the whole line: the console is shared with the init
+     * script, whose line must not land inside ours (vm-e2e looks for
+     * "MB-READY" at the start of a line). */
+    memcpy(line, PROG ": ", len);
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    n = vsnprintf(line + len, sizeof(line) - len - 1, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return;
+    len += (size_t)n < sizeof(line) - len - 1 ? (size_t)n : sizeof(line) - len - 2;
+    line[len++] = '\n';
+    while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+        ;
 }
 
 /* ---- urgent records ---- */
