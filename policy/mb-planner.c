@@ -398,11 +398,13 @@ gives_cold_only(const Donor *d, bool cold_only)
     return cold_only || d->vm->history < MB_PEAK_HOLD;
 }
 
-/* balanced: takes up to want_kib from the donors, the largest donor first
- * so that few balloons move, in moves of at least the minimum step;
- * returns what it took. The donors are sorted again after. */
+/* balanced: what the donors give toward want_kib, the largest donor first
+ * so that few balloons move, in moves of at least the minimum step. With
+ * take, it is taken (targets lowered) and the donors are sorted again;
+ * without, it only says how much it would be. */
 static uint64_t
-take_from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, const MbParams *params)
+from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, bool take,
+            const MbParams *params)
 {
     uint64_t taken_kib = 0;
 
@@ -413,33 +415,21 @@ take_from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, const Mb
         uint64_t take_kib = min_u64(cold ? d->cold_kib : d->surplus_kib, want_kib - taken_kib);
         if (take_kib < params->min_step_kib)
             continue;
+        taken_kib += take_kib;
+        if (!take)
+            continue;
         d->vm->target_kib -= take_kib;
         d->vm->reason = MB_REASON_DONATE;
         d->surplus_kib -= take_kib;
         /* Any surplus: a balloon takes free memory first. */
         d->cold_kib = cold ? d->cold_kib - take_kib : min_u64(d->cold_kib, d->surplus_kib);
-        taken_kib += take_kib;
     }
-    heap_sort(planner->donors.v, planner->donors.n, sizeof(*planner->donors.v), compare_donor);
-    while (planner->donors.n > 0 && planner->donors.v[planner->donors.n - 1].surplus_kib == 0)
-        planner->donors.n--;
-    return taken_kib;
-}
-
-/* What take_from_donors() would take, without taking it. */
-static uint64_t
-donors_would_give_kib(const MbPlanner *planner, uint64_t want_kib, bool cold_only,
-                      const MbParams *params)
-{
-    uint64_t taken_kib = 0;
-
-    for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
-         i++) {
-        const Donor *d = &planner->donors.v[i];
-        uint64_t take_kib = min_u64(
-            gives_cold_only(d, cold_only) ? d->cold_kib : d->surplus_kib, want_kib - taken_kib);
-        if (take_kib >= params->min_step_kib)
-            taken_kib += take_kib;
+    if (take) {
+        heap_sort(planner->donors.v, planner->donors.n, sizeof(*planner->donors.v),
+                  compare_donor);
+        while (planner->donors.n > 0 &&
+               planner->donors.v[planner->donors.n - 1].surplus_kib == 0)
+            planner->donors.n--;
     }
     return taken_kib;
 }
@@ -455,10 +445,10 @@ serve_headroom(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_f
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     from_pool_kib = min_u64(want_kib, *pool_free_kib);
-    from_cold_kib = donors_would_give_kib(planner, want_kib - from_pool_kib, true, params);
+    from_cold_kib = from_donors(planner, want_kib - from_pool_kib, true, false, params);
     if (from_pool_kib + from_cold_kib < params->min_step_kib)
         return;
-    from_cold_kib = take_from_donors(planner, want_kib - from_pool_kib, true, params);
+    from_cold_kib = from_donors(planner, want_kib - from_pool_kib, true, true, params);
     *pool_free_kib -= from_pool_kib;
     vm->target_kib += from_pool_kib + from_cold_kib;
     vm->reason = MB_REASON_NEED;
@@ -478,9 +468,9 @@ refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params
     uint64_t chunk_kib = min_u64(missing_kib, params->spare_kib / MB_SPARE_CHUNKS);
 
     if (missing_kib < params->min_step_kib ||
-        donors_would_give_kib(planner, missing_kib, false, params) < chunk_kib)
+        from_donors(planner, missing_kib, false, false, params) < chunk_kib)
         return;
-    *pool_free_kib += take_from_donors(planner, missing_kib, false, params);
+    *pool_free_kib += from_donors(planner, missing_kib, false, true, params);
 }
 
 /* The paper's balancer (and ours, with priorities and guarantees). */
