@@ -82,9 +82,9 @@ int mb_test_listen_unix(const char *path);
 void mb_test_write_all(int fd, const char *data, gsize len);
 void mb_test_write_str(int fd, const char *text);
 
-/* de_DE.UTF-8 (German messages, a decimal comma): NULL when the system has
- * it, else compiled with localedef (from the locales package) under dir,
- * returning the LOCPATH for it; g_error when neither can be had. */
+/* de_DE.UTF-8 (German messages, a decimal comma), compiled with localedef
+ * (from the locales package) under dir whether or not the system has it
+ * generated; returns the LOCPATH for it; g_error when it cannot be made. */
 char *mb_test_german_locale(const char *dir);
 
 /* Forgets the warnings kept so far. */

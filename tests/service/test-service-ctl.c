@@ -202,7 +202,7 @@ test_ctl_no_service(Fixture *f, gconstpointer data)
  * German. */
 static const char *const json_args[] = {"--interval-ms", "3600000", "--alpha", "0.3", NULL};
 
-/* argv after "env LC_ALL=de_DE.UTF-8 [LOCPATH=...]", run as root. */
+/* argv after "env LC_ALL=de_DE.UTF-8 LOCPATH=...", run as root. */
 static char *
 run_in_german(const char *locpath, const char *const *argv)
 {
@@ -210,8 +210,7 @@ run_in_german(const char *locpath, const char *const *argv)
 
     g_ptr_array_add(all, g_strdup("env"));
     g_ptr_array_add(all, g_strdup("LC_ALL=de_DE.UTF-8"));
-    if (locpath != NULL)
-        g_ptr_array_add(all, g_strconcat("LOCPATH=", locpath, NULL));
+    g_ptr_array_add(all, g_strconcat("LOCPATH=", locpath, NULL));
     for (gsize i = 0; argv[i] != NULL; i++)
         g_ptr_array_add(all, g_strdup(argv[i]));
     g_ptr_array_add(all, NULL);
@@ -359,7 +358,7 @@ test_ctl_json(Fixture *f, gconstpointer data)
     g_autoptr(GVariant) game_props = NULL, odd_props = NULL, info_props = NULL;
 
     locpath = mb_test_german_locale(f->bus->dir);
-    g_test_message("LOCPATH %s", locpath != NULL ? locpath : "(the system's)");
+    g_test_message("LOCPATH %s", locpath);
     /* Two intervals make statistics and a demand; the next is an hour away. */
     for (int i = 0; i < 2; i++)
         g_assert_true(mb_mem_balancer_call_rebalance_sync(f->manager, NULL, NULL));
