@@ -46,6 +46,7 @@ mb_wait_for() {
 
 mb_console_has() { grep -Eq "$2" "$MB_RUN_DIR/$1.console" 2>/dev/null; }
 mb_state_is() { [ "$(mb_vm_prop "$1" State)" = "$2" ]; }
+mb_vm_prop_is() { [ "$(mb_vm_prop "$1" "$2")" = "$3" ]; }
 
 # mb_boot NAME START_MIB MAX_MIB WORKLOAD: starts a guest, waits for MB-READY.
 mb_boot() {
