@@ -322,20 +322,24 @@ mb_vm_object_get_state(MbVmObject *self)
 static void
 log_sample(MbVmObject *self, const MbSample *s, MbStatsSource source, gint64 now_us)
 {
+    char some[G_ASCII_DTOSTR_BUF_SIZE], full[G_ASCII_DTOSTR_BUF_SIZE];
+
     if (g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
         return;
+    /* A decimal point in every locale: the record is read by programs. */
+    g_ascii_formatd(some, sizeof(some), "%.2f", s->has_psi ? s->psi_some_avg10 : 0.0);
+    g_ascii_formatd(full, sizeof(full), "%.2f", s->has_psi ? s->psi_full_avg10 : 0.0);
     g_debug("sample %s: source=%s t_us=%" G_GINT64_FORMAT " alloc_kib=%" G_GUINT64_FORMAT
             " total_kib=%" G_GUINT64_FORMAT " free_kib=%" G_GUINT64_FORMAT
             " active_anon_kib=%" G_GUINT64_FORMAT " inactive_anon_kib=%" G_GUINT64_FORMAT
             " active_file_kib=%" G_GUINT64_FORMAT " inactive_file_kib=%" G_GUINT64_FORMAT
             " pswpin=%" G_GUINT64_FORMAT " pswpout=%" G_GUINT64_FORMAT
-            " swap_used_kib=%" G_GUINT64_FORMAT " psi_some_avg10=%.2f psi_full_avg10=%.2f"
+            " swap_used_kib=%" G_GUINT64_FORMAT " psi_some_avg10=%s psi_full_avg10=%s"
             " urgent=%u",
             self->vm.name, mb_stats_source_to_string(source), now_us, self->vm.alloc_kib,
             s->total_kib, s->free_kib, s->active_anon_kib, s->inactive_anon_kib,
             s->active_file_kib, s->inactive_file_kib, s->swap_in_pages, s->swap_out_pages,
-            s->has_swap_used ? s->swap_used_kib : 0, s->has_psi ? s->psi_some_avg10 : 0.0,
-            s->has_psi ? s->psi_full_avg10 : 0.0, s->urgent);
+            s->has_swap_used ? s->swap_used_kib : 0, some, full, s->urgent);
 }
 
 void

@@ -255,6 +255,34 @@ test_ctl_usage(void)
     assert_contains(out, " COMMAND\n\nCommands:\n");
 }
 
+/* membalancerd in German: its sample records, which programs read
+ * (bench/vm/bench-vms-trace.py), keep the decimal point. */
+static void
+test_daemon_sample_record(Fixture *f, gconstpointer data)
+{
+    g_autofree char *log = NULL;
+    g_autoptr(GRegex) record = NULL;
+    g_autoptr(GMatchInfo) match = NULL;
+
+    f->bus->daemon_env = g_new0(char *, 4);
+    f->bus->daemon_env[0] = g_strdup("LC_ALL=de_DE.UTF-8");
+    f->bus->daemon_env[1] = g_strconcat("LOCPATH=", de_locpath, NULL);
+    f->bus->daemon_env[2] = g_strdup("G_MESSAGES_DEBUG=membalancer");
+    fixture_start(f, mb_test_fast_args);
+    g_free(register_vm(f, "game", 70, NULL));
+    mb_test_run_for(600);
+    log = mb_test_daemon_log(f->daemon);
+    record =
+        g_regex_new("sample game: .* psi_some_avg10=(\\S+) psi_full_avg10=(\\S+) ", 0, 0, NULL);
+    g_assert_true(g_regex_match(record, log, 0, &match));
+    for (int i = 1; i <= 2; i++) {
+        g_autofree char *value = g_match_info_fetch(match, i);
+
+        g_test_message("psi %d: %s", i, value);
+        g_assert_true(g_regex_match_simple("^[0-9]+\\.[0-9][0-9]$", value, 0, 0));
+    }
+}
+
 /* Ticks only on Rebalance: two runs of list --json see the same state. */
 static const char *const quiet_args[] = {"--interval-ms", "3600000", NULL};
 
@@ -441,6 +469,8 @@ main(int argc, char **argv)
     g_test_add_func("/i18n/german/catalogue", test_german_catalogue);
     g_test_add_func("/i18n/ctl/localedir", test_ctl_localedir);
     g_test_add_func("/i18n/ctl/usage", test_ctl_usage);
+    g_test_add("/i18n/daemon/sample-record", Fixture, NULL, fixture_setup,
+               test_daemon_sample_record, fixture_teardown);
     g_test_add("/i18n/ctl/service", Fixture, quiet_args, fixture_setup, test_ctl_service,
                fixture_teardown);
 #ifdef MB_TEST_PLUGIN

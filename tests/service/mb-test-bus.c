@@ -190,6 +190,7 @@ mb_test_bus_free(MbTestBus *bus)
     mb_test_rm_rf(bus->dir);
     g_free(bus->dir);
     g_free(bus->address);
+    g_strfreev(bus->daemon_env);
     g_free(bus);
 }
 
@@ -207,6 +208,12 @@ spawn_daemon(MbTestBus *bus, gboolean as_system_bus, const char *const *args,
     g_subprocess_launcher_setenv(launcher, "G_DEBUG", "fatal-criticals", TRUE);
     g_subprocess_launcher_unsetenv(launcher, "CONFIGURATION_DIRECTORY");
     g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
+    for (gsize i = 0; bus->daemon_env != NULL && bus->daemon_env[i] != NULL; i++) {
+        g_auto(GStrv) kv = g_strsplit(bus->daemon_env[i], "=", 2);
+
+        g_assert_nonnull(kv[1]);
+        g_subprocess_launcher_setenv(launcher, kv[0], kv[1], TRUE);
+    }
     g_ptr_array_add(argv, (gpointer)mb_test_daemon_path());
     if (as_system_bus) {
         g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus->address, TRUE);

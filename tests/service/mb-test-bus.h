@@ -12,6 +12,7 @@ typedef struct {
     char *address;
     GSubprocess *bus;
     GDBusConnection *connection; /* the test's own (root) connection */
+    char **daemon_env;           /* KEY=VALUE set for each daemon spawned, or NULL */
 } MbTestBus;
 
 MbTestBus *mb_test_bus_new(void);
