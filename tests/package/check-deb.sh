@@ -53,17 +53,7 @@ if ! unmet=$(cd "$src" && dpkg-checkbuilddeps 2>&1); then
 fi
 
 # The mirror the machine's apt uses for Debian itself (not -security).
-mirror=${MB_DEBIAN_MIRROR:-}
-if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }')
-fi
-if [ -z "$mirror" ]; then
-    mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }')
-fi
-mirror=${mirror:-http://deb.debian.org/debian}
-mirror=${mirror%/}
+mirror=$("$src/tests/debian-mirror.sh")
 
 work=$(mktemp -d /var/tmp/membalancer-check-deb.XXXXXX)
 root=$work/root

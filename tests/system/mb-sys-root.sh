@@ -10,12 +10,12 @@
 # suite, variant, mirror), so the next run with the same packages only
 # unpacks it (a few seconds). Prints the tarball's path on stdout.
 #
-# Environment: MB_SYS_MIRROR (default http://deb.debian.org/debian),
-# MB_SYS_CACHE_DIR.
+# Environment: MB_SYS_MIRROR (default: the mirror this machine's apt uses,
+# tests/debian-mirror.sh), MB_SYS_CACHE_DIR.
 set -euo pipefail
 
 CACHE_DIR=${MB_SYS_CACHE_DIR:-/var/cache/membalancer-tests}
-MIRROR=${MB_SYS_MIRROR:-http://deb.debian.org/debian}
+MIRROR=${MB_SYS_MIRROR:-$("$(dirname "$0")/../debian-mirror.sh")}
 SUITE=bookworm
 VARIANT=minbase
 
