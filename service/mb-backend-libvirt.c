@@ -44,13 +44,14 @@ typedef struct {
     int id;             /* libvirt's id of the running domain, -1 when offline */
     gboolean have_path; /* the channel path was looked up for this boot */
     /* The agent channel opened through libvirt (virDomainOpenChannel):
-     * workers only, under work_lock. */
+     * workers only, under work_lock (set and cleared under chan_lock too). */
     virStreamPtr stream;
     /* Under chan_lock as well: the main thread's stream callback. */
     gboolean stream_watched;      /* its event callback is registered */
     gboolean stream_ended;        /* the callback saw it end: the tick drops it */
     gint64 stream_retry_us;       /* not opened again before this */
     gboolean stream_error_logged; /* for this boot */
+    gboolean forgotten;           /* under chan_lock: unregistered, not read until begin_tick */
     gboolean period_set;          /* virDomainSetMemoryStatsPeriod done for this boot */
     guint ticks_no_agent;         /* intervals since the last agent record */
     /* Balloon tracking (the backends' stuck rule, mb_balloon_watch_update). */
@@ -76,7 +77,7 @@ struct _MbBackendLibvirt {
     /* The driver cannot open channels (the test driver): the agent
      * channel's socket is read directly, which needs access to it. */
     gboolean channel_direct;
-    GHashTable *domains; /* name -> LvDomain */
+    GHashTable *domains; /* name -> LvDomain; inserted under chan_lock too */
 
     GMutex state_lock; /* short: the event thread, the main thread */
     gboolean connected;
@@ -324,7 +325,10 @@ get_domain(MbBackendLibvirt *self, const char *name)
         d->state = MB_VM_STATE_OFFLINE;
         d->id = -1;
         d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
+        /* Under chan_lock too: forget looks domains up from the main thread. */
+        g_mutex_lock(&self->chan_lock);
         g_hash_table_insert(self->domains, d->name, d);
+        g_mutex_unlock(&self->chan_lock);
     }
     return d;
 }
@@ -667,10 +671,15 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
 static gboolean
 read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
 {
-    gboolean ended, got;
+    gboolean ended, got, forgotten;
 
     if (mb_guest_channel_get_path(d->channel) == NULL)
         return FALSE; /* no agent channel in the domain */
+    g_mutex_lock(&self->chan_lock);
+    forgotten = d->forgotten;
+    g_mutex_unlock(&self->chan_lock);
+    if (forgotten)
+        return FALSE; /* unregistered meanwhile: nothing opened again */
     if (d->stream == NULL && !self->channel_direct)
         open_stream(self, d, dom); /* may find that the driver cannot: channel_direct */
     if (self->channel_direct) {
@@ -698,6 +707,48 @@ read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
         drop_stream(d);
     }
     return got;
+}
+
+/* The main thread: the VM was unregistered. Its stream's callback and its
+ * direct socket go now; the stream itself (aborting may wait) at the next
+ * begin_tick, which also lets it be read again. */
+static void
+lv_forget(MbBackend *backend, const char *name)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->chan_lock);
+    LvDomain *d = g_hash_table_lookup(self->domains, name);
+
+    if (d == NULL)
+        return;
+    d->forgotten = TRUE;
+    if (d->stream_watched) {
+        d->stream_watched = FALSE;
+        if (virStreamEventRemoveCallback(d->stream) < 0)
+            virResetLastError();
+    }
+    mb_guest_channel_close(d->channel);
+}
+
+/* Workers, work_lock held: the streams of the VMs forgotten since the last tick. */
+static void
+drop_forgotten(MbBackendLibvirt *self)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, self->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        LvDomain *d = value;
+        gboolean forgotten;
+
+        g_mutex_lock(&self->chan_lock);
+        forgotten = d->forgotten;
+        d->forgotten = FALSE;
+        g_mutex_unlock(&self->chan_lock);
+        if (forgotten)
+            drop_stream(d);
+    }
 }
 
 /* ---- the operations --------------------------------------------------- */
@@ -765,6 +816,7 @@ lv_begin_tick(MbBackend *backend, gboolean urgent)
 
     g_mutex_lock(&self->work_lock);
     self->tick_urgent = urgent;
+    drop_forgotten(self);
     ensure_connected(self, NULL);
     g_mutex_unlock(&self->work_lock);
 }
@@ -996,6 +1048,7 @@ static const MbBackendOps libvirt_ops = {
     .host_memory_kib = lv_host_memory_kib,
     .get_current = lv_get_current,
     .page_kib = lv_page_kib,
+    .forget = lv_forget,
 };
 
 MbBackend *

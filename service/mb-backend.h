@@ -124,6 +124,10 @@ typedef struct {
     /* The guest's page size in KiB for the swap counters of the last
      * read_sample (may be NULL: 4). */
     guint64 (*page_kib)(MbBackend *backend, const char *name);
+    /* The VM was unregistered: let go of what is kept open for it (its
+     * agent channel), so that nothing it sent since counts for a later
+     * registration. Main thread, never waits (may be NULL). */
+    void (*forget)(MbBackend *backend, const char *name);
 } MbBackendOps;
 
 struct _MbBackend {
@@ -223,6 +227,13 @@ mb_backend_page_kib(MbBackend *backend, const char *name)
     guint64 kib = backend->ops->page_kib != NULL ? backend->ops->page_kib(backend, name) : 0;
 
     return kib != 0 ? kib : 4;
+}
+
+static inline void
+mb_backend_forget(MbBackend *backend, const char *name)
+{
+    if (backend->ops->forget != NULL)
+        backend->ops->forget(backend, name);
 }
 
 static inline guint64

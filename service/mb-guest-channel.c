@@ -40,7 +40,8 @@ struct _MbGuestChannel {
     gboolean skipping; /* inside an over-long or truncated line: drop up to '\n' */
 
     /* This interval, since the last take. */
-    gsize budget; /* bytes still to parse before skimming */
+    gsize budget;    /* bytes still to parse before skimming */
+    gsize skim_left; /* bytes still to skim before dropping unseen */
     gboolean flood_noted;
     KeptLine kept_sample, kept_hello;
     gboolean have_sample;
@@ -83,6 +84,7 @@ mb_guest_channel_new(const char *vm_name)
     channel->vm_name = g_strdup(vm_name);
     channel->fd = -1;
     channel->budget = MB_GUEST_CHANNEL_POLL_BYTES;
+    channel->skim_left = MB_GUEST_CHANNEL_DISCARD_BYTES;
     channel->page_kib = MB_GUEST_CHANNEL_DEFAULT_PAGE_KIB;
     return channel;
 }
@@ -171,6 +173,17 @@ mb_guest_channel_set_ready_func(MbGuestChannel *channel, MbGuestChannelReadyFunc
     channel->ready_data = user_data;
 }
 
+static void
+watch_fd(MbGuestChannel *channel)
+{
+    if (channel->ready_func == NULL || channel->watch != NULL)
+        return;
+    channel->watch = g_unix_fd_source_new(channel->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+    g_source_set_callback(channel->watch, G_SOURCE_FUNC(on_watch), channel, NULL);
+    g_source_set_name(channel->watch, "membalancer agent channel");
+    g_source_attach(channel->watch, NULL);
+}
+
 static gboolean
 channel_connect(MbGuestChannel *channel)
 {
@@ -191,12 +204,7 @@ channel_connect(MbGuestChannel *channel)
     }
     channel->fd = fd;
     channel->stats.n_connects++;
-    if (channel->ready_func != NULL) {
-        channel->watch = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
-        g_source_set_callback(channel->watch, G_SOURCE_FUNC(on_watch), channel, NULL);
-        g_source_set_name(channel->watch, "membalancer agent channel");
-        g_source_attach(channel->watch, NULL);
-    }
+    watch_fd(channel);
     /* QEMU went away and came back: nothing from before is this guest's. */
     forget_guest(channel);
     if (!channel->connected_logged) {
@@ -219,10 +227,12 @@ note_problem(MbGuestChannel *channel, const char *why)
     mb_log(G_LOG_LEVEL_WARNING, "MB_VM", channel->vm_name,
            "VM '%s' sends bad agent data (latest: %s); so far %" G_GUINT64_FORMAT
            " bad records, %" G_GUINT64_FORMAT " over-long lines, %" G_GUINT64_FORMAT
-           " bytes dropped over the flood limit (%u bytes per interval); next report in "
+           " bytes not parsed over the flood limit (%u bytes parsed, %u skimmed per "
+           "interval; %" G_GUINT64_FORMAT " bytes dropped unseen beyond); next report in "
            "a minute at the earliest",
            channel->vm_name, why, channel->stats.n_bad, channel->stats.n_overlong,
-           channel->stats.n_discarded_bytes, MB_GUEST_CHANNEL_POLL_BYTES);
+           channel->stats.n_discarded_bytes, MB_GUEST_CHANNEL_POLL_BYTES,
+           MB_GUEST_CHANNEL_DISCARD_BYTES, channel->stats.n_dropped_bytes);
     channel->last_log_us = now;
 }
 
@@ -352,20 +362,42 @@ split_lines(MbGuestChannel *channel, const char *data, gsize len, gboolean parse
     return got;
 }
 
+/* Past the interval's skim allowance: only the end of the chunk is looked
+ * at (two lines' worth, for the newest sample), whatever its size. */
+static void
+drop_unseen(MbGuestChannel *channel, const char *data, gsize len)
+{
+    gsize tail = 2 * MB_GUEST_PROTO_LINE_MAX;
+
+    channel->stats.n_dropped_bytes += len;
+    if (len > tail) {
+        /* The line open where the tail starts is cut: dropped up to its end. */
+        channel->line_len = 0;
+        channel->skipping = data[len - tail - 1] != '\n';
+        data += len - tail;
+        len = tail;
+    }
+    split_lines(channel, data, len, FALSE);
+}
+
 gboolean
 mb_guest_channel_feed(MbGuestChannel *channel, const char *data, gsize len)
 {
     gsize parsed = MIN(len, channel->budget);
+    gsize skimmed = MIN(len - parsed, channel->skim_left);
     gboolean got = split_lines(channel, data, parsed, TRUE);
 
     channel->budget -= parsed;
+    channel->skim_left -= skimmed;
     if (parsed < len) {
         channel->stats.n_discarded_bytes += len - parsed;
         if (!channel->flood_noted) {
             channel->flood_noted = TRUE;
             note_problem(channel, "flooding the channel");
         }
-        split_lines(channel, data + parsed, len - parsed, FALSE);
+        split_lines(channel, data + parsed, skimmed, FALSE);
+        if (parsed + skimmed < len)
+            drop_unseen(channel, data + parsed + skimmed, len - parsed - skimmed);
     }
     return got;
 }
@@ -382,6 +414,7 @@ mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out)
     channel->kept_hello.len = 0;
     channel->kept_sample.len = 0;
     channel->budget = MB_GUEST_CHANNEL_POLL_BYTES;
+    channel->skim_left = MB_GUEST_CHANNEL_DISCARD_BYTES;
     channel->flood_noted = FALSE;
     if (!channel->have_sample)
         return FALSE;
@@ -398,9 +431,10 @@ mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func
     gsize limit;
 
     *ended = FALSE;
-    /* What is queued past the parsed part is skimmed, up to a limit: the
-     * next interval then starts with the guest's newest records. */
-    limit = channel->budget + MB_GUEST_CHANNEL_DISCARD_BYTES;
+    /* What is queued past the parsed part is skimmed, up to what is left
+     * of the interval's limit: the next interval then starts with the
+     * guest's newest records. */
+    limit = channel->budget + channel->skim_left;
     while (limit > 0) {
         gssize n = read_func(user_data, buf, MIN(sizeof(buf), limit));
 
@@ -422,16 +456,20 @@ mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc read_func
     return mb_guest_channel_take_sample(channel, out);
 }
 
-gboolean
-mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
-                            gpointer user_data, gboolean *ended, unsigned *urgent)
+/* read_ready; drop_past: once the interval's limit is reached, read on
+ * (up to MB_GUEST_CHANNEL_DISCARD_BYTES a call) and drop, else stop. */
+static gboolean
+read_some(MbGuestChannel *channel, MbGuestChannelReadFunc read_func, gpointer user_data,
+          gboolean drop_past, gboolean *ended, unsigned *urgent)
 {
     char buf[16 * 1024];
-    gsize limit = channel->budget + MB_GUEST_CHANNEL_DISCARD_BYTES;
+    gsize limit = channel->budget + channel->skim_left;
     gboolean got = FALSE;
 
     *ended = FALSE;
     channel->urgent_seen = 0;
+    if (limit == 0 && drop_past)
+        limit = MB_GUEST_CHANNEL_DISCARD_BYTES;
     /* Each call may read this much: the transport calls again while more
      * is there, and other sources of the loop run in between. */
     while (limit > 0) {
@@ -450,6 +488,13 @@ mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelReadFunc read
     }
     *urgent = got ? channel->urgent_seen : 0;
     return got;
+}
+
+gboolean
+mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelReadFunc read_func,
+                            gpointer user_data, gboolean *ended, unsigned *urgent)
+{
+    return read_some(channel, read_func, user_data, TRUE, ended, urgent);
 }
 
 static gssize
@@ -478,6 +523,8 @@ mb_guest_channel_poll(MbGuestChannel *channel, MbSample *out)
     got = mb_guest_channel_drain(channel, read_fd, channel, out, &ended);
     if (ended)
         close_fd(channel); /* the next poll reconnects */
+    else
+        watch_fd(channel); /* a new interval: pump reads again */
     return got;
 }
 
@@ -489,9 +536,11 @@ mb_guest_channel_pump(MbGuestChannel *channel, unsigned *urgent)
     *urgent = 0;
     if (channel->fd < 0)
         return FALSE;
-    got = mb_guest_channel_read_ready(channel, read_fd, channel, &ended, urgent);
-    /* poll sees the end again, takes the sample and closes. */
-    if (ended)
+    /* Past the interval's limit the socket is left alone (the guest's
+     * writes wait) until poll ends the interval; at its end, poll sees
+     * the end again, takes the sample and closes. */
+    got = read_some(channel, read_fd, channel, FALSE, &ended, urgent);
+    if (ended || channel->budget + channel->skim_left == 0)
         unwatch(channel);
     return got;
 }

@@ -8,14 +8,20 @@
  * hands them over as they arrive (feed); an interval ends at each
  * take_sample (poll and drain take).
  *
- * The guest is untrusted. Per interval at most MB_GUEST_CHANNEL_POLL_BYTES
- * are parsed line by line; beyond that, lines are only skimmed (counted as
- * discarded bytes, never parsed, "flooding" logged) except that the newest
- * line that looks like a sample and the newest that looks like a hello are
- * kept, one buffer each, and parsed when the interval ends: a flood costs
- * the host a memchr over its bytes, and the record that follows it is
- * still used. poll reads at most MB_GUEST_CHANNEL_DISCARD_BYTES beyond the
- * parsed part. Over-long lines are dropped up to their newline; bad
+ * The guest is untrusted. The bounds are per interval (from one take to
+ * the next), however many reads it takes: at most MB_GUEST_CHANNEL_POLL_BYTES
+ * are parsed line by line; the next MB_GUEST_CHANNEL_DISCARD_BYTES are only
+ * skimmed (counted as discarded bytes, never parsed, "flooding" logged)
+ * except that the newest line that looks like a sample and the newest that
+ * looks like a hello are kept, one buffer each, and parsed when the
+ * interval ends; beyond both, bytes are dropped unseen (counted as dropped
+ * too) but for the last two lines' worth of each chunk, skimmed likewise,
+ * so that the record that follows a flood is still used. A flood thus
+ * costs the host a bounded amount of line work per interval and a
+ * constant amount per chunk beyond it. poll and drain read no more than
+ * the interval's parse and skim limits (the rest waits in the transport);
+ * the socket's watch stops there until poll ends the interval. Over-long
+ * lines are dropped up to their newline; bad
  * records, bad page sizes and hellos are logged at most once a minute each.
  * Memory is fixed per channel. Not thread-safe: the caller serializes all
  * calls on one channel (feed from a transport callback included). */
@@ -40,7 +46,8 @@ typedef struct {
     guint64 n_hellos;          /* valid hello records */
     guint64 n_bad;             /* records that did not parse */
     guint64 n_overlong;        /* lines over MB_GUEST_PROTO_LINE_MAX */
-    guint64 n_discarded_bytes; /* past the per-interval limit: skimmed, not parsed */
+    guint64 n_discarded_bytes; /* past the per-interval limit: not parsed */
+    guint64 n_dropped_bytes;   /* of those, past the skim limit too: dropped unseen */
     guint64 n_connects;        /* successful connects */
 } MbGuestChannelStats;
 
@@ -76,9 +83,8 @@ gboolean mb_guest_channel_take_sample(MbGuestChannel *channel, MbSample *out);
 #define MB_GUEST_CHANNEL_READ_AGAIN (-2)
 typedef gssize (*MbGuestChannelReadFunc)(gpointer user_data, char *buf, gsize len);
 
-/* Feeds what read_func gives until it has nothing more, up to the
- * interval's limit (what is left of the parse budget plus
- * MB_GUEST_CHANNEL_DISCARD_BYTES), then takes (as take_sample). When the
+/* Feeds what read_func gives until it has nothing more, up to what is
+ * left of the interval's parse and skim limits, then takes (as take_sample). When the
  * stream ended or failed, *ended is TRUE and the channel has dropped its
  * partial line: the sample it brought is still returned (in the page size
  * of its hello); call close before the next stream. */
@@ -87,7 +93,10 @@ gboolean mb_guest_channel_drain(MbGuestChannel *channel, MbGuestChannelReadFunc 
 
 /* Feeds what read_func has now without ending the interval (the sample
  * stays for take_sample, drain or poll): for a transport that says when
- * data arrives. Returns TRUE when a valid sample was parsed, with the OR
+ * data arrives. Past the interval's limits it reads on, up to
+ * MB_GUEST_CHANNEL_DISCARD_BYTES a call, and drops what it reads (a
+ * transport that queues without bound, as libvirt's stream client does,
+ * must not be left to). Returns TRUE when a valid sample was parsed, with the OR
  * of the MB_URGENT_* bits of the samples parsed in *urgent (0 otherwise;
  * lines skimmed in a flood are not parsed, so they are never urgent).
  * When the stream ended, *ended is TRUE and the partial line is dropped. */
@@ -101,8 +110,10 @@ gboolean mb_guest_channel_read_ready(MbGuestChannel *channel, MbGuestChannelRead
 typedef void (*MbGuestChannelReadyFunc)(gpointer user_data);
 void mb_guest_channel_set_ready_func(MbGuestChannel *channel, MbGuestChannelReadyFunc func,
                                      gpointer user_data);
-/* read_ready on the socket, without connecting; at its end the watch
- * stops (the next poll takes the sample and closes). */
+/* read_ready on the socket, without connecting, but never past the
+ * interval's limits: there, and at the socket's end, the watch stops
+ * until the next poll (which takes the sample, and watches again or
+ * closes). */
 gboolean mb_guest_channel_pump(MbGuestChannel *channel, unsigned *urgent);
 
 /* The unix socket transport: connects to the path when needed, drains it

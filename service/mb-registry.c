@@ -287,6 +287,7 @@ mb_daemon_unregister_vm(MbDaemon *daemon, const char *name, GError **error)
     if (!mb_state_store_save(daemon->store, state, error))
         return FALSE;
 
+    mb_backend_forget(daemon->backend, name);
     g_dbus_object_manager_server_unexport(daemon->object_manager, mb_vm_object_get_path(vm));
     g_hash_table_remove(daemon->vms_by_name, name);
     g_ptr_array_remove(daemon->vms, vm); /* frees name: last */

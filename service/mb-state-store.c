@@ -32,6 +32,11 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC(MbFd, mb_fd_close, -1)
 struct _MbStateStore {
     char *dir;
     char *path;
+    /* A corrupt file that could not be moved aside: kept as it is and
+     * never written over while the path still names it (see save). */
+    gboolean kept;
+    dev_t kept_dev;
+    ino_t kept_ino;
 };
 
 MbRegistration *
@@ -221,16 +226,39 @@ rename_noreplace(const char *from, const char *to)
     return unlink(from) == 0;
 }
 
+/* Moves the state file to the first free <file>.corrupt-<now>[-i]; returns
+ * 0 with the new name in *aside, or the errno of the last attempt. */
+static int
+rename_aside(MbStateStore *store, char **aside)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    int saved = 0;
+
+    for (guint i = 0; i < 100; i++) {
+        g_free(*aside);
+        *aside =
+            i == 0 ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path, now)
+                   : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", store->path, now, i);
+        if (rename_noreplace(store->path, *aside))
+            return 0;
+        saved = errno;
+        if (saved != EEXIST)
+            break;
+    }
+    return saved;
+}
+
 /* read_st: the file that was read. Only that very file is moved aside; if
- * the name now points elsewhere (a link, another file), it stays. */
-static void
+ * the name now points elsewhere (a link, another file), it stays. Returns
+ * FALSE when the file read is still at the path (it could not be moved):
+ * then it is kept, and save refuses to write over it. */
+static gboolean
 move_aside(MbStateStore *store, const struct stat *read_st, const char *raw_why)
 {
     g_autofree char *why = reason_for_log(raw_why);
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     g_autofree char *aside = NULL;
     struct stat st;
-    int saved = 0;
+    int saved;
 
     if (lstat(store->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != read_st->st_dev ||
         st.st_ino != read_st->st_ino) {
@@ -238,28 +266,66 @@ move_aside(MbStateStore *store, const struct stat *read_st, const char *raw_why)
                   store->path,
                   "state file %s is corrupt (%s) and changed while it was read: left in place",
                   store->path, why);
-        return;
+        return TRUE;
     }
-    for (guint i = 0; i < 100; i++) {
-        g_free(aside);
-        aside =
-            i == 0 ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, store->path, now)
-                   : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", store->path, now, i);
-        if (rename_noreplace(store->path, aside)) {
-            mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE",
-                      store->path,
-                      "state file %s is corrupt (%s): moved to %s, the valid registrations are "
-                      "kept",
-                      store->path, why, aside);
-            return;
-        }
-        saved = errno;
-        if (saved != EEXIST)
-            break;
+    saved = rename_aside(store, &aside);
+    if (saved == 0) {
+        mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE",
+                  store->path,
+                  "state file %s is corrupt (%s): moved to %s, the valid registrations are "
+                  "kept",
+                  store->path, why, aside);
+        return TRUE;
     }
+    store->kept = TRUE;
+    store->kept_dev = st.st_dev;
+    store->kept_ino = st.st_ino;
     mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STATE_CORRUPT, "MB_STATE_FILE", store->path,
-              "state file %s is corrupt (%s) and could not be moved aside: %s", store->path,
-              why, g_strerror(saved));
+              "state file %s is corrupt (%s) and could not be moved aside (%s): it is kept "
+              "as it is and nothing is written over it; the valid registrations are used, "
+              "but changes are refused until the file is moved or removed by hand",
+              store->path, why, g_strerror(saved));
+    return FALSE;
+}
+
+/* Before a write: a kept corrupt file stops being kept once the path no
+ * longer names it (removed or moved by hand) or it can be moved aside now. */
+static gboolean
+release_kept(MbStateStore *store, GError **error)
+{
+    g_autofree char *aside = NULL;
+    struct stat st;
+    gboolean gone;
+    int saved;
+
+    if (!store->kept)
+        return TRUE;
+    if (lstat(store->path, &st) != 0)
+        gone = errno == ENOENT;
+    else
+        gone = st.st_dev != store->kept_dev || st.st_ino != store->kept_ino;
+    if (gone) {
+        store->kept = FALSE;
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_STATE_FILE", store->path,
+               "the corrupt state file %s is gone from its place: registrations are stored "
+               "again",
+               store->path);
+        return TRUE;
+    }
+    saved = rename_aside(store, &aside);
+    if (saved == 0) {
+        store->kept = FALSE;
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_STATE_FILE", store->path,
+               "the corrupt state file %s is moved to %s now: registrations are stored again",
+               store->path, aside);
+        return TRUE;
+    }
+    g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
+                "cannot store the registrations: the state file %s is corrupt and cannot be "
+                "moved aside (%s); it is kept and never written over: move or remove it by "
+                "hand, then try again",
+                store->path, g_strerror(saved));
+    return FALSE;
 }
 
 static MbRegistration *
@@ -426,9 +492,8 @@ mb_state_store_load(MbStateStore *store, GError **error)
     }
     if (problems->len > 0) {
         g_string_truncate(problems, problems->len - 2);
-        move_aside(store, &st, problems->str);
-        /* Keep a good copy of what survived. */
-        if (!mb_state_store_save(store, state, &local))
+        /* Keep a good copy of what survived, never over the original. */
+        if (move_aside(store, &st, problems->str) && !mb_state_store_save(store, state, &local))
             mb_log(G_LOG_LEVEL_WARNING, "MB_STATE_FILE", store->path, "%s", local->message);
     }
     return g_steal_pointer(&state);
@@ -442,6 +507,8 @@ mb_state_store_save(MbStateStore *store, const MbState *state, GError **error)
     g_autofree char *data = NULL;
     gsize length = 0;
 
+    if (!release_kept(store, error))
+        return FALSE;
     g_key_file_set_comment(file, NULL, NULL,
                            " membalancerd registrations: written by the service, do not edit "
                            "while it runs",

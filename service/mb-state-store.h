@@ -41,11 +41,15 @@ const char *mb_state_store_get_path(MbStateStore *store);
 /* Reads the state. No file: empty state. A file that does not parse, or
  * holds invalid entries, is renamed to <file>.corrupt-<unix time> with a
  * warning (its reason bounded, valid UTF-8) and the valid entries (if any)
- * are kept. Fails, touching nothing, on an I/O error other than a missing
+ * are kept. If it cannot be renamed it is kept in place, byte for byte:
+ * save refuses to write over it until the path no longer names it
+ * (removed or moved by hand) or a later save manages to move it aside.
+ * Fails, touching nothing, on an I/O error other than a missing
  * file, on a symbolic link or anything but a regular file, and on a file
  * written by a newer membalancer (a version above the one it reads). */
 MbState *mb_state_store_load(MbStateStore *store, GError **error);
-/* Writes the whole state atomically (write, fsync, rename). */
+/* Writes the whole state atomically (write, fsync, rename); fails
+ * (MB_SERVICE_ERROR_UNAVAILABLE) while a corrupt file is kept (see load). */
 gboolean mb_state_store_save(MbStateStore *store, const MbState *state, GError **error);
 
 /* A name the service accepts: 1..MB_VM_NAME_MAX bytes of UTF-8 without

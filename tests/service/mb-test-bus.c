@@ -1,6 +1,7 @@
 #include "mb-test-bus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <locale.h>
 #include <sys/prctl.h>
@@ -562,4 +563,23 @@ mb_test_count_entries(const char *dir)
     while (d != NULL && g_dir_read_name(d) != NULL)
         n++;
     return n;
+}
+
+void
+mb_test_block_aside(const char *state_path, guint seconds)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+    for (gint64 t = now; t < now + seconds; t++) {
+        for (guint i = 0; i < 100; i++) {
+            g_autofree char *name =
+                i == 0
+                    ? g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, state_path, t)
+                    : g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT "-%u", state_path, t, i);
+            int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+            g_assert_cmpint(fd, >=, 0);
+            close(fd);
+        }
+    }
 }

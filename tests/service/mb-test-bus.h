@@ -35,6 +35,9 @@ guint mb_test_count_entries(const char *dir);
 void mb_test_rm_rf(const char *path);
 /* Writes text to dir/name and returns the path. */
 char *mb_test_write_file(const char *dir, const char *name, const char *text);
+/* Takes every name the state store would move a corrupt state_path to
+ * during the next seconds (state_path.corrupt-<t>[-i]): its move fails. */
+void mb_test_block_aside(const char *state_path, guint seconds);
 
 /* Spawns membalancerd --address BUS --backend fake --state-dir STATE
  * [args...] and waits until it owns the name; NULL (and the log printed)

@@ -601,6 +601,22 @@ write_urgent(int fd, guint64 seq, guint64 anon_kib, unsigned urgent)
     mb_test_write_all(fd, line, len);
 }
 
+/* A running "vm" whose channel the backend has connected to and watches,
+ * urgent records told to seen; returns the guest's end. */
+static int
+start_watched(Fixture *f, UrgentSeen *seen)
+{
+    int fd;
+
+    mb_backend_set_urgent_func(f->backend, on_urgent, seen);
+    listen_channel(f);
+    define_domain(f, "vm", 1048576, 524288, f->sock_path, TRUE);
+    tick(f, "vm", NULL, NULL, NULL); /* connects, and watches the socket */
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    return fd;
+}
+
 /* The direct socket (the test driver's fallback) is read on the main
  * loop as data arrives: an urgent record is told at once, and what the
  * main loop read is still the next tick's sample. */
@@ -612,12 +628,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     gint64 sent_us;
     int fd;
 
-    mb_backend_set_urgent_func(f->backend, on_urgent, &seen);
-    listen_channel(f);
-    define_domain(f, "vm", 1048576, 524288, f->sock_path, TRUE);
-    tick(f, "vm", NULL, NULL, NULL); /* connects, and watches the socket */
-    fd = accept(f->listen_fd, NULL, NULL);
-    g_assert_cmpint(fd, >=, 0);
+    fd = start_watched(f, &seen);
 
     /* A periodic record: read by the main loop, told to nobody, taken by the tick. */
     write_sample(fd, 1, 111111);
@@ -656,6 +667,51 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
     g_assert_cmpuint(sample.urgent, ==, MB_URGENT_PSI);
+    close(fd);
+    mb_backend_set_urgent_func(f->backend, NULL, NULL);
+    g_free(seen.vm_name);
+}
+
+/* Unregistered (forget): the channel is closed at once, and nothing the
+ * guest sent before counts for a registration of the same name. */
+static void
+test_channel_forget(Fixture *f, gconstpointer data)
+{
+    MbSample urgent = {.total_kib = 524288, .free_kib = 1, .urgent = MB_URGENT_LOW};
+    char line[MB_GUEST_PROTO_LINE_MAX];
+    UrgentSeen seen = {0};
+    MbDomainInfo info;
+    MbSample sample;
+    char byte;
+    gsize len;
+    int fd;
+
+    fd = start_watched(f, &seen);
+    g_assert_true(mb_backend_lookup(f->backend, "vm", &info, NULL)); /* registered */
+    /* Read by the main loop, not yet taken by a tick. */
+    write_sample(fd, 1, 111111);
+    iterate_for(200);
+
+    mb_backend_forget(f->backend, "vm");
+    /* An urgent record now reaches no callback (the write may fail)... */
+    len = mb_guest_record_format_sample(line, sizeof(line), 2, &urgent);
+    g_assert_cmpuint(len, >, 0);
+    (void)send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    iterate_for(200);
+    g_assert_cmpuint(seen.n_calls, ==, 0);
+    /* ...for the host end is closed: the guest sees the end. */
+    g_assert_cmpint(recv(fd, &byte, 1, MSG_DONTWAIT), ==, 0);
+    close(fd);
+
+    /* Registered again: the first interval has no agent sample (not the
+     * stale one), then the new connection's records count. */
+    g_assert_true(mb_backend_lookup(f->backend, "vm", &info, NULL));
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), !=, MB_STATS_SOURCE_AGENT);
+    fd = accept(f->listen_fd, NULL, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    write_sample(fd, 3, 333333);
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 333333);
     close(fd);
     mb_backend_set_urgent_func(f->backend, NULL, NULL);
     g_free(seen.vm_name);
@@ -716,5 +772,6 @@ main(int argc, char **argv)
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
     ADD("/libvirt/channel-urgent", test_channel_urgent);
+    ADD("/libvirt/channel-forget", test_channel_forget);
     return g_test_run();
 }

@@ -499,6 +499,177 @@ test_bounded_work(void)
     }
 }
 
+/* ---- 5. the bounds are per interval, not per read ---------------------- */
+
+typedef struct {
+    int fd;
+    gint stop;
+    gint64 written; /* bytes the guest got through (__atomic) */
+} Writer;
+
+/* Valid sample records as fast as the host takes them, until the host
+ * end closes (or stop, between writes). */
+static gpointer
+write_samples(gpointer data)
+{
+    Writer *w = data;
+    g_autoptr(GString) batch = g_string_new(NULL);
+    char line[MB_GUEST_PROTO_LINE_MAX + 1];
+
+    for (guint64 seq = 1; batch->len < 16 * 1024; seq++) {
+        format_sample(line, sizeof(line), seq, 100 + seq % 7, FALSE);
+        g_string_append(batch, line);
+    }
+    while (!g_atomic_int_get(&w->stop)) {
+        ssize_t n = send(w->fd, batch->str, batch->len, MSG_NOSIGNAL);
+
+        if (n < 0)
+            break;
+        __atomic_fetch_add(&w->written, (gint64)n, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void
+on_ready(gpointer user_data)
+{
+    unsigned urgent;
+
+    mb_guest_channel_pump(user_data, &urgent);
+}
+
+/* Iterates the main context until the writer has not moved for 300 ms
+ * (or 10 s have passed); returns what it wrote by then. */
+static gint64
+run_until_still(Writer *w)
+{
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    gint64 last = -1, still_since = 0;
+
+    while (g_get_monotonic_time() < end) {
+        gint64 now_written = __atomic_load_n(&w->written, __ATOMIC_RELAXED);
+
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        if (now_written != last) {
+            last = now_written;
+            still_since = g_get_monotonic_time();
+        } else if (g_get_monotonic_time() - still_since > 300 * 1000) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    return last;
+}
+
+/* A guest that writes as fast as it can between two ticks: the socket's
+ * watch reads the interval's limits and then leaves the socket alone (the
+ * guest waits), the lines parsed stay within the budget, and the next
+ * interval reads again. */
+static void
+test_per_interval_socket(void)
+{
+    MbGuestChannel *channel = mb_guest_channel_new("fast-writer");
+    gsize line_len = format_sample((char[MB_GUEST_PROTO_LINE_MAX + 1]){0},
+                                   MB_GUEST_PROTO_LINE_MAX + 1, 1, 100, FALSE);
+    guint64 max_lines = MB_GUEST_CHANNEL_POLL_BYTES / (line_len - 10) + 1;
+    /* The limits, plus what the socket holds on the way. */
+    gint64 bound =
+        MB_GUEST_CHANNEL_POLL_BYTES + MB_GUEST_CHANNEL_DISCARD_BYTES + 2 * 1024 * 1024;
+    MbGuestChannelStats stats;
+    MbSample sample;
+    Writer w = {0};
+    Listener l;
+    gint64 first, second;
+
+    mb_guest_channel_set_ready_func(channel, on_ready, channel);
+    listener_open(&l);
+    w.fd = guest_connect(channel, &l);
+    GThread *thread = g_thread_new("writer", write_samples, &w);
+
+    first = run_until_still(&w);
+    mb_guest_channel_get_stats(channel, &stats);
+    g_test_message("one interval: the guest wrote %" G_GINT64_FORMAT
+                   " bytes, %" G_GUINT64_FORMAT " samples parsed, %" G_GUINT64_FORMAT
+                   " bytes not parsed",
+                   first, stats.n_samples, stats.n_discarded_bytes);
+    g_assert_cmpint(first, <=, bound);
+    g_assert_cmpuint(stats.n_samples, <=, max_lines);
+    g_assert_cmpuint(stats.n_samples, >=, 1);
+
+    /* The tick: the newest sample, then the next interval reads again. */
+    g_assert_true(mb_guest_channel_poll(channel, &sample));
+    second = run_until_still(&w);
+    g_test_message("two intervals: %" G_GINT64_FORMAT " bytes", second);
+    g_assert_cmpint(second, >, first);
+    g_assert_cmpint(second, <=, first + bound);
+    mb_guest_channel_get_stats(channel, &stats);
+    g_assert_cmpuint(stats.n_samples, <=, 2 * max_lines + 1);
+    g_assert_true(mb_guest_channel_poll(channel, &sample));
+
+    g_atomic_int_set(&w.stop, 1);
+    mb_guest_channel_free(channel); /* the writer's send fails: it ends */
+    g_thread_join(thread);
+    close(w.fd);
+    listener_close(&l);
+}
+
+typedef struct {
+    const char *pattern;
+    gsize pattern_len;
+    gsize offset;
+    guint64 served;
+} Endless;
+
+/* A transport that always has more: the pattern, again and again. */
+static gssize
+read_endless(gpointer user_data, char *buf, gsize len)
+{
+    Endless *e = user_data;
+
+    for (gsize i = 0; i < len; i++) {
+        buf[i] = e->pattern[e->offset];
+        e->offset = (e->offset + 1) % e->pattern_len;
+    }
+    e->served += len;
+    return (gssize)len;
+}
+
+/* A pushing transport (libvirt's stream events) calls read_ready as long
+ * as it has data: per interval, the budget is parsed and the skim limit
+ * skimmed, and what comes beyond is dropped unseen but for each read's
+ * last lines; the next interval parses again. */
+static void
+test_per_interval_reads(void)
+{
+    g_autoptr(MbGuestChannel) channel = mb_guest_channel_new("pusher");
+    char line[MB_GUEST_PROTO_LINE_MAX + 1];
+    gsize len = format_sample(line, sizeof(line), 3, 333, FALSE);
+    Endless e = {line, len, 0, 0};
+    guint64 max_lines = MB_GUEST_CHANNEL_POLL_BYTES / len + 1;
+    guint64 limits = MB_GUEST_CHANNEL_POLL_BYTES + MB_GUEST_CHANNEL_DISCARD_BYTES;
+    MbGuestChannelStats stats;
+    MbSample sample;
+    gboolean ended;
+    unsigned urgent;
+
+    for (guint interval = 1; interval <= 3; interval++) {
+        for (guint call = 0; call < 20; call++)
+            mb_guest_channel_read_ready(channel, read_endless, &e, &ended, &urgent);
+        mb_guest_channel_get_stats(channel, &stats);
+        g_assert_cmpuint(stats.n_samples, <=, interval * max_lines);
+        g_assert_cmpuint(stats.n_samples, >=, interval * (max_lines - 2));
+        /* Everything read was parsed, skimmed or dropped; the skimmed part
+         * is the limit's, once an interval. */
+        g_assert_cmpuint(stats.n_discarded_bytes, ==,
+                         e.served - interval * MB_GUEST_CHANNEL_POLL_BYTES);
+        g_assert_cmpuint(stats.n_dropped_bytes, ==, e.served - interval * limits);
+        g_assert_true(mb_guest_channel_take_sample(channel, &sample));
+        g_assert_cmpuint(sample.active_anon_kib, ==, 333);
+    }
+    g_assert_cmpuint(e.served, >, 3 * limits);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -515,6 +686,8 @@ main(int argc, char **argv)
     g_test_add_func("/guest-channel/backlog-newest-wins", test_backlog_newest_wins);
     g_test_add_func("/guest-channel/no-stale-after-close", test_no_stale_after_close);
     g_test_add_func("/guest-channel/bounded-work", test_bounded_work);
+    g_test_add_func("/guest-channel/per-interval-socket", test_per_interval_socket);
+    g_test_add_func("/guest-channel/per-interval-reads", test_per_interval_reads);
     int status = g_test_run();
 
     g_ptr_array_unref(logs);

@@ -62,6 +62,47 @@ test_persistence(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(again, "web 3"));
 }
 
+/* A corrupt state file that cannot be moved aside (every name it would
+ * go to is taken): kept byte for byte while the daemon runs with what
+ * survived and refuses changes; once moved by hand, changes are stored. */
+static void
+test_state_kept(Fixture *f, gconstpointer data)
+{
+    static const char corrupt[] = "[membalancer]\nversion=1\npaused=false\n"
+                                  "[vm 0]\nname=game\npriority=80\nmin-kib=0\nmax-kib=0\n"
+                                  "foreground=false\n"
+                                  "[vm 1]\nname=\npriority=1\nmin-kib=0\nmax-kib=0\n"
+                                  "foreground=false\n";
+    g_autofree char *state_path = g_build_filename(f->state_dir, "registrations.ini", NULL);
+    g_autofree char *moved = g_strconcat(state_path, ".moved-by-hand", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *after = NULL, *log = NULL, *path = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(f->state_dir, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(state_path, corrupt, -1, NULL));
+    mb_test_block_aside(state_path, 60);
+    fixture_start(f, mb_test_fast_args);
+    g_assert_cmpuint(mb_mem_balancer_get_vm_count(f->manager), ==, 1);
+    g_assert_false(mb_mem_balancer_call_register_vm_sync(
+        f->manager, "web", 3, g_variant_new("a{sv}", NULL), &path, NULL, &error));
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "never written over"));
+    g_clear_error(&error);
+    g_assert_false(mb_mem_balancer_call_set_priority_sync(f->manager, "game", 5, NULL, &error));
+    g_clear_error(&error);
+    g_assert_true(g_file_get_contents(state_path, &after, NULL, NULL));
+    g_assert_cmpstr(after, ==, corrupt);
+    log = mb_test_daemon_log(f->daemon);
+    g_assert_nonnull(strstr(log, "could not be moved aside"));
+
+    g_assert_cmpint(g_rename(state_path, moved), ==, 0);
+    g_free(register_vm(f, "web", 3, NULL));
+    g_clear_pointer(&after, g_free);
+    g_assert_true(g_file_get_contents(moved, &after, NULL, NULL));
+    g_assert_cmpstr(after, ==, corrupt);
+    g_assert_true(g_file_test(state_path, G_FILE_TEST_IS_REGULAR));
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void
@@ -251,6 +292,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     (void)mb_service_error_quark();
     ADD_BUS_TEST("persistence", test_persistence, NULL);
+    ADD_BUS_TEST("state-kept", test_state_kept, NULL);
     ADD_BUS_TEST("config-rejected", test_config_rejected, NULL);
     ADD_BUS_TEST("config-applied", test_config_applied, NULL);
     ADD_BUS_TEST("systemd-verify", test_systemd_verify, NULL);
