@@ -124,6 +124,11 @@ typedef struct {
     /* The guest's page size in KiB for the swap counters of the last
      * read_sample (may be NULL: 4). */
     guint64 (*page_kib)(MbBackend *backend, const char *name);
+    /* When the sample of the last read_sample reached the host, in a
+     * clock of the backend's own (µs, monotonic, > 0), for the span it
+     * covers (mb_sample_span); never a time the guest wrote (may be NULL,
+     * or return 0: the tick's time is used). */
+    gint64 (*sample_us)(MbBackend *backend, const char *name);
 } MbBackendOps;
 
 struct _MbBackend {
@@ -223,6 +228,12 @@ mb_backend_page_kib(MbBackend *backend, const char *name)
     guint64 kib = backend->ops->page_kib != NULL ? backend->ops->page_kib(backend, name) : 0;
 
     return kib != 0 ? kib : 4;
+}
+
+static inline gint64
+mb_backend_sample_us(MbBackend *backend, const char *name)
+{
+    return backend->ops->sample_us != NULL ? backend->ops->sample_us(backend, name) : 0;
 }
 
 static inline guint64

@@ -14,6 +14,7 @@ typedef struct {
     MbStatsSource source;
     guint64 alloc_kib; /* the balloon, as the backend reports it */
     guint64 page_kib;
+    gint64 sample_us; /* when the sample reached the host (backend's clock), 0: unknown */
     MbVmStatus status;
     gboolean ok;
     char *error;
@@ -289,6 +290,7 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         if (!read->ok)
             read->error = g_strdup(error->message);
         read->page_kib = mb_backend_page_kib(job->backend, read->name);
+        read->sample_us = mb_backend_sample_us(job->backend, read->name);
         mb_backend_get_status(job->backend, read->name, &read->status);
     }
     g_task_return_boolean(task, TRUE);
@@ -638,7 +640,8 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
             continue;
         }
         mb_vm_object_observe(vm, &read->sample, read->source, read->page_kib, job->now_us,
-                             (gint64)daemon->config->interval_ms * 1000, &params);
+                             read->sample_us, (gint64)daemon->config->interval_ms * 1000,
+                             &params);
     }
     if (!plan(daemon, job)) {
         publish(daemon, job);
