@@ -297,14 +297,19 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
     /* A stuck balloon keeps what it has: its target is not in force. */
     if (status->state == MB_VM_STATE_STUCK)
         self->have_set = FALSE;
-    if (self->hold_ticks > 0 && --self->hold_ticks == 0)
-        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
-               "VM '%s': trying its balloon again after %u intervals", self->vm.name,
-               MB_VM_FAIL_HOLD_TICKS);
     self->boot = status->boot;
     self->have_boot = TRUE;
     self->state = status->state;
     self->vm.alloc_kib = mb_vm_object_planned_kib(self);
+}
+
+void
+mb_vm_object_interval_passed(MbVmObject *self)
+{
+    if (self->hold_ticks > 0 && --self->hold_ticks == 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
+               "VM '%s': trying its balloon again after %u intervals", self->vm.name,
+               MB_VM_FAIL_HOLD_TICKS);
 }
 
 MbVmState
@@ -369,6 +374,12 @@ mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource sou
     mb_vm_observe_at(&self->vm, sample, params, intervals);
     self->sample_us = taken_us;
     self->last_update_us = now_us;
+}
+
+gint64
+mb_vm_object_get_last_update(MbVmObject *self)
+{
+    return self->last_update_us;
 }
 
 void

@@ -46,6 +46,9 @@ void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
 /* The backend's view after a read: an offline VM holds nothing and is not
  * planned; a VM that starts again (or boots anew) starts a new prediction. */
 void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
+/* A regular tick read the VM (an interval passed; an urgent tick is
+ * none): a VM held after failed moves is held one interval less. */
+void mb_vm_object_interval_passed(MbVmObject *self);
 /* Before the first read: a registered domain that is not running is offline. */
 void mb_vm_object_set_offline(MbVmObject *self);
 MbVmState mb_vm_object_get_state(MbVmObject *self);

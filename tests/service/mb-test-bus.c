@@ -556,3 +556,13 @@ mb_test_count_entries(const char *dir)
         n++;
     return n;
 }
+
+guint
+mb_test_count_occurrences(const char *text, const char *what)
+{
+    guint n = 0;
+
+    for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
