@@ -451,9 +451,9 @@ clamp_actual(LvDomain *d, guint64 reported_kib, guint64 max_kib)
 static void
 track_balloon(LvDomain *d, guint64 actual_kib)
 {
-    guint64 before = d->actual_kib;
+    guint64 before = d->watch_kib;
 
-    d->actual_kib = actual_kib;
+    d->actual_kib = d->watch_kib = actual_kib;
     switch (mb_balloon_watch_update(&d->watch, &d->state, d->target_kib, before, actual_kib)) {
     case MB_BALLOON_MOVES_AGAIN:
         mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
@@ -840,7 +840,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
             mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name, "VM '%s' runs (domain id %d)",
                    d->name, id);
         new_boot(d, id);
-        d->actual_kib = info.memory;
+        d->actual_kib = d->watch_kib = info.memory;
     }
     if (self->tick_urgent)
         d->actual_kib = clamp_actual(d, info.memory, info.maxMem);

@@ -103,16 +103,17 @@ domain_memory(Fixture *f, const char *name)
     return info.memory;
 }
 
-/* One interval's read of one VM. */
+/* One tick's read of one VM (urgent: before the interval is over). */
 static MbStatsSource
-tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus *status)
+tick_full(Fixture *f, gboolean urgent, const char *name, MbSample *sample, guint64 *alloc,
+          MbVmStatus *status)
 {
     g_autoptr(GError) error = NULL;
     MbStatsSource source = MB_STATS_SOURCE_NONE;
     MbSample local;
     guint64 local_alloc;
 
-    mb_backend_begin_tick(f->backend, FALSE);
+    mb_backend_begin_tick(f->backend, urgent);
     g_assert_true(mb_backend_read_sample(f->backend, name, sample != NULL ? sample : &local,
                                          &source, alloc != NULL ? alloc : &local_alloc,
                                          &error));
@@ -120,6 +121,13 @@ tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus 
     if (status != NULL)
         mb_backend_get_status(f->backend, name, status);
     return source;
+}
+
+/* One interval's read of one VM. */
+static MbStatsSource
+tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus *status)
+{
+    return tick_full(f, FALSE, name, sample, alloc, status);
 }
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -385,6 +393,34 @@ test_stuck(Fixture *f, gconstpointer data)
     g_assert_true(mb_backend_lookup(f->backend, "vm", &info, &error));
     mb_backend_get_status(f->backend, "vm", &status);
     g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    virDomainFree(dom);
+}
+
+/* A slow balloon comes 300 KiB nearer its target each interval (more than
+ * MB_BALLOON_MOVE_SLACK_KIB), and an urgent read halfway through each
+ * interval sees it 150 KiB on: the stuck check compares interval with
+ * interval, so the balloon is never stuck. */
+static void
+test_slow_balloon_urgent_reads(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    virDomainPtr dom;
+    MbVmStatus status;
+    guint64 pos = 786432;
+
+    define_domain(f, "vm", 1048576, pos, NULL, TRUE);
+    dom = domain(f, "vm");
+    tick(f, "vm", NULL, NULL, &status);
+    for (int i = 0; i < 3 * MB_LIBVIRT_STUCK_TICKS; i++) {
+        g_assert_true(mb_backend_set_target(f->backend, "vm", 524288, &error));
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, pos - 150, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+        tick_full(f, TRUE, "vm", NULL, NULL, &status);
+        pos -= 300;
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, pos, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+        tick(f, "vm", NULL, NULL, &status);
+        g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    }
+    g_assert_cmpuint(mb_test_warnings_count("is stuck"), ==, 0);
     virDomainFree(dom);
 }
 
@@ -713,6 +749,7 @@ main(int argc, char **argv)
     ADD("/libvirt/set-target", test_set_target);
     ADD("/libvirt/travelling-balloon", test_travelling_balloon);
     ADD("/libvirt/stuck", test_stuck);
+    ADD("/libvirt/slow-balloon-urgent-reads", test_slow_balloon_urgent_reads);
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
     ADD("/libvirt/channel-urgent", test_channel_urgent);
