@@ -645,7 +645,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
 {
     UrgentSeen seen = {0};
     MbSample sample;
-    gint64 sent_us;
+    gint64 sent_us, read_us;
     int fd;
 
     mb_backend_set_urgent_func(f->backend, on_urgent, &seen);
@@ -655,13 +655,19 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     fd = accept(f->listen_fd, NULL, NULL);
     g_assert_cmpint(fd, >=, 0);
 
-    /* A periodic record: read by the main loop, told to nobody, taken by the tick. */
+    /* A periodic record: read by the main loop, told to nobody, taken by
+     * the tick; it reached the host when the main loop read it, before the
+     * tick (the predictor's span, mb_backend_sample_us). */
+    sent_us = g_get_monotonic_time();
     write_sample(fd, 1, 111111);
     iterate_for(200);
     g_assert_cmpuint(seen.n_calls, ==, 0);
+    read_us = g_get_monotonic_time();
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 111111);
     g_assert_cmpuint(sample.urgent, ==, 0);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), >=, sent_us);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), <, read_us);
 
     /* An urgent one: told at once, with the VM and the reasons. */
     sent_us = g_get_monotonic_time();
@@ -692,6 +698,12 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
     g_assert_cmpuint(sample.urgent, ==, MB_URGENT_PSI);
+    /* One the tick itself reads reached the host then. */
+    write_sample(fd, 5, 555555);
+    read_us = g_get_monotonic_time();
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 555555);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), >=, read_us);
     close(fd);
     mb_backend_set_urgent_func(f->backend, NULL, NULL);
     g_free(seen.vm_name);

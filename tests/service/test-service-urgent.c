@@ -250,8 +250,10 @@ test_flood(void)
                    "daemon CPU %.3f s in %.3f s",
                    n_ticks, n_urgent, n_regular, n_intervals, served_us / 1000, cpu_us / 1e6,
                    span_us / 1e6);
-    /* Every interval ran its own tick (one may be under way at the end). */
-    g_assert_cmpuint(n_regular + 1, >=, n_intervals);
+    /* Every interval ran its own tick: one may be under way at the end, and
+     * a loaded machine delays the timer (GLib schedules its next expiry
+     * from the late dispatch), so allow one more. */
+    g_assert_cmpuint(n_regular + 2, >=, n_intervals);
     g_assert_cmpuint(n_urgent, <=, MB_URGENT_TICKS_PER_INTERVAL * (n_intervals + 1));
     /* Its first tick only sets a baseline: served by the second interval. */
     g_assert_cmpint(served_us, <=, 3 * 500 * 1000);
