@@ -197,6 +197,16 @@ void mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params);
  * mb_vm_observe() is this with missed_ticks + 1. */
 void mb_vm_observe_at(MbVm *vm, const MbSample *sample, const MbParams *params,
                       double intervals);
+/* The intervals a sample spans, from when the host got it and when it got
+ * the VM's last one (the backend's clock, µs; 0: unknown), never from
+ * when a tick happened to read it: a periodic sample that another VM's
+ * urgent tick reads 50 ms after the regular tick still spans the agent's
+ * whole period. Bounded to [MB_SPAN_MIN, MB_MISSED_TICKS_MAX + 1]: two
+ * records that arrive close together (a flood, or an urgent record right
+ * after a periodic one) never make a change look more than
+ * 1 / MB_SPAN_MIN times faster than it was. Unknown or backwards: 1. */
+#define MB_SPAN_MIN 0.25
+double mb_sample_span(int64_t last_us, int64_t this_us, int64_t interval_us);
 /* Drops the baseline and the prediction, so that the next sample only sets
  * a new baseline: for when the statistics' source changes (guest agent <->
  * balloon statistics), whose numbers do not continue each other. Keeps the

@@ -227,6 +227,17 @@ mb_vm_observe_at(MbVm *vm, const MbSample *sample, const MbParams *params, doubl
     observe(vm, sample, params, intervals);
 }
 
+double
+mb_sample_span(int64_t last_us, int64_t this_us, int64_t interval_us)
+{
+    double span;
+
+    if (last_us <= 0 || this_us <= last_us || interval_us <= 0)
+        return 1.0;
+    span = (double)(this_us - last_us) / (double)interval_us;
+    return fmin(fmax(span, MB_SPAN_MIN), (double)MB_MISSED_TICKS_MAX + 1.0);
+}
+
 void
 mb_vm_observe(MbVm *vm, const MbSample *sample, const MbParams *params)
 {

@@ -99,6 +99,7 @@ typedef struct {
     guint64 max_kib;
     guint64 rate_kib;      /* 0: instant */
     guint64 grow_rate_kib; /* for growing balloons, 0: instant */
+    gint64 interval_us;    /* a simulated second, for sample_us */
     char *trace_path;
     FILE *trace; /* guarded by lock; NULL: no trace */
 } MbBackendFake;
@@ -537,6 +538,21 @@ fake_free(MbBackend *backend)
     g_free(fake);
 }
 
+/* A guest's sample is taken on its simulated clock: every tick, urgent or
+ * not, is one interval of it (a read before its first tick counts as in
+ * its first). */
+static gint64
+fake_sample_us(MbBackend *backend, const char *name)
+{
+    MbBackendFake *fake = (MbBackendFake *)backend;
+    gint64 us;
+
+    g_mutex_lock(&fake->lock);
+    us = (gint64)MAX(get_domain(fake, name)->ticks, 1u) * fake->interval_us;
+    g_mutex_unlock(&fake->lock);
+    return us;
+}
+
 static const MbBackendOps fake_ops = {
     .name = "fake",
     .list_domains = fake_list_domains,
@@ -547,6 +563,7 @@ static const MbBackendOps fake_ops = {
     .free = fake_free,
     .get_status = fake_get_status,
     .get_current = fake_get_current,
+    .sample_us = fake_sample_us,
 };
 
 static gboolean
@@ -587,6 +604,7 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
     fake->alloc_kib = config->fake_alloc_kib;
     fake->max_kib = config->fake_max_kib;
     fake->rate_kib = config->fake_balloon_rate_kib;
+    fake->interval_us = (gint64)MAX(config->interval_ms, 1u) * 1000;
     fake->grow_rate_kib = config->fake_balloon_grow_rate_set
                               ? config->fake_balloon_grow_rate_kib
                               : fake->rate_kib;

@@ -54,8 +54,11 @@ typedef struct {
     gboolean forgotten;           /* under chan_lock: unregistered, not read until begin_tick */
     gboolean period_set;          /* virDomainSetMemoryStatsPeriod done for this boot */
     guint ticks_no_agent;         /* intervals since the last agent record */
+    gint64 agent_us;              /* chan_lock: the newest record the callbacks parsed came */
+    gint64 sample_us;             /* the last read's sample reached us (0: none) */
     /* Balloon tracking (the backends' stuck rule, mb_balloon_watch_update). */
     guint64 actual_kib;
+    guint64 watch_kib;  /* at the last regular read: an urgent read does not move it */
     guint64 target_kib; /* the last target set */
     MbBalloonWatch watch;
     MbStatsSource source; /* of the last sample */
@@ -452,9 +455,9 @@ clamp_actual(LvDomain *d, guint64 reported_kib, guint64 max_kib)
 static void
 track_balloon(LvDomain *d, guint64 actual_kib)
 {
-    guint64 before = d->actual_kib;
+    guint64 before = d->watch_kib;
 
-    d->actual_kib = actual_kib;
+    d->actual_kib = d->watch_kib = actual_kib;
     switch (mb_balloon_watch_update(&d->watch, &d->state, d->target_kib, before, actual_kib)) {
     case MB_BALLOON_MOVES_AGAIN:
         mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name,
@@ -537,8 +540,9 @@ on_stream_event(virStreamPtr st, int events, void *opaque)
         g_mutex_unlock(&self->chan_lock);
         return;
     }
-    if (events & VIR_STREAM_EVENT_READABLE)
-        mb_guest_channel_read_ready(d->channel, read_stream, st, &ended, &urgent);
+    if ((events & VIR_STREAM_EVENT_READABLE) &&
+        mb_guest_channel_read_ready(d->channel, read_stream, st, &ended, &urgent))
+        d->agent_us = g_get_monotonic_time();
     if (ended || (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP))) {
         d->stream_ended = TRUE;
         d->stream_watched = FALSE;
@@ -566,7 +570,8 @@ on_socket_ready(gpointer user_data)
     unsigned urgent;
 
     g_mutex_lock(&d->backend->chan_lock);
-    mb_guest_channel_pump(d->channel, &urgent);
+    if (mb_guest_channel_pump(d->channel, &urgent))
+        d->agent_us = g_get_monotonic_time();
     g_mutex_unlock(&d->backend->chan_lock);
     notify_urgent(d, urgent);
 }
@@ -666,12 +671,33 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
     check_alive(self);
 }
 
+static guint64
+n_records(LvDomain *d)
+{
+    MbGuestChannelStats stats;
+
+    mb_guest_channel_get_stats(d->channel, &stats);
+    return stats.n_samples;
+}
+
+/* chan_lock held, after a take that got a sample: when it reached us.
+ * Parsed just now (no callback, or a flood's newest line): now; else when
+ * the callback parsed it. */
+static void
+stamp_sample(LvDomain *d, guint64 n_before)
+{
+    gboolean parsed_now = n_records(d) > n_before || d->agent_us == 0;
+
+    d->sample_us = parsed_now ? g_get_monotonic_time() : d->agent_us;
+}
+
 /* This interval's agent sample, if one came (what the callbacks read
  * since the last tick included). */
 static gboolean
 read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
 {
     gboolean ended, got, forgotten;
+    guint64 n_before;
 
     if (mb_guest_channel_get_path(d->channel) == NULL)
         return FALSE; /* no agent channel in the domain */
@@ -684,13 +710,17 @@ read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
         open_stream(self, d, dom); /* may find that the driver cannot: channel_direct */
     if (self->channel_direct) {
         g_mutex_lock(&self->chan_lock);
+        n_before = n_records(d);
         got = mb_guest_channel_poll(d->channel, out);
+        if (got)
+            stamp_sample(d, n_before);
         g_mutex_unlock(&self->chan_lock);
         return got;
     }
     if (d->stream == NULL)
         return FALSE;
     g_mutex_lock(&self->chan_lock);
+    n_before = n_records(d);
     if (d->stream_ended) {
         /* The callback read it to its end; the sample is still there. */
         got = mb_guest_channel_take_sample(d->channel, out);
@@ -698,6 +728,8 @@ read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
     } else {
         got = mb_guest_channel_drain(d->channel, read_stream, d->stream, out, &ended);
     }
+    if (got)
+        stamp_sample(d, n_before);
     g_mutex_unlock(&self->chan_lock);
     if (ended) {
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
@@ -832,6 +864,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
 
     *source = MB_STATS_SOURCE_NONE;
     *alloc_kib = 0;
+    d->sample_us = 0;
     if (!ensure_connected(self, error))
         return FALSE;
     dom = lookup_domain(self, d->name, &missing, error);
@@ -859,7 +892,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
             mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", d->name, "VM '%s' runs (domain id %d)",
                    d->name, id);
         new_boot(d, id);
-        d->actual_kib = info.memory;
+        d->actual_kib = d->watch_kib = info.memory;
     }
     if (self->tick_urgent)
         d->actual_kib = clamp_actual(d, info.memory, info.maxMem);
@@ -877,8 +910,10 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         d->ticks_no_agent = 0;
     } else if (!self->tick_urgent && ++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {
         d->ticks_no_agent = MB_LIBVIRT_AGENT_GRACE_TICKS;
-        if (read_balloon_stats(d, dom, out))
+        if (read_balloon_stats(d, dom, out)) {
             *source = MB_STATS_SOURCE_BALLOON;
+            d->sample_us = g_get_monotonic_time(); /* read on regular ticks only */
+        }
     }
     d->source = *source;
     return TRUE;
@@ -916,6 +951,15 @@ lv_page_kib(MbBackend *backend, const char *name)
         return mb_guest_channel_get_page_kib(d->channel);
     }
     return MB_LIBVIRT_BALLOON_PAGE_KIB;
+}
+
+static gint64
+lv_sample_us(MbBackend *backend, const char *name)
+{
+    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
+
+    return get_domain(self, name)->sample_us;
 }
 
 static gboolean
@@ -1049,6 +1093,7 @@ static const MbBackendOps libvirt_ops = {
     .get_current = lv_get_current,
     .page_kib = lv_page_kib,
     .forget = lv_forget,
+    .sample_us = lv_sample_us,
 };
 
 MbBackend *

@@ -128,6 +128,11 @@ typedef struct {
      * agent channel), so that nothing it sent since counts for a later
      * registration. Main thread, never waits (may be NULL). */
     void (*forget)(MbBackend *backend, const char *name);
+    /* When the sample of the last read_sample reached the host, in a
+     * clock of the backend's own (µs, monotonic, > 0), for the span it
+     * covers (mb_sample_span); never a time the guest wrote (may be NULL,
+     * or return 0: the tick's time is used). */
+    gint64 (*sample_us)(MbBackend *backend, const char *name);
 } MbBackendOps;
 
 struct _MbBackend {
@@ -234,6 +239,12 @@ mb_backend_forget(MbBackend *backend, const char *name)
 {
     if (backend->ops->forget != NULL)
         backend->ops->forget(backend, name);
+}
+
+static inline gint64
+mb_backend_sample_us(MbBackend *backend, const char *name)
+{
+    return backend->ops->sample_us != NULL ? backend->ops->sample_us(backend, name) : 0;
 }
 
 static inline guint64

@@ -59,6 +59,10 @@ struct _MbDaemon {
     char *urgent_vm;         /* the first VM of those */
     guint urgent_id;         /* one-shot: the gap since the last tick has passed */
     guint64 n_urgent_ticks;
+    GHashTable *urgent_asked; /* set of VM names whose urgent records wait for a tick */
+    GHashTable *urgent_used;  /* VM name -> urgent ticks it started this interval */
+    gboolean interval_due;    /* the timer fired while a tick ran: the next tick is regular */
+    gint64 regular_began_us;  /* when the last regular tick began, 0: none yet */
 };
 
 /* mb-daemon.c: the manager's properties from the current state. */
@@ -84,7 +88,8 @@ void mb_tick_clear(MbDaemon *daemon);
 void mb_tick_complete_waiters(MbDaemon *daemon);
 /* The backend's urgent function (main thread): a tick now, or as soon
  * as the running one finished and urgent-min-ms passed since the last
- * began. */
+ * began; once the VM has started MB_URGENT_TICKS_PER_INTERVAL urgent ticks
+ * in this interval, its records wait for the next tick instead. */
 void mb_tick_urgent(gpointer daemon, const char *vm_name, unsigned urgent);
 /* Resolves pool "auto" for the current VMs. */
 void mb_tick_params(MbDaemon *daemon, MbParams *params);

@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 
 #define MB_BUS_NAME "org.smarttv.MemBalancer"
 #define MB_OBJECT_PATH "/org/smarttv/MemBalancer"
+/* Urgent ticks one VM's records may start per interval; its further urgent
+ * records in that interval are read by the next tick (mb-tick.c). */
+#define MB_URGENT_TICKS_PER_INTERVAL 4u
 
 /* A GObject so that every worker's GTask holds it alive (its source
  * object) until the task's callback has run. */

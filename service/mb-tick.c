@@ -14,6 +14,7 @@ typedef struct {
     MbStatsSource source;
     guint64 alloc_kib; /* the balloon, as the backend reports it */
     guint64 page_kib;
+    gint64 sample_us; /* when the sample reached the host (backend's clock), 0: unknown */
     MbVmStatus status;
     gboolean ok;
     char *error;
@@ -40,7 +41,8 @@ typedef struct {
     GArray *reads;    /* TickRead */
     GArray *accounts; /* TickAccount */
     gint64 now_us;
-    gboolean urgent; /* an urgent tick, before the interval is over */
+    gint64 last_regular_us; /* when the last regular tick before this one began */
+    gboolean urgent;        /* an urgent tick, before the interval is over */
     guint64 capacity_kib;
     guint64 min_step_kib;
     guint wait_ms; /* how long growth may wait for donors' balloons */
@@ -76,6 +78,8 @@ mb_tick_init(MbDaemon *daemon)
     daemon->waiters = g_array_new(FALSE, FALSE, sizeof(MbTickWaiter));
     daemon->next_waiters = g_array_new(FALSE, FALSE, sizeof(MbTickWaiter));
     daemon->scratch = g_array_new(FALSE, TRUE, sizeof(MbVm));
+    daemon->urgent_asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    daemon->urgent_used = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void
@@ -109,6 +113,8 @@ mb_tick_clear(MbDaemon *daemon)
     g_clear_pointer(&daemon->scratch, g_array_unref);
     g_clear_pointer(&daemon->planner, mb_planner_free);
     g_clear_pointer(&daemon->urgent_vm, g_free);
+    g_clear_pointer(&daemon->urgent_asked, g_hash_table_unref);
+    g_clear_pointer(&daemon->urgent_used, g_hash_table_unref);
 }
 
 void
@@ -129,13 +135,21 @@ mb_tick_params(MbDaemon *daemon, MbParams *params)
     }
 }
 
+/* The regular clock: every interval gets its tick, and every VM its
+ * urgent budget back. A tick still running delays the interval's tick
+ * (tick_finish starts it before any urgent one), never drops it. */
 static gboolean
 on_timer(gpointer user_data)
 {
     MbDaemon *daemon = user_data;
 
+    g_hash_table_remove_all(daemon->urgent_used);
     /* Paused: statistics still flow, nothing moves (see plan()). */
-    if (!daemon->tick_running && !daemon->stopping)
+    if (daemon->stopping)
+        return G_SOURCE_CONTINUE;
+    if (daemon->tick_running)
+        daemon->interval_due = TRUE;
+    else
         tick_begin(daemon, FALSE);
     return G_SOURCE_CONTINUE;
 }
@@ -154,6 +168,29 @@ urgent_clear(MbDaemon *daemon)
     daemon->urgent_pending = FALSE;
     daemon->urgent_reasons = 0;
     g_clear_pointer(&daemon->urgent_vm, g_free);
+    if (daemon->urgent_asked != NULL) /* NULL once mb_tick_clear ran */
+        g_hash_table_remove_all(daemon->urgent_asked);
+}
+
+/* An urgent tick begins: each VM that asked for it spends one of its
+ * interval's urgent ticks. */
+static void
+urgent_charge(MbDaemon *daemon)
+{
+    GHashTableIter iter;
+    gpointer name;
+
+    g_hash_table_iter_init(&iter, daemon->urgent_asked);
+    while (g_hash_table_iter_next(&iter, &name, NULL)) {
+        guint used = GPOINTER_TO_UINT(g_hash_table_lookup(daemon->urgent_used, name)) + 1;
+
+        g_hash_table_replace(daemon->urgent_used, g_strdup(name), GUINT_TO_POINTER(used));
+        if (used == MB_URGENT_TICKS_PER_INTERVAL)
+            mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", name,
+                   "VM '%s' started %u urgent ticks in this interval: its further urgent "
+                   "records wait for the next tick",
+                   (const char *)name, used);
+    }
 }
 
 static char *
@@ -228,6 +265,13 @@ mb_tick_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
     if (daemon->stopping || daemon->config->urgent_min_ms == 0 ||
         !g_hash_table_contains(daemon->vms_by_name, vm_name))
         return;
+    /* Over its budget: the record is read by the next tick, whatever
+     * starts it (a flooding guest cannot take the ticks for itself). */
+    if (GPOINTER_TO_UINT(g_hash_table_lookup(daemon->urgent_used, vm_name)) >=
+        MB_URGENT_TICKS_PER_INTERVAL)
+        return;
+    if (!g_hash_table_contains(daemon->urgent_asked, vm_name))
+        g_hash_table_add(daemon->urgent_asked, g_strdup(vm_name));
     if (!daemon->urgent_pending) {
         daemon->urgent_pending = TRUE;
         g_free(daemon->urgent_vm);
@@ -289,6 +333,7 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
         if (!read->ok)
             read->error = g_strdup(error->message);
         read->page_kib = mb_backend_page_kib(job->backend, read->name);
+        read->sample_us = mb_backend_sample_us(job->backend, read->name);
         mb_backend_get_status(job->backend, read->name, &read->status);
     }
     g_task_return_boolean(task, TRUE);
@@ -445,6 +490,8 @@ tick_finish(MbDaemon *daemon, TickJob *job)
             tick_begin(daemon, FALSE);
         else
             run_waiters(daemon->waiters);
+    } else if (daemon->interval_due && daemon->timer_id != 0 && !daemon->stopping) {
+        tick_begin(daemon, FALSE); /* the interval's own, late */
     }
     if (job != NULL)
         tick_job_free(job);
@@ -629,16 +676,21 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
             read->alloc_kib = mb_vm_object_get_actual(vm);
         }
         mb_vm_object_update_status(vm, &read->status, read->alloc_kib);
+        if (!job->urgent)
+            mb_vm_object_interval_passed(vm);
         if (mb_vm_object_get_state(vm) == MB_VM_STATE_OFFLINE)
             continue;
         /* An urgent tick comes before the interval is over: a VM with no
-         * new sample yet has missed nothing. */
-        if (job->urgent && read->source == MB_STATS_SOURCE_NONE) {
+         * new sample yet has missed nothing; nor has one whose sample of
+         * this interval an urgent tick read. */
+        if (read->source == MB_STATS_SOURCE_NONE &&
+            (job->urgent || mb_vm_object_get_last_update(vm) > job->last_regular_us)) {
             mb_vm_object_skip_sample(vm);
             continue;
         }
         mb_vm_object_observe(vm, &read->sample, read->source, read->page_kib, job->now_us,
-                             (gint64)daemon->config->interval_ms * 1000, &params);
+                             read->sample_us, (gint64)daemon->config->interval_ms * 1000,
+                             &params);
     }
     if (!plan(daemon, job)) {
         publish(daemon, job);
@@ -657,9 +709,16 @@ tick_begin(MbDaemon *daemon, gboolean urgent)
 
     job->urgent = urgent;
     daemon->tick_running = TRUE;
+    if (urgent)
+        urgent_charge(daemon);
+    else
+        daemon->interval_due = FALSE; /* an interval's tick: this one */
     job->backend = daemon->backend;
     job->now_us = g_get_monotonic_time();
     daemon->tick_began_us = job->now_us;
+    job->last_regular_us = daemon->regular_began_us;
+    if (!urgent)
+        daemon->regular_began_us = job->now_us;
     /* This tick reads whatever urgent record came before it. */
     urgent_clear(daemon);
     job->reads = g_array_sized_new(FALSE, TRUE, sizeof(TickRead), daemon->vms->len);

@@ -18,7 +18,7 @@ struct _MbVmObject {
     guint64 boot;
     gboolean have_boot;
     MbStatsSource last_source; /* the last source that brought a sample */
-    gint64 sample_us;          /* when the predictor's last sample came, 0: none */
+    gint64 sample_us;          /* when the predictor's last sample reached the host, 0: none */
 
     /* Balloon accounting (mb-tick.c). */
     guint64 domain_max_kib;
@@ -297,14 +297,19 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
     /* A stuck balloon keeps what it has: its target is not in force. */
     if (status->state == MB_VM_STATE_STUCK)
         self->have_set = FALSE;
-    if (self->hold_ticks > 0 && --self->hold_ticks == 0)
-        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
-               "VM '%s': trying its balloon again after %u intervals", self->vm.name,
-               MB_VM_FAIL_HOLD_TICKS);
     self->boot = status->boot;
     self->have_boot = TRUE;
     self->state = status->state;
     self->vm.alloc_kib = mb_vm_object_planned_kib(self);
+}
+
+void
+mb_vm_object_interval_passed(MbVmObject *self)
+{
+    if (self->hold_ticks > 0 && --self->hold_ticks == 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
+               "VM '%s': trying its balloon again after %u intervals", self->vm.name,
+               MB_VM_FAIL_HOLD_TICKS);
 }
 
 MbVmState
@@ -344,10 +349,10 @@ log_sample(MbVmObject *self, const MbSample *s, MbStatsSource source, gint64 now
 
 void
 mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                     guint64 page_kib, gint64 now_us, gint64 interval_us,
+                     guint64 page_kib, gint64 now_us, gint64 taken_us, gint64 interval_us,
                      const MbParams *params)
 {
-    double intervals = 1.0;
+    double intervals;
 
     self->vm.alloc_kib = mb_vm_object_planned_kib(self);
     if (source != MB_STATS_SOURCE_NONE) {
@@ -365,13 +370,20 @@ mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource sou
         return;
     }
     log_sample(self, sample, source, now_us);
-    /* The time since the last sample, missed intervals included: an
-     * urgent tick 300 ms after the last of a 1 s interval is 0.3. */
-    if (self->sample_us != 0 && now_us > self->sample_us && interval_us > 0)
-        intervals = (double)(now_us - self->sample_us) / (double)interval_us;
+    /* The time between the samples' arrivals, missed intervals included,
+     * not between the ticks that read them (mb_sample_span). */
+    if (taken_us <= 0)
+        taken_us = now_us;
+    intervals = mb_sample_span(self->sample_us, taken_us, interval_us);
     mb_vm_observe_at(&self->vm, sample, params, intervals);
-    self->sample_us = now_us;
+    self->sample_us = taken_us;
     self->last_update_us = now_us;
+}
+
+gint64
+mb_vm_object_get_last_update(MbVmObject *self)
+{
+    return self->last_update_us;
 }
 
 void

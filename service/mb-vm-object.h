@@ -46,6 +46,9 @@ void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
 /* The backend's view after a read: an offline VM holds nothing and is not
  * planned; a VM that starts again (or boots anew) starts a new prediction. */
 void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
+/* A regular tick read the VM (an interval passed; an urgent tick is
+ * none): a VM held after failed moves is held one interval less. */
+void mb_vm_object_interval_passed(MbVmObject *self);
 /* Before the first read: a registered domain that is not running is offline. */
 void mb_vm_object_set_offline(MbVmObject *self);
 MbVmState mb_vm_object_get_state(MbVmObject *self);
@@ -63,17 +66,23 @@ guint64 mb_vm_object_committed_kib(MbVmObject *self);
  * balloon travels toward it, else the balloon. */
 guint64 mb_vm_object_planned_kib(MbVmObject *self);
 
+/* now_us of the tick that last brought this VM a sample, 0: none. */
+gint64 mb_vm_object_get_last_update(MbVmObject *self);
 /* Feeds one interval's sample (NULL when none arrived) to the predictor;
  * page_kib is the unit of the sample's swap counters. A change of
- * statistics source (agent <-> balloon) re-baselines the predictor. The
- * sample spans (now_us - the last sample's now_us) / interval_us
- * intervals (an urgent tick comes early; 1 for the first), so that the
- * predicted demand stays a rate per interval. */
-/* An urgent tick without a new sample for this VM: its allocation is
- * brought up to date, its prediction left alone (no missed interval). */
+ * statistics source (agent <-> balloon) re-baselines the predictor. now_us
+ * is when the tick began, taken_us when the sample reached the host (the
+ * backend's clock; <= 0: now_us). The sample spans
+ * mb_sample_span(the last sample's taken_us, taken_us, interval_us)
+ * intervals, so that the predicted demand stays a rate per interval
+ * whichever tick reads it. */
+/* A tick without a new sample for this VM that misses nothing (an urgent
+ * tick, or the regular one after an urgent tick read this interval's
+ * sample): its allocation is brought up to date, its prediction left
+ * alone. */
 void mb_vm_object_skip_sample(MbVmObject *self);
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                          guint64 page_kib, gint64 now_us, gint64 interval_us,
+                          guint64 page_kib, gint64 now_us, gint64 taken_us, gint64 interval_us,
                           const MbParams *params);
 /* The backend accepted a target. */
 void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);

@@ -519,6 +519,29 @@ test_predictor_partial_interval(void)
     g_assert_cmpint(vm.dm_kib, ==, 4 * (gint64)MIB);
 }
 
+/* The span of a sample comes from the times the host got the samples,
+ * bounded: at least MB_SPAN_MIN of an interval, 1 when unknown. */
+static void
+test_predictor_span(void)
+{
+    const int64_t s = 1000000;
+
+    g_assert_cmpfloat(mb_sample_span(10 * s, 11 * s, s), ==, 1.0);
+    g_assert_cmpfloat(mb_sample_span(10 * s, 10 * s + 300000, s), ==, 0.3);
+    g_assert_cmpfloat(mb_sample_span(10 * s, 13 * s, s), ==, 3.0);
+    /* A periodic sample read early by an urgent tick still spans its period
+     * (the service passes arrival times: 1 s apart, not 50 ms). */
+    g_assert_cmpfloat(mb_sample_span(10 * s - 970000, 10 * s + 30000, s), ==, 1.0);
+    /* Records close together: never more than 1 / MB_SPAN_MIN times faster. */
+    g_assert_cmpfloat(mb_sample_span(10 * s, 10 * s + 1000, s), ==, MB_SPAN_MIN);
+    /* Unknown, backwards, no interval: one interval. */
+    g_assert_cmpfloat(mb_sample_span(0, 10 * s, s), ==, 1.0);
+    g_assert_cmpfloat(mb_sample_span(10 * s, 9 * s, s), ==, 1.0);
+    g_assert_cmpfloat(mb_sample_span(10 * s, 10 * s, s), ==, 1.0);
+    g_assert_cmpfloat(mb_sample_span(10 * s, 11 * s, 0), ==, 1.0);
+    g_assert_cmpfloat(mb_sample_span(1, INT64_MAX, 1), ==, (double)MB_MISSED_TICKS_MAX + 1.0);
+}
+
 /* A burst allocated over two intervals is one burst: a donor keeps all of
  * it, held while bursts like it come, decaying only after MB_PEAK_HOLD
  * intervals without one; a slow creep is not a burst. */
@@ -1632,6 +1655,7 @@ main(int argc, char **argv)
     g_test_add_func("/policy/predictor/refaults-pressure", test_predictor_refaults_pressure);
     g_test_add_func("/policy/predictor/partial-interval", test_predictor_partial_interval);
     g_test_add_func("/policy/predictor/burst", test_predictor_burst);
+    g_test_add_func("/policy/predictor/span", test_predictor_span);
     g_test_add_func("/policy/plan/lead", test_plan_lead);
     g_test_add_func("/policy/plan/shortfall", test_plan_shortfall);
     g_test_add_func("/policy/plan/pages", test_plan_pages);

@@ -583,3 +583,13 @@ mb_test_block_aside(const char *state_path, guint seconds)
         }
     }
 }
+
+guint
+mb_test_count_occurrences(const char *text, const char *what)
+{
+    guint n = 0;
+
+    for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+        n++;
+    return n;
+}

@@ -95,6 +95,8 @@ char *mb_test_german_locale(const char *dir);
 void mb_test_warnings_clear(void);
 /* How many of the warnings kept contain part. */
 guint mb_test_warnings_count(const char *part);
+/* How many times what occurs in text (overlapping ones too). */
+guint mb_test_count_occurrences(const char *text, const char *what);
 
 /* A figure of /proc/PID/status in KiB (key "VmRSS:", "VmHWM:"), 0 if unknown. */
 guint64 mb_test_proc_status_kib(GPid pid, const char *key);

@@ -103,16 +103,17 @@ domain_memory(Fixture *f, const char *name)
     return info.memory;
 }
 
-/* One interval's read of one VM. */
+/* One tick's read of one VM (urgent: before the interval is over). */
 static MbStatsSource
-tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus *status)
+tick_full(Fixture *f, gboolean urgent, const char *name, MbSample *sample, guint64 *alloc,
+          MbVmStatus *status)
 {
     g_autoptr(GError) error = NULL;
     MbStatsSource source = MB_STATS_SOURCE_NONE;
     MbSample local;
     guint64 local_alloc;
 
-    mb_backend_begin_tick(f->backend, FALSE);
+    mb_backend_begin_tick(f->backend, urgent);
     g_assert_true(mb_backend_read_sample(f->backend, name, sample != NULL ? sample : &local,
                                          &source, alloc != NULL ? alloc : &local_alloc,
                                          &error));
@@ -120,6 +121,13 @@ tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus 
     if (status != NULL)
         mb_backend_get_status(f->backend, name, status);
     return source;
+}
+
+/* One interval's read of one VM. */
+static MbStatsSource
+tick(Fixture *f, const char *name, MbSample *sample, guint64 *alloc, MbVmStatus *status)
+{
+    return tick_full(f, FALSE, name, sample, alloc, status);
 }
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -388,6 +396,34 @@ test_stuck(Fixture *f, gconstpointer data)
     virDomainFree(dom);
 }
 
+/* A slow balloon comes 300 KiB nearer its target each interval (more than
+ * MB_BALLOON_MOVE_SLACK_KIB), and an urgent read halfway through each
+ * interval sees it 150 KiB on: the stuck check compares interval with
+ * interval, so the balloon is never stuck. */
+static void
+test_slow_balloon_urgent_reads(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    virDomainPtr dom;
+    MbVmStatus status;
+    guint64 pos = 786432;
+
+    define_domain(f, "vm", 1048576, pos, NULL, TRUE);
+    dom = domain(f, "vm");
+    tick(f, "vm", NULL, NULL, &status);
+    for (int i = 0; i < 3 * MB_LIBVIRT_STUCK_TICKS; i++) {
+        g_assert_true(mb_backend_set_target(f->backend, "vm", 524288, &error));
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, pos - 150, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+        tick_full(f, TRUE, "vm", NULL, NULL, &status);
+        pos -= 300;
+        g_assert_cmpint(virDomainSetMemoryFlags(dom, pos, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+        tick(f, "vm", NULL, NULL, &status);
+        g_assert_cmpint(status.state, ==, MB_VM_STATE_RUNNING);
+    }
+    g_assert_cmpuint(mb_test_warnings_count("is stuck"), ==, 0);
+    virDomainFree(dom);
+}
+
 /* ---- the agent channel --------------------------------------------------- */
 
 static void
@@ -625,18 +661,24 @@ test_channel_urgent(Fixture *f, gconstpointer data)
 {
     UrgentSeen seen = {0};
     MbSample sample;
-    gint64 sent_us;
+    gint64 sent_us, read_us;
     int fd;
 
     fd = start_watched(f, &seen);
 
-    /* A periodic record: read by the main loop, told to nobody, taken by the tick. */
+    /* A periodic record: read by the main loop, told to nobody, taken by
+     * the tick; it reached the host when the main loop read it, before the
+     * tick (the predictor's span, mb_backend_sample_us). */
+    sent_us = g_get_monotonic_time();
     write_sample(fd, 1, 111111);
     iterate_for(200);
     g_assert_cmpuint(seen.n_calls, ==, 0);
+    read_us = g_get_monotonic_time();
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 111111);
     g_assert_cmpuint(sample.urgent, ==, 0);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), >=, sent_us);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), <, read_us);
 
     /* An urgent one: told at once, with the VM and the reasons. */
     sent_us = g_get_monotonic_time();
@@ -667,6 +709,12 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 444444);
     g_assert_cmpuint(sample.urgent, ==, MB_URGENT_PSI);
+    /* One the tick itself reads reached the host then. */
+    write_sample(fd, 5, 555555);
+    read_us = g_get_monotonic_time();
+    g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
+    g_assert_cmpuint(sample.active_anon_kib, ==, 555555);
+    g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), >=, read_us);
     close(fd);
     mb_backend_set_urgent_func(f->backend, NULL, NULL);
     g_free(seen.vm_name);
@@ -769,6 +817,7 @@ main(int argc, char **argv)
     ADD("/libvirt/set-target", test_set_target);
     ADD("/libvirt/travelling-balloon", test_travelling_balloon);
     ADD("/libvirt/stuck", test_stuck);
+    ADD("/libvirt/slow-balloon-urgent-reads", test_slow_balloon_urgent_reads);
     ADD("/libvirt/channel", test_channel);
     ADD("/libvirt/channel-bound", test_channel_bound);
     ADD("/libvirt/channel-urgent", test_channel_urgent);

@@ -294,16 +294,6 @@ vm_count(PkFixture *f)
     return g_variant_get_uint32(value);
 }
 
-static guint
-count_occurrences(const char *text, const char *what)
-{
-    guint n = 0;
-
-    for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
-        n++;
-    return n;
-}
-
 /* polkitd answers: a member of its group membalancer (a group the daemon's
  * own user database does not know) may change things, nobody may not, and
  * is told what to do. */
@@ -364,7 +354,7 @@ test_polkit_real(void)
                    "org.smarttv.MemBalancer.configure", "membalancer");
     g_assert_cmpuint(vm_count(f), ==, 1);
     log = mb_test_daemon_log(f->daemon);
-    g_assert_cmpuint(count_occurrences(log, "polkit"), ==, 0);
+    g_assert_cmpuint(mb_test_count_occurrences(log, "polkit"), ==, 0);
 #endif
     pk_teardown(f);
 }
@@ -477,7 +467,7 @@ test_polkit_flood(void)
     /* One check per action (SetPriority: configure, Rebalance: control)
      * while the calls wait, again when a cached answer (1 s) expires: not
      * one per call. */
-    guint n_checks = count_occurrences(monitored, "member=CheckAuthorization");
+    guint n_checks = mb_test_count_occurrences(monitored, "member=CheckAuthorization");
     g_test_message("polkit checks for %u calls: %u", denied + busy + other, n_checks);
 #ifdef MB_TEST_HAVE_POLKIT
     g_assert_cmpuint(n_checks, >=, 2);
@@ -520,10 +510,10 @@ test_polkit_absent(void)
     log = mb_test_daemon_log(f->daemon);
     g_test_message("membalancerd log:\n%s", log);
 #ifdef MB_TEST_HAVE_POLKIT
-    g_assert_cmpuint(count_occurrences(log, "no polkit authority answers on the system bus"),
-                     ==, 1);
+    g_assert_cmpuint(
+        mb_test_count_occurrences(log, "no polkit authority answers on the system bus"), ==, 1);
 #else
-    g_assert_cmpuint(count_occurrences(log, "polkit"), ==, 0);
+    g_assert_cmpuint(mb_test_count_occurrences(log, "polkit"), ==, 0);
 #endif
     g_assert_cmpint(mb_test_daemon_stop(f->daemon), ==, 0);
     g_clear_pointer(&f->daemon, mb_test_daemon_free);

@@ -331,12 +331,12 @@ test_source_change(void)
     balloon.active_anon_kib = 300 * MIB;
     mb_vm_object_update_status(vm, &running, 512 * MIB);
     for (int i = 0; i < 3; i++)
-        mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, i, 1, &params);
-    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 3, 1, &params);
+        mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, i, 0, 1, &params);
+    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 3, 0, 1, &params);
     g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
-    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 4, 1, &params);
+    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 4, 0, 1, &params);
     g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
-    mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, 5, 1, &params);
+    mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, 5, 0, 1, &params);
     g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, >, -16 * (gint64)MIB);
     mb_vm_object_release(vm);
     g_object_unref(vm);
