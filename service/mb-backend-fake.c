@@ -481,10 +481,13 @@ static void
 fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
+    FakeDomain *domain;
 
     g_mutex_lock(&fake->lock);
-    out->state = get_domain(fake, name)->state;
+    domain = get_domain(fake, name);
+    out->state = domain->state;
     out->boot = 0; /* a simulated guest never reboots */
+    out->max_kib = domain->max_kib;
     g_mutex_unlock(&fake->lock);
 }
 

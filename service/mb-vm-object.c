@@ -30,6 +30,10 @@ struct _MbVmObject {
     gint64 lie_logged_us;
     guint64 n_lies;
     gboolean lying; /* the last balloon size reported was impossible */
+    /* The registration's limits; vm.settings has them within the domain's
+     * maximum. */
+    guint64 reg_min_kib;
+    guint64 reg_max_kib;
 };
 
 G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
@@ -88,6 +92,22 @@ mb_vm_object_init(MbVmObject *self)
     self->page_kib = 4;
 }
 
+/* The planner's limits: the registration's, within the domain's maximum
+ * (a domain redefined smaller is planned within what it has; the
+ * registration keeps what was asked for). */
+static void
+apply_limits(MbVmObject *self, const MbRegistration *reg)
+{
+    if (reg != NULL) {
+        self->reg_min_kib = reg->min_kib;
+        self->reg_max_kib = reg->max_kib;
+    }
+    self->vm.settings.max_kib = self->domain_max_kib != 0
+                                    ? MIN(self->reg_max_kib, self->domain_max_kib)
+                                    : self->reg_max_kib;
+    self->vm.settings.min_kib = MIN(self->reg_min_kib, self->vm.settings.max_kib);
+}
+
 MbVmObject *
 mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib, guint64 domain_max_kib)
 {
@@ -104,6 +124,7 @@ mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib, guint64 domain_ma
     mb_object_skeleton_set_mem_balancer_vm(self->object, MB_MEM_BALANCER_VM(self));
     mb_vm_init(&self->vm, reg->name, &settings, 0);
     self->domain_max_kib = domain_max_kib;
+    apply_limits(self, reg);
     mb_vm_object_set_actual(self, alloc_kib);
     self->vm.alloc_kib = self->vm.target_kib = self->actual_kib;
     mb_mem_balancer_vm_set_name(MB_MEM_BALANCER_VM(self), reg->name);
@@ -121,7 +142,15 @@ mb_vm_object_release(MbVmObject *self)
 void
 mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib)
 {
+    if (domain_max_kib == 0 || domain_max_kib == self->domain_max_kib)
+        return;
+    if (self->domain_max_kib != 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
+               "VM '%s': its domain's maximum memory is now %" G_GUINT64_FORMAT
+               " KiB (was %" G_GUINT64_FORMAT " KiB); planned within it",
+               self->vm.name, domain_max_kib, self->domain_max_kib);
     self->domain_max_kib = domain_max_kib;
+    apply_limits(self, NULL);
 }
 
 void
@@ -197,6 +226,9 @@ mb_vm_object_planned_kib(MbVmObject *self)
 void
 mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason)
 {
+    /* The backends never set more than the domain's maximum. */
+    if (self->domain_max_kib != 0)
+        target_kib = MIN(target_kib, self->domain_max_kib);
     self->set_kib = target_kib;
     self->have_set = TRUE;
     self->n_failures = 0;
@@ -241,17 +273,15 @@ mb_vm_object_get_vm(MbVmObject *self)
 MbRegistration *
 mb_vm_object_dup_registration(MbVmObject *self)
 {
-    return mb_registration_new(self->vm.name, self->vm.settings.priority,
-                               self->vm.settings.min_kib, self->vm.settings.max_kib,
-                               self->vm.settings.foreground);
+    return mb_registration_new(self->vm.name, self->vm.settings.priority, self->reg_min_kib,
+                               self->reg_max_kib, self->vm.settings.foreground);
 }
 
 void
 mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg)
 {
     self->vm.settings.priority = reg->priority;
-    self->vm.settings.min_kib = reg->min_kib;
-    self->vm.settings.max_kib = reg->max_kib;
+    apply_limits(self, reg);
     self->vm.settings.foreground = reg->foreground;
     mb_vm_object_publish(self);
 }
@@ -283,6 +313,8 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
         mb_vm_object_set_offline(self);
         return;
     }
+    /* Before the balloon's size is checked against it. */
+    mb_vm_object_set_domain_max(self, status->max_kib);
     /* A new boot: the old history describes another guest, and the
      * balloon starts where the hypervisor says. */
     if (self->state == MB_VM_STATE_OFFLINE || (self->have_boot && status->boot != self->boot)) {

@@ -39,12 +39,15 @@ const char *mb_vm_object_get_name(MbVmObject *self);
 /* The policy's state; the planner works on copies (see mb-tick.c). */
 MbVm *mb_vm_object_get_vm(MbVmObject *self);
 
+/* The registration as asked for (min and max may be above the domain's
+ * maximum now: the planner's are within it). */
 MbRegistration *mb_vm_object_dup_registration(MbVmObject *self);
 /* Applies new settings (priority, min, max, foreground) and publishes them. */
 void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
 
 /* The backend's view after a read: an offline VM holds nothing and is not
- * planned; a VM that starts again (or boots anew) starts a new prediction. */
+ * planned; a VM that starts again (or boots anew) starts a new prediction;
+ * the domain's maximum is taken from status (when known). */
 void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
 /* Before the first read: a registered domain that is not running is offline. */
 void mb_vm_object_set_offline(MbVmObject *self);
@@ -75,11 +78,13 @@ void mb_vm_object_skip_sample(MbVmObject *self);
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                           guint64 page_kib, gint64 now_us, gint64 interval_us,
                           const MbParams *params);
-/* The backend accepted a target. */
+/* The backend accepted a target (counted within the domain's maximum, as
+ * the backends set it). */
 void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);
 /* The backend refused a target; TRUE when that makes the VM "stuck". */
 gboolean mb_vm_object_target_failed(MbVmObject *self);
-/* A domain's maximum as looked up again (0: unknown). */
+/* A domain's maximum as read again (0: unknown, ignored): the planner's
+ * max is the registration's within it. */
 void mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib);
 /* Puts the current state in the properties and emits one
  * PropertiesChanged now. */

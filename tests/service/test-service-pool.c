@@ -279,7 +279,7 @@ test_vm_object_committed(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
     MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
-    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
 
     mb_vm_object_update_status(vm, &running, 512 * MIB);
     g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
@@ -316,7 +316,7 @@ test_source_change(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
     MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
-    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
     MbSample agent = {.total_kib = 512 * MIB,
                       .free_kib = 200 * MIB,
                       .active_anon_kib = 100 * MIB,
