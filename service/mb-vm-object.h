@@ -59,11 +59,14 @@ MbVmState mb_vm_object_get_state(MbVmObject *self);
 void mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib);
 guint64 mb_vm_object_get_actual(MbVmObject *self);
 /* The most this VM may hold from now on: max(balloon, target); its
- * balloon until a target of ours is in force, and when stuck; 0 when
- * offline. The pool's accounting sums these. */
+ * balloon until a target of ours is in force; 0 when offline. Stuck or
+ * lying: at least what it may hold as far as the host knows (what it
+ * counted for when its target was set, that target, and every size
+ * reported since, until its balloon is seen at a target), never its
+ * claim. The pool's accounting sums these. */
 guint64 mb_vm_object_committed_kib(MbVmObject *self);
 /* Where the VM is headed, as the planner counts it: the target while the
- * balloon travels toward it, else the balloon. */
+ * balloon travels toward it, else the balloon; stuck: what it commits. */
 guint64 mb_vm_object_planned_kib(MbVmObject *self);
 
 /* Feeds one interval's sample (NULL when none arrived) to the predictor;

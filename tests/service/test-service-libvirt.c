@@ -1,7 +1,9 @@
 /* The daemon in-process with the libvirt backend on libvirt's test driver
  * (test:///default, shared within the process): the test plays the world
- * through its own connection (a domain redefined and started again) and
- * runs the daemon's ticks one at a time (Rebalance). */
+ * through its own connection (a guest that lies about its balloon, a
+ * domain redefined and started again) and runs the daemon's ticks one at
+ * a time (Rebalance), checking the pool against what the guests truly
+ * hold. */
 #include <libvirt/libvirt.h>
 #include <string.h>
 
@@ -127,6 +129,17 @@ domain_memory(Fixture *f, const char *name)
     return info.memory;
 }
 
+/* What the guest writes in its balloon: the test driver's balloon size. */
+static void
+set_reported(Fixture *f, const char *name, guint64 kib)
+{
+    virDomainPtr dom = virDomainLookupByName(f->conn, name);
+
+    g_assert_nonnull(dom);
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    virDomainFree(dom);
+}
+
 /* One interval, whole (read, plan, move, publish). */
 static void
 tick(Fixture *f)
@@ -210,6 +223,53 @@ vm_state(Fixture *f, const char *name)
     return g_variant_dup_string(value, NULL);
 }
 
+/* A guest whose balloon says it holds next to nothing (virtio-balloon's
+ * "actual" is the guest's to write) while it keeps what it was given: its target
+ * is never approached, so it is marked stuck, and then it must count for
+ * what it was seen to hold, not for its claim. The liar holds 600 MiB in
+ * truth; the others hold what the driver says. */
+#define LIE_POOL_KIB (1792 * MIB)
+
+static void
+test_lying_low(Fixture *f, gconstpointer data)
+{
+    const guint64 liar_true_kib = 600 * MIB;
+    g_autofree char *state = NULL;
+    guint64 sum;
+
+    define_domain(f, "liar", 1024 * MIB, 512 * MIB, TRUE);
+    define_domain(f, "a", 1024 * MIB, 512 * MIB, TRUE);
+    define_domain(f, "needy", 1024 * MIB, 512 * MIB, TRUE);
+    /* Below its min: raised to it from the free pool. */
+    register_vm(f, "liar", 600 * MIB);
+    register_vm(f, "a", 0);
+    tick(f);
+    g_assert_cmpuint(domain_memory(f, "liar"), ==, liar_true_kib);
+    /* From now on it claims a balloon of 1 MiB (libvirt refuses 0). */
+    set_reported(f, "liar", 1 * MIB);
+    for (int i = 0; i < MB_BALLOON_STUCK_TICKS + 1; i++)
+        tick(f);
+    state = vm_state(f, "liar");
+    g_assert_cmpstr(state, ==, "stuck");
+    g_assert_cmpuint(mb_test_warnings_count("is stuck"), ==, 1);
+    g_assert_cmpuint(vm_uint64(f, "liar", "AllocatedKiB"), >=, liar_true_kib);
+
+    /* Another VM below its min: it gets what is free, no more. */
+    register_vm(f, "needy", 1000 * MIB);
+    for (int i = 0; i < 4; i++) {
+        tick(f);
+        sum = domain_memory(f, "a") + domain_memory(f, "needy") + liar_true_kib;
+        g_test_message("tick %d: a %" G_GUINT64_FORMAT " + needy %" G_GUINT64_FORMAT
+                       " + liar %" G_GUINT64_FORMAT " = %" G_GUINT64_FORMAT
+                       " KiB of a %" G_GUINT64_FORMAT " KiB pool",
+                       i, domain_memory(f, "a"), domain_memory(f, "needy"), liar_true_kib, sum,
+                       LIE_POOL_KIB);
+        g_assert_cmpuint(sum, <=, LIE_POOL_KIB);
+    }
+    /* Not vacuous: the free part went to it. */
+    g_assert_cmpuint(domain_memory(f, "needy"), >, 512 * MIB);
+}
+
 /* A domain redefined with more memory and started again: its balloon is
  * above the old maximum, which is no lie now. */
 static void
@@ -264,6 +324,7 @@ main(int argc, char **argv)
     mb_test_warnings_capture();
 #define ADD(path, pool, func)                                                                  \
     g_test_add(path, Fixture, GSIZE_TO_POINTER(pool), fixture_setup, func, fixture_teardown)
+    ADD("/service/libvirt/lying-low", LIE_POOL_KIB, test_lying_low);
     ADD("/service/libvirt/max-grows", 4096 * MIB, test_max_grows);
     ADD("/service/libvirt/max-shrinks", 4096 * MIB, test_max_shrinks);
     return g_test_run();
