@@ -38,7 +38,8 @@
  *   their true size (mb_backend_fake_sum_current_kib, the trace).
  *
  * Stuck, as the libvirt backend decides it (track_balloon there): a VM
- * whose balloon comes no nearer its pending target for
+ * whose balloon, as it is reported (a lie-zero VM's 0), comes no nearer
+ * its pending target for
  * MB_LIBVIRT_STUCK_TICKS ticks is MB_VM_STATE_STUCK (get_status, a
  * warning); set_target then refuses it until lookup (a registration)
  * gives it another chance, or its balloon moves.
@@ -319,16 +320,27 @@ move_balloon(FakeDomain *domain, guint64 kib)
     mb_guest_set_alloc(&domain->guest, kib);
 }
 
-/* The backends' stuck rule, on the fake's balloon. */
+/* The balloon as a hypervisor sees it: what the guest reports, clamped
+ * to the domain's maximum (as the libvirt backend clamps it). */
+static guint64
+seen_kib(const FakeDomain *domain)
+{
+    return MIN(reported_kib(domain), domain->max_kib);
+}
+
+/* The backends' stuck rule, on the fake's balloon as reported: the libvirt
+ * backend sees nothing else (a lie-zero guest never reaches a target). */
 static void
 track_balloon(FakeDomain *domain, guint64 before_kib)
 {
+    guint64 seen = seen_kib(domain);
+
     switch (mb_balloon_watch_update(&domain->watch, &domain->state, domain->target_kib,
-                                    before_kib, domain->current_kib)) {
+                                    before_kib, seen)) {
     case MB_BALLOON_MOVES_AGAIN:
         mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", domain->name,
                "VM '%s': its balloon moves again (%" G_GUINT64_FORMAT " KiB): balanced again",
-               domain->name, domain->current_kib);
+               domain->name, seen);
         break;
     case MB_BALLOON_NOW_STUCK:
         mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", domain->name,
@@ -336,8 +348,7 @@ track_balloon(FakeDomain *domain, guint64 before_kib)
                   " KiB for %u intervals with a target of %" G_GUINT64_FORMAT
                   " KiB (fake backend: fault.%s); not asked again until it moves or is "
                   "registered again",
-                  domain->name, domain->current_kib, MB_BALLOON_STUCK_TICKS, domain->target_kib,
-                  domain->name);
+                  domain->name, seen, MB_BALLOON_STUCK_TICKS, domain->target_kib, domain->name);
         break;
     case MB_BALLOON_SAME:
         break;
@@ -349,6 +360,7 @@ static void
 tick_domain(MbBackendFake *fake, FakeDomain *domain)
 {
     guint64 before_kib = domain->current_kib;
+    guint64 before_seen_kib = seen_kib(domain);
     guint64 target_kib = domain->target_kib;
 
     if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK)) {
@@ -361,7 +373,7 @@ tick_domain(MbBackendFake *fake, FakeDomain *domain)
     }
     mb_guest_tick(&domain->guest);
     domain->ticks++;
-    track_balloon(domain, before_kib);
+    track_balloon(domain, before_seen_kib);
     trace_line(fake, domain);
 }
 
@@ -482,10 +494,13 @@ static void
 fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 {
     MbBackendFake *fake = (MbBackendFake *)backend;
+    FakeDomain *domain;
 
     g_mutex_lock(&fake->lock);
-    out->state = get_domain(fake, name)->state;
+    domain = get_domain(fake, name);
+    out->state = domain->state;
     out->boot = 0; /* a simulated guest never reboots */
+    out->max_kib = domain->max_kib;
     g_mutex_unlock(&fake->lock);
 }
 

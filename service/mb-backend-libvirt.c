@@ -60,6 +60,7 @@ typedef struct {
     guint64 actual_kib;
     guint64 watch_kib;  /* at the last regular read: an urgent read does not move it */
     guint64 target_kib; /* the last target set */
+    guint64 max_kib;    /* the domain's maximum at the last read, 0: unknown */
     MbBalloonWatch watch;
     MbStatsSource source; /* of the last sample */
     gint64 lie_logged_us;
@@ -835,6 +836,7 @@ lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **erro
     out->max_kib = info.maxMem;
     /* A registration starts afresh: a stuck balloon gets another chance. */
     d = get_domain(self, name);
+    d->max_kib = info.maxMem;
     if (d->state == MB_VM_STATE_STUCK)
         d->state = MB_VM_STATE_RUNNING;
     mb_balloon_watch_clear(&d->watch);
@@ -894,6 +896,10 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
         new_boot(d, id);
         d->actual_kib = d->watch_kib = info.memory;
     }
+    /* Read each interval, not only on lifecycle or define events (lost
+     * while disconnected): a domain redefined with another <memory> has it
+     * from its next start, and memory hotplug changes it while it runs. */
+    d->max_kib = info.maxMem;
     if (self->tick_urgent)
         d->actual_kib = clamp_actual(d, info.memory, info.maxMem);
     else
@@ -985,6 +991,7 @@ lv_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
     d = get_domain(self, name);
     out->state = d->state;
     out->boot = d->boot;
+    out->max_kib = d->max_kib;
     g_mutex_unlock(&self->work_lock);
 }
 

@@ -80,6 +80,9 @@ typedef struct {
 typedef struct {
     MbVmState state;
     guint64 boot; /* changes each time the domain starts (a new boot) */
+    /* The domain's maximum memory as of the last read (0: unknown): it
+     * changes when a domain redefined with another <memory> starts again. */
+    guint64 max_kib;
 } MbVmStatus;
 
 typedef struct _MbBackend MbBackend;
@@ -208,7 +211,7 @@ mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib, 
 static inline void
 mb_backend_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 {
-    *out = (MbVmStatus){MB_VM_STATE_RUNNING, 0};
+    *out = (MbVmStatus){MB_VM_STATE_RUNNING, 0, 0};
     if (backend->ops->get_status != NULL)
         backend->ops->get_status(backend, name, out);
 }

@@ -30,6 +30,15 @@ struct _MbVmObject {
     gint64 lie_logged_us;
     guint64 n_lies;
     gboolean lying; /* the last balloon size reported was impossible */
+    /* What it may hold as far as the host knows (the rule at
+     * mb_vm_object_committed_kib): what it counted for when the target in
+     * force was set, that target, and every balloon size reported since;
+     * it comes down only when the balloon is seen at its target. */
+    guint64 held_kib;
+    /* The registration's limits; vm.settings has them within the domain's
+     * maximum. */
+    guint64 reg_min_kib;
+    guint64 reg_max_kib;
 };
 
 G_DEFINE_TYPE(MbVmObject, mb_vm_object, MB_TYPE_MEM_BALANCER_VM_SKELETON)
@@ -88,6 +97,22 @@ mb_vm_object_init(MbVmObject *self)
     self->page_kib = 4;
 }
 
+/* The planner's limits: the registration's, within the domain's maximum
+ * (a domain redefined smaller is planned within what it has; the
+ * registration keeps what was asked for). */
+static void
+apply_limits(MbVmObject *self, const MbRegistration *reg)
+{
+    if (reg != NULL) {
+        self->reg_min_kib = reg->min_kib;
+        self->reg_max_kib = reg->max_kib;
+    }
+    self->vm.settings.max_kib = self->domain_max_kib != 0
+                                    ? MIN(self->reg_max_kib, self->domain_max_kib)
+                                    : self->reg_max_kib;
+    self->vm.settings.min_kib = MIN(self->reg_min_kib, self->vm.settings.max_kib);
+}
+
 MbVmObject *
 mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib, guint64 domain_max_kib)
 {
@@ -104,7 +129,9 @@ mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib, guint64 domain_ma
     mb_object_skeleton_set_mem_balancer_vm(self->object, MB_MEM_BALANCER_VM(self));
     mb_vm_init(&self->vm, reg->name, &settings, 0);
     self->domain_max_kib = domain_max_kib;
+    apply_limits(self, reg);
     mb_vm_object_set_actual(self, alloc_kib);
+    self->held_kib = self->actual_kib;
     self->vm.alloc_kib = self->vm.target_kib = self->actual_kib;
     mb_mem_balancer_vm_set_name(MB_MEM_BALANCER_VM(self), reg->name);
     mb_vm_object_publish(self);
@@ -121,7 +148,15 @@ mb_vm_object_release(MbVmObject *self)
 void
 mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib)
 {
+    if (domain_max_kib == 0 || domain_max_kib == self->domain_max_kib)
+        return;
+    if (self->domain_max_kib != 0)
+        mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", self->vm.name,
+               "VM '%s': its domain's maximum memory is now %" G_GUINT64_FORMAT
+               " KiB (was %" G_GUINT64_FORMAT " KiB); planned within it",
+               self->vm.name, domain_max_kib, self->domain_max_kib);
     self->domain_max_kib = domain_max_kib;
+    apply_limits(self, NULL);
 }
 
 void
@@ -165,14 +200,26 @@ get_set(MbVmObject *self)
     return self->have_set ? self->set_kib : self->actual_kib;
 }
 
+static gboolean
+arrived(guint64 actual_kib, guint64 target_kib)
+{
+    guint64 gap = actual_kib > target_kib ? actual_kib - target_kib : target_kib - actual_kib;
+
+    return gap <= MB_VM_ARRIVED_SLACK_KIB;
+}
+
+/* A guest writes its balloon's size itself: a balloon that does not do
+ * what it is asked (stuck) or says the impossible (lying) may say
+ * anything, so it counts for what it may hold as far as the host knows,
+ * held_kib, never for its claim. A balloon that moves as asked is
+ * believed as it travels: memory a donor gives is handed out as it goes. */
 guint64
 mb_vm_object_committed_kib(MbVmObject *self)
 {
     if (self->state == MB_VM_STATE_OFFLINE)
         return 0;
-    /* A stuck balloon holds what it has. */
     if (mb_vm_object_get_state(self) == MB_VM_STATE_STUCK)
-        return self->actual_kib;
+        return MAX(self->actual_kib, self->held_kib);
     /* Once a target of ours is in force, a guest claiming a smaller
      * balloon frees nothing; before, its claim is all there is (a booting
      * guest inflates from its maximum on its own). */
@@ -185,11 +232,11 @@ guint64
 mb_vm_object_planned_kib(MbVmObject *self)
 {
     guint64 set_kib = get_set(self);
-    guint64 gap =
-        self->actual_kib > set_kib ? self->actual_kib - set_kib : set_kib - self->actual_kib;
 
-    /* A stuck balloon is where it is; a travelling one is where it goes. */
-    if (mb_vm_object_get_state(self) == MB_VM_STATE_STUCK || gap <= MB_VM_ARRIVED_SLACK_KIB)
+    /* A stuck balloon counts where it may be; a travelling one is where it goes. */
+    if (mb_vm_object_get_state(self) == MB_VM_STATE_STUCK)
+        return mb_vm_object_committed_kib(self);
+    if (arrived(self->actual_kib, set_kib))
         return self->actual_kib;
     return set_kib;
 }
@@ -197,6 +244,11 @@ mb_vm_object_planned_kib(MbVmObject *self)
 void
 mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason)
 {
+    /* The backends never set more than the domain's maximum. */
+    if (self->domain_max_kib != 0)
+        target_kib = MIN(target_kib, self->domain_max_kib);
+    /* Until the balloon is seen at it, it may still hold what it had. */
+    self->held_kib = MAX(mb_vm_object_committed_kib(self), target_kib);
     self->set_kib = target_kib;
     self->have_set = TRUE;
     self->n_failures = 0;
@@ -241,17 +293,15 @@ mb_vm_object_get_vm(MbVmObject *self)
 MbRegistration *
 mb_vm_object_dup_registration(MbVmObject *self)
 {
-    return mb_registration_new(self->vm.name, self->vm.settings.priority,
-                               self->vm.settings.min_kib, self->vm.settings.max_kib,
-                               self->vm.settings.foreground);
+    return mb_registration_new(self->vm.name, self->vm.settings.priority, self->reg_min_kib,
+                               self->reg_max_kib, self->vm.settings.foreground);
 }
 
 void
 mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg)
 {
     self->vm.settings.priority = reg->priority;
-    self->vm.settings.min_kib = reg->min_kib;
-    self->vm.settings.max_kib = reg->max_kib;
+    apply_limits(self, reg);
     self->vm.settings.foreground = reg->foreground;
     mb_vm_object_publish(self);
 }
@@ -271,18 +321,35 @@ mb_vm_object_set_offline(MbVmObject *self)
 {
     self->state = MB_VM_STATE_OFFLINE;
     self->vm.alloc_kib = 0;
-    self->actual_kib = self->set_kib = 0;
+    self->actual_kib = self->set_kib = self->held_kib = 0;
     self->have_set = FALSE;
     self->source = MB_STATS_SOURCE_NONE;
+}
+
+/* What the VM may hold, after a new balloon size. */
+static void
+update_held(MbVmObject *self)
+{
+    if (!self->have_set)
+        self->held_kib = self->actual_kib; /* its claim is all there is */
+    else if (arrived(self->actual_kib, self->set_kib))
+        self->held_kib = MAX(self->actual_kib, self->set_kib);
+    else
+        self->held_kib = MAX(self->held_kib, self->actual_kib);
 }
 
 void
 mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib)
 {
+    gboolean was_stuck =
+        self->state != MB_VM_STATE_OFFLINE && mb_vm_object_get_state(self) == MB_VM_STATE_STUCK;
+
     if (status->state == MB_VM_STATE_OFFLINE) {
         mb_vm_object_set_offline(self);
         return;
     }
+    /* Before the balloon's size is checked against it. */
+    mb_vm_object_set_domain_max(self, status->max_kib);
     /* A new boot: the old history describes another guest, and the
      * balloon starts where the hypervisor says. */
     if (self->state == MB_VM_STATE_OFFLINE || (self->have_boot && status->boot != self->boot)) {
@@ -291,15 +358,20 @@ mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 a
         self->have_set = FALSE;
         self->n_failures = self->hold_ticks = 0;
         self->last_source = MB_STATS_SOURCE_NONE;
+        was_stuck = FALSE;
     } else {
         mb_vm_object_set_actual(self, alloc_kib);
     }
-    /* A stuck balloon keeps what it has: its target is not in force. */
-    if (status->state == MB_VM_STATE_STUCK)
-        self->have_set = FALSE;
+    update_held(self);
     self->boot = status->boot;
     self->have_boot = TRUE;
     self->state = status->state;
+    /* Balanced again: planned from what it may hold, as if that were its
+     * target, so that a guest whose claims come and go gains nothing. */
+    if (was_stuck && mb_vm_object_get_state(self) == MB_VM_STATE_RUNNING) {
+        self->set_kib = self->held_kib;
+        self->have_set = TRUE;
+    }
     self->vm.alloc_kib = mb_vm_object_planned_kib(self);
 }
 

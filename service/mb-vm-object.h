@@ -39,12 +39,15 @@ const char *mb_vm_object_get_name(MbVmObject *self);
 /* The policy's state; the planner works on copies (see mb-tick.c). */
 MbVm *mb_vm_object_get_vm(MbVmObject *self);
 
+/* The registration as asked for (min and max may be above the domain's
+ * maximum now: the planner's are within it). */
 MbRegistration *mb_vm_object_dup_registration(MbVmObject *self);
 /* Applies new settings (priority, min, max, foreground) and publishes them. */
 void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
 
 /* The backend's view after a read: an offline VM holds nothing and is not
- * planned; a VM that starts again (or boots anew) starts a new prediction. */
+ * planned; a VM that starts again (or boots anew) starts a new prediction;
+ * the domain's maximum is taken from status (when known). */
 void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
 /* A regular tick read the VM (an interval passed; an urgent tick is
  * none): a VM held after failed moves is held one interval less. */
@@ -59,11 +62,14 @@ MbVmState mb_vm_object_get_state(MbVmObject *self);
 void mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib);
 guint64 mb_vm_object_get_actual(MbVmObject *self);
 /* The most this VM may hold from now on: max(balloon, target); its
- * balloon until a target of ours is in force, and when stuck; 0 when
- * offline. The pool's accounting sums these. */
+ * balloon until a target of ours is in force; 0 when offline. Stuck or
+ * lying: at least what it may hold as far as the host knows (what it
+ * counted for when its target was set, that target, and every size
+ * reported since, until its balloon is seen at a target), never its
+ * claim. The pool's accounting sums these. */
 guint64 mb_vm_object_committed_kib(MbVmObject *self);
 /* Where the VM is headed, as the planner counts it: the target while the
- * balloon travels toward it, else the balloon. */
+ * balloon travels toward it, else the balloon; stuck: what it commits. */
 guint64 mb_vm_object_planned_kib(MbVmObject *self);
 
 /* now_us of the tick that last brought this VM a sample, 0: none. */
@@ -84,11 +90,13 @@ void mb_vm_object_skip_sample(MbVmObject *self);
 void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
                           guint64 page_kib, gint64 now_us, gint64 taken_us, gint64 interval_us,
                           const MbParams *params);
-/* The backend accepted a target. */
+/* The backend accepted a target (counted within the domain's maximum, as
+ * the backends set it). */
 void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);
 /* The backend refused a target; TRUE when that makes the VM "stuck". */
 gboolean mb_vm_object_target_failed(MbVmObject *self);
-/* A domain's maximum as looked up again (0: unknown). */
+/* A domain's maximum as read again (0: unknown, ignored): the planner's
+ * max is the registration's within it. */
 void mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib);
 /* Puts the current state in the properties and emits one
  * PropertiesChanged now. */

@@ -405,6 +405,18 @@ mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_m
     return TRUE;
 }
 
+gboolean
+mb_test_flag_is_set(gpointer flag)
+{
+    return *(gboolean *)flag;
+}
+
+void
+mb_test_set_flag(gpointer flag)
+{
+    *(gboolean *)flag = TRUE;
+}
+
 const char *
 mb_test_service_warning(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 {

@@ -69,6 +69,10 @@ int mb_test_run(gboolean unprivileged, const char *const *argv, char **out_stdou
 /* Runs the default main context for ms milliseconds. */
 void mb_test_run_for(guint ms);
 gboolean mb_test_wait_for(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+/* For a gboolean: a cond for mb_test_wait_for, and a callback
+ * (GDestroyNotify) that sets it. */
+gboolean mb_test_flag_is_set(gpointer flag);
+void mb_test_set_flag(gpointer flag);
 
 /* The service's warning message in a structured log record, or NULL when
  * the record is not a warning of the "membalancer" log domain. */

@@ -311,6 +311,35 @@ test_set_target(Fixture *f, gconstpointer data)
     g_assert_cmpuint(domain_memory(f, "vm"), ==, 1048576);
 }
 
+/* The domain's maximum comes with each read: a domain whose definition
+ * changes has its new maximum from its next start (a new boot). */
+static void
+test_domain_max(Fixture *f, gconstpointer data)
+{
+    virDomainPtr dom;
+    MbVmStatus status;
+    guint64 alloc, boot;
+
+    define_domain(f, "vm", 1048576, 524288, NULL, TRUE);
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpuint(status.max_kib, ==, 1048576);
+    boot = status.boot;
+    dom = domain(f, "vm");
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 2097152,
+                                            VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_MEM_MAXIMUM),
+                    ==, 0);
+    tick(f, "vm", NULL, NULL, &status);
+    g_assert_cmpuint(status.max_kib, ==, 1048576); /* running: not yet */
+    g_assert_cmpint(virDomainDestroy(dom), ==, 0);
+    g_assert_cmpint(virDomainCreate(dom), ==, 0);
+    g_assert_cmpint(virDomainSetMemoryFlags(dom, 1572864, VIR_DOMAIN_AFFECT_LIVE), ==, 0);
+    tick(f, "vm", NULL, &alloc, &status);
+    g_assert_cmpuint(status.boot, !=, boot);
+    g_assert_cmpuint(status.max_kib, ==, 2097152);
+    g_assert_cmpuint(alloc, ==, 1572864); /* not clamped to the old maximum */
+    virDomainFree(dom);
+}
+
 /* While a balloon travels, the backend reports where it is (the daemon
  * counts the VM at the larger of that and its target: see
  * test-service-pool), and get_current follows it. */
@@ -816,6 +845,7 @@ main(int argc, char **argv)
     ADD("/libvirt/destroy-mid-run", test_destroy_mid_run);
     ADD("/libvirt/set-target", test_set_target);
     ADD("/libvirt/travelling-balloon", test_travelling_balloon);
+    ADD("/libvirt/domain-max", test_domain_max);
     ADD("/libvirt/stuck", test_stuck);
     ADD("/libvirt/slow-balloon-urgent-reads", test_slow_balloon_urgent_reads);
     ADD("/libvirt/channel", test_channel);

@@ -66,18 +66,6 @@ on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
     r->done = TRUE;
 }
 
-static gboolean
-flag_set(gpointer data)
-{
-    return *(gboolean *)data;
-}
-
-static void
-set_flag(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-}
-
 static void
 register_sync(MbDaemon *daemon, const char *name, guint priority)
 {
@@ -85,7 +73,7 @@ register_sync(MbDaemon *daemon, const char *name, guint priority)
     Result r = {daemon, FALSE, NULL, NULL};
 
     mb_daemon_register_vm_async(daemon, name, priority, &options, on_registered, &r);
-    g_assert_true(mb_test_wait_for(flag_set, &r.done, 10000));
+    g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &r.done, 10000));
     g_assert_no_error(r.error);
     g_assert_nonnull(r.path);
     g_free(r.path);
@@ -186,7 +174,7 @@ test_stop_in_flight(void)
     gboolean rebalanced = FALSE;
 
     register_sync(daemon, "a", 1);
-    mb_daemon_rebalance(daemon, set_flag, &rebalanced);
+    mb_daemon_rebalance(daemon, mb_test_set_flag, &rebalanced);
     mb_daemon_register_vm_async(daemon, "b", 2, &options, on_registered, &r);
     mb_daemon_free(daemon);
     g_assert_true(rebalanced);

@@ -97,6 +97,21 @@ vm_state(Pool *p, const char *path)
     return mb_mem_balancer_vm_dup_state(vm);
 }
 
+/* "stuck" once the VM is (polled every 100 ms, 6 s at most), else NULL. */
+static gchar *
+wait_for_stuck(Pool *p, const char *path)
+{
+    for (int i = 0; i < 60; i++) {
+        g_autofree char *now = NULL;
+
+        mb_test_run_for(100);
+        now = vm_state(p, path);
+        if (g_str_equal(now, "stuck"))
+            return g_steal_pointer(&now);
+    }
+    return NULL;
+}
+
 static void
 assert_pool_kept(Pool *p, const char *what)
 {
@@ -149,14 +164,7 @@ test_failed_shrink(void)
     g_free(register_vm(&p.f, "tv-game", 80, NULL));
     video = register_vm(&p.f, "video-playback", 50, NULL);
     g_free(register_vm(&p.f, "web", 20, NULL));
-    for (int i = 0; i < 60 && state == NULL; i++) {
-        g_autofree char *now = NULL;
-
-        mb_test_run_for(100);
-        now = vm_state(&p, video);
-        if (g_str_equal(now, "stuck"))
-            state = g_steal_pointer(&now);
-    }
+    state = wait_for_stuck(&p, video);
     mb_test_run_for(2000);
     assert_pool_kept(&p, "failed shrink");
     log = mb_test_daemon_log(p.f.daemon);
@@ -209,6 +217,34 @@ test_lying_balloons(void)
     g_assert_nonnull(strstr(log, "the guest lies"));
     /* Rate-limited: once a minute, not once a tick. */
     g_assert_null(strstr(strstr(log, "the guest lies") + 1, "the guest lies"));
+    pool_stop(&p);
+}
+
+/* A guest that reports a balloon of 0 while it holds what it was given
+ * (balloons move at once: it really has its target). Judged by its
+ * report, it never reaches its target and is marked stuck; then it
+ * counts for what it was seen to hold, and the others never get it. */
+static void
+test_lying_low(void)
+{
+    Pool p = {0};
+    g_autofree char *video = NULL, *game = NULL;
+    g_autofree char *state = NULL;
+
+    pool_start(&p, "fault.video-playback = lie-zero\n", NULL);
+    game = register_vm(&p.f, "tv-game", 80, NULL);
+    g_free(register_vm(&p.f, "web", 20, NULL));
+    video = register_vm(&p.f, "video-playback", 50, NULL);
+    state = wait_for_stuck(&p, video);
+    g_assert_cmpstr(state, ==, "stuck");
+    g_assert_cmpuint(vm_alloc(&p, video), >=, 256 * MIB);
+    mb_test_run_for(8000);
+    g_test_message("game at %" G_GUINT64_FORMAT " KiB, video counted at %" G_GUINT64_FORMAT
+                   " KiB",
+                   vm_alloc(&p, game), vm_alloc(&p, video));
+    /* Not vacuous: the game took what was free. */
+    g_assert_cmpuint(vm_alloc(&p, game), >, 544 * MIB);
+    assert_pool_kept(&p, "lying low");
     pool_stop(&p);
 }
 
@@ -279,7 +315,7 @@ test_vm_object_committed(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
     MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
-    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
 
     mb_vm_object_update_status(vm, &running, 512 * MIB);
     g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
@@ -297,14 +333,73 @@ test_vm_object_committed(void)
     g_assert_cmpuint(mb_vm_object_get_actual(vm), ==, 1024 * MIB);
     mb_vm_object_update_status(vm, &running, G_MAXUINT64 / 4);
     g_assert_cmpuint(n_lie_warnings, ==, 1);
-    /* A lie of zero frees nothing: the target still counts. */
+    /* A lie of zero frees nothing: it counts for the most it was seen to
+     * hold since its target was set (its maximum, while it lied). */
     mb_vm_object_update_status(vm, &running, 0);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 600 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 1024 * MIB);
     /* Three failures in a row: stuck, planned where it is. */
     g_assert_false(mb_vm_object_target_failed(vm));
     g_assert_false(mb_vm_object_target_failed(vm));
     g_assert_true(mb_vm_object_target_failed(vm));
     g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_STUCK);
+    mb_vm_object_release(vm);
+    g_object_unref(vm);
+}
+
+/* A balloon that does not do as asked counts for what it may hold, never
+ * for its claim: what it counted for when its target was set, that
+ * target, and every size it reported since, until it is seen at a target.
+ * The domain's maximum comes with every read. */
+static void
+test_vm_object_floor(void)
+{
+    g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
+    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 1024 * MIB};
+    MbVmStatus stuck = {MB_VM_STATE_STUCK, 1, 1024 * MIB};
+    g_autoptr(MbRegistration) now = NULL;
+
+    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    /* Asked to shrink, it claims 0: the target counts, then (stuck) what
+     * it had before. */
+    mb_vm_object_target_set(vm, 256 * MIB, MB_REASON_DONATE);
+    mb_vm_object_update_status(vm, &running, 0);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 256 * MIB);
+    mb_vm_object_update_status(vm, &stuck, 0);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
+    g_assert_cmpuint(mb_vm_object_planned_kib(vm), ==, 512 * MIB);
+    g_assert_cmpuint(mb_vm_object_get_vm(vm)->alloc_kib, ==, 512 * MIB);
+    /* Seen to move (balanced again): a claim that comes and goes gains nothing. */
+    mb_vm_object_update_status(vm, &running, 300 * MIB);
+    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
+    /* Seen at a new target: believed again. */
+    mb_vm_object_target_set(vm, 400 * MIB, MB_REASON_DONATE);
+    mb_vm_object_update_status(vm, &running, 400 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 400 * MIB);
+    /* A grow it never makes, and a claim above it while stuck: the largest. */
+    mb_vm_object_target_set(vm, 600 * MIB, MB_REASON_NEED);
+    mb_vm_object_update_status(vm, &stuck, 700 * MIB);
+    mb_vm_object_update_status(vm, &stuck, 100 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 700 * MIB);
+
+    /* The domain redefined smaller and started again (a new boot): the
+     * planner's limits are within it, the registration keeps its own, and
+     * a target is counted as the backend sets it. */
+    running = (MbVmStatus){MB_VM_STATE_RUNNING, 2, 768 * MIB};
+    mb_vm_object_update_status(vm, &running, 384 * MIB);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 384 * MIB);
+    g_assert_cmpuint(mb_vm_object_get_vm(vm)->settings.max_kib, ==, 768 * MIB);
+    now = mb_vm_object_dup_registration(vm);
+    g_assert_cmpuint(now->max_kib, ==, 1024 * MIB);
+    mb_vm_object_target_set(vm, 1024 * MIB, MB_REASON_NEED);
+    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 768 * MIB);
+    /* Larger again: a balloon above the old maximum is no lie. */
+    running = (MbVmStatus){MB_VM_STATE_RUNNING, 3, 2048 * MIB};
+    mb_vm_object_update_status(vm, &running, 1536 * MIB);
+    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(mb_vm_object_get_actual(vm), ==, 1536 * MIB);
+    g_assert_cmpuint(mb_vm_object_get_vm(vm)->settings.max_kib, ==, 1024 * MIB);
     mb_vm_object_release(vm);
     g_object_unref(vm);
 }
@@ -316,7 +411,7 @@ test_source_change(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
     MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
-    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
     MbSample agent = {.total_kib = 512 * MIB,
                       .free_kib = 200 * MIB,
                       .active_anon_kib = 100 * MIB,
@@ -382,8 +477,10 @@ main(int argc, char **argv)
     g_test_add_func("/service/pool/failed-shrink", test_failed_shrink);
     g_test_add_func("/service/pool/stuck-donor", test_stuck_donor);
     g_test_add_func("/service/pool/lying-balloons", test_lying_balloons);
+    g_test_add_func("/service/pool/lying-low", test_lying_low);
     g_test_add_func("/service/pool/silent-hog", test_silent_hog);
     g_test_add_func("/service/pool/vm-object-committed", test_vm_object_committed);
+    g_test_add_func("/service/pool/vm-object-floor", test_vm_object_floor);
     g_test_add_func("/service/pool/source-change", test_source_change);
     g_test_add_func("/service/pool/restart-clamps", test_restart_clamps);
     return g_test_run();
