@@ -300,7 +300,7 @@ test_span_from_arrival(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
     MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
-    MbVmStatus running = {MB_VM_STATE_RUNNING, 1};
+    MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
     MbSample s = {.total_kib = 512 * MIB,
                   .free_kib = 300 * MIB,
                   .active_anon_kib = 100 * MIB,
