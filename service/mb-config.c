@@ -55,6 +55,7 @@ mb_config_new(void)
     config->fake_trace_path = NULL;
     config->fake_urgent =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+    config->fake_allocs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return config;
 }
 
@@ -71,6 +72,7 @@ mb_config_free(MbConfig *config)
     g_free(config->fake_default_workload);
     g_hash_table_unref(config->fake_faults);
     g_hash_table_unref(config->fake_urgent);
+    g_hash_table_unref(config->fake_allocs);
     g_free(config->fake_trace_path);
     g_free(config->path);
     g_free(config);
@@ -247,6 +249,7 @@ static const struct {
 
 #define FAKE_FAULT_PREFIX "fault."
 #define FAKE_URGENT_PREFIX "urgent."
+#define FAKE_ALLOC_PREFIX "alloc."
 #define FAKE_SILENT_AFTER "silent-after:"
 #define FAKE_FAULTS_KNOWN                                                                      \
     "stuck, fail-set, lie-zero, lie-huge, silent, silent-after:N, swap-storm, backwards"
@@ -337,6 +340,26 @@ mb_config_set_fake(MbConfig *config, const char *key, const char *value, const c
     }
     if (g_str_equal(key, "trace"))
         return parse_name(text, &config->fake_trace_path, origin, key, error);
+    if (g_str_equal(key, "balloon-release-ms")) {
+        guint64 ms;
+        if (!parse_uint(text, 0, MB_INTERVAL_MS_MAX, &ms, origin, key, error))
+            return FALSE;
+        config->fake_balloon_release_ms = (guint)ms;
+        return TRUE;
+    }
+    if (g_str_has_prefix(key, FAKE_ALLOC_PREFIX)) {
+        const char *vm_name = key + strlen(FAKE_ALLOC_PREFIX);
+        guint64 kib;
+        if (*vm_name == '\0')
+            return fail(error, origin, key, "no VM name after '" FAKE_ALLOC_PREFIX "'");
+        if (!parse_size(text, &kib, origin, key, error))
+            return FALSE;
+        if (kib == 0)
+            return fail(error, origin, key, "must be above 0");
+        g_hash_table_replace(config->fake_allocs, g_strdup(vm_name),
+                             g_memdup2(&kib, sizeof kib));
+        return TRUE;
+    }
     if (g_str_has_prefix(key, FAKE_FAULT_PREFIX)) {
         const char *vm_name = key + strlen(FAKE_FAULT_PREFIX);
         MbFakeFault fault;

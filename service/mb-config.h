@@ -59,6 +59,8 @@ typedef struct {
     char *fake_trace_path;   /* balloon trace file, NULL: none */
     GHashTable
         *fake_urgent; /* VM name -> GArray of guint: ms at which it sends urgent records */
+    GHashTable *fake_allocs;       /* VM name -> guint64 KiB: alloc.<vm> */
+    guint fake_balloon_release_ms; /* a shrink arrives this long after its target, 0: by rate */
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;
@@ -79,7 +81,8 @@ gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_e
 gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
                        GError **error);
 /* Sets one [fake] key from text: alloc, max, default-workload,
- * balloon-rate, trace, fault.<vm>, urgent.<vm>, or any other name maps a VM to a
+ * balloon-rate, balloon-release-ms, trace, fault.<vm>, urgent.<vm>, alloc.<vm>,
+ * or any other name maps a VM to a
  * workload. origin as for mb_config_set ("FILE: [fake]"). */
 gboolean mb_config_set_fake(MbConfig *config, const char *key, const char *value,
                             const char *origin, GError **error);
