@@ -126,9 +126,8 @@ mb_tick_clear(MbDaemon *daemon)
 void
 mb_tick_params(MbDaemon *daemon, MbParams *params)
 {
-    mb_config_to_params(daemon->config, params);
-    if (params->pool_kib == 0)
-        params->pool_kib = mb_backend_host_memory_kib(daemon->backend);
+    mb_config_to_params_for_host(daemon->config, mb_backend_host_memory_kib(daemon->backend),
+                                 params);
     if (params->pool_kib == 0) {
         /* Auto without a host size (the fake): redistribute what the VMs
          * have, never more. Offline VMs hold nothing. */

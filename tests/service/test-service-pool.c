@@ -8,6 +8,7 @@
  * source. */
 #include <string.h>
 
+#include "mb-config.h"
 #include "mb-test-service.h"
 #include "mb-vm-object.h"
 
@@ -549,6 +550,74 @@ test_earlier_donor(void)
     pool_stop(&p);
 }
 
+/* With the pool the host's memory, a reserve is kept back for the host
+ * unless one is set; the shipped file says so. */
+static void
+test_default_reserve(void)
+{
+    const guint64 gib = 1024 * MIB;
+    g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbConfig) shipped = mb_config_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, "..", "..", "service", "data",
+                                                  "membalancer.conf", NULL);
+    MbParams params;
+
+    g_assert_cmpuint(mb_config_host_reserve_kib(2 * gib), ==, 512 * MIB);
+    g_assert_cmpuint(mb_config_host_reserve_kib(16 * gib), ==, 16 * gib / 10);
+    g_assert_cmpuint(mb_config_host_reserve_kib(512 * MIB), ==, 256 * MIB);
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.pool_kib, ==, 2 * gib);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+    g_assert_cmpuint(mb_params_capacity_kib(&params), ==, 1536 * MIB);
+    /* No host size (the fake): no host reserve. */
+    mb_config_to_params_for_host(config, 0, &params);
+    g_assert_cmpuint(params.pool_kib, ==, 0);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    /* A pool that is set is the VMs' alone. */
+    g_assert_true(mb_config_set(config, "pool", "1GiB", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.pool_kib, ==, gib);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    /* A reserve that is set, 0 included, is kept as set. */
+    g_assert_true(mb_config_set(config, "pool", "0", "test", &error));
+    g_assert_true(mb_config_set(config, "reserve", "0", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    g_assert_true(mb_config_set(config, "reserve", "auto", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+    g_assert_no_error(error);
+    /* The shipped file's values are the defaults. */
+    g_assert_true(mb_config_load_file(shipped, path, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(shipped->pool_kib, ==, 0);
+    g_assert_true(shipped->reserve_auto);
+    mb_config_to_params_for_host(shipped, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+}
+
+/* The daemon with libvirt's test driver: the pool is the host's memory,
+ * less the default reserve. */
+static void
+test_default_reserve_libvirt(void)
+{
+    Fixture f = {0};
+    const char *const args[] = {"--backend", "libvirt", "--libvirt-uri", "test:///default",
+                                NULL};
+    guint64 pool_kib;
+
+    fixture_setup(&f, NULL);
+    fixture_start(&f, args);
+    pool_kib = mb_mem_balancer_get_pool_kib(f.manager);
+    g_test_message("pool %" G_GUINT64_FORMAT " KiB, reserve %" G_GUINT64_FORMAT " KiB",
+                   pool_kib, mb_mem_balancer_get_reserve_kib(f.manager));
+    /* The test driver's host has 3 GiB: 10 % is less than 512 MiB. */
+    g_assert_cmpuint(pool_kib, ==, 3072 * MIB);
+    g_assert_cmpuint(mb_mem_balancer_get_reserve_kib(f.manager), ==, 512 * MIB);
+    fixture_teardown(&f, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -566,5 +635,7 @@ main(int argc, char **argv)
     g_test_add_func("/service/pool/unregister-while-waiting", test_unregister_while_waiting);
     g_test_add_func("/service/pool/partial-grant-pages", test_partial_grant_pages);
     g_test_add_func("/service/pool/earlier-donor", test_earlier_donor);
+    g_test_add_func("/service/pool/default-reserve", test_default_reserve);
+    g_test_add_func("/service/pool/default-reserve-libvirt", test_default_reserve_libvirt);
     return g_test_run();
 }
