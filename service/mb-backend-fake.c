@@ -22,6 +22,13 @@
  *   lookup's current_kib, read_sample's alloc_kib and get_current report the balloon's position
  * (it moves only at begin_tick), and the guest's memory (MbGuest) follows the position, not the
  * target. Instant: set_target moves it at once.
+ * balloon-release-ms = MS (default 0: by balloon-rate) a shrinking balloon
+ *   stays where it is for MS milliseconds after its target is set (a new
+ *   lower target on the way keeps the time), then is at its target: a
+ *   donor that releases while the service waits, seen by get_current,
+ *   read_sample, begin_tick (the trace line is written then).
+ * alloc.<vm> = SIZE a new simulated guest's allocation for that VM (at
+ *   most max), instead of alloc.
  *
  * fault.<vm> = KIND[,KIND...] (e.g. fault.tv-game = stuck)
  *   stuck           set_target succeeds, the balloon never moves
@@ -84,7 +91,8 @@ typedef struct {
     /* The stuck rule, the libvirt backend's (mb_balloon_watch_update). */
     MbVmState state;
     MbBalloonWatch watch;
-    unsigned urgent; /* MB_URGENT_* for the next sample */
+    unsigned urgent;   /* MB_URGENT_* for the next sample */
+    gint64 release_us; /* balloon-release-ms: when the shrink arrives, 0: none */
 } FakeDomain;
 
 typedef struct {
@@ -94,6 +102,8 @@ typedef struct {
     GHashTable *workloads;     /* name -> workload name, from [fake] */
     GHashTable *faults;        /* name -> MbFakeFault, from [fake] */
     GHashTable *urgent;        /* name -> GArray of guint ms, from [fake] */
+    GHashTable *allocs;        /* name -> guint64 KiB, from [fake] alloc.<vm> */
+    guint release_ms;          /* balloon-release-ms */
     GPtrArray *urgent_sources; /* GSource, scheduled urgent records; guarded by lock */
     const MbWorkload *default_workload;
     guint64 alloc_kib;
@@ -252,6 +262,8 @@ get_domain(MbBackendFake *fake, const char *name)
     const MbFakeFault *fault;
     const MbWorkload *workload;
     g_autofree char *faults = NULL;
+    const guint64 *alloc = g_hash_table_lookup(fake->allocs, name);
+    guint64 alloc_kib = alloc != NULL ? MIN(*alloc, fake->max_kib) : fake->alloc_kib;
 
     if (domain != NULL)
         return domain;
@@ -260,12 +272,12 @@ get_domain(MbBackendFake *fake, const char *name)
     domain = g_new0(FakeDomain, 1);
     domain->name = g_strdup(name);
     domain->max_kib = fake->max_kib;
-    domain->current_kib = fake->alloc_kib;
-    domain->target_kib = fake->alloc_kib;
+    domain->current_kib = alloc_kib;
+    domain->target_kib = alloc_kib;
     domain->state = MB_VM_STATE_RUNNING;
     if (fault != NULL)
         domain->fault = *fault;
-    mb_guest_init(&domain->guest, workload, fake->alloc_kib);
+    mb_guest_init(&domain->guest, workload, alloc_kib);
     g_hash_table_insert(fake->domains, domain->name, domain);
     schedule_urgent(fake, name);
     if (domain->fault.flags != 0)
@@ -273,7 +285,7 @@ get_domain(MbBackendFake *fake, const char *name)
     mb_log(G_LOG_LEVEL_INFO, "MB_VM", name,
            "fake backend: simulated guest '%s' runs workload '%s' in %" G_GUINT64_FORMAT
            " KiB%s%s",
-           name, workload->name, fake->alloc_kib, faults != NULL ? "; injected faults: " : "",
+           name, workload->name, alloc_kib, faults != NULL ? "; injected faults: " : "",
            faults != NULL ? faults : "");
     trace_line(fake, domain);
     trace_flush(fake);
@@ -328,6 +340,21 @@ seen_kib(const FakeDomain *domain)
     return MIN(reported_kib(domain), domain->max_kib);
 }
 
+/* Called with the lock held: balloon-release-ms, a shrink whose time came. */
+static void
+settle(MbBackendFake *fake, FakeDomain *domain)
+{
+    if (domain->release_us == 0 || g_get_monotonic_time() < domain->release_us)
+        return;
+    domain->release_us = 0;
+    if (domain->target_kib >= domain->current_kib ||
+        (domain->fault.flags & MB_FAKE_FAULT_STUCK))
+        return;
+    move_balloon(domain, domain->target_kib);
+    trace_line(fake, domain);
+    trace_flush(fake);
+}
+
 /* The backends' stuck rule, on the fake's balloon as reported: the libvirt
  * backend sees nothing else (a lie-zero guest never reaches a target). */
 static void
@@ -366,10 +393,12 @@ tick_domain(MbBackendFake *fake, FakeDomain *domain)
     if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK)) {
         guint64 rate_kib = fake->rate_kib != 0 ? fake->rate_kib : G_MAXUINT64;
         guint64 grow_kib = fake->grow_rate_kib != 0 ? fake->grow_rate_kib : G_MAXUINT64;
-        if (target_kib < before_kib)
-            move_balloon(domain, before_kib - MIN(rate_kib, before_kib - target_kib));
-        else
+        if (target_kib < before_kib) {
+            if (fake->release_ms == 0) /* else settle() moves it */
+                move_balloon(domain, before_kib - MIN(rate_kib, before_kib - target_kib));
+        } else {
             move_balloon(domain, before_kib + MIN(grow_kib, target_kib - before_kib));
+        }
     }
     mb_guest_tick(&domain->guest);
     domain->ticks++;
@@ -395,6 +424,7 @@ fake_begin_tick(MbBackend *backend, gboolean urgent)
     g_hash_table_iter_init(&iter, fake->domains);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         FakeDomain *domain = value;
+        settle(fake, domain);
         if (domain->target_kib < domain->current_kib)
             g_ptr_array_add(shrinking, domain);
         else if (domain->target_kib > domain->current_kib)
@@ -434,6 +464,7 @@ fake_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSou
 
     g_mutex_lock(&fake->lock);
     domain = get_domain(fake, name);
+    settle(fake, domain);
     silent = (domain->fault.flags & MB_FAKE_FAULT_SILENT) &&
              MAX(domain->ticks, 1u) > domain->fault.silent_after_ticks;
     if (silent) {
@@ -471,7 +502,11 @@ fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError
     }
     domain->target_kib = MIN(target_kib, domain->max_kib);
     mb_balloon_watch_target(&domain->watch);
-    if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK) &&
+    if (fake->release_ms == 0 || domain->target_kib >= domain->current_kib)
+        domain->release_us = 0;
+    else if (domain->release_us == 0)
+        domain->release_us = g_get_monotonic_time() + (gint64)fake->release_ms * 1000;
+    if (!(domain->fault.flags & MB_FAKE_FAULT_STUCK) && domain->release_us == 0 &&
         (domain->target_kib > domain->current_kib ? fake->grow_rate_kib : fake->rate_kib) == 0)
         move_balloon(domain, domain->target_kib);
     trace_line(fake, domain);
@@ -485,6 +520,7 @@ fake_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
     MbBackendFake *fake = (MbBackendFake *)backend;
 
     g_mutex_lock(&fake->lock);
+    settle(fake, get_domain(fake, name));
     *current_kib = reported_kib(get_domain(fake, name));
     g_mutex_unlock(&fake->lock);
     return TRUE;
@@ -543,6 +579,7 @@ fake_free(MbBackend *backend)
         g_source_destroy(g_ptr_array_index(fake->urgent_sources, i));
     g_ptr_array_unref(fake->urgent_sources);
     g_hash_table_unref(fake->urgent);
+    g_hash_table_unref(fake->allocs);
     g_hash_table_unref(fake->domains);
     g_hash_table_unref(fake->workloads);
     g_hash_table_unref(fake->faults);
@@ -615,6 +652,8 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
     fake->workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     fake->faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     fake->urgent = g_hash_table_ref(config->fake_urgent);
+    fake->allocs = g_hash_table_ref(config->fake_allocs);
+    fake->release_ms = config->fake_balloon_release_ms;
     fake->urgent_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
     fake->alloc_kib = config->fake_alloc_kib;
     fake->max_kib = config->fake_max_kib;

@@ -29,6 +29,7 @@ mb_config_new(void)
     mb_params_init(&params);
     config->pool_kib = 0;
     config->reserve_kib = 0;
+    config->reserve_auto = TRUE;
     config->interval_ms = 1000;
     config->urgent_min_ms = 200;
     config->alpha = params.alpha;
@@ -55,6 +56,7 @@ mb_config_new(void)
     config->fake_trace_path = NULL;
     config->fake_urgent =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+    config->fake_allocs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return config;
 }
 
@@ -71,6 +73,7 @@ mb_config_free(MbConfig *config)
     g_free(config->fake_default_workload);
     g_hash_table_unref(config->fake_faults);
     g_hash_table_unref(config->fake_urgent);
+    g_hash_table_unref(config->fake_allocs);
     g_free(config->fake_trace_path);
     g_free(config->path);
     g_free(config);
@@ -146,8 +149,14 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
 
     if (g_str_equal(key, "pool"))
         return parse_size(text, &config->pool_kib, origin, key, error);
-    if (g_str_equal(key, "reserve"))
+    if (g_str_equal(key, "reserve")) {
+        config->reserve_auto = g_str_equal(text, "auto");
+        if (config->reserve_auto) {
+            config->reserve_kib = 0;
+            return TRUE;
+        }
         return parse_size(text, &config->reserve_kib, origin, key, error);
+    }
     if (g_str_equal(key, "min-step"))
         return parse_size(text, &config->min_step_kib, origin, key, error);
     if (g_str_equal(key, "spare"))
@@ -247,6 +256,7 @@ static const struct {
 
 #define FAKE_FAULT_PREFIX "fault."
 #define FAKE_URGENT_PREFIX "urgent."
+#define FAKE_ALLOC_PREFIX "alloc."
 #define FAKE_SILENT_AFTER "silent-after:"
 #define FAKE_FAULTS_KNOWN                                                                      \
     "stuck, fail-set, lie-zero, lie-huge, silent, silent-after:N, swap-storm, backwards"
@@ -337,6 +347,26 @@ mb_config_set_fake(MbConfig *config, const char *key, const char *value, const c
     }
     if (g_str_equal(key, "trace"))
         return parse_name(text, &config->fake_trace_path, origin, key, error);
+    if (g_str_equal(key, "balloon-release-ms")) {
+        guint64 ms;
+        if (!parse_uint(text, 0, MB_INTERVAL_MS_MAX, &ms, origin, key, error))
+            return FALSE;
+        config->fake_balloon_release_ms = (guint)ms;
+        return TRUE;
+    }
+    if (g_str_has_prefix(key, FAKE_ALLOC_PREFIX)) {
+        const char *vm_name = key + strlen(FAKE_ALLOC_PREFIX);
+        guint64 kib;
+        if (*vm_name == '\0')
+            return fail(error, origin, key, "no VM name after '" FAKE_ALLOC_PREFIX "'");
+        if (!parse_size(text, &kib, origin, key, error))
+            return FALSE;
+        if (kib == 0)
+            return fail(error, origin, key, "must be above 0");
+        g_hash_table_replace(config->fake_allocs, g_strdup(vm_name),
+                             g_memdup2(&kib, sizeof kib));
+        return TRUE;
+    }
     if (g_str_has_prefix(key, FAKE_FAULT_PREFIX)) {
         const char *vm_name = key + strlen(FAKE_FAULT_PREFIX);
         MbFakeFault fault;
@@ -444,7 +474,8 @@ mb_config_load_file(MbConfig *config, const char *path, gboolean must_exist, GEr
 gboolean
 mb_config_validate(const MbConfig *config, const char *origin, GError **error)
 {
-    if (config->pool_kib != 0 && config->reserve_kib >= config->pool_kib)
+    if (config->pool_kib != 0 && !config->reserve_auto &&
+        config->reserve_kib >= config->pool_kib)
         return fail(error, origin, "reserve",
                     "%" G_GUINT64_FORMAT " KiB leaves nothing of the pool (%" G_GUINT64_FORMAT
                     " KiB) to hand out",
@@ -463,4 +494,25 @@ mb_config_to_params(const MbConfig *config, MbParams *params)
     params->min_step_kib = config->min_step_kib;
     params->spare_kib = config->spare_kib;
     params->foreground_headroom_kib = config->foreground_headroom_kib;
+}
+
+guint64
+mb_config_host_reserve_kib(guint64 host_kib)
+{
+    /* The host's kernel, libvirtd, each VM's QEMU process and the UI live
+     * outside the VMs' balloons (docs/service.md, "The pool's accounting"). */
+    guint64 reserve_kib = MAX(G_GUINT64_CONSTANT(512) * 1024, host_kib / 10);
+
+    return MIN(reserve_kib, host_kib / 2);
+}
+
+void
+mb_config_to_params_for_host(const MbConfig *config, guint64 host_kib, MbParams *params)
+{
+    mb_config_to_params(config, params);
+    if (params->pool_kib != 0 || host_kib == 0)
+        return;
+    params->pool_kib = host_kib;
+    if (config->reserve_auto)
+        params->reserve_kib = mb_config_host_reserve_kib(host_kib);
 }

@@ -30,8 +30,11 @@ typedef struct {
 } MbFakeFault;
 
 typedef struct {
-    guint64 pool_kib; /* 0: auto (the sum of the VMs' allocations) */
+    guint64 pool_kib; /* 0: auto (the host's memory, else the sum of the VMs' allocations) */
     guint64 reserve_kib;
+    /* reserve not set: mb_config_host_reserve_kib() when the pool is the
+     * host's memory, else 0 */
+    gboolean reserve_auto;
     guint interval_ms;
     /* an urgent record starts a tick no sooner than this after the last
      * one began; 0: urgent records start no tick */
@@ -59,6 +62,8 @@ typedef struct {
     char *fake_trace_path;   /* balloon trace file, NULL: none */
     GHashTable
         *fake_urgent; /* VM name -> GArray of guint: ms at which it sends urgent records */
+    GHashTable *fake_allocs;       /* VM name -> guint64 KiB: alloc.<vm> */
+    guint fake_balloon_release_ms; /* a shrink arrives this long after its target, 0: by rate */
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;
@@ -79,7 +84,8 @@ gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_e
 gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
                        GError **error);
 /* Sets one [fake] key from text: alloc, max, default-workload,
- * balloon-rate, trace, fault.<vm>, urgent.<vm>, or any other name maps a VM to a
+ * balloon-rate, balloon-release-ms, trace, fault.<vm>, urgent.<vm>, alloc.<vm>,
+ * or any other name maps a VM to a
  * workload. origin as for mb_config_set ("FILE: [fake]"). */
 gboolean mb_config_set_fake(MbConfig *config, const char *key, const char *value,
                             const char *origin, GError **error);
@@ -89,5 +95,12 @@ char *mb_fake_fault_to_string(const MbFakeFault *fault);
 gboolean mb_config_validate(const MbConfig *config, const char *origin, GError **error);
 /* The policy parameters for a tick; pool_kib == 0 is resolved by the caller. */
 void mb_config_to_params(const MbConfig *config, MbParams *params);
+/* What an automatic reserve keeps back for the host itself (its kernel,
+ * libvirtd, the QEMU processes' own memory, the UI) when the pool is the
+ * host's memory: MAX(512 MiB, 10 % of it), at most half of it. */
+guint64 mb_config_host_reserve_kib(guint64 host_kib);
+/* Resolves an automatic pool to the host's memory (host_kib, 0: unknown,
+ * left 0), with the automatic reserve unless reserve was set. */
+void mb_config_to_params_for_host(const MbConfig *config, guint64 host_kib, MbParams *params);
 
 G_END_DECLS

@@ -8,6 +8,8 @@
 #include "mb-state-store.h"
 #include "mb-vm-object.h"
 
+typedef struct _MbTickChanges MbTickChanges;
+
 typedef struct {
     GDestroyNotify func;
     gpointer data;
@@ -51,6 +53,9 @@ struct _MbDaemon {
     GArray *next_waiters; /* MbTickWaiter, for the tick after */
     MbPlanner *planner;
     GArray *scratch; /* MbVm, the planner's working copy */
+    /* While a tick's worker moves balloons: where registrations and
+     * unregistrations tell it (mb_tick_vm_registered), else NULL. */
+    MbTickChanges *tick_changes;
     guint64 n_ticks;
     /* Urgent ticks (a guest under pressure, mb_tick_urgent). */
     gint64 tick_began_us;    /* when the last tick began, 0: none yet */
@@ -91,5 +96,11 @@ void mb_tick_complete_waiters(MbDaemon *daemon);
  * began; once the VM has started MB_URGENT_TICKS_PER_INTERVAL urgent ticks
  * in this interval, its records wait for the next tick instead. */
 void mb_tick_urgent(gpointer daemon, const char *vm_name, unsigned urgent);
+/* A VM was registered or unregistered (main thread): a tick's worker
+ * moving balloons now counts the new VM's memory as taken, and leaves the
+ * balloon of the one that went alone (a set-target already under way
+ * completes). */
+void mb_tick_vm_registered(MbDaemon *daemon, MbVmObject *vm);
+void mb_tick_vm_unregistered(MbDaemon *daemon, const char *name);
 /* Resolves pool "auto" for the current VMs. */
 void mb_tick_params(MbDaemon *daemon, MbParams *params);

@@ -221,6 +221,7 @@ register_finish(MbDaemon *daemon, RegisterCall *call, GError **error)
     apply_settings(daemon, state);
     add_vm(daemon, g_ptr_array_index(state->registrations, state->registrations->len - 1),
            &call->info);
+    mb_tick_vm_registered(daemon, g_hash_table_lookup(daemon->vms_by_name, name));
     mb_daemon_publish_manager(daemon);
     mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", name,
            "registered VM '%s': priority %u, min %" G_GUINT64_FORMAT
@@ -288,6 +289,7 @@ mb_daemon_unregister_vm(MbDaemon *daemon, const char *name, GError **error)
         return FALSE;
 
     mb_backend_forget(daemon->backend, name);
+    mb_tick_vm_unregistered(daemon, name);
     g_dbus_object_manager_server_unexport(daemon->object_manager, mb_vm_object_get_path(vm));
     g_hash_table_remove(daemon->vms_by_name, name);
     g_ptr_array_remove(daemon->vms, vm); /* frees name: last */

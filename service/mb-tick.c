@@ -32,12 +32,22 @@ typedef struct {
     MbReason reason;
     gboolean move;    /* want_kib != from_kib */
     gboolean changed; /* set_kib changed this tick */
+    gboolean gone;    /* unregistered meanwhile: its balloon is left alone */
     gboolean failed;
     char *error;
 } TickAccount;
 
+/* What the main thread tells the worker while it moves the balloons
+ * (daemon->tick_changes). */
+struct _MbTickChanges {
+    GMutex lock;
+    guint64 registered_kib;   /* held by the VMs registered since the plan */
+    GHashTable *unregistered; /* names unregistered since the plan */
+};
+
 typedef struct {
     MbBackend *backend;
+    MbTickChanges changes;
     GArray *reads;    /* TickRead */
     GArray *accounts; /* TickAccount */
     gint64 now_us;
@@ -69,6 +79,8 @@ tick_job_free(TickJob *job)
 {
     g_array_unref(job->reads);
     g_array_unref(job->accounts);
+    g_hash_table_unref(job->changes.unregistered);
+    g_mutex_clear(&job->changes.lock);
     g_free(job);
 }
 
@@ -120,9 +132,8 @@ mb_tick_clear(MbDaemon *daemon)
 void
 mb_tick_params(MbDaemon *daemon, MbParams *params)
 {
-    mb_config_to_params(daemon->config, params);
-    if (params->pool_kib == 0)
-        params->pool_kib = mb_backend_host_memory_kib(daemon->backend);
+    mb_config_to_params_for_host(daemon->config, mb_backend_host_memory_kib(daemon->backend),
+                                 params);
     if (params->pool_kib == 0) {
         /* Auto without a host size (the fake): redistribute what the VMs
          * have, never more. Offline VMs hold nothing. */
@@ -339,6 +350,30 @@ read_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     g_task_return_boolean(task, TRUE);
 }
 
+void
+mb_tick_vm_registered(MbDaemon *daemon, MbVmObject *vm)
+{
+    MbTickChanges *changes = daemon->tick_changes;
+
+    if (changes == NULL)
+        return;
+    g_mutex_lock(&changes->lock);
+    changes->registered_kib += mb_vm_object_committed_kib(vm);
+    g_mutex_unlock(&changes->lock);
+}
+
+void
+mb_tick_vm_unregistered(MbDaemon *daemon, const char *name)
+{
+    MbTickChanges *changes = daemon->tick_changes;
+
+    if (changes == NULL)
+        return;
+    g_mutex_lock(&changes->lock);
+    g_hash_table_add(changes->unregistered, g_strdup(name));
+    g_mutex_unlock(&changes->lock);
+}
+
 static guint64
 committed_kib(const TickAccount *a)
 {
@@ -350,6 +385,11 @@ set_target(TickJob *job, TickAccount *a, guint64 kib)
 {
     g_autoptr(GError) error = NULL;
 
+    g_mutex_lock(&job->changes.lock);
+    a->gone = a->gone || g_hash_table_contains(job->changes.unregistered, a->name);
+    g_mutex_unlock(&job->changes.lock);
+    if (a->gone)
+        return FALSE;
     if (!mb_backend_set_target(job->backend, a->name, kib, &error)) {
         a->failed = TRUE;
         g_free(a->error);
@@ -361,6 +401,7 @@ set_target(TickJob *job, TickAccount *a, guint64 kib)
     return TRUE;
 }
 
+/* The VMs registered meanwhile count too: their memory is not free. */
 static guint64
 sum_committed(TickJob *job)
 {
@@ -368,6 +409,9 @@ sum_committed(TickJob *job)
 
     for (guint i = 0; i < job->accounts->len; i++)
         sum += committed_kib(&g_array_index(job->accounts, TickAccount, i));
+    g_mutex_lock(&job->changes.lock);
+    sum += job->changes.registered_kib;
+    g_mutex_unlock(&job->changes.lock);
     return sum;
 }
 
@@ -384,6 +428,17 @@ compare_grant_order(gconstpointer pa, gconstpointer pb)
     return strcmp(a->name, b->name);
 }
 
+/* A part of a grow: up to a whole balloon page, as the planner moves them
+ * (a pool or reserve need not be whole pages). */
+static guint64
+whole_pages_kib(guint64 have_kib, guint64 give_kib)
+{
+    guint64 to_kib = have_kib + give_kib;
+
+    to_kib -= to_kib % MB_BALLOON_PAGE_KIB;
+    return to_kib > have_kib ? to_kib - have_kib : 0;
+}
+
 /* Hands out what the pool has free now, as the balloons stand: memory a
  * donor was asked for but has not released yet is not free. Returns TRUE
  * when every grow got all it wanted. */
@@ -398,10 +453,12 @@ grant(TickJob *job, GPtrArray *grows)
         TickAccount *a = g_ptr_array_index(grows, i);
         guint64 have = committed_kib(a), need, give;
 
-        if (a->failed || have >= a->want_kib)
+        if (a->failed || a->gone || have >= a->want_kib)
             continue;
         need = a->want_kib - have;
         give = MIN(need, free_kib);
+        if (give < need)
+            give = whole_pages_kib(have, give);
         /* No dribbling: a part smaller than a step waits for more. */
         if (give < need && give < job->min_step_kib) {
             all = FALSE;
@@ -575,6 +632,7 @@ on_applied(GObject *source, GAsyncResult *result, gpointer user_data)
     TickJob *job = g_task_get_task_data(G_TASK(result));
 
     mb_daemon_worker_done(daemon);
+    daemon->tick_changes = NULL;
     publish(daemon, job);
     tick_finish(daemon, job);
 }
@@ -639,6 +697,10 @@ plan(MbDaemon *daemon, TickJob *job)
         a.foreground = vm->settings.foreground;
         a.actual_kib = mb_vm_object_get_actual(object);
         a.set_kib = mb_vm_object_committed_kib(object);
+        /* A donor of an earlier tick still on its way: counts at its
+         * balloon, and is polled with this tick's donors. */
+        if (mb_vm_object_planned_kib(object) < a.actual_kib)
+            a.set_kib = mb_vm_object_planned_kib(object);
         a.from_kib = vm->alloc_kib;
         a.want_kib = vm->target_kib;
         a.reason = vm->reason;
@@ -699,6 +761,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer user_data)
     }
     g_autoptr(GTask) task = mb_daemon_new_worker_task(daemon, on_applied, NULL);
     g_task_set_task_data(task, job, NULL); /* the callback owns it */
+    daemon->tick_changes = &job->changes;
     g_task_run_in_thread(task, apply_thread);
 }
 
@@ -714,6 +777,8 @@ tick_begin(MbDaemon *daemon, gboolean urgent)
     else
         daemon->interval_due = FALSE; /* an interval's tick: this one */
     job->backend = daemon->backend;
+    g_mutex_init(&job->changes.lock);
+    job->changes.unregistered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     job->now_us = g_get_monotonic_time();
     daemon->tick_began_us = job->now_us;
     job->last_regular_us = daemon->regular_began_us;

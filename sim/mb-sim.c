@@ -264,6 +264,11 @@ grant(Run *run, size_t n, size_t n_grows, uint64_t capacity_kib, uint64_t min_st
             continue;
         need = run->want_kib[i] - have;
         give = need < free_kib ? need : free_kib;
+        /* A part up to a whole balloon page, as the service's. */
+        if (give < need) {
+            uint64_t to_kib = (have + give) - (have + give) % MB_BALLOON_PAGE_KIB;
+            give = to_kib > have ? to_kib - have : 0;
+        }
         /* No dribbling: a part smaller than a step waits for more. */
         if (give < need && give < min_step_kib) {
             all = false;

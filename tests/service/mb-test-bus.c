@@ -605,3 +605,44 @@ mb_test_count_occurrences(const char *text, const char *what)
         n++;
     return n;
 }
+
+static void
+trace_line_clear(gpointer data)
+{
+    g_free(((MbTestTraceLine *)data)->name);
+}
+
+GArray *
+mb_test_trace_read(const char *path, gboolean whole)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) error = NULL;
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(MbTestTraceLine));
+    char *end;
+
+    g_array_set_clear_func(out, trace_line_clear);
+    g_assert_true(g_file_get_contents(path, &text, NULL, &error));
+    g_assert_no_error(error);
+    if (whole)
+        g_assert_true(g_str_has_suffix(text, "\n"));
+    end = strrchr(text, '\n');
+    *(end != NULL ? end : text) = '\0';
+    lines = g_strsplit(text, "\n", -1);
+    for (gsize i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
+        MbTestTraceLine line;
+        guint64 us;
+
+        g_assert_cmpuint(g_strv_length(f), ==, 4);
+        g_assert_true(g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXINT64, &us, NULL));
+        line.us = (gint64)us;
+        line.name = g_strdup(f[1]);
+        g_assert_true(
+            g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXUINT64, &line.current_kib, NULL));
+        g_assert_true(
+            g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &line.target_kib, NULL));
+        g_array_append_val(out, line);
+    }
+    return out;
+}

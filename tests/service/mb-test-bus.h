@@ -110,4 +110,17 @@ guint64 mb_test_proc_cpu_us(GPid pid);
 const char *mb_test_daemon_path(void);
 const char *mb_test_ctl_path(void);
 
+/* One line of the fake backend's trace ([fake] trace). */
+typedef struct {
+    gint64 us;
+    char *name;
+    guint64 current_kib;
+    guint64 target_kib;
+} MbTestTraceLine;
+
+/* The trace's lines (MbTestTraceLine), each asserted well-formed. whole:
+ * the file must end with a whole line; else (read while the daemon
+ * writes) a last line without its newline is left out. */
+GArray *mb_test_trace_read(const char *path, gboolean whole);
+
 G_END_DECLS

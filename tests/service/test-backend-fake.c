@@ -431,50 +431,6 @@ test_swap_faults(void)
 
 /* ---- what the hypervisor reports, from outside ----------------------- */
 
-typedef struct {
-    gint64 us;
-    char *name;
-    guint64 current_kib;
-    guint64 target_kib;
-} TraceLine;
-
-static void
-trace_line_clear(gpointer data)
-{
-    g_free(((TraceLine *)data)->name);
-}
-
-static GArray *
-read_trace(const char *path)
-{
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-    g_autoptr(GError) error = NULL;
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(TraceLine));
-
-    g_array_set_clear_func(out, trace_line_clear);
-    g_assert_true(g_file_get_contents(path, &text, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_str_has_suffix(text, "\n"));
-    lines = g_strsplit(text, "\n", -1);
-    for (gsize i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
-        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
-        TraceLine line;
-        guint64 us;
-
-        g_assert_cmpuint(g_strv_length(f), ==, 4);
-        g_assert_true(g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXINT64, &us, NULL));
-        line.us = (gint64)us;
-        line.name = g_strdup(f[1]);
-        g_assert_true(
-            g_ascii_string_to_unsigned(f[2], 10, 0, G_MAXUINT64, &line.current_kib, NULL));
-        g_assert_true(
-            g_ascii_string_to_unsigned(f[3], 10, 0, G_MAXUINT64, &line.target_kib, NULL));
-        g_array_append_val(out, line);
-    }
-    return out;
-}
-
 /* The largest sum of the allocations the lines show at any moment. */
 static guint64
 trace_max_sum(GArray *lines)
@@ -483,7 +439,7 @@ trace_max_sum(GArray *lines)
     guint64 max_kib = 0;
 
     for (guint i = 0; i < lines->len; i++) {
-        TraceLine *line = &g_array_index(lines, TraceLine, i);
+        MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, i);
         GHashTableIter iter;
         gpointer value;
         guint64 sum_kib = 0;
@@ -506,7 +462,7 @@ test_trace(void)
     g_autoptr(MbBackend) backend = NULL;
     g_autoptr(GArray) lines = NULL;
     gint64 start_us = g_get_monotonic_time();
-    TraceLine *line;
+    MbTestTraceLine *line;
 
     /* Appended to what is there. */
     g_assert_true(g_file_set_contents(path, "1 old 2 3\n", -1, NULL));
@@ -520,30 +476,30 @@ test_trace(void)
     for (int i = 0; i < 3; i++)
         mb_backend_begin_tick(backend, FALSE);
 
-    lines = read_trace(path);
+    lines = mb_test_trace_read(path, TRUE);
     /* old, 2 appearances, 2 targets, 3 ticks x 2 guests. */
     g_assert_cmpuint(lines->len, ==, 1 + 2 + 2 + 6);
-    line = &g_array_index(lines, TraceLine, 0);
+    line = &g_array_index(lines, MbTestTraceLine, 0);
     g_assert_cmpstr(line->name, ==, "old");
-    line = &g_array_index(lines, TraceLine, 1);
+    line = &g_array_index(lines, MbTestTraceLine, 1);
     g_assert_cmpstr(line->name, ==, "donor");
     g_assert_cmpuint(line->current_kib, ==, ALLOC_KIB);
     g_assert_cmpuint(line->target_kib, ==, ALLOC_KIB);
     g_assert_cmpint(line->us, >=, start_us);
     g_assert_cmpint(line->us, <=, g_get_monotonic_time());
-    line = &g_array_index(lines, TraceLine, 3);
+    line = &g_array_index(lines, MbTestTraceLine, 3);
     g_assert_cmpstr(line->name, ==, "donor");
     g_assert_cmpuint(line->current_kib, ==, ALLOC_KIB);
     g_assert_cmpuint(line->target_kib, ==, ALLOC_KIB - 64 * MIB);
     for (guint tick = 0; tick < 3; tick++) {
-        TraceLine *first = &g_array_index(lines, TraceLine, 5 + 2 * tick);
-        TraceLine *second = &g_array_index(lines, TraceLine, 6 + 2 * tick);
+        MbTestTraceLine *first = &g_array_index(lines, MbTestTraceLine, 5 + 2 * tick);
+        MbTestTraceLine *second = &g_array_index(lines, MbTestTraceLine, 6 + 2 * tick);
         guint64 moved = MIN(tick + 1, 2u) * RATE_KIB;
 
         g_assert_cmpint(first->us, <=, second->us);
         if (tick == 2 && g_str_equal(first->name, "taker")) {
             /* Neither moves any more: any order. */
-            TraceLine *swap = first;
+            MbTestTraceLine *swap = first;
             first = second;
             second = swap;
         }
@@ -558,12 +514,12 @@ test_trace(void)
     /* Taking more than the donor released shows in the trace. */
     set_target_ok(backend, "taker", ALLOC_KIB + 128 * MIB);
     g_clear_pointer(&lines, g_array_unref);
-    lines = read_trace(path);
+    lines = mb_test_trace_read(path, TRUE);
     g_array_remove_index(lines, 0);
     g_assert_cmpuint(trace_max_sum(lines), ==, 2 * ALLOC_KIB);
     mb_backend_begin_tick(backend, FALSE);
     g_clear_pointer(&lines, g_array_unref);
-    lines = read_trace(path);
+    lines = mb_test_trace_read(path, TRUE);
     g_array_remove_index(lines, 0);
     g_assert_cmpuint(trace_max_sum(lines), ==, 2 * ALLOC_KIB + RATE_KIB);
     g_assert_cmpuint(mb_backend_fake_sum_current_kib(backend), ==, 2 * ALLOC_KIB + RATE_KIB);

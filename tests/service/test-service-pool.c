@@ -8,6 +8,7 @@
  * source. */
 #include <string.h>
 
+#include "mb-config.h"
 #include "mb-test-service.h"
 #include "mb-vm-object.h"
 
@@ -19,10 +20,10 @@ typedef struct {
     char *trace;
 } Pool;
 
-/* Starts the daemon with [membalancer] pool 1536MiB, 100 ms interval, and
- * [fake] lines (balloon-rate, faults) plus a trace file. */
+/* Starts the daemon with [membalancer] lines, and [fake] lines
+ * (balloon-rate, faults) plus a trace file. */
 static void
-pool_start(Pool *p, const char *fake_lines, const char *extra_args)
+pool_start_with(Pool *p, const char *main_lines, const char *fake_lines, const char *extra_args)
 {
     g_autofree char *conf = NULL, *path = NULL;
     g_auto(GStrv) extra = extra_args != NULL ? g_strsplit(extra_args, " ", -1) : NULL;
@@ -30,10 +31,10 @@ pool_start(Pool *p, const char *fake_lines, const char *extra_args)
 
     fixture_setup(&p->f, NULL);
     p->trace = g_build_filename(p->f.bus->dir, "trace.txt", NULL);
-    conf = g_strdup_printf("[membalancer]\npool = 1536MiB\ninterval = 100\n"
+    conf = g_strdup_printf("[membalancer]\n%s"
                            "[fake]\nalloc = 512MiB\nmax = 1GiB\ntv-game = game\n"
                            "balloon-grow-rate = instant\ntrace = %s\n%s",
-                           p->trace, fake_lines);
+                           main_lines, p->trace, fake_lines);
     path = mb_test_write_file(p->f.bus->dir, "pool.conf", conf);
     g_ptr_array_add(args, (gpointer) "--config");
     g_ptr_array_add(args, path);
@@ -41,6 +42,13 @@ pool_start(Pool *p, const char *fake_lines, const char *extra_args)
         g_ptr_array_add(args, extra[i]);
     g_ptr_array_add(args, NULL);
     fixture_start(&p->f, (const char *const *)args->pdata);
+}
+
+/* ... with pool 1536MiB and a 100 ms interval. */
+static void
+pool_start(Pool *p, const char *fake_lines, const char *extra_args)
+{
+    pool_start_with(p, "pool = 1536MiB\ninterval = 100\n", fake_lines, extra_args);
 }
 
 static void
@@ -113,16 +121,22 @@ wait_for_stuck(Pool *p, const char *path)
 }
 
 static void
-assert_pool_kept(Pool *p, const char *what)
+assert_pool_kept_at(Pool *p, const char *what, guint64 pool_kib)
 {
     guint n = 0;
     guint64 max = trace_max_sum(p->trace, &n);
 
     g_test_message("%s: %u trace lines, largest sum of balloons %" G_GUINT64_FORMAT
                    " KiB of a %" G_GUINT64_FORMAT " KiB pool",
-                   what, n, max, POOL_KIB);
+                   what, n, max, pool_kib);
     g_assert_cmpuint(n, >, 20);
-    g_assert_cmpuint(max, <=, POOL_KIB);
+    g_assert_cmpuint(max, <=, pool_kib);
+}
+
+static void
+assert_pool_kept(Pool *p, const char *what)
+{
+    assert_pool_kept_at(p, what, POOL_KIB);
 }
 
 /* Three VMs of 512 MiB fill the pool; the game loads (its demand rises)
@@ -468,6 +482,237 @@ test_restart_clamps(void)
     pool_stop(&p);
 }
 
+/* Starts the daemon (main_lines and fake_lines as for pool_start_with)
+ * with the game (a swap storm: always short; priority 80) and two idle
+ * donors (20), and runs it until the trace shows a donor asked to shrink
+ * (a target below its balloon): that line's time. */
+static gint64
+start_game_waiting(Pool *p, const char *main_lines, const char *fake_lines)
+{
+    g_autofree char *fake = g_strdup_printf("%sfault.tv-game = swap-storm\n", fake_lines);
+    const char *prefix = "donor-";
+
+    pool_start_with(p, main_lines, fake, NULL);
+    g_free(register_vm(&p->f, "tv-game", 80, NULL));
+    g_free(register_vm(&p->f, "donor-a", 20, NULL));
+    g_free(register_vm(&p->f, "donor-b", 20, NULL));
+    for (int i = 0; i < 1500; i++) {
+        g_autoptr(GArray) lines = mb_test_trace_read(p->trace, FALSE);
+
+        for (guint k = 0; k < lines->len; k++) {
+            const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
+
+            if (g_str_has_prefix(line->name, prefix) && line->target_kib < line->current_kib)
+                return line->us;
+        }
+        mb_test_run_for(10);
+    }
+    {
+        g_autofree char *log = mb_test_daemon_log(p->f.daemon);
+        g_autofree char *trace = NULL;
+        g_file_get_contents(p->trace, &trace, NULL, NULL);
+        g_test_message("no shrink of %s*; trace:\n%s\ndaemon log:\n%s", prefix, trace, log);
+    }
+    g_assert_not_reached();
+    return 0;
+}
+
+/* The first time from after_us on that the trace shows the VM with a
+ * target above above_kib; G_MAXINT64 if never. */
+static gint64
+first_grow_after(GArray *lines, const char *name, gint64 after_us, guint64 above_kib)
+{
+    for (guint k = 0; k < lines->len; k++) {
+        const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
+
+        if (line->us >= after_us && g_str_equal(line->name, name) &&
+            line->target_kib > above_kib)
+            return line->us;
+    }
+    return G_MAXINT64;
+}
+
+/* A VM registered while growth waits for the donors' balloons holds
+ * memory that is not free. The pool has 48 MiB free, less than a step:
+ * the game waits for the donors (their balloons release 400 ms after their
+ * targets). The extra VM's 32 MiB fit in those 48; handed out with the
+ * donors' memory, they would not. */
+static void
+test_register_while_waiting(void)
+{
+    Pool p = {0};
+    g_autofree char *game = mb_vm_object_path_for_name("tv-game");
+
+    start_game_waiting(&p, "pool = 1584MiB\ninterval = 1000\nmin-step = 64MiB\nspare = 0\n",
+                       "balloon-release-ms = 400\nalloc.extra = 32MiB\n");
+    g_free(register_vm(&p.f, "extra", 20, min_max(16 * MIB, 1024 * MIB)));
+    mb_test_run_for(3000);
+    /* Not vacuous: the donors' memory reached the game. */
+    g_assert_cmpuint(vm_alloc(&p, game), >, 512 * MIB + 64 * MIB);
+    assert_pool_kept_at(&p, "registered while waiting", 1584 * MIB);
+    pool_stop(&p);
+}
+
+/* A growing VM unregistered while it waits for the donors: its balloon
+ * is left alone once the donors release. */
+static void
+test_unregister_while_waiting(void)
+{
+    Pool p = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) lines = NULL;
+    gint64 shrink_us, gone_us;
+    guint n_released = 0;
+
+    shrink_us = start_game_waiting(&p, "pool = 1536MiB\ninterval = 1000\n",
+                                   "balloon-release-ms = 400\n");
+    g_assert_true(
+        mb_mem_balancer_call_unregister_vm_sync(p.f.manager, "tv-game", NULL, &error));
+    g_assert_no_error(error);
+    gone_us = g_get_monotonic_time();
+    g_test_message("unregistered %" G_GINT64_FORMAT " ms after the donors' shrink",
+                   (gone_us - shrink_us) / 1000);
+    g_assert_cmpint(gone_us - shrink_us, <, 300 * 1000);
+    mb_test_run_for(1500);
+    lines = mb_test_trace_read(p.trace, FALSE);
+    for (guint k = 0; k < lines->len; k++) {
+        const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
+
+        n_released += g_str_has_prefix(line->name, "donor-") && line->current_kib < 512 * MIB;
+        if (line->us > gone_us && g_str_equal(line->name, "tv-game"))
+            g_assert_cmpuint(line->target_kib, ==, 512 * MIB);
+    }
+    /* Not vacuous: the donors released. */
+    g_assert_cmpuint(n_released, >, 0);
+    pool_stop(&p);
+}
+
+/* A pool and a reserve that are not whole balloon pages: partial grants
+ * (the donors' balloons travel 16 MiB a tick) are whole pages still. */
+static void
+test_partial_grant_pages(void)
+{
+    Pool p = {0};
+    g_autofree char *game = NULL;
+    g_autoptr(GArray) lines = NULL;
+    guint n_partial = 0;
+
+    /* 1600 MiB + 1 KiB, less 64 MiB - 1 KiB: 1536 MiB + 2 KiB. */
+    pool_start_with(&p, "pool = 1638401\nreserve = 65535\ninterval = 100\n",
+                    "balloon-rate = 16MiB\n", NULL);
+    game = register_vm(&p.f, "tv-game", 80, NULL);
+    g_free(register_vm(&p.f, "video-playback", 50, NULL));
+    g_free(register_vm(&p.f, "web", 20, NULL));
+    mb_test_run_for(6000);
+    lines = mb_test_trace_read(p.trace, FALSE);
+    for (guint k = 0; k < lines->len; k++) {
+        const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
+
+        if (line->target_kib % 4 != 0)
+            g_test_message("%s: target %" G_GUINT64_FORMAT " KiB", line->name,
+                           line->target_kib);
+        g_assert_cmpuint(line->target_kib % 4, ==, 0);
+        n_partial += g_str_equal(line->name, "tv-game") && line->target_kib % MIB != 0;
+    }
+    g_test_message("%u trace lines of the game off whole MiB", n_partial);
+    g_assert_cmpuint(vm_alloc(&p, game), >, 544 * MIB);
+    assert_pool_kept_at(&p, "odd pool", 1536 * MIB + 2);
+    pool_stop(&p);
+}
+
+/* A donor asked in one tick that releases during the next funds that
+ * tick's grow at once, not an interval later. Its balloon releases
+ * 1300 ms after its target: after the first tick's wait (750 ms), within
+ * the second's. */
+static void
+test_earlier_donor(void)
+{
+    Pool p = {0};
+    g_autoptr(GArray) lines = NULL;
+    gint64 shrink_us, released_us, grow_us;
+
+    shrink_us = start_game_waiting(&p, "pool = 1536MiB\ninterval = 1000\n",
+                                   "balloon-release-ms = 1300\n");
+    mb_test_run_for(4000);
+    lines = mb_test_trace_read(p.trace, FALSE);
+    released_us = shrink_us + 1300 * 1000;
+    grow_us = first_grow_after(lines, "tv-game", 0, 512 * MIB);
+    g_test_message("the game grew %" G_GINT64_FORMAT " ms after the donor released",
+                   (grow_us - released_us) / 1000);
+    g_assert_cmpint(grow_us, >=, released_us);
+    g_assert_cmpint(grow_us - released_us, <, 300 * 1000);
+    assert_pool_kept(&p, "earlier donor");
+    pool_stop(&p);
+}
+
+/* With the pool the host's memory, a reserve is kept back for the host
+ * unless one is set; the shipped file says so. */
+static void
+test_default_reserve(void)
+{
+    const guint64 gib = 1024 * MIB;
+    g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbConfig) shipped = mb_config_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, "..", "..", "service", "data",
+                                                  "membalancer.conf", NULL);
+    MbParams params;
+
+    g_assert_cmpuint(mb_config_host_reserve_kib(2 * gib), ==, 512 * MIB);
+    g_assert_cmpuint(mb_config_host_reserve_kib(16 * gib), ==, 16 * gib / 10);
+    g_assert_cmpuint(mb_config_host_reserve_kib(512 * MIB), ==, 256 * MIB);
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.pool_kib, ==, 2 * gib);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+    g_assert_cmpuint(mb_params_capacity_kib(&params), ==, 1536 * MIB);
+    /* No host size (the fake): no host reserve. */
+    mb_config_to_params_for_host(config, 0, &params);
+    g_assert_cmpuint(params.pool_kib, ==, 0);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    /* A pool that is set is the VMs' alone. */
+    g_assert_true(mb_config_set(config, "pool", "1GiB", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.pool_kib, ==, gib);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    /* A reserve that is set, 0 included, is kept as set. */
+    g_assert_true(mb_config_set(config, "pool", "0", "test", &error));
+    g_assert_true(mb_config_set(config, "reserve", "0", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 0);
+    g_assert_true(mb_config_set(config, "reserve", "auto", "test", &error));
+    mb_config_to_params_for_host(config, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+    g_assert_no_error(error);
+    /* The shipped file's values are the defaults. */
+    g_assert_true(mb_config_load_file(shipped, path, TRUE, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(shipped->pool_kib, ==, 0);
+    g_assert_true(shipped->reserve_auto);
+    mb_config_to_params_for_host(shipped, 2 * gib, &params);
+    g_assert_cmpuint(params.reserve_kib, ==, 512 * MIB);
+}
+
+/* The daemon with libvirt's test driver: the pool is the host's memory,
+ * less the default reserve. */
+static void
+test_default_reserve_libvirt(void)
+{
+    Fixture f = {0};
+    const char *const args[] = {"--backend", "libvirt", "--libvirt-uri", "test:///default",
+                                NULL};
+    guint64 pool_kib;
+
+    fixture_setup(&f, NULL);
+    fixture_start(&f, args);
+    pool_kib = mb_mem_balancer_get_pool_kib(f.manager);
+    g_test_message("pool %" G_GUINT64_FORMAT " KiB, reserve %" G_GUINT64_FORMAT " KiB",
+                   pool_kib, mb_mem_balancer_get_reserve_kib(f.manager));
+    /* The test driver's host has 3 GiB: 10 % is less than 512 MiB. */
+    g_assert_cmpuint(pool_kib, ==, 3072 * MIB);
+    g_assert_cmpuint(mb_mem_balancer_get_reserve_kib(f.manager), ==, 512 * MIB);
+    fixture_teardown(&f, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -483,5 +728,11 @@ main(int argc, char **argv)
     g_test_add_func("/service/pool/vm-object-floor", test_vm_object_floor);
     g_test_add_func("/service/pool/source-change", test_source_change);
     g_test_add_func("/service/pool/restart-clamps", test_restart_clamps);
+    g_test_add_func("/service/pool/register-while-waiting", test_register_while_waiting);
+    g_test_add_func("/service/pool/unregister-while-waiting", test_unregister_while_waiting);
+    g_test_add_func("/service/pool/partial-grant-pages", test_partial_grant_pages);
+    g_test_add_func("/service/pool/earlier-donor", test_earlier_donor);
+    g_test_add_func("/service/pool/default-reserve", test_default_reserve);
+    g_test_add_func("/service/pool/default-reserve-libvirt", test_default_reserve_libvirt);
     return g_test_run();
 }
