@@ -139,6 +139,10 @@ test_template(void)
         "\"membalancerd is not running on this bus (%s is not owned, nor activatable)\"",
         "msgid \"ALLOC\"",
         "msgid \"SWAPOUT\"",
+        "msgid \"STATE\"",
+        "msgid \"TREND\"",
+        "msgid \"grows %s\"",
+        "msgid \"hypervisor:\"",
         "msgid \"(balancing is paused)\"",
         "msgid \"inactive file:\"",
         "msgid \"policy:\"",
@@ -306,8 +310,8 @@ test_ctl_service(Fixture *f, gconstpointer data)
     g_test_message("%s", out);
     titles = first_line_words(out);
     g_assert_cmpstr(titles, ==,
-                    "NAME PRIO VG ZUGETEILT MIN MAX BEDARF FREIGEBBAR AUSGELAGERT STATISTIK "
-                    "ZULETZT");
+                    "NAME PRIO VG ZUSTAND ZUGETEILT MIN MAX TREND FREIGEBBAR AUSGELAGERT "
+                    "STATISTIK ZULETZT");
     assert_contains(out, "\ngame ");
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&titles, g_free);
@@ -317,7 +321,8 @@ test_ctl_service(Fixture *f, gconstpointer data)
     titles = first_line_words(out);
     g_assert_cmpstr(
         titles, ==,
-        "NAME PRIO FG ALLOC_KIB MIN_KIB MAX_KIB DEMAND_KIB RECLAIM SWAPOUT STATS LAST");
+        "NAME PRIO FG STATE ALLOC_KIB MIN_KIB MAX_KIB DEMAND_CHANGE_KIB RECLAIM_KIB "
+        "SWAPOUT_KIB STATS LAST");
     g_assert_cmpstr(out, ==, c_out);
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&c_out, g_free);
@@ -328,14 +333,21 @@ test_ctl_service(Fixture *f, gconstpointer data)
     g_assert_cmpstr(out, ==, c_out);
     g_clear_pointer(&out, g_free);
 
-    /* Labels of different widths, the values still in one column. */
+    /* Labels of different widths, the values still in one column; two
+     * intervals make statistics and a trend, in words and a size. */
+    for (int i = 0; i < 2; i++)
+        g_assert_true(mb_mem_balancer_call_rebalance_sync(f->manager, NULL, NULL));
     g_assert_cmpint(run_in("de_DE.UTF-8", status, &out, NULL), ==, 0);
     g_test_message("%s", out);
+    assert_field(out, 1, "Zustand:", "running");
     assert_field(out, 1, "Priorität:", "70");
     assert_field(out, 1, "Minimum:", "256 MiB");
     assert_field(out, 1, "Inaktiv, Dateien:", NULL);
     assert_field(out, 1, "Letzte Verschiebung:", NULL);
-    assert_contains(out, " KiB pro Intervall\n");
+    assert_field(out, 1, "Hypervisor:", "verbunden");
+    g_assert_true(g_regex_match_simple(
+        " (gleichbleibend|wächst [0-9.]+ [KMGT]iB|schrumpft [0-9.]+ [KMGT]iB) pro Intervall\\n",
+        out, 0, 0));
     g_clear_pointer(&out, g_free);
 
     g_assert_cmpint(run_in("de_DE.UTF-8", ghost, NULL, &err), ==, 1);
@@ -348,6 +360,7 @@ test_ctl_service(Fixture *f, gconstpointer data)
     assert_field(out, 0, "Angehalten:", "nein");
     assert_field(out, 0, "VMs:", "1");
     assert_field(out, 0, "Intervall:", "3600000 ms");
+    assert_field(out, 0, "Hypervisor:", "verbunden");
     assert_contains(out, "Strategie:");
     g_clear_pointer(&out, g_free);
 

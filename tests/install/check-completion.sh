@@ -69,8 +69,8 @@ expect() {
     fi
 }
 
-# The stub prints what `membalancerctl list --kib` prints (service/membalancerctl.c:
-# a header, one VM per line, then the paused note), and logs its arguments.
+# The stub prints what `membalancerctl list --kib` prints (service/membalancerctl-format.c:
+# a header, one VM per line, then its notes), and logs its arguments.
 mkdir "$tmp/bin"
 cat > "$tmp/bin/membalancerctl" <<'STUB'
 #!/bin/sh
@@ -78,10 +78,11 @@ printf '%s\n' "$*" >> "$MB_STUB_LOG"
 case " $* " in *" list "*) ;; *) exit 2 ;; esac
 case " $* " in *" --kib "*) ;; *) exit 2 ;; esac
 cat <<'LIST'
-NAME     PRIO FG ALLOC_KIB MIN_KIB MAX_KIB DEMAND_KIB RECLAIM SWAPOUT STATS LAST
-tv-game    80  *    524288  131072 1048576       2048       0       0 agent demand above reclaimable
-tv-video   50       393216  131072 1048576      -1024  102400       0 balloon reclaimable above demand
-web-1      20       262144       0 1048576          0   65536       0 none -
+NAME     PRIO FG STATE   ALLOC_KIB MIN_KIB MAX_KIB DEMAND_CHANGE_KIB RECLAIM_KIB SWAPOUT_KIB STATS   LAST
+tv-game    80  * running    524288  131072 1048576              2048           0           0 agent   need
+tv-video   50    running    393216  131072 1048576             -1024      102400           0 balloon donate
+web-1      20    offline         0       0 1048576                 0           0           0 none    none
+(balancing is stopped: membalancerd cannot reach the hypervisor and is reconnecting; nothing is moved meanwhile)
 (balancing is paused)
 LIST
 STUB

@@ -11,6 +11,7 @@
 #include "mb-dbus-generated.h"
 #include "mb-error.h"
 #include "mb-size.h"
+#include "mb-test-ctl.h"
 #include "mb-test-service.h"
 
 /* ---- sizes as the client prints them ----------------------------------- */
@@ -73,12 +74,30 @@ test_size_format(void)
 
 /* ---- membalancerctl ----------------------------------------------------- */
 
+/* The words of the first line, one space apart. */
+static char *
+header_words(const char *out)
+{
+    g_autofree char *line = g_strndup(out, strcspn(out, "\n"));
+    g_auto(GStrv) words = g_strsplit_set(line, " ", -1);
+    g_autoptr(GString) joined = g_string_new(NULL);
+
+    for (gsize i = 0; words[i] != NULL; i++) {
+        if (words[i][0] == '\0')
+            continue;
+        if (joined->len > 0)
+            g_string_append_c(joined, ' ');
+        g_string_append(joined, words[i]);
+    }
+    return g_string_free(g_steal_pointer(&joined), FALSE);
+}
+
 static void
 test_ctl(Fixture *f, gconstpointer data)
 {
     const char *a = f->bus->address;
     const char *ctl = mb_test_ctl_path();
-    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out = NULL, *err = NULL, *titles = NULL;
 
     const char *const reg[] = {ctl,          "--address",    a,       "register", "game",
                                "--priority", "70",           "--min", "256MiB",   "--max",
@@ -111,11 +130,23 @@ test_ctl(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(out, " 256.0 MiB "));
     g_assert_nonnull(strstr(out, " 1.0 GiB "));
     g_assert_null(strstr(out, "262144"));
+    /* The state, and the demand's trend in words (rebalance ran once: no
+     * prediction yet, so steady, or no statistics). */
+    g_assert_true(g_str_has_prefix(out, "NAME PRIO FG STATE "));
+    g_assert_nonnull(strstr(out, " running "));
+    g_assert_true(g_regex_match_simple("\\n[^\\n]* (steady|-|grows [0-9.]+ [KMG]iB|"
+                                       "shrinks [0-9.]+ [KMG]iB) ",
+                                       out, 0, 0));
+    g_assert_null(strstr(out, "DEMAND"));
+    g_assert_null(strstr(out, "(balancing"));
     g_clear_pointer(&out, g_free);
     const char *const list_kib[] = {ctl, "--address", a, "list", "--kib", NULL};
     out = run_ok(FALSE, list_kib);
-    g_assert_true(g_str_has_prefix(out, "NAME"));
-    g_assert_nonnull(strstr(out, " ALLOC_KIB "));
+    /* Every size column says its unit, as ALLOC_KIB always did. */
+    titles = header_words(out);
+    g_assert_cmpstr(titles, ==,
+                    "NAME PRIO FG STATE ALLOC_KIB MIN_KIB MAX_KIB DEMAND_CHANGE_KIB "
+                    "RECLAIM_KIB SWAPOUT_KIB STATS LAST");
     g_assert_nonnull(strstr(out, " 262144 "));
     g_assert_nonnull(strstr(out, " 1048576 "));
     g_assert_null(strstr(out, "MiB"));
@@ -135,10 +166,24 @@ test_ctl(Fixture *f, gconstpointer data)
     const char *const status_text[] = {ctl, "--address", a, "status", "game", NULL};
     out = run_ok(FALSE, status_text);
     g_assert_nonnull(strstr(out, "maximum:         1 GiB"));
+    g_assert_nonnull(strstr(out, "\n  state:           running\n"));
+    g_assert_nonnull(strstr(out, "\n  hypervisor:      connected\n"));
+    /* The trend as a size per interval, never raw KiB. */
+    g_assert_true(g_regex_match_simple("\\n  demand: +(-|steady per interval|(grows|shrinks) "
+                                       "[0-9.]+ [KMGT]iB per interval)\\n",
+                                       out, 0, 0));
     g_clear_pointer(&out, g_free);
     const char *const info[] = {ctl, "--address", a, "info", "--json", NULL};
     out = run_ok(FALSE, info);
     g_assert_nonnull(strstr(out, "\"backend\":\"fake\""));
+    g_assert_nonnull(strstr(out, "\"connected\":true"));
+    g_clear_pointer(&out, g_free);
+    /* The pool as a size like every other, and the hypervisor. */
+    const char *const info_text[] = {ctl, "--address", a, "info", NULL};
+    out = run_ok(FALSE, info_text);
+    g_assert_true(g_regex_match_simple(
+        "\\npool: +[0-9.]+ [KMGT]iB \\(reserve [0-9.]+ [KMGT]iB\\)\\n", out, 0, 0));
+    g_assert_nonnull(strstr(out, "\nhypervisor: connected\n"));
     g_clear_pointer(&out, g_free);
 
     /* Errors: one line, non-zero. */
@@ -254,33 +299,23 @@ static const Field vm_fields[] = {
     {"last_update_us", "LastUpdate"},
     {"last_reason", "LastReason"},
     {"path", NULL},
+    {"state", "State"},
+    {"demand_change_kib", "DemandKiB"},
+    {"connected", "Connected"}, /* the manager's */
 };
 
 static const Field info_fields[] = {
     {"version", "Version"},        {"pool_kib", "PoolKiB"}, {"reserve_kib", "ReserveKiB"},
     {"interval_ms", "IntervalMs"}, {"alpha", "Alpha"},      {"policy", "Policy"},
     {"paused", "Paused"},          {"backend", "Backend"},  {"vm_count", "VMCount"},
+    {"connected", "Connected"},
 };
 
-static JsonNode *
-parse_json(const char *text)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-
-    g_test_message("JSON: %s", text);
-    /* One document on one line. */
-    g_assert_true(g_str_has_suffix(text, "\n"));
-    g_assert_true(strchr(text, '\n') == text + strlen(text) - 1);
-    json_parser_load_from_data(parser, text, -1, &error);
-    g_assert_no_error(error);
-    return json_node_copy(json_parser_get_root(parser));
-}
-
-/* Every member, in order, of the type and value of its property. */
+/* Every member, in order, of the type and value of its property (the
+ * manager's where the object has none). */
 static void
 assert_object(JsonNode *node, const Field *fields, gsize n_fields, GVariant *props,
-              const char *path)
+              GVariant *manager_props, const char *path)
 {
     JsonObject *object;
     g_autoptr(GList) members = NULL;
@@ -305,6 +340,8 @@ assert_object(JsonNode *node, const Field *fields, gsize n_fields, GVariant *pro
             continue;
         }
         value = g_variant_lookup_value(props, fields[i].property, NULL);
+        if (value == NULL && manager_props != NULL)
+            value = g_variant_lookup_value(manager_props, fields[i].property, NULL);
         g_assert_nonnull(value);
         switch (g_variant_classify(value)) {
         case G_VARIANT_CLASS_STRING:
@@ -374,21 +411,21 @@ test_ctl_json(Fixture *f, gconstpointer data)
 
     const char *const list[] = {ctl, "--address", a, "list", "--json", NULL};
     out = run_in_german(locpath, list);
-    root = parse_json(out);
+    root = mb_test_parse_json(out);
     g_assert_cmpint(JSON_NODE_TYPE(root), ==, JSON_NODE_ARRAY);
     g_assert_cmpuint(json_array_get_length(json_node_get_array(root)), ==, 2);
     /* Sorted by name: "game" < "tv ...". */
     assert_object(json_array_get_element(json_node_get_array(root), 0), vm_fields,
-                  G_N_ELEMENTS(vm_fields), game_props, game);
+                  G_N_ELEMENTS(vm_fields), game_props, info_props, game);
     assert_object(json_array_get_element(json_node_get_array(root), 1), vm_fields,
-                  G_N_ELEMENTS(vm_fields), odd_props, odd);
+                  G_N_ELEMENTS(vm_fields), odd_props, info_props, odd);
     g_clear_pointer(&root, json_node_unref);
     g_clear_pointer(&out, g_free);
 
     const char *const status[] = {ctl, "--address", a, "status", odd_name, "--json", NULL};
     out = run_in_german(locpath, status);
-    root = parse_json(out);
-    assert_object(root, vm_fields, G_N_ELEMENTS(vm_fields), odd_props, odd);
+    root = mb_test_parse_json(out);
+    assert_object(root, vm_fields, G_N_ELEMENTS(vm_fields), odd_props, info_props, odd);
     g_assert_cmpstr(json_object_get_string_member(json_node_get_object(root), "name"), ==,
                     odd_name);
     g_clear_pointer(&root, json_node_unref);
@@ -396,8 +433,8 @@ test_ctl_json(Fixture *f, gconstpointer data)
 
     const char *const info[] = {ctl, "--address", a, "info", "--json", NULL};
     out = run_in_german(locpath, info);
-    root = parse_json(out);
-    assert_object(root, info_fields, G_N_ELEMENTS(info_fields), info_props, NULL);
+    root = mb_test_parse_json(out);
+    assert_object(root, info_fields, G_N_ELEMENTS(info_fields), info_props, NULL, NULL);
     g_assert_cmpfloat(json_object_get_double_member(json_node_get_object(root), "alpha"), ==,
                       0.3);
     g_assert_cmpint(json_object_get_int_member(json_node_get_object(root), "vm_count"), ==, 2);
@@ -434,7 +471,7 @@ columns_of(const char *line, const Name *names, gsize n_names)
 static void
 assert_aligned(const char *out, const Name *names, gsize n_names, guint n_rows)
 {
-    static const char *const left[] = {"NAME", "STATS", "LAST", NULL};
+    static const char *const left[] = {"NAME", "STATE", "STATS", "LAST", NULL};
     g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
     g_autofree char *header = NULL;
     gsize starts[16], ends[16], n = 0;
@@ -458,7 +495,7 @@ assert_aligned(const char *out, const Name *names, gsize n_names, guint n_rows)
         is_left[n] = g_strv_contains(left, title);
         n++;
     }
-    g_assert_cmpuint(n, ==, 11);
+    g_assert_cmpuint(n, ==, 12);
     for (guint l = 1; lines[l] != NULL && lines[l][0] != '\0'; l++) {
         g_autofree char *row = columns_of(lines[l], names, n_names);
         gsize len = strlen(row);
@@ -520,64 +557,20 @@ test_ctl_table(Fixture *f, gconstpointer data)
 
 /* ---- watch --------------------------------------------------------------- */
 
-static guint
-count_tables(const char *path)
-{
-    g_autofree char *text = NULL;
-    guint n = 0;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return 0;
-    for (const char *p = text; (p = strstr(p, "NAME")) != NULL; p++)
-        n++;
-    return n;
-}
-
-/* Runs watch [extra] until it has drawn three tables; returns what it wrote. */
-static char *
-run_watch(Fixture *f, const char *extra)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_autoptr(GSubprocess) watch = NULL;
-    g_autofree char *out_path = g_build_filename(f->bus->dir, "watch.out", NULL);
-    char *out = NULL;
-    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-
-    g_subprocess_launcher_set_stdout_file_path(launcher, out_path);
-    watch = g_subprocess_launcher_spawn(launcher, &error, mb_test_ctl_path(), "--address",
-                                        f->bus->address, "watch", extra, NULL);
-    g_assert_no_error(error);
-    /* Redrawn on PropertiesChanged (every tick changes LastUpdate): wait
-     * for a few tables, then Ctrl-C. */
-    while (count_tables(out_path) < 3 && g_get_monotonic_time() < deadline)
-        g_usleep(20 * 1000);
-    g_assert_cmpuint(count_tables(out_path), >=, 3);
-    g_subprocess_send_signal(watch, SIGINT);
-    g_subprocess_wait(watch, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(watch));
-    g_assert_cmpint(g_subprocess_get_exit_status(watch), ==, 0);
-    g_assert_true(g_file_get_contents(out_path, &out, NULL, NULL));
-    g_unlink(out_path);
-    return out;
-}
-
 static void
 test_ctl_watch(Fixture *f, gconstpointer data)
 {
     g_autofree char *out = NULL;
 
     g_free(register_vm(f, "game", 80, min_max(256 * 1024, 1024 * 1024)));
-    out = run_watch(f, NULL);
+    out = mb_test_run_watch(f, NULL, 3);
     g_assert_nonnull(strstr(out, "game"));
     /* Sizes as people read them, the pool's too (one decimal, a unit). */
     g_assert_nonnull(strstr(out, " 256.0 MiB "));
     g_assert_nonnull(strstr(out, " 1.0 GiB "));
     g_assert_true(g_regex_match_simple("  pool [0-9]+\\.[0-9] [KMGT]iB  ", out, 0, 0));
     g_clear_pointer(&out, g_free);
-    out = run_watch(f, "--kib");
+    out = mb_test_run_watch(f, "--kib", 3);
     g_assert_nonnull(strstr(out, " MIN_KIB "));
     g_assert_nonnull(strstr(out, " 262144 "));
     g_assert_true(g_regex_match_simple("  pool [0-9]+ KiB  ", out, 0, 0));
