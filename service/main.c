@@ -151,6 +151,10 @@ main(int argc, char **argv)
     loop = g_main_loop_new(NULL, FALSE);
     run.loop = loop;
     mb_daemon_set_quit_func(daemon, on_quit, &run);
+    /* Before the name is asked for: a client that sees it owned may stop
+     * us at once (SIGTERM), and must find the handler in place. */
+    sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &run);
+    sigint_id = g_unix_signal_add(SIGINT, on_signal, &run);
     if (!mb_daemon_start(daemon, connection, &error)) {
         die("cannot export the service", error);
         return 1;
@@ -158,8 +162,6 @@ main(int argc, char **argv)
     /* polkitd serves the system bus: a caller's name elsewhere means nothing to it. */
     if (opt_address == NULL && !opt_session && mb_daemon_use_polkit(daemon))
         mb_log(G_LOG_LEVEL_MESSAGE, "MB_POLKIT", "used", "authorizing through polkit");
-    sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &run);
-    sigint_id = g_unix_signal_add(SIGINT, on_signal, &run);
     g_main_loop_run(loop);
     g_source_remove(sigterm_id);
     g_source_remove(sigint_id);
