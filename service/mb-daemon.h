@@ -4,11 +4,9 @@
 #include <gio/gio.h>
 
 #include "mb-config.h"
+#include "mb-names.h"
 
 G_BEGIN_DECLS
-
-#define MB_BUS_NAME "org.smarttv.MemBalancer"
-#define MB_OBJECT_PATH "/org/smarttv/MemBalancer"
 
 /* A GObject so that every worker's GTask holds it alive (its source
  * object) until the task's callback has run. */
