@@ -10,13 +10,14 @@
 static int
 run_example(gboolean unprivileged, const char *const *args, char **out, char **err)
 {
+    gboolean interpreted = !g_str_has_prefix(args[0], MB_TEST_BUILD_ROOT);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     int status;
 
     g_ptr_array_add(argv, (gpointer) "env");
     /* A sanitized library in an uninstrumented interpreter: ASan's runtime
      * must come first; the interpreter's own allocations are not ours. */
-    if (MB_TEST_ASAN_PRELOAD[0] != '\0') {
+    if (interpreted && MB_TEST_ASAN_PRELOAD[0] != '\0') {
         g_ptr_array_add(argv, (gpointer) "LD_PRELOAD=" MB_TEST_ASAN_PRELOAD);
         g_ptr_array_add(argv, (gpointer) "ASAN_OPTIONS=detect_leaks=0");
     }
@@ -144,7 +145,7 @@ test_app_store_not_running(LibFixture *f, gconstpointer data)
                     "service is not running (start it with: systemctl start membalancer)\n");
 }
 
-/* register-vm.c and register-vm.js: the same program in C and gjs. */
+/* register-vm.c, .vala and .js: the same program in C, Vala and gjs. */
 static void
 register_vm_example(LibFixture *f, const char *const *command)
 {
@@ -188,6 +189,16 @@ test_c(LibFixture *f, gconstpointer data)
     register_vm_example(f, command);
 }
 
+#ifdef MB_TEST_REGISTER_VM_VALA
+static void
+test_vala(LibFixture *f, gconstpointer data)
+{
+    const char *const command[] = {MB_TEST_REGISTER_VM_VALA, NULL};
+
+    register_vm_example(f, command);
+}
+#endif
+
 static void
 test_gjs(LibFixture *f, gconstpointer data)
 {
@@ -202,6 +213,9 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     ADD_LIB_TEST("examples/c", test_c, lib_fast_args);
+#ifdef MB_TEST_REGISTER_VM_VALA
+    ADD_LIB_TEST("examples/vala", test_vala, lib_fast_args);
+#endif
     if (MB_TEST_HAVE_GI) {
         ADD_LIB_TEST("examples/app-store", test_app_store, lib_fast_args);
         ADD_LIB_TEST("examples/app-store-manifests", test_app_store_manifests, lib_fast_args);
