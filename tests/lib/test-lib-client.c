@@ -38,39 +38,53 @@ assert_manager_properties(MembalancerClient *client)
     g_assert_null(membalancer_client_get_vms(client));
 }
 
+/* A client made (error: what its constructor set), checked, returned. */
+static MembalancerClient *
+checked_client(MembalancerClient *client, GError *error)
+{
+    g_assert_no_error(error);
+    assert_manager_properties(client);
+    return client;
+}
+
+/* The client an asynchronous constructor gives into *result. */
+static MembalancerClient *
+async_client(GAsyncResult **result)
+{
+    GError *error = NULL;
+    MembalancerClient *client = membalancer_client_new_finish(lib_wait_result(result), &error);
+
+    g_clear_object(result);
+    return checked_client(client, error);
+}
+
 static void
 test_connect_address(LibFixture *f, gconstpointer data)
 {
     g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(MembalancerClient) async_client = NULL;
+    g_autoptr(MembalancerClient) client = NULL;
 
     assert_manager_properties(f->client);
     membalancer_client_new_for_address(f->bus->address, NULL, lib_keep_result, &result);
-    async_client = membalancer_client_new_finish(lib_wait_result(&result), &error);
-    g_assert_no_error(error);
-    assert_manager_properties(async_client);
+    client = async_client(&result);
 }
 
 static void
 test_connect_connection(LibFixture *f, gconstpointer data)
 {
     g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(GError) error = NULL;
+    GError *error = NULL;
     g_autoptr(MembalancerClient) sync_client = NULL;
-    g_autoptr(MembalancerClient) async_client = NULL;
+    g_autoptr(MembalancerClient) client = NULL;
     g_autoptr(GDBusConnection) connection = NULL;
 
-    sync_client = membalancer_client_new_for_connection_sync(f->bus->connection, NULL, &error);
-    g_assert_no_error(error);
+    sync_client = checked_client(
+        membalancer_client_new_for_connection_sync(f->bus->connection, NULL, &error), error);
     g_assert_true(membalancer_client_get_connection(sync_client) == f->bus->connection);
-    assert_manager_properties(sync_client);
     membalancer_client_new_for_connection(f->bus->connection, NULL, lib_keep_result, &result);
-    async_client = membalancer_client_new_finish(lib_wait_result(&result), &error);
-    g_assert_no_error(error);
-    g_object_get(async_client, "connection", &connection, NULL);
+    client = async_client(&result);
+    g_object_get(client, "connection", &connection, NULL);
     g_assert_true(connection == f->bus->connection);
-    assert_manager_properties(async_client);
 }
 
 /* The default: the system bus (DBUS_SYSTEM_BUS_ADDRESS names the test bus). */
@@ -78,23 +92,19 @@ static void
 test_connect_system(LibFixture *f, gconstpointer data)
 {
     g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(GError) error = NULL;
+    GError *error = NULL;
     g_autoptr(MembalancerClient) sync_client = NULL;
-    g_autoptr(MembalancerClient) async_client = NULL;
+    g_autoptr(MembalancerClient) client = NULL;
     g_autofree char *address = NULL;
 
     g_setenv("DBUS_SYSTEM_BUS_ADDRESS", f->bus->address, TRUE);
-    sync_client = membalancer_client_new_sync(NULL, &error);
-    g_assert_no_error(error);
+    sync_client = checked_client(membalancer_client_new_sync(NULL, &error), error);
     g_object_get(sync_client, "address", &address, NULL);
     g_assert_null(address);
-    assert_manager_properties(sync_client);
     membalancer_client_new(NULL, lib_keep_result, &result);
-    async_client = membalancer_client_new_finish(lib_wait_result(&result), &error);
-    g_assert_no_error(error);
-    assert_manager_properties(async_client);
+    client = async_client(&result);
     g_clear_object(&sync_client);
-    g_clear_object(&async_client);
+    g_clear_object(&client);
     g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
 }
 
