@@ -5,6 +5,9 @@
 
 #include "mb-names.h"
 
+/* A client made by a constructor (not a bare g_object_new()). */
+#define CLIENT_READY(client) (MEMBALANCER_IS_CLIENT(client) && (client)->manager != NULL)
+
 typedef gboolean (*CallFinish)(MbMemBalancer *proxy, GAsyncResult *result, GError **error);
 
 /* The reply of a call without results: finish is the generated finish
@@ -148,7 +151,7 @@ membalancer_client_register_vm(MembalancerClient *client, const char *name, guin
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     g_return_if_fail(name != NULL);
     task = call_task(client, cancellable, callback, user_data, membalancer_client_register_vm,
                      NULL);
@@ -201,7 +204,7 @@ membalancer_client_register_vm_sync(MembalancerClient *client, const char *name,
     g_autoptr(MbMemBalancerVM) proxy = NULL;
     GError *local = NULL;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), NULL);
+    g_return_val_if_fail(CLIENT_READY(client), NULL);
     g_return_val_if_fail(name != NULL, NULL);
     if (!mb_mem_balancer_call_register_vm_sync(client->manager, name, priority,
                                                register_options(min_kib, max_kib, foreground),
@@ -241,7 +244,7 @@ membalancer_client_unregister_vm(MembalancerClient *client, const char *name,
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task = call_task(client, cancellable, callback, user_data, membalancer_client_unregister_vm,
                      mb_mem_balancer_call_unregister_vm_finish);
     mb_mem_balancer_call_unregister_vm(client->manager, name, cancellable, call_done, task);
@@ -280,7 +283,7 @@ membalancer_client_unregister_vm_sync(MembalancerClient *client, const char *nam
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_unregister_vm_sync(client->manager, name, cancellable, &local);
     return sync_result(ok, local, error);
 }
@@ -306,7 +309,7 @@ membalancer_client_set_priority(MembalancerClient *client, const char *name, gui
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task = call_task(client, cancellable, callback, user_data, membalancer_client_set_priority,
                      mb_mem_balancer_call_set_priority_finish);
     mb_mem_balancer_call_set_priority(client->manager, name, priority, cancellable, call_done,
@@ -348,7 +351,7 @@ membalancer_client_set_priority_sync(MembalancerClient *client, const char *name
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_set_priority_sync(client->manager, name, priority, cancellable,
                                                 &local);
     return sync_result(ok, local, error);
@@ -374,7 +377,7 @@ membalancer_client_set_foreground(MembalancerClient *client, const char *name,
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task =
         call_task(client, cancellable, callback, user_data, membalancer_client_set_foreground,
                   mb_mem_balancer_call_set_foreground_finish);
@@ -414,7 +417,7 @@ membalancer_client_set_foreground_sync(MembalancerClient *client, const char *na
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_set_foreground_sync(client->manager, name, cancellable, &local);
     return sync_result(ok, local, error);
 }
@@ -437,7 +440,7 @@ membalancer_client_rebalance(MembalancerClient *client, GCancellable *cancellabl
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task = call_task(client, cancellable, callback, user_data, membalancer_client_rebalance,
                      mb_mem_balancer_call_rebalance_finish);
     mb_mem_balancer_call_rebalance(client->manager, cancellable, call_done, task);
@@ -475,7 +478,7 @@ membalancer_client_rebalance_sync(MembalancerClient *client, GCancellable *cance
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_rebalance_sync(client->manager, cancellable, &local);
     return sync_result(ok, local, error);
 }
@@ -533,7 +536,7 @@ membalancer_client_pause(MembalancerClient *client, GCancellable *cancellable,
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task = call_task(client, cancellable, callback, user_data, membalancer_client_pause,
                      set_paused_finish);
     set_paused_async(client->manager, TRUE, cancellable, call_done, task);
@@ -570,7 +573,7 @@ membalancer_client_pause_sync(MembalancerClient *client, GCancellable *cancellab
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, TRUE, cancellable, &local);
     return sync_result(ok, local, error);
 }
@@ -590,7 +593,7 @@ membalancer_client_resume(MembalancerClient *client, GCancellable *cancellable,
 {
     GTask *task;
 
-    g_return_if_fail(MEMBALANCER_IS_CLIENT(client));
+    g_return_if_fail(CLIENT_READY(client));
     task = call_task(client, cancellable, callback, user_data, membalancer_client_resume,
                      set_paused_finish);
     set_paused_async(client->manager, FALSE, cancellable, call_done, task);
@@ -628,7 +631,7 @@ membalancer_client_resume_sync(MembalancerClient *client, GCancellable *cancella
     GError *local = NULL;
     gboolean ok;
 
-    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, FALSE, cancellable, &local);
     return sync_result(ok, local, error);
 }

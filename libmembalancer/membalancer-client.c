@@ -190,6 +190,8 @@ membalancer_client_get_running(MembalancerClient *client)
     g_autofree char *owner = NULL;
 
     g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
+    if (client->object_manager == NULL)
+        return FALSE;
     owner = g_dbus_object_manager_client_get_name_owner(
         G_DBUS_OBJECT_MANAGER_CLIENT(client->object_manager));
     return owner != NULL;
@@ -199,7 +201,7 @@ membalancer_client_get_running(MembalancerClient *client)
     type membalancer_client_##prop(MembalancerClient *client)                                  \
     {                                                                                          \
         g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), 0);                                \
-        return dbus_getter(client->manager);                                                   \
+        return client->manager != NULL ? dbus_getter(client->manager) : 0;                     \
     }
 
 /**
@@ -323,8 +325,7 @@ membalancer_client_get_property(GObject *object, guint prop_id, GValue *value,
         g_value_set_string(value, self->address);
         break;
     case PROP_RUNNING:
-        g_value_set_boolean(value, self->object_manager != NULL &&
-                                       membalancer_client_get_running(self));
+        g_value_set_boolean(value, membalancer_client_get_running(self));
         break;
     default:
         if (prop_id < N_PROPS && self->manager != NULL)
