@@ -29,7 +29,7 @@ registered(GObject *source, GAsyncResult *result, gpointer user_data)
         if (g_error_matches(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_ALREADY_REGISTERED))
             fprintf(stderr, "%s is already registered\n", example->name);
         else
-            fprintf(stderr, "cannot register it: %s\n", error->message);
+            fprintf(stderr, "cannot do it: %s\n", error->message);
         example->status = 1;
     } else {
         printf("%s registered at %s, priority %u, at least %" G_GUINT64_FORMAT " MiB\n",
@@ -46,7 +46,7 @@ unregistered(GObject *source, GAsyncResult *result, gpointer user_data)
     g_autoptr(GError) error = NULL;
 
     if (!membalancer_client_unregister_vm_finish(MEMBALANCER_CLIENT(source), result, &error)) {
-        fprintf(stderr, "cannot unregister it: %s\n", error->message);
+        fprintf(stderr, "cannot do it: %s\n", error->message);
         example->status = 1;
     } else {
         printf("%s unregistered\n", example->name);

@@ -169,6 +169,18 @@ test_not_running(LibFixture *f, gconstpointer data)
     g_assert_false(membalancer_client_pause_sync(f->client, NULL, &error));
     assert_not_running(error);
     g_clear_error(&error);
+    g_assert_false(membalancer_client_resume_sync(f->client, NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    g_assert_false(membalancer_client_set_priority_sync(f->client, "tv-game", 5, NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    g_assert_false(membalancer_client_set_foreground_sync(f->client, "tv-game", NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    g_assert_false(membalancer_client_unregister_vm_sync(f->client, "tv-game", NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
     membalancer_client_unregister_vm(f->client, "tv-game", NULL, lib_keep_result, &result);
     g_assert_false(
         membalancer_client_unregister_vm_finish(f->client, lib_wait_result(&result), &error));

@@ -175,6 +175,13 @@ register_vm_example(LibFixture *f, const char *const *command)
     g_assert_cmpstr(err, ==, "tv-web is already registered\n");
     g_clear_pointer(&out, g_free);
     g_clear_pointer(&err, g_free);
+    /* Not as nobody: the service's refusal, in its words. */
+    g_assert_cmpint(run_example(TRUE, (const char *const *)remove, &out, &err), ==, 1);
+    g_assert_true(g_str_has_prefix(err, "cannot do it: "));
+    g_assert_nonnull(strstr(err, "may not call UnregisterVM"));
+    g_assert_null(strstr(err, "GDBus.Error"));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
     g_assert_cmpint(run_example(FALSE, (const char *const *)remove, &out, &err), ==, 0);
     g_assert_cmpstr(out, ==, "tv-web unregistered\n");
     mb_test_run_for(200);
