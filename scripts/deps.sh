@@ -11,6 +11,7 @@ MB_PACKAGES=(
   libjson-glib-dev locales
   python3-docutils man-db groff-base bash-completion libdbus-1-dev zsh
   libpolkit-gobject-1-dev polkitd
+  gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 python3-gi valac gi-docgen gjs
   dpkg-dev debhelper fakeroot lintian debootstrap systemd-container
 )
 

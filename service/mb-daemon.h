@@ -4,11 +4,10 @@
 #include <gio/gio.h>
 
 #include "mb-config.h"
+#include "mb-names.h"
 
 G_BEGIN_DECLS
 
-#define MB_BUS_NAME "org.smarttv.MemBalancer"
-#define MB_OBJECT_PATH "/org/smarttv/MemBalancer"
 /* Urgent ticks one VM's records may start per interval; its further urgent
  * records in that interval are read by the next tick (mb-tick.c). */
 #define MB_URGENT_TICKS_PER_INTERVAL 4u

@@ -4,12 +4,11 @@
 
 #include "mb-backend.h"
 #include "mb-dbus-generated.h"
+#include "mb-names.h"
 #include "mb-policy.h"
 #include "mb-state-store.h"
 
 G_BEGIN_DECLS
-
-#define MB_VM_OBJECT_PATH_PREFIX "/org/smarttv/MemBalancer/vm/"
 
 #define MB_TYPE_VM_OBJECT (mb_vm_object_get_type())
 G_DECLARE_FINAL_TYPE(MbVmObject, mb_vm_object, MB, VM_OBJECT, MbMemBalancerVMSkeleton)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Installs the build into a scratch DESTDIR and compares the installed set
-with manifest.txt.
+with manifest.txt. A line DIR/** stands for a generated tree (the API
+reference): any files under DIR, at least one.
 
 check-manifest.py MESON BUILDDIR MANIFEST PART=yes|no... -- DIR=PATH...
 """
@@ -20,6 +21,7 @@ def main(argv):
     dirs = dict(a.split('=', 1) for a in rest[sep + 1:])
 
     expected = []
+    trees = []
     with open(manifest, encoding='utf-8') as f:
         for number, raw in enumerate(f, 1):
             line = raw.split('#', 1)[0].strip()
@@ -42,7 +44,10 @@ def main(argv):
             path = re.sub(r'\$\{([a-z_]+)\}', expand, m.group(1))
             if not path.startswith('/'):
                 sys.exit(f'{manifest}:{number}: {path} is not absolute')
-            expected.append(os.path.normpath(path))
+            if path.endswith('/**'):
+                trees.append(os.path.normpath(path[:-3]))
+            else:
+                expected.append(os.path.normpath(path))
 
     with tempfile.TemporaryDirectory(prefix='mb-install-') as tmp:
         destdir = os.path.join(tmp, 'root')
@@ -57,6 +62,14 @@ def main(argv):
             for name in files + [d for d in subdirs if os.path.islink(os.path.join(root, d))]:
                 installed.append('/' + os.path.relpath(os.path.join(root, name), destdir))
 
+    # A tree's files count as listed; an empty or missing tree as one file missing.
+    for tree in trees:
+        listed = set(expected)
+        inside = [p for p in installed if p.startswith(tree + '/') and p not in listed]
+        installed = [p for p in installed if p not in inside]
+        expected.append(tree + '/**')
+        if inside:
+            installed.append(tree + '/**')
     expected.sort()
     installed.sort()
     if expected == installed:

@@ -119,7 +119,8 @@ for d in "$work"/src/*.deb; do
 done
 pkgs=()
 for d in "${debs[@]}"; do pkgs+=("$(dpkg-deb -f "$d" Package)"); done
-for p in membalancer membalancer-panel membalancer-guest membalancer-sim; do
+for p in membalancer membalancer-panel membalancer-guest membalancer-sim \
+    libmembalancer-1-0 libmembalancer-1-dev gir1.2-membalancer-1; do
     printf '%s\n' "${pkgs[@]}" | grep -qx "$p" || fail "package $p was not built"
 done
 
@@ -273,6 +274,16 @@ check "membalancer-sim --help runs" in_root membalancer-sim --help
 check "membalancer-sim runs a scenario" in_root membalancer-sim --scenario paper2 --policy static --max-ticks 20
 check "panel plugin installed" test -f "$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/membalancer/libmembalancer-panel-plugin.so"
 check "membalancer-panel's libraries resolve" sh -c "! chroot '$root' ldd /usr/bin/membalancer-panel | grep 'not found'"
+arch_libdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+check "libmembalancer-1.so.0 and its libraries resolve" \
+    sh -c "! chroot '$root' ldd $arch_libdir/libmembalancer-1.so.0 | grep 'not found'"
+check "libmembalancer exports only membalancer_* (the generated proxies stay inside)" \
+    sh -c "! objdump -T '$root$arch_libdir/libmembalancer-1.so.0' | awk '\$4 != \"*UND*\" && \$2 == \"g\"' | grep -v ' membalancer_'"
+check "pkg-config file membalancer-1, headers" test -f "$root$arch_libdir/pkgconfig/membalancer-1.pc" \
+    -a -f "$root/usr/include/membalancer-1/membalancer.h"
+check "typelib, GIR, vapi" test -f "$root$arch_libdir/girepository-1.0/Membalancer-1.typelib" \
+    -a -f "$root/usr/share/gir-1.0/Membalancer-1.gir" -a -f "$root/usr/share/vala/vapi/membalancer-1.vapi"
+check "API reference" test -f "$root/usr/share/doc/membalancer-1/index.html"
 
 # ---- 6. purge, and what is left ----
 phase_start "apt-get purge ${pkgs[*]}"

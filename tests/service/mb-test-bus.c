@@ -313,6 +313,22 @@ mb_test_daemon_stop(MbTestDaemon *daemon)
 }
 
 void
+mb_test_daemon_stop_clean(MbTestDaemon **daemon)
+{
+    int status;
+
+    if (*daemon == NULL)
+        return;
+    status = mb_test_daemon_stop(*daemon);
+    if (status != 0) {
+        g_autofree char *log = mb_test_daemon_log(*daemon);
+        g_test_message("membalancerd log:\n%s", log);
+    }
+    g_assert_cmpint(status, ==, 0);
+    g_clear_pointer(daemon, mb_test_daemon_free);
+}
+
+void
 mb_test_daemon_kill9(MbTestDaemon *daemon)
 {
     g_subprocess_force_exit(daemon->process);

@@ -53,6 +53,9 @@ MbTestDaemon *mb_test_daemon_spawn_full(MbTestBus *bus, gboolean as_system_bus,
 int mb_test_daemon_run_fail(MbTestBus *bus, const char *const *args, char **out_stderr);
 /* SIGTERM, then waits; returns the exit status (-signal when killed). */
 int mb_test_daemon_stop(MbTestDaemon *daemon);
+/* Stops *daemon (if any) with SIGTERM, asserts exit status 0 (under ASan:
+ * no leak; the log is shown otherwise) and frees it. */
+void mb_test_daemon_stop_clean(MbTestDaemon **daemon);
 /* SIGKILL, then waits. */
 void mb_test_daemon_kill9(MbTestDaemon *daemon);
 gboolean mb_test_daemon_alive(MbTestDaemon *daemon);

@@ -24,15 +24,7 @@ void
 fixture_stop(Fixture *f)
 {
     g_clear_object(&f->manager);
-    if (f->daemon != NULL) {
-        int status = mb_test_daemon_stop(f->daemon);
-        if (status != 0) {
-            g_autofree char *log = mb_test_daemon_log(f->daemon);
-            g_test_message("membalancerd log:\n%s", log);
-        }
-        g_assert_cmpint(status, ==, 0);
-        g_clear_pointer(&f->daemon, mb_test_daemon_free);
-    }
+    mb_test_daemon_stop_clean(&f->daemon);
 }
 
 void
