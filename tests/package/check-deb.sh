@@ -119,7 +119,7 @@ for d in "$work"/src/*.deb; do
 done
 pkgs=()
 for d in "${debs[@]}"; do pkgs+=("$(dpkg-deb -f "$d" Package)"); done
-for p in membalancer membalancer-panel membalancer-guest membalancer-sim \
+for p in membalancer membalancer-panel membalancer-panel-dev membalancer-guest membalancer-sim \
     libmembalancer-1-0 libmembalancer-1-dev gir1.2-membalancer-1; do
     printf '%s\n' "${pkgs[@]}" | grep -qx "$p" || fail "package $p was not built"
 done
@@ -275,6 +275,15 @@ check "membalancer-sim runs a scenario" in_root membalancer-sim --scenario paper
 check "panel plugin installed" test -f "$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/membalancer/libmembalancer-panel-plugin.so"
 check "membalancer-panel's libraries resolve" sh -c "! chroot '$root' ldd /usr/bin/membalancer-panel | grep 'not found'"
 arch_libdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+check "panel plugin header and pkg-config file" test -f "$root/usr/include/membalancer-panel-1/tv-settings-plugin.h" \
+    -a -f "$root$arch_libdir/pkgconfig/membalancer-panel-1.pc"
+check "membalancer-panel-1's variable plugin names the installed plugin" sh -c \
+    "p=\$(PKG_CONFIG_PATH='$root$arch_libdir/pkgconfig' pkg-config --variable=plugin membalancer-panel-1) && test -f '$root'\$p"
+# A settings app compiles against the root's header with the root's .pc
+# (its GLib headers included), as it would on the device's SDK.
+printf '#include <tv-settings-plugin.h>\nTvSettingsPluginInitFunc f;\nunsigned v = TV_SETTINGS_PLUGIN_ABI_VERSION;\n' >"$work/shell.c"
+check "a settings app compiles with pkg-config --cflags membalancer-panel-1" sh -c \
+    "cc -fsyntax-only \$(PKG_CONFIG_SYSROOT_DIR='$root' PKG_CONFIG_LIBDIR='$root$arch_libdir/pkgconfig:$root/usr/share/pkgconfig' pkg-config --cflags membalancer-panel-1) '$work/shell.c'"
 check "libmembalancer-1.so.0 and its libraries resolve" \
     sh -c "! chroot '$root' ldd $arch_libdir/libmembalancer-1.so.0 | grep 'not found'"
 check "libmembalancer exports only membalancer_* (the generated proxies stay inside)" \
