@@ -34,6 +34,32 @@ read_balloon_stats(LvDomain *d, virDomainPtr dom, MbSample *out)
     return n > 0 && mb_balloon_stats_derive(stats, n, out);
 }
 
+/* A debug record, every regular interval, of what the host sees of a VM:
+ * QEMU's resident memory (libvirt's rss statistic, the host's own figure)
+ * beside the balloon the guest reports and the target set. Only observed:
+ * the margin between the two on real guests is measured from these
+ * (docs/service.md, "What the host sees"). */
+static void
+log_footprint(LvDomain *d, virDomainPtr dom, guint64 reported_kib)
+{
+    virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+    int n;
+
+    if (g_log_writer_default_would_drop(G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+        return;
+    n = virDomainMemoryStats(dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+    for (int i = 0; i < n; i++) {
+        if (stats[i].tag != VIR_DOMAIN_MEMORY_STAT_RSS)
+            continue;
+        g_debug("footprint %s: rss_kib=%llu balloon_kib=%" G_GUINT64_FORMAT
+                " target_kib=%" G_GUINT64_FORMAT,
+                d->name, stats[i].val, reported_kib, d->target_kib);
+        return;
+    }
+    if (n < 0)
+        virResetLastError();
+}
+
 /* ---- state of one domain per interval -------------------------------- */
 
 static void
@@ -259,6 +285,8 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
      * the larger of its position and its target, so that memory a donor
      * has not released yet is never handed out. */
     *alloc_kib = d->actual_kib;
+    if (!self->tick_urgent)
+        log_footprint(d, dom, info.memory);
 
     if (!d->have_path)
         refresh_channel_path(d, dom);

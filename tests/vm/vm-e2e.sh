@@ -12,6 +12,8 @@
 #   - the TV panel (membalancer-panel on Xvfb, when MB_PANEL is set) shows
 #     the real VMs through it all, and an X key press sequence from
 #     xdotool changes the video VM's priority on the bus;
+#   - the host's footprint records (QEMU's rss beside the balloon each guest
+#     reports) appear, and their margins are logged;
 #   - a destroyed VM goes offline, and is picked up with its registration
 #     when it starts again; libvirtd killed and restarted mid-run: the
 #     service reconnects and keeps balancing.
@@ -228,6 +230,25 @@ log "game allocation at the end $((GAME_END_KIB / 1024)) MiB; video $((VIDEO_STA
     fail "balanced swap-out $BALANCED_SWAP is not under a quarter of paused $PAUSED_SWAP"
 log "ratio balanced/paused game swap-out: $(awk -v b="$BALANCED_SWAP" -v p="$PAUSED_SWAP" \
     'BEGIN { printf "%.3f", b / p }')"
+
+# What the host sees: QEMU's resident memory beside the balloon each guest
+# reports, every regular interval (the daemon's footprint records). Only
+# observed; the margins go to the log (docs/service.md, "What the host sees").
+for dom in "$VIDEO" "$GAME"; do
+    FP=$(awk -v vm="$dom" '$0 ~ ("footprint " vm ":") {
+            for (i = 1; i <= NF; i++) {
+                if ($i ~ /^rss_kib=/) { sub(/^rss_kib=/, "", $i); r = $i }
+                if ($i ~ /^balloon_kib=/) { sub(/^balloon_kib=/, "", $i); b = $i }
+            }
+            d = r - b; n++; if (n == 1 || d < lo) lo = d; if (n == 1 || d > hi) hi = d
+            if (r > rmax) rmax = r
+        }
+        END { printf "%d %d %d %d", n, lo / 1024, hi / 1024, rmax / 1024 }' "$MB_WORK/daemon.log")
+    read -r FP_N FP_LO FP_HI FP_RSS <<<"$FP"
+    log "$dom: $FP_N footprint records; rss - balloon from $FP_LO to $FP_HI MiB; rss at most $FP_RSS MiB"
+    [ "$FP_N" -gt 20 ] || fail "$dom: too few footprint records ($FP_N)"
+    [ "$FP_RSS" -gt 0 ] || fail "$dom: libvirt reported no resident memory"
+done
 
 # 3. The video VM vanishes mid-run: offline, no crash.
 mb_destroy "$VIDEO"
