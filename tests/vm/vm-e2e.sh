@@ -237,8 +237,8 @@ log "ratio balanced/paused game swap-out: $(awk -v b="$BALANCED_SWAP" -v p="$PAU
 for dom in "$VIDEO" "$GAME"; do
     FP=$(awk -v vm="$dom" '$0 ~ ("footprint " vm ":") {
             for (i = 1; i <= NF; i++) {
-                if ($i ~ /^rss_kib=/) { sub(/^rss_kib=/, "", $i); r = $i }
-                if ($i ~ /^balloon_kib=/) { sub(/^balloon_kib=/, "", $i); b = $i }
+                if ($i ~ /^rss_kib=/) { sub(/^rss_kib=/, "", $i); r = $i + 0 }
+                if ($i ~ /^balloon_kib=/) { sub(/^balloon_kib=/, "", $i); b = $i + 0 }
             }
             d = r - b; n++; if (n == 1 || d < lo) lo = d; if (n == 1 || d > hi) hi = d
             if (r > rmax) rmax = r
