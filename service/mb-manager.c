@@ -6,6 +6,7 @@
 #include "mb-error.h"
 #include "mb-log.h"
 #include "mb-policy.h"
+#include "mb-vm-object.h"
 
 struct _MbManager {
     MbMemBalancerSkeleton parent_instance;
@@ -178,6 +179,7 @@ parse_options(GVariant *options, MbRegisterOptions *out, GError **error)
             out->has_max = TRUE;
             out->max_kib = g_variant_get_uint64(value);
         } else {
+            out->has_foreground = TRUE;
             out->foreground = g_variant_get_boolean(value);
         }
     }
@@ -266,6 +268,55 @@ handle_set_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation, c
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_set_limits(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name,
+                  guint64 min_kib, guint64 max_kib)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_set_limits(self->daemon, name, min_kib, max_kib, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_set_limits(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_clear_foreground(self->daemon, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_clear_foreground(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Registered: updated now; not: RegisterVM's path (a hypervisor lookup). */
+static gboolean
+handle_register_or_update_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation,
+                             const char *name, guint priority, GVariant *options)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = NULL;
+    MbRegisterOptions opts;
+
+    if (!mb_daemon_is_registered(self->daemon, name))
+        return handle_register_vm(iface, invocation, name, priority, options);
+    if (!parse_options(options, &opts, &error) ||
+        !mb_daemon_update_vm(self->daemon, name, priority, &opts, &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    path = mb_vm_object_path_for_name(name);
+    mb_mem_balancer_complete_register_or_update_vm(iface, invocation, path);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 typedef struct {
     MbMemBalancer *iface;
     GDBusMethodInvocation *invocation;
@@ -302,6 +353,9 @@ mb_manager_iface_init(MbMemBalancerIface *iface)
     iface->handle_set_priority = handle_set_priority;
     iface->handle_set_foreground = handle_set_foreground;
     iface->handle_rebalance = handle_rebalance;
+    iface->handle_set_limits = handle_set_limits;
+    iface->handle_clear_foreground = handle_clear_foreground;
+    iface->handle_register_or_update_vm = handle_register_or_update_vm;
 }
 
 static void

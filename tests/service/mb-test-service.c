@@ -155,6 +155,35 @@ min_max(guint64 min, guint64 max)
 }
 
 void
+changes_on_props_changed(GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                         gpointer user_data)
+{
+    PropChanges *c = user_data;
+    GVariantIter iter;
+    const char *key;
+
+    c->n_changed++;
+    g_variant_iter_init(&iter, changed);
+    while (g_variant_iter_next(&iter, "{&sv}", &key, NULL))
+        g_hash_table_add(c->seen, g_strdup(key));
+}
+
+static gboolean
+changes_has(gpointer data)
+{
+    PropChanges *c = ((gpointer *)data)[0];
+    return g_hash_table_contains(c->seen, ((gpointer *)data)[1]);
+}
+
+void
+wait_change(PropChanges *c, const char *property)
+{
+    gpointer pair[2] = {c, (gpointer)property};
+    g_assert_true(mb_test_wait_for(changes_has, pair, 5000));
+    g_hash_table_remove(c->seen, property);
+}
+
+void
 mb_test_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     MbTestFlood *flood = user_data;
