@@ -38,6 +38,14 @@ char *run_ok(gboolean unprivileged, const char *const *argv);
 GVariant *one_option(const char *key, GVariant *value);
 GVariant *min_max(guint64 min, guint64 max);
 
+/* n calls of method (s name, u priority, a{sv} options) at once, for
+ * the name "contended" with priority 0 to n - 1; waits for every reply. */
+typedef struct {
+    guint pending, ok, already; /* already: AlreadyRegistered */
+    char *first_other;          /* the first other error's message (free it) */
+} MbTestRace;
+void mb_test_race(Fixture *f, const char *method, guint n, MbTestRace *race);
+
 /* The properties a proxy announced changed, connected with
  * g_signal_connect(proxy, "g-properties-changed", changes_on_props_changed, &changes). */
 typedef struct {

@@ -660,51 +660,18 @@ test_burst(Fixture *f, gconstpointer data)
     g_free(burst.too_long);
 }
 
-typedef struct {
-    guint pending, ok, already;
-} Race;
-
-static void
-on_race_reply(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    Race *race = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply =
-        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-
-    if (reply != NULL)
-        race->ok++;
-    else if (g_dbus_error_is_remote_error(error)) {
-        g_autofree char *name = g_dbus_error_get_remote_error(error);
-        race->already += g_str_equal(name, ERR "AlreadyRegistered");
-    }
-    race->pending--;
-}
-
-static gboolean
-race_done(gpointer data)
-{
-    return ((Race *)data)->pending == 0;
-}
-
 /* Registrations of one name racing through the hypervisor lookup: one wins. */
 static void
 test_register_race(Fixture *f, gconstpointer data)
 {
-    Race race = {0};
+    MbTestRace race = {0};
 
-    for (guint i = 0; i < 20; i++) {
-        race.pending++;
-        g_dbus_connection_call(
-            f->bus->connection, MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE, "RegisterVM",
-            g_variant_new("(su@a{sv})", "contended", i, g_variant_new("a{sv}", NULL)),
-            G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_race_reply, &race);
-    }
-    g_assert_true(mb_test_wait_for(race_done, &race, 20000));
+    mb_test_race(f, "RegisterVM", 20, &race);
     g_assert_cmpuint(race.ok, ==, 1);
     g_assert_cmpuint(race.already, ==, 19);
     g_autofree char *snapshot = settings_snapshot(f);
     g_assert_nonnull(strstr(snapshot, "vm/contended contended"));
+    g_free(race.first_other);
 }
 
 int

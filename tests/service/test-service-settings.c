@@ -179,6 +179,22 @@ test_register_or_update(Fixture *f, gconstpointer data)
     g_hash_table_unref(seen.seen);
 }
 
+/* Clients starting at once, each registering the same VM through the
+ * hypervisor lookup: every one succeeds, none is refused. */
+static void
+test_register_or_update_race(Fixture *f, gconstpointer data)
+{
+    MbTestRace race = {0};
+    g_autofree char *snapshot = NULL;
+
+    mb_test_race(f, "RegisterOrUpdateVM", 20, &race);
+    g_assert_cmpstr(race.first_other, ==, NULL);
+    g_assert_cmpuint(race.already, ==, 0);
+    g_assert_cmpuint(race.ok, ==, 20);
+    snapshot = settings_snapshot(f);
+    g_assert_nonnull(strstr(snapshot, "vm/contended contended "));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -187,5 +203,6 @@ main(int argc, char **argv)
     ADD_BUS_TEST("set-limits", test_set_limits, mb_test_fast_args);
     ADD_BUS_TEST("clear-foreground", test_clear_foreground, mb_test_fast_args);
     ADD_BUS_TEST("register-or-update", test_register_or_update, mb_test_fast_args);
+    ADD_BUS_TEST("register-or-update-race", test_register_or_update_race, mb_test_fast_args);
     return g_test_run();
 }
