@@ -8,12 +8,10 @@
 /* A client made by a constructor (not a bare g_object_new()). */
 #define CLIENT_READY(client) (MEMBALANCER_IS_CLIENT(client) && (client)->manager != NULL)
 
-typedef gboolean (*CallFinish)(MbMemBalancer *proxy, GAsyncResult *result, GError **error);
-
 /* The reply of a call without results: finish is the generated finish
  * function, kept as the task's data. */
-static void
-call_done(GObject *source, GAsyncResult *result, gpointer user_data)
+void
+_membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GTask) task = user_data;
     CallFinish finish = (CallFinish)g_task_get_task_data(task);
@@ -25,9 +23,10 @@ call_done(GObject *source, GAsyncResult *result, gpointer user_data)
         g_task_return_error(task, _membalancer_error_from_dbus(error));
 }
 
-static GTask *
-call_task(MembalancerClient *client, GCancellable *cancellable, GAsyncReadyCallback callback,
-          gpointer user_data, gpointer source_tag, CallFinish finish)
+GTask *
+_membalancer_call_task(MembalancerClient *client, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data, gpointer source_tag,
+                       CallFinish finish)
 {
     GTask *task = g_task_new(client, cancellable, callback, user_data);
 
@@ -36,17 +35,17 @@ call_task(MembalancerClient *client, GCancellable *cancellable, GAsyncReadyCallb
     return task;
 }
 
-static gboolean
-call_finish(MembalancerClient *client, GAsyncResult *result, gpointer source_tag,
-            GError **error)
+gboolean
+_membalancer_call_finish(MembalancerClient *client, GAsyncResult *result, gpointer source_tag,
+                         GError **error)
 {
     g_return_val_if_fail(g_task_is_valid(result, client), FALSE);
     g_return_val_if_fail(g_async_result_is_tagged(result, source_tag), FALSE);
     return g_task_propagate_boolean(G_TASK(result), error);
 }
 
-static gboolean
-sync_result(gboolean ok, GError *error, GError **out_error)
+gboolean
+_membalancer_sync_result(gboolean ok, GError *error, GError **out_error)
 {
     if (!ok)
         g_propagate_error(out_error, _membalancer_error_from_dbus(error));
@@ -55,8 +54,8 @@ sync_result(gboolean ok, GError *error, GError **out_error)
 
 /* ---- RegisterVM ---------------------------------------------------------- */
 
-static GVariant *
-register_options(guint64 min_kib, guint64 max_kib, gboolean foreground)
+GVariant *
+_membalancer_register_options(guint64 min_kib, guint64 max_kib, gboolean foreground)
 {
     GVariantBuilder options;
 
@@ -103,8 +102,8 @@ register_proxy_done(GObject *source, GAsyncResult *result, gpointer user_data)
                           g_object_unref);
 }
 
-static void
-register_done(GObject *source, GAsyncResult *result, gpointer user_data)
+void
+_membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GTask) task = user_data;
     MembalancerClient *client = g_task_get_source_object(task);
@@ -112,8 +111,9 @@ register_done(GObject *source, GAsyncResult *result, gpointer user_data)
     g_autofree char *path = NULL;
     MembalancerVm *vm;
 
-    if (!mb_mem_balancer_call_register_vm_finish(MB_MEM_BALANCER(source), &path, result,
-                                                 &error)) {
+    PathFinish finish = (PathFinish)g_task_get_task_data(task);
+
+    if (!finish(MB_MEM_BALANCER(source), &path, result, &error)) {
         g_task_return_error(task, _membalancer_error_from_dbus(error));
         return;
     }
@@ -153,11 +153,13 @@ membalancer_client_register_vm(MembalancerClient *client, const char *name, guin
 
     g_return_if_fail(CLIENT_READY(client));
     g_return_if_fail(name != NULL);
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_register_vm,
-                     NULL);
-    mb_mem_balancer_call_register_vm(client->manager, name, priority,
-                                     register_options(min_kib, max_kib, foreground),
-                                     cancellable, register_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_register_vm, NULL);
+    g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_vm_finish, NULL);
+    mb_mem_balancer_call_register_vm(
+        client->manager, name, priority,
+        _membalancer_register_options(min_kib, max_kib, foreground), cancellable,
+        _membalancer_register_done, task);
 }
 
 /**
@@ -201,17 +203,27 @@ membalancer_client_register_vm_sync(MembalancerClient *client, const char *name,
                                     GCancellable *cancellable, GError **error)
 {
     g_autofree char *path = NULL;
-    g_autoptr(MbMemBalancerVM) proxy = NULL;
     GError *local = NULL;
 
     g_return_val_if_fail(CLIENT_READY(client), NULL);
     g_return_val_if_fail(name != NULL, NULL);
-    if (!mb_mem_balancer_call_register_vm_sync(client->manager, name, priority,
-                                               register_options(min_kib, max_kib, foreground),
-                                               &path, cancellable, &local)) {
+    if (!mb_mem_balancer_call_register_vm_sync(
+            client->manager, name, priority,
+            _membalancer_register_options(min_kib, max_kib, foreground), &path, cancellable,
+            &local)) {
         g_propagate_error(error, _membalancer_error_from_dbus(local));
         return NULL;
     }
+    return _membalancer_registered_vm_sync(client, path, cancellable, error);
+}
+
+MembalancerVm *
+_membalancer_registered_vm_sync(MembalancerClient *client, const char *path,
+                                GCancellable *cancellable, GError **error)
+{
+    g_autoptr(MbMemBalancerVM) proxy = NULL;
+    GError *local = NULL;
+
     /* The object manager sees the VM only when the main context runs. */
     if (_membalancer_client_vm_for_path(client, path) == NULL) {
         proxy = mb_mem_balancer_vm_proxy_new_sync(client->connection, G_DBUS_PROXY_FLAGS_NONE,
@@ -245,9 +257,11 @@ membalancer_client_unregister_vm(MembalancerClient *client, const char *name,
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_unregister_vm,
-                     mb_mem_balancer_call_unregister_vm_finish);
-    mb_mem_balancer_call_unregister_vm(client->manager, name, cancellable, call_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_unregister_vm,
+                                  mb_mem_balancer_call_unregister_vm_finish);
+    mb_mem_balancer_call_unregister_vm(client->manager, name, cancellable,
+                                       _membalancer_call_done, task);
 }
 
 /**
@@ -262,7 +276,7 @@ gboolean
 membalancer_client_unregister_vm_finish(MembalancerClient *client, GAsyncResult *result,
                                         GError **error)
 {
-    return call_finish(client, result, membalancer_client_unregister_vm, error);
+    return _membalancer_call_finish(client, result, membalancer_client_unregister_vm, error);
 }
 
 /**
@@ -285,7 +299,7 @@ membalancer_client_unregister_vm_sync(MembalancerClient *client, const char *nam
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_unregister_vm_sync(client->manager, name, cancellable, &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }
 
 /* ---- SetPriority ---- */
@@ -310,10 +324,11 @@ membalancer_client_set_priority(MembalancerClient *client, const char *name, gui
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_set_priority,
-                     mb_mem_balancer_call_set_priority_finish);
-    mb_mem_balancer_call_set_priority(client->manager, name, priority, cancellable, call_done,
-                                      task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_set_priority,
+                                  mb_mem_balancer_call_set_priority_finish);
+    mb_mem_balancer_call_set_priority(client->manager, name, priority, cancellable,
+                                      _membalancer_call_done, task);
 }
 
 /**
@@ -329,7 +344,7 @@ gboolean
 membalancer_client_set_priority_finish(MembalancerClient *client, GAsyncResult *result,
                                        GError **error)
 {
-    return call_finish(client, result, membalancer_client_set_priority, error);
+    return _membalancer_call_finish(client, result, membalancer_client_set_priority, error);
 }
 
 /**
@@ -354,7 +369,7 @@ membalancer_client_set_priority_sync(MembalancerClient *client, const char *name
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_set_priority_sync(client->manager, name, priority, cancellable,
                                                 &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }
 
 /* ---- SetForeground ---- */
@@ -378,10 +393,11 @@ membalancer_client_set_foreground(MembalancerClient *client, const char *name,
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task =
-        call_task(client, cancellable, callback, user_data, membalancer_client_set_foreground,
-                  mb_mem_balancer_call_set_foreground_finish);
-    mb_mem_balancer_call_set_foreground(client->manager, name, cancellable, call_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_set_foreground,
+                                  mb_mem_balancer_call_set_foreground_finish);
+    mb_mem_balancer_call_set_foreground(client->manager, name, cancellable,
+                                        _membalancer_call_done, task);
 }
 
 /**
@@ -396,7 +412,7 @@ gboolean
 membalancer_client_set_foreground_finish(MembalancerClient *client, GAsyncResult *result,
                                          GError **error)
 {
-    return call_finish(client, result, membalancer_client_set_foreground, error);
+    return _membalancer_call_finish(client, result, membalancer_client_set_foreground, error);
 }
 
 /**
@@ -419,7 +435,7 @@ membalancer_client_set_foreground_sync(MembalancerClient *client, const char *na
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_set_foreground_sync(client->manager, name, cancellable, &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }
 
 /* ---- Rebalance ---- */
@@ -441,9 +457,10 @@ membalancer_client_rebalance(MembalancerClient *client, GCancellable *cancellabl
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_rebalance,
-                     mb_mem_balancer_call_rebalance_finish);
-    mb_mem_balancer_call_rebalance(client->manager, cancellable, call_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_rebalance,
+                                  mb_mem_balancer_call_rebalance_finish);
+    mb_mem_balancer_call_rebalance(client->manager, cancellable, _membalancer_call_done, task);
 }
 
 /**
@@ -458,7 +475,7 @@ gboolean
 membalancer_client_rebalance_finish(MembalancerClient *client, GAsyncResult *result,
                                     GError **error)
 {
-    return call_finish(client, result, membalancer_client_rebalance, error);
+    return _membalancer_call_finish(client, result, membalancer_client_rebalance, error);
 }
 
 /**
@@ -480,7 +497,7 @@ membalancer_client_rebalance_sync(MembalancerClient *client, GCancellable *cance
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_mem_balancer_call_rebalance_sync(client->manager, cancellable, &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }
 
 /* ---- Paused (pause, resume): org.freedesktop.DBus.Properties.Set ---- */
@@ -537,9 +554,9 @@ membalancer_client_pause(MembalancerClient *client, GCancellable *cancellable,
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_pause,
-                     set_paused_finish);
-    set_paused_async(client->manager, TRUE, cancellable, call_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_pause, set_paused_finish);
+    set_paused_async(client->manager, TRUE, cancellable, _membalancer_call_done, task);
 }
 
 /**
@@ -553,7 +570,7 @@ membalancer_client_pause(MembalancerClient *client, GCancellable *cancellable,
 gboolean
 membalancer_client_pause_finish(MembalancerClient *client, GAsyncResult *result, GError **error)
 {
-    return call_finish(client, result, membalancer_client_pause, error);
+    return _membalancer_call_finish(client, result, membalancer_client_pause, error);
 }
 
 /**
@@ -575,7 +592,7 @@ membalancer_client_pause_sync(MembalancerClient *client, GCancellable *cancellab
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, TRUE, cancellable, &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }
 
 /**
@@ -594,9 +611,9 @@ membalancer_client_resume(MembalancerClient *client, GCancellable *cancellable,
     GTask *task;
 
     g_return_if_fail(CLIENT_READY(client));
-    task = call_task(client, cancellable, callback, user_data, membalancer_client_resume,
-                     set_paused_finish);
-    set_paused_async(client->manager, FALSE, cancellable, call_done, task);
+    task = _membalancer_call_task(client, cancellable, callback, user_data,
+                                  membalancer_client_resume, set_paused_finish);
+    set_paused_async(client->manager, FALSE, cancellable, _membalancer_call_done, task);
 }
 
 /**
@@ -611,7 +628,7 @@ gboolean
 membalancer_client_resume_finish(MembalancerClient *client, GAsyncResult *result,
                                  GError **error)
 {
-    return call_finish(client, result, membalancer_client_resume, error);
+    return _membalancer_call_finish(client, result, membalancer_client_resume, error);
 }
 
 /**
@@ -633,5 +650,5 @@ membalancer_client_resume_sync(MembalancerClient *client, GCancellable *cancella
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, FALSE, cancellable, &local);
-    return sync_result(ok, local, error);
+    return _membalancer_sync_result(ok, local, error);
 }

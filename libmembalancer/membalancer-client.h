@@ -82,6 +82,33 @@ gboolean membalancer_client_set_foreground_finish(MembalancerClient *client,
 gboolean membalancer_client_set_foreground_sync(MembalancerClient *client, const char *name,
                                                 GCancellable *cancellable, GError **error);
 
+void membalancer_client_set_limits(MembalancerClient *client, const char *name, guint64 min_kib,
+                                   guint64 max_kib, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean membalancer_client_set_limits_finish(MembalancerClient *client, GAsyncResult *result,
+                                              GError **error);
+gboolean membalancer_client_set_limits_sync(MembalancerClient *client, const char *name,
+                                            guint64 min_kib, guint64 max_kib,
+                                            GCancellable *cancellable, GError **error);
+
+void membalancer_client_clear_foreground(MembalancerClient *client, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+gboolean membalancer_client_clear_foreground_finish(MembalancerClient *client,
+                                                    GAsyncResult *result, GError **error);
+gboolean membalancer_client_clear_foreground_sync(MembalancerClient *client,
+                                                  GCancellable *cancellable, GError **error);
+
+void membalancer_client_register_or_update_vm(MembalancerClient *client, const char *name,
+                                              guint priority, guint64 min_kib, guint64 max_kib,
+                                              gboolean foreground, GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+MembalancerVm *membalancer_client_register_or_update_vm_finish(MembalancerClient *client,
+                                                               GAsyncResult *result,
+                                                               GError **error);
+MembalancerVm *membalancer_client_register_or_update_vm_sync(
+    MembalancerClient *client, const char *name, guint priority, guint64 min_kib,
+    guint64 max_kib, gboolean foreground, GCancellable *cancellable, GError **error);
+
 void membalancer_client_pause(MembalancerClient *client, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean membalancer_client_pause_finish(MembalancerClient *client, GAsyncResult *result,

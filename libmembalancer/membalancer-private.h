@@ -36,4 +36,27 @@ MembalancerVm *_membalancer_client_vm_for_path(MembalancerClient *client, const 
  * RegisterVM arrived before the object manager saw the VM). */
 void _membalancer_client_adopt_vm(MembalancerClient *client, MembalancerVm *vm);
 
+/* membalancer-client-calls.c: the calls' common parts, for the call
+ * files. A finish function of the generated proxy, as a task's data. */
+typedef gboolean (*CallFinish)(MbMemBalancer *proxy, GAsyncResult *result, GError **error);
+typedef gboolean (*PathFinish)(MbMemBalancer *proxy, char **path, GAsyncResult *result,
+                               GError **error);
+GTask *_membalancer_call_task(MembalancerClient *client, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data,
+                              gpointer source_tag, CallFinish finish);
+/* The GAsyncReadyCallback of a call without results (user_data: the task). */
+void _membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user_data);
+gboolean _membalancer_call_finish(MembalancerClient *client, GAsyncResult *result,
+                                  gpointer source_tag, GError **error);
+/* Takes error: a _sync call's result. */
+gboolean _membalancer_sync_result(gboolean ok, GError *error, GError **out_error);
+/* RegisterVM's options: 0 and FALSE are left out. */
+GVariant *_membalancer_register_options(guint64 min_kib, guint64 max_kib, gboolean foreground);
+/* The reply of a call returning a VM's path; the task's data is its
+ * PathFinish; the task returns the MembalancerVm. */
+void _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_data);
+/* The MembalancerVm of a path a call just returned. */
+MembalancerVm *_membalancer_registered_vm_sync(MembalancerClient *client, const char *path,
+                                               GCancellable *cancellable, GError **error);
+
 G_END_DECLS

@@ -147,11 +147,12 @@ mb_auth_action_for(const char *member, gboolean is_property)
     if (is_property)
         return g_str_equal(member, "Paused") ? mb_auth_action_ids[ACTION_CONTROL]
                                              : mb_auth_action_ids[ACTION_CONFIGURE];
-    if (g_str_equal(member, "RegisterVM") || g_str_equal(member, "UnregisterVM"))
+    if (g_str_equal(member, "RegisterVM") || g_str_equal(member, "UnregisterVM") ||
+        g_str_equal(member, "RegisterOrUpdateVM"))
         return mb_auth_action_ids[ACTION_REGISTER];
     if (g_str_equal(member, "Rebalance"))
         return mb_auth_action_ids[ACTION_CONTROL];
-    /* SetPriority, SetForeground, and whatever settings come later. */
+    /* SetPriority, SetForeground, SetLimits, ClearForeground, and later settings. */
     return mb_auth_action_ids[ACTION_CONFIGURE];
 }
 

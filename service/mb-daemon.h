@@ -22,6 +22,7 @@ typedef struct {
     guint64 min_kib;
     gboolean has_max;
     guint64 max_kib;
+    gboolean has_foreground; /* the key was given (RegisterOrUpdateVM) */
     gboolean foreground;
 } MbRegisterOptions;
 
@@ -62,6 +63,13 @@ gboolean mb_daemon_unregister_vm(MbDaemon *daemon, const char *name, GError **er
 gboolean mb_daemon_set_priority(MbDaemon *daemon, const char *name, guint priority,
                                 GError **error);
 gboolean mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error);
+gboolean mb_daemon_set_limits(MbDaemon *daemon, const char *name, guint64 min_kib,
+                              guint64 max_kib, GError **error);
+gboolean mb_daemon_clear_foreground(MbDaemon *daemon, GError **error);
+/* A registered VM: its priority and the given options; see RegisterOrUpdateVM. */
+gboolean mb_daemon_update_vm(MbDaemon *daemon, const char *name, guint priority,
+                             const MbRegisterOptions *options, GError **error);
+gboolean mb_daemon_is_registered(MbDaemon *daemon, const char *name);
 gboolean mb_daemon_set_paused(MbDaemon *daemon, gboolean paused, GError **error);
 guint mb_daemon_get_n_vms(MbDaemon *daemon);
 

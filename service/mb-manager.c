@@ -6,6 +6,7 @@
 #include "mb-error.h"
 #include "mb-log.h"
 #include "mb-policy.h"
+#include "mb-vm-object.h"
 
 struct _MbManager {
     MbMemBalancerSkeleton parent_instance;
@@ -178,6 +179,7 @@ parse_options(GVariant *options, MbRegisterOptions *out, GError **error)
             out->has_max = TRUE;
             out->max_kib = g_variant_get_uint64(value);
         } else {
+            out->has_foreground = TRUE;
             out->foreground = g_variant_get_boolean(value);
         }
     }
@@ -187,6 +189,10 @@ parse_options(GVariant *options, MbRegisterOptions *out, GError **error)
 typedef struct {
     MbManager *self;
     GDBusMethodInvocation *invocation;
+    gboolean or_update; /* RegisterOrUpdateVM: the rest to update with */
+    char *name;
+    guint priority;
+    MbRegisterOptions options;
 } RegisterCall;
 
 static void
@@ -196,14 +202,39 @@ on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
     g_autoptr(GError) error = NULL;
     g_autofree char *path = mb_daemon_register_vm_finish(call->self->daemon, result, &error);
 
+    /* Another call registered the name during the lookup: update it. */
+    if (path == NULL && call->or_update &&
+        g_error_matches(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_ALREADY_REGISTERED)) {
+        g_clear_error(&error);
+        if (mb_daemon_update_vm(call->self->daemon, call->name, call->priority, &call->options,
+                                &error))
+            path = mb_vm_object_path_for_name(call->name);
+    }
     if (path == NULL)
         g_dbus_method_invocation_return_gerror(call->invocation, error);
     else
+        /* RegisterVM and RegisterOrUpdateVM return the same (o). */
         mb_mem_balancer_complete_register_vm(MB_MEM_BALANCER(call->self), call->invocation,
                                              path);
     g_object_unref(call->self);
     g_object_unref(call->invocation);
+    g_free(call->name);
     g_free(call);
+}
+
+static void
+start_register(MbManager *self, GDBusMethodInvocation *invocation, const char *name,
+               guint priority, const MbRegisterOptions *opts, gboolean or_update)
+{
+    RegisterCall *call = g_new0(RegisterCall, 1);
+
+    call->self = g_object_ref(self);
+    call->invocation = g_object_ref(invocation);
+    call->or_update = or_update;
+    call->name = g_strdup(name);
+    call->priority = priority;
+    call->options = *opts;
+    mb_daemon_register_vm_async(self->daemon, name, priority, opts, on_registered, call);
 }
 
 static gboolean
@@ -213,16 +244,12 @@ handle_register_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation, cons
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
     MbRegisterOptions opts;
-    RegisterCall *call;
 
     if (!parse_options(options, &opts, &error)) {
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    call = g_new0(RegisterCall, 1);
-    call->self = g_object_ref(self);
-    call->invocation = g_object_ref(invocation);
-    mb_daemon_register_vm_async(self->daemon, name, priority, &opts, on_registered, call);
+    start_register(self, invocation, name, priority, &opts, FALSE);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -266,6 +293,61 @@ handle_set_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation, c
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_set_limits(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const char *name,
+                  guint64 min_kib, guint64 max_kib)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_set_limits(self->daemon, name, min_kib, max_kib, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_set_limits(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+
+    if (!mb_daemon_clear_foreground(self->daemon, &error))
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        mb_mem_balancer_complete_clear_foreground(iface, invocation);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Registered: updated now; not: RegisterVM's path (a hypervisor lookup),
+ * updating instead if the name was registered meanwhile. */
+static gboolean
+handle_register_or_update_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation,
+                             const char *name, guint priority, GVariant *options)
+{
+    MbManager *self = MB_MANAGER(iface);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = NULL;
+    MbRegisterOptions opts;
+
+    if (!parse_options(options, &opts, &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (!mb_daemon_is_registered(self->daemon, name)) {
+        start_register(self, invocation, name, priority, &opts, TRUE);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (!mb_daemon_update_vm(self->daemon, name, priority, &opts, &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    path = mb_vm_object_path_for_name(name);
+    mb_mem_balancer_complete_register_or_update_vm(iface, invocation, path);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 typedef struct {
     MbMemBalancer *iface;
     GDBusMethodInvocation *invocation;
@@ -302,6 +384,9 @@ mb_manager_iface_init(MbMemBalancerIface *iface)
     iface->handle_set_priority = handle_set_priority;
     iface->handle_set_foreground = handle_set_foreground;
     iface->handle_rebalance = handle_rebalance;
+    iface->handle_set_limits = handle_set_limits;
+    iface->handle_clear_foreground = handle_clear_foreground;
+    iface->handle_register_or_update_vm = handle_register_or_update_vm;
 }
 
 static void

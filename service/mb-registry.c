@@ -101,7 +101,7 @@ clamp_to_domain(MbRegistration *reg, const MbDomainInfo *info)
            "registered VM '%s': max %" G_GUINT64_FORMAT " KiB (min %" G_GUINT64_FORMAT
            " KiB) is above the domain's maximum memory of %" G_GUINT64_FORMAT
            " KiB now: planned with max %" G_GUINT64_FORMAT " KiB, min %" G_GUINT64_FORMAT
-           " KiB (register it again to store new limits)",
+           " KiB (store new limits with set-limits)",
            reg->name, max_kib, min_kib, info->max_kib, reg->max_kib, reg->min_kib);
 }
 
@@ -156,8 +156,8 @@ check_registration(MbDaemon *daemon, const char *name, guint priority,
     }
     if (g_hash_table_contains(daemon->vms_by_name, name)) {
         g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_ALREADY_REGISTERED,
-                    "VM '%s' is already registered (unregister it first to change its "
-                    "limits, or use set-priority / set-foreground)",
+                    "VM '%s' is already registered (change it with set-limits, "
+                    "set-priority, set-foreground, or register --update)",
                     name);
         return FALSE;
     }
@@ -337,6 +337,110 @@ mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error)
         return FALSE;
     apply_settings(daemon, state);
     mb_log(G_LOG_LEVEL_INFO, "MB_VM", name, "VM '%s' is the foreground VM", name);
+    return TRUE;
+}
+
+gboolean
+mb_daemon_is_registered(MbDaemon *daemon, const char *name)
+{
+    return g_hash_table_contains(daemon->vms_by_name, name);
+}
+
+/* A registered VM's limits are checked as RegisterVM checks them; a domain
+ * not reachable now (maximum unknown) is planned within its maximum later. */
+static gboolean
+check_limits(MbVmObject *vm, const char *name, guint64 min_kib, guint64 max_kib, GError **error)
+{
+    guint64 domain_max_kib = mb_vm_object_get_domain_max(vm);
+
+    if (min_kib > max_kib) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "min-kib %" G_GUINT64_FORMAT " is above max-kib %" G_GUINT64_FORMAT
+                    ": the minimum must not exceed the maximum",
+                    min_kib, max_kib);
+        return FALSE;
+    }
+    if (domain_max_kib != 0 && max_kib > domain_max_kib) {
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
+                    "max-kib %" G_GUINT64_FORMAT " is above the maximum memory of domain "
+                    "'%s' (%" G_GUINT64_FORMAT " KiB)",
+                    max_kib, name, domain_max_kib);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The one path for changing a registered VM: priority (NULL: kept), the
+ * given options; all checked, stored, then applied. */
+static gboolean
+update_vm(MbDaemon *daemon, const char *name, const guint *priority,
+          const MbRegisterOptions *options, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+    MbRegistration *reg;
+    MbVmObject *vm = NULL;
+    guint64 min_kib, max_kib;
+
+    if (!mb_daemon_check_running(daemon, error) ||
+        (vm = mb_daemon_lookup_vm(daemon, name, error)) == NULL ||
+        (priority != NULL && !check_priority(*priority, error)))
+        return FALSE;
+    state = snapshot(daemon);
+    reg = find_in(state, name);
+    min_kib = options->has_min ? options->min_kib : reg->min_kib;
+    max_kib = options->has_max ? options->max_kib : reg->max_kib;
+    if (!check_limits(vm, name, min_kib, max_kib, error))
+        return FALSE;
+    if (priority != NULL)
+        reg->priority = *priority;
+    reg->min_kib = min_kib;
+    reg->max_kib = max_kib;
+    if (options->has_foreground) {
+        for (guint i = 0; options->foreground && i < state->registrations->len; i++)
+            ((MbRegistration *)g_ptr_array_index(state->registrations, i))->foreground = FALSE;
+        reg->foreground = options->foreground;
+    }
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+    apply_settings(daemon, state);
+    mb_log(G_LOG_LEVEL_MESSAGE, "MB_VM", name,
+           "VM '%s' changed: priority %u, min %" G_GUINT64_FORMAT " KiB, max %" G_GUINT64_FORMAT
+           " KiB%s",
+           name, reg->priority, min_kib, max_kib, reg->foreground ? ", foreground" : "");
+    return TRUE;
+}
+
+gboolean
+mb_daemon_update_vm(MbDaemon *daemon, const char *name, guint priority,
+                    const MbRegisterOptions *options, GError **error)
+{
+    return update_vm(daemon, name, &priority, options, error);
+}
+
+gboolean
+mb_daemon_set_limits(MbDaemon *daemon, const char *name, guint64 min_kib, guint64 max_kib,
+                     GError **error)
+{
+    MbRegisterOptions options = {
+        .has_min = TRUE, .min_kib = min_kib, .has_max = TRUE, .max_kib = max_kib};
+
+    return update_vm(daemon, name, NULL, &options, error);
+}
+
+gboolean
+mb_daemon_clear_foreground(MbDaemon *daemon, GError **error)
+{
+    g_autoptr(MbState) state = NULL;
+
+    if (!mb_daemon_check_running(daemon, error))
+        return FALSE;
+    state = snapshot(daemon);
+    for (guint i = 0; i < state->registrations->len; i++)
+        ((MbRegistration *)g_ptr_array_index(state->registrations, i))->foreground = FALSE;
+    if (!mb_state_store_save(daemon->store, state, error))
+        return FALSE;
+    apply_settings(daemon, state);
+    mb_log(G_LOG_LEVEL_INFO, "MB_VM", NULL, "no VM is the foreground VM");
     return TRUE;
 }
 

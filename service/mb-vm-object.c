@@ -145,6 +145,12 @@ mb_vm_object_release(MbVmObject *self)
         mb_object_skeleton_set_mem_balancer_vm(self->object, NULL);
 }
 
+guint64
+mb_vm_object_get_domain_max(MbVmObject *self)
+{
+    return self->domain_max_kib;
+}
+
 void
 mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib)
 {

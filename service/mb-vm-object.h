@@ -97,6 +97,8 @@ gboolean mb_vm_object_target_failed(MbVmObject *self);
 /* A domain's maximum as read again (0: unknown, ignored): the planner's
  * max is the registration's within it. */
 void mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib);
+/* The domain's maximum memory, 0 while unknown. */
+guint64 mb_vm_object_get_domain_max(MbVmObject *self);
 /* Puts the current state in the properties and emits one
  * PropertiesChanged now. */
 void mb_vm_object_publish(MbVmObject *self);

@@ -28,9 +28,12 @@ static const char usage_text[] =
        "  list                               the registered VMs (--json, --kib)\n"
        "  status NAME                        one VM in detail (--json)\n"
        "  register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]\n"
+       "           [--update]                a registered VM is updated, not refused\n"
        "  unregister NAME\n"
        "  set-priority NAME N\n"
+       "  set-limits NAME [--min SIZE] [--max SIZE]\n"
        "  set-foreground NAME\n"
+       "  clear-foreground                   no VM is the foreground VM\n"
        "  pause | resume                     stop or restart periodic balancing\n"
        "  rebalance                          run one interval now\n"
        "  info                               the service's settings (--json)\n"
@@ -116,6 +119,38 @@ cmd_set_paused(Ctl *ctl, gboolean paused)
     return 0;
 }
 
+/* set-limits: a limit not given is the VM's current one. */
+static int
+cmd_set_limits(Ctl *ctl, MbMemBalancer *manager, const char *name, const char *min_text,
+               const char *max_text)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbMemBalancerVM) vm = NULL;
+    g_autofree char *escaped = g_dbus_escape_object_path(name);
+    g_autofree char *path = g_strconcat(MB_VM_OBJECT_PATH_PREFIX, escaped, NULL);
+    guint64 min_kib = 0, max_kib = 0;
+
+    if (min_text != NULL && !mb_size_parse_kib(min_text, &min_kib, &error))
+        return mb_ctl_fail("--min", error);
+    if (max_text != NULL && !mb_size_parse_kib(max_text, &max_kib, &error))
+        return mb_ctl_fail("--max", error);
+    /* A name no path can carry (empty) goes to the service, which says why. */
+    if ((min_text == NULL || max_text == NULL) && g_variant_is_object_path(path)) {
+        vm = mb_mem_balancer_vm_proxy_new_sync(ctl->connection, G_DBUS_PROXY_FLAGS_NONE,
+                                               MB_BUS_NAME, path, NULL, &error);
+        if (vm == NULL)
+            return mb_ctl_fail("set-limits", error);
+        /* Not registered: no properties, and the service says NoSuchVM. */
+        if (min_text == NULL)
+            min_kib = mb_mem_balancer_vm_get_min_kib(vm);
+        if (max_text == NULL)
+            max_kib = mb_mem_balancer_vm_get_max_kib(vm);
+    }
+    if (!mb_mem_balancer_call_set_limits_sync(manager, name, min_kib, max_kib, NULL, &error))
+        return mb_ctl_fail("set-limits", error);
+    return 0;
+}
+
 static gboolean
 parse_priority(const char *text, guint *out)
 {
@@ -143,7 +178,7 @@ int
 main(int argc, char **argv)
 {
     gboolean opt_system = FALSE, opt_session = FALSE, opt_json = FALSE, opt_kib = FALSE;
-    gboolean opt_foreground = FALSE, opt_version = FALSE;
+    gboolean opt_foreground = FALSE, opt_version = FALSE, opt_update = FALSE;
     g_autofree char *opt_address = NULL, *opt_priority = NULL, *opt_min = NULL, *opt_max = NULL;
     const GOptionEntry entries[] = {
         {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Use the system bus (default)"),
@@ -157,11 +192,14 @@ main(int argc, char **argv)
          NULL},
         {"priority", 'p', 0, G_OPTION_ARG_STRING, &opt_priority, N_("register: priority 0-100"),
          N_("N")},
-        {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min, N_("register: guaranteed minimum"),
+        {"min", 0, 0, G_OPTION_ARG_STRING, &opt_min,
+         N_("register, set-limits: guaranteed minimum"), N_("SIZE")},
+        {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, N_("register, set-limits: maximum"),
          N_("SIZE")},
-        {"max", 0, 0, G_OPTION_ARG_STRING, &opt_max, N_("register: maximum"), N_("SIZE")},
         {"foreground", 0, 0, G_OPTION_ARG_NONE, &opt_foreground, N_("register: foreground VM"),
          NULL},
+        {"update", 0, 0, G_OPTION_ARG_NONE, &opt_update,
+         N_("register: update the VM if it is registered"), NULL},
         {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"),
          NULL},
         G_OPTION_ENTRY_NULL,
@@ -235,7 +273,8 @@ main(int argc, char **argv)
         guint priority;
         guint64 kib;
 
-        NEED_ARGS(1, "register NAME --priority N [--min SIZE] [--max SIZE] [--foreground]");
+        NEED_ARGS(1, "register NAME --priority N [--min SIZE] [--max SIZE] [--foreground] "
+                     "[--update]");
         if (opt_priority == NULL)
             return usage_error("%s", _("register needs --priority N (0-100)"));
         if (!parse_priority(opt_priority, &priority))
@@ -252,9 +291,10 @@ main(int argc, char **argv)
         }
         if (opt_foreground)
             g_variant_builder_add(options, "{sv}", "foreground", g_variant_new_boolean(TRUE));
-        if (!mb_mem_balancer_call_register_vm_sync(manager, argv[2], priority,
-                                                   g_variant_builder_end(options), &path, NULL,
-                                                   &error))
+        if (!(opt_update ? mb_mem_balancer_call_register_or_update_vm_sync
+                         : mb_mem_balancer_call_register_vm_sync)(
+                manager, argv[2], priority, g_variant_builder_end(options), &path, NULL,
+                &error))
             return mb_ctl_fail("register", error);
         g_print("%s\n", path);
         return 0;
@@ -279,6 +319,18 @@ main(int argc, char **argv)
         NEED_ARGS(1, "set-foreground NAME");
         if (!mb_mem_balancer_call_set_foreground_sync(manager, argv[2], NULL, &error))
             return mb_ctl_fail("set-foreground", error);
+        return 0;
+    }
+    if (g_str_equal(command, "set-limits")) {
+        NEED_ARGS(1, "set-limits NAME [--min SIZE] [--max SIZE]");
+        if (opt_min == NULL && opt_max == NULL)
+            return usage_error("%s", _("set-limits needs --min SIZE, --max SIZE or both"));
+        return cmd_set_limits(&ctl, manager, argv[2], opt_min, opt_max);
+    }
+    if (g_str_equal(command, "clear-foreground")) {
+        NEED_ARGS(0, "clear-foreground");
+        if (!mb_mem_balancer_call_clear_foreground_sync(manager, NULL, &error))
+            return mb_ctl_fail("clear-foreground", error);
         return 0;
     }
     if (g_str_equal(command, "rebalance")) {

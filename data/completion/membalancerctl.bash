@@ -27,9 +27,9 @@ _membalancerctl()
         prev=${COMP_WORDS[COMP_CWORD - 1]}
     fi
 
-    local commands="list status info register unregister set-priority set-foreground pause resume rebalance watch"
+    local commands="list status info register unregister set-priority set-limits set-foreground clear-foreground pause resume rebalance watch"
     local global_opts="--system --session --address --json --kib --help --version"
-    local register_opts="--priority --min --max --foreground"
+    local register_opts="--priority --min --max --foreground --update"
 
     # The command, its arguments so far, and the bus options to pass on.
     local -a _mbctl_bus=() _mbctl_words=("${words[@]}")
@@ -61,6 +61,7 @@ _membalancerctl()
         case $cmd in
             "") opts=$global_opts ;;
             register) opts=$register_opts ;;
+            set-limits) opts="--min --max" ;;
             list) opts="--json --kib" ;;
             status | info) opts="--json" ;;
             watch) opts="--kib" ;;
@@ -76,7 +77,7 @@ _membalancerctl()
     fi
 
     case $cmd in
-        status | unregister | set-foreground | set-priority)
+        status | unregister | set-foreground | set-priority | set-limits)
             if ((nargs == 0)); then
                 local -a vms
                 local vm

@@ -92,7 +92,11 @@ PATH=$tmp/bin:$PATH
 
 stub_checks() {
 expect "register" reg
-expect "set-foreground set-priority status" s
+expect "set-foreground set-limits set-priority status" s
+expect "clear-foreground" cl
+expect "--max --min" set-limits tv-game --m
+expect "--update" register x --priority 5 --up
+expect "tv-game" set-limits tv-g
 expect "pause" pa
 expect "--priority" register x --pri
 expect "--max --min" register x --m

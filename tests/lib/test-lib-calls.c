@@ -214,6 +214,82 @@ test_settings(LibFixture *f, gconstpointer data)
     g_signal_handlers_disconnect_by_data(f->client, &paused);
 }
 
+/* set_limits, clear_foreground, register_or_update_vm: both forms, the
+ * notifications, the service's errors. */
+static void
+test_changes(LibFixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(MembalancerVm) game = NULL;
+    g_autoptr(MembalancerVm) again = NULL;
+    g_autoptr(MembalancerVm) web = NULL;
+    guint min_changes = 0, fg_changes = 0;
+
+    membalancer_client_register_or_update_vm(f->client, "tv-game", 50, 0, 0, TRUE, NULL,
+                                             lib_keep_result, &result);
+    game = membalancer_client_register_or_update_vm_finish(f->client, lib_wait_result(&result),
+                                                           &error);
+    g_assert_no_error(error);
+    g_clear_object(&result);
+    g_assert_true(membalancer_vm_get_foreground(game));
+    g_signal_connect(game, "notify::min-kib", G_CALLBACK(lib_count), &min_changes);
+    g_signal_connect(game, "notify::foreground", G_CALLBACK(lib_count), &fg_changes);
+
+    membalancer_client_set_limits(f->client, "tv-game", 300 * 1024, 600 * 1024, NULL,
+                                  lib_keep_result, &result);
+    g_assert_true(
+        membalancer_client_set_limits_finish(f->client, lib_wait_result(&result), &error));
+    g_assert_no_error(error);
+    g_clear_object(&result);
+    g_assert_true(lib_wait_count(&min_changes, 1));
+    g_assert_cmpuint(membalancer_vm_get_min_kib(game), ==, 300 * 1024);
+    g_assert_cmpuint(membalancer_vm_get_max_kib(game), ==, 600 * 1024);
+    g_assert_true(membalancer_client_set_limits_sync(f->client, "tv-game", 200 * 1024,
+                                                     600 * 1024, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(lib_wait_count(&min_changes, 2));
+    g_assert_cmpuint(membalancer_vm_get_min_kib(game), ==, 200 * 1024);
+    g_assert_false(membalancer_client_set_limits_sync(f->client, "tv-game", 700 * 1024,
+                                                      600 * 1024, NULL, &error));
+    g_assert_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_INVALID_ARGS);
+    g_clear_error(&error);
+    g_assert_false(
+        membalancer_client_set_limits_sync(f->client, "tv-web", 0, 600 * 1024, NULL, &error));
+    g_assert_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_NO_SUCH_VM);
+    g_clear_error(&error);
+
+    membalancer_client_clear_foreground(f->client, NULL, lib_keep_result, &result);
+    g_assert_true(membalancer_client_clear_foreground_finish(f->client,
+                                                             lib_wait_result(&result), &error));
+    g_assert_no_error(error);
+    g_clear_object(&result);
+    g_assert_true(lib_wait_count(&fg_changes, 1));
+    g_assert_false(membalancer_vm_get_foreground(game));
+    g_assert_true(membalancer_client_clear_foreground_sync(f->client, NULL, &error));
+    g_assert_no_error(error);
+
+    /* Registered: the same VM object, updated; a limit given as 0 is kept. */
+    again = membalancer_client_register_or_update_vm_sync(f->client, "tv-game", 70, 0, 0, TRUE,
+                                                          NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(again == game);
+    g_assert_true(lib_wait_count(&fg_changes, 2));
+    g_assert_true(membalancer_vm_get_foreground(game));
+    g_assert_cmpuint(membalancer_vm_get_min_kib(game), ==, 200 * 1024);
+    g_assert_cmpuint(membalancer_vm_get_max_kib(game), ==, 600 * 1024);
+    g_assert_null(membalancer_client_register_or_update_vm_sync(f->client, "tv-game", 101, 0, 0,
+                                                                FALSE, NULL, &error));
+    g_assert_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_INVALID_ARGS);
+    g_clear_error(&error);
+    web = membalancer_client_register_or_update_vm_sync(f->client, "tv-web", 5, 0, 0, FALSE,
+                                                        NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(membalancer_vm_get_name(web), ==, "tv-web");
+    g_signal_handlers_disconnect_by_data(game, &min_changes);
+    g_signal_handlers_disconnect_by_data(game, &fg_changes);
+}
+
 static void
 on_rebalanced(MembalancerClient *client, GVariant *moves, gpointer user_data)
 {
@@ -323,6 +399,7 @@ main(int argc, char **argv)
     ADD_LIB_TEST("calls/register", test_register, lib_fast_args);
     ADD_LIB_TEST("calls/errors", test_errors, lib_fast_args);
     ADD_LIB_TEST("calls/settings", test_settings, lib_fast_args);
+    ADD_LIB_TEST("calls/changes", test_changes, lib_fast_args);
     ADD_LIB_TEST("calls/rebalance", test_rebalance, rebalance_args);
     ADD_LIB_TEST("calls/unregister", test_unregister, lib_fast_args);
     status = g_test_run();

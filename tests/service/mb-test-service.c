@@ -155,6 +155,72 @@ min_max(guint64 min, guint64 max)
 }
 
 void
+changes_on_props_changed(GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                         gpointer user_data)
+{
+    PropChanges *c = user_data;
+    GVariantIter iter;
+    const char *key;
+
+    c->n_changed++;
+    g_variant_iter_init(&iter, changed);
+    while (g_variant_iter_next(&iter, "{&sv}", &key, NULL))
+        g_hash_table_add(c->seen, g_strdup(key));
+}
+
+static gboolean
+changes_has(gpointer data)
+{
+    PropChanges *c = ((gpointer *)data)[0];
+    return g_hash_table_contains(c->seen, ((gpointer *)data)[1]);
+}
+
+void
+wait_change(PropChanges *c, const char *property)
+{
+    gpointer pair[2] = {c, (gpointer)property};
+    g_assert_true(mb_test_wait_for(changes_has, pair, 5000));
+    g_hash_table_remove(c->seen, property);
+}
+
+static void
+on_race_reply(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    MbTestRace *race = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+    g_autofree char *name = error != NULL ? g_dbus_error_get_remote_error(error) : NULL;
+
+    if (reply != NULL)
+        race->ok++;
+    else if (g_strcmp0(name, ERR "AlreadyRegistered") == 0)
+        race->already++;
+    else if (race->first_other == NULL)
+        race->first_other = g_strdup(error->message);
+    race->pending--;
+}
+
+static gboolean
+race_done(gpointer data)
+{
+    return ((MbTestRace *)data)->pending == 0;
+}
+
+void
+mb_test_race(Fixture *f, const char *method, guint n, MbTestRace *race)
+{
+    for (guint i = 0; i < n; i++) {
+        race->pending++;
+        g_dbus_connection_call(
+            f->bus->connection, MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE, method,
+            g_variant_new("(su@a{sv})", "contended", i, g_variant_new("a{sv}", NULL)),
+            G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_race_reply, race);
+    }
+    g_assert_true(mb_test_wait_for(race_done, race, 20000));
+}
+
+void
 mb_test_flood_reply(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     MbTestFlood *flood = user_data;

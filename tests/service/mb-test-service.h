@@ -38,6 +38,25 @@ char *run_ok(gboolean unprivileged, const char *const *argv);
 GVariant *one_option(const char *key, GVariant *value);
 GVariant *min_max(guint64 min, guint64 max);
 
+/* n calls of method (s name, u priority, a{sv} options) at once, for
+ * the name "contended" with priority 0 to n - 1; waits for every reply. */
+typedef struct {
+    guint pending, ok, already; /* already: AlreadyRegistered */
+    char *first_other;          /* the first other error's message (free it) */
+} MbTestRace;
+void mb_test_race(Fixture *f, const char *method, guint n, MbTestRace *race);
+
+/* The properties a proxy announced changed, connected with
+ * g_signal_connect(proxy, "g-properties-changed", changes_on_props_changed, &changes). */
+typedef struct {
+    guint n_changed;
+    GHashTable *seen; /* property name set */
+} PropChanges;
+void changes_on_props_changed(GDBusProxy *proxy, GVariant *changed,
+                              const char *const *invalidated, gpointer user_data);
+/* Waits (5 s at most) until property was announced, and forgets it. */
+void wait_change(PropChanges *c, const char *property);
+
 /* Replies to a flood of mutating calls from an unprivileged caller. */
 typedef struct {
     guint pending;     /* calls sent, not answered yet: the caller counts up */

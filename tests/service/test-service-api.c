@@ -111,40 +111,6 @@ test_introspection(Fixture *f, gconstpointer data)
 
 /* ---- methods and properties through the generated proxies --------------- */
 
-typedef struct {
-    guint n_changed;
-    GHashTable *seen; /* property name set */
-} Changes;
-
-static void
-on_vm_props_changed(GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
-                    gpointer user_data)
-{
-    Changes *c = user_data;
-    GVariantIter iter;
-    const char *key;
-
-    c->n_changed++;
-    g_variant_iter_init(&iter, changed);
-    while (g_variant_iter_next(&iter, "{&sv}", &key, NULL))
-        g_hash_table_add(c->seen, g_strdup(key));
-}
-
-static gboolean
-changes_has(gpointer data)
-{
-    Changes *c = ((gpointer *)data)[0];
-    return g_hash_table_contains(c->seen, ((gpointer *)data)[1]);
-}
-
-static void
-wait_change(Changes *c, const char *property)
-{
-    gpointer pair[2] = {c, (gpointer)property};
-    g_assert_true(mb_test_wait_for(changes_has, pair, 5000));
-    g_hash_table_remove(c->seen, property);
-}
-
 static void
 test_proxy_methods(Fixture *f, gconstpointer data)
 {
@@ -153,7 +119,7 @@ test_proxy_methods(Fixture *f, gconstpointer data)
     g_autoptr(MbMemBalancerVM) game = NULL;
     g_autoptr(MbMemBalancerVM) video = NULL;
     g_autoptr(GDBusObjectManager) om = NULL;
-    Changes changes = {0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    PropChanges changes = {0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
     GVariantBuilder opts;
 
     /* Manager properties. */
@@ -186,7 +152,8 @@ test_proxy_methods(Fixture *f, gconstpointer data)
 
     game = vm_proxy(f, game_path);
     video = vm_proxy(f, video_path);
-    g_signal_connect(video, "g-properties-changed", G_CALLBACK(on_vm_props_changed), &changes);
+    g_signal_connect(video, "g-properties-changed", G_CALLBACK(changes_on_props_changed),
+                     &changes);
     g_assert_cmpstr(mb_mem_balancer_vm_get_name(game), ==, "game");
     g_assert_cmpuint(mb_mem_balancer_vm_get_priority(game), ==, 80);
     g_assert_true(mb_mem_balancer_vm_get_foreground(game));
@@ -693,51 +660,18 @@ test_burst(Fixture *f, gconstpointer data)
     g_free(burst.too_long);
 }
 
-typedef struct {
-    guint pending, ok, already;
-} Race;
-
-static void
-on_race_reply(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    Race *race = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply =
-        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
-
-    if (reply != NULL)
-        race->ok++;
-    else if (g_dbus_error_is_remote_error(error)) {
-        g_autofree char *name = g_dbus_error_get_remote_error(error);
-        race->already += g_str_equal(name, ERR "AlreadyRegistered");
-    }
-    race->pending--;
-}
-
-static gboolean
-race_done(gpointer data)
-{
-    return ((Race *)data)->pending == 0;
-}
-
 /* Registrations of one name racing through the hypervisor lookup: one wins. */
 static void
 test_register_race(Fixture *f, gconstpointer data)
 {
-    Race race = {0};
+    MbTestRace race = {0};
 
-    for (guint i = 0; i < 20; i++) {
-        race.pending++;
-        g_dbus_connection_call(
-            f->bus->connection, MB_BUS_NAME, MB_OBJECT_PATH, MANAGER_IFACE, "RegisterVM",
-            g_variant_new("(su@a{sv})", "contended", i, g_variant_new("a{sv}", NULL)),
-            G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_race_reply, &race);
-    }
-    g_assert_true(mb_test_wait_for(race_done, &race, 20000));
+    mb_test_race(f, "RegisterVM", 20, &race);
     g_assert_cmpuint(race.ok, ==, 1);
     g_assert_cmpuint(race.already, ==, 19);
     g_autofree char *snapshot = settings_snapshot(f);
     g_assert_nonnull(strstr(snapshot, "vm/contended contended"));
+    g_free(race.first_other);
 }
 
 int

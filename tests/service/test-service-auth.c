@@ -116,6 +116,10 @@ test_auth_nobody(Fixture *f, gconstpointer data)
     const char *const c3[] = GDBUS("SetPriority", "game", "1", NULL);
     const char *const c4[] = GDBUS("SetForeground", "game", NULL);
     const char *const c5[] = GDBUS("Rebalance", NULL);
+    const char *const c7[] = GDBUS("SetLimits", "game", "1", "2", NULL);
+    const char *const c8[] = GDBUS("ClearForeground", NULL);
+    const char *const c9[] = GDBUS("RegisterOrUpdateVM", "game", "1", "{}", NULL);
+    const char *const c10[] = GDBUS("RegisterOrUpdateVM", "evil", "1", "{}", NULL);
 #undef GDBUS
     const char *const c6[] = {"gdbus",         "call",
                               "--address",     a,
@@ -124,7 +128,7 @@ test_auth_nobody(Fixture *f, gconstpointer data)
                               "--method",      "org.freedesktop.DBus.Properties.Set",
                               MANAGER_IFACE,   "Paused",
                               "<true>",        NULL};
-    const char *const *calls[] = {c1, c2, c3, c4, c5, c6};
+    const char *const *calls[] = {c1, c2, c3, c4, c5, c6, c7, c8, c9, c10};
     for (guint i = 0; i < G_N_ELEMENTS(calls); i++)
         expect_denied(f, calls[i]);
 

@@ -92,6 +92,25 @@ header_words(const char *out)
     return g_string_free(g_steal_pointer(&joined), FALSE);
 }
 
+/* A command line that fails: its exit status, how its one line begins. */
+typedef struct {
+    const char *const argv[12];
+    int status;
+    const char *message;
+} BadCall;
+
+static void
+expect_errors(const BadCall *bad, gsize n)
+{
+    for (gsize i = 0; i < n; i++) {
+        g_autofree char *e = NULL;
+        int s = mb_test_run(FALSE, bad[i].argv, NULL, &e);
+        g_test_message("%s -> %d %s", bad[i].argv[3], s, e);
+        g_assert_cmpint(s, ==, bad[i].status);
+        g_assert_true(g_str_has_prefix(e, bad[i].message));
+    }
+}
+
 static void
 test_ctl(Fixture *f, gconstpointer data)
 {
@@ -187,11 +206,7 @@ test_ctl(Fixture *f, gconstpointer data)
     g_clear_pointer(&out, g_free);
 
     /* Errors: one line, non-zero. */
-    const struct {
-        const char *const argv[12];
-        int status;
-        const char *message;
-    } bad[] = {
+    const BadCall bad[] = {
         {{ctl, "--address", a, "register", "game", "--priority", "1", NULL},
          1,
          "membalancerctl: register: VM 'game' is already registered"},
@@ -219,16 +234,74 @@ test_ctl(Fixture *f, gconstpointer data)
          1,
          "membalancerctl: cannot connect to the bus"},
     };
-    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-        g_autofree char *e = NULL;
-        int s = mb_test_run(FALSE, bad[i].argv, NULL, &e);
-        g_test_message("%s -> %d %s", bad[i].argv[3], s, e);
-        g_assert_cmpint(s, ==, bad[i].status);
-        g_assert_true(g_str_has_prefix(e, bad[i].message));
-    }
+    expect_errors(bad, G_N_ELEMENTS(bad));
     const char *const unreg[] = {ctl, "--address", a, "unregister", "game", NULL};
     g_free(run_ok(FALSE, unreg));
     g_free(err);
+}
+
+/* set-limits, clear-foreground, register --update: the service has the
+ * change (and its state file), errors are one line. */
+static void
+test_ctl_settings(Fixture *f, gconstpointer data)
+{
+    const char *a = f->bus->address;
+    const char *ctl = mb_test_ctl_path();
+    g_autofree char *out = NULL, *snapshot = NULL;
+
+    const char *const reg[] = {ctl,  "--address",    a,   "register", "game", "--priority",
+                               "70", "--foreground", NULL};
+    g_free(run_ok(FALSE, reg));
+    const char *const max[] = {ctl,    "--address", a,      "set-limits",
+                               "game", "--max",     "1GiB", NULL};
+    g_free(run_ok(FALSE, max));
+    snapshot = settings_snapshot(f);
+    g_assert_nonnull(strstr(snapshot, "vm/game game 70 1 262144 1048576\n")); /* min kept */
+    g_clear_pointer(&snapshot, g_free);
+    const char *const both[] = {ctl,     "--address", a,       "set-limits", "game",
+                                "--min", "300MiB",    "--max", "900MiB",     NULL};
+    g_free(run_ok(FALSE, both));
+    const char *const clear[] = {ctl, "--address", a, "clear-foreground", NULL};
+    g_free(run_ok(FALSE, clear));
+    snapshot = settings_snapshot(f);
+    g_assert_nonnull(strstr(snapshot, "vm/game game 70 0 307200 921600\n"));
+    g_clear_pointer(&snapshot, g_free);
+
+    /* register --update: registered or not, the path, no error. */
+    const char *const update[] = {ctl,        "--address",  a,    "register",
+                                  "game",     "--priority", "40", "--foreground",
+                                  "--update", NULL};
+    out = run_ok(FALSE, update);
+    g_assert_cmpstr(out, ==, "/org/smarttv/MemBalancer/vm/game\n");
+    g_clear_pointer(&out, g_free);
+    const char *const fresh[] = {ctl,          "--address", a,          "register", "web",
+                                 "--priority", "5",         "--update", NULL};
+    out = run_ok(FALSE, fresh);
+    g_assert_cmpstr(out, ==, "/org/smarttv/MemBalancer/vm/web\n");
+    snapshot = settings_snapshot(f);
+    g_assert_nonnull(strstr(snapshot, "vm/game game 40 1 307200 921600\n"));
+    g_assert_nonnull(strstr(snapshot, "vm/web web 5 0 "));
+
+    const BadCall bad[] = {
+        {{ctl, "--address", a, "set-limits", "game", NULL},
+         2,
+         "membalancerctl: set-limits needs --min SIZE, --max SIZE or both"},
+        {{ctl, "--address", a, "set-limits", "ghost", "--min", "1MiB", NULL},
+         1,
+         "membalancerctl: set-limits: no VM named 'ghost' is registered"},
+        {{ctl, "--address", a, "set-limits", "game", "--min", "1GiB", NULL},
+         1,
+         "membalancerctl: set-limits: min-kib 1048576 is above max-kib 921600"},
+        {{ctl, "--address", a, "set-limits", "game", "--max", "lots", NULL},
+         1,
+         "membalancerctl: --max: 'lots' is not a size"},
+        {{ctl, "--address", a, "clear-foreground", "game", NULL},
+         2,
+         "membalancerctl: usage: membalancerctl clear-foreground"},
+    };
+    expect_errors(bad, G_N_ELEMENTS(bad));
+    g_autofree char *after = settings_snapshot(f);
+    g_assert_cmpstr(snapshot, ==, after);
 }
 
 static void
@@ -584,6 +657,7 @@ main(int argc, char **argv)
     (void)mb_service_error_quark();
     g_test_add_func("/service/ctl/size-format", test_size_format);
     ADD_BUS_TEST("ctl", test_ctl, mb_test_fast_args);
+    ADD_BUS_TEST("ctl-settings", test_ctl_settings, mb_test_fast_args);
     ADD_BUS_TEST("ctl-json", test_ctl_json, json_args);
     ADD_BUS_TEST("ctl-table", test_ctl_table, mb_test_fast_args);
     ADD_BUS_TEST("ctl-no-service", test_ctl_no_service, NULL);
