@@ -23,6 +23,14 @@ typedef struct {
     virConnectPtr conn; /* the test's own handle on the same test driver */
 } Fixture;
 
+static gboolean
+name_owned(gpointer data)
+{
+    Fixture *f = data;
+
+    return mb_test_bus_name_has_owner(f->bus->connection, MB_BUS_NAME);
+}
+
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
@@ -50,6 +58,9 @@ fixture_setup(Fixture *f, gconstpointer data)
         NULL, NULL, &error);
     g_assert_no_error(error);
     g_assert_true(mb_daemon_start(f->daemon, f->connection, &error));
+    /* The name is asked for asynchronously, on another connection than the
+     * test's calls: a call sent before the bus gave it would find no one. */
+    g_assert_true(mb_test_wait_for(name_owned, f, 10000));
     f->conn = virConnectOpen(URI);
     g_assert_nonnull(f->conn);
 }
