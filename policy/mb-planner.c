@@ -26,6 +26,9 @@ struct MbPlanner {
     MbVm **needy;
     DonorList donors;  /* predicted surplus: reclaimable above demand */
     DonorList silent;  /* silent VMs, surplus above their fair share */
+    DonorList lend;    /* balanced: the foreground VM's headroom and the donors'
+                        * peaks still in use, lent to a VM short now (pressured)
+                        * that nothing else can serve */
     Donor *donors_tmp; /* merge buffer */
 };
 
@@ -52,9 +55,10 @@ mb_planner_new(size_t capacity, uint64_t seed)
     planner->needy = calloc(capacity ? capacity : 1, sizeof(*planner->needy));
     planner->donors.v = calloc(capacity ? capacity : 1, sizeof(*planner->donors.v));
     planner->silent.v = calloc(capacity ? capacity : 1, sizeof(*planner->silent.v));
+    planner->lend.v = calloc(capacity ? capacity : 1, sizeof(*planner->lend.v));
     planner->donors_tmp = calloc(capacity ? capacity : 1, sizeof(*planner->donors_tmp));
     if (planner->needy == NULL || planner->donors.v == NULL || planner->silent.v == NULL ||
-        planner->donors_tmp == NULL) {
+        planner->lend.v == NULL || planner->donors_tmp == NULL) {
         mb_planner_free(planner);
         return NULL;
     }
@@ -69,6 +73,7 @@ mb_planner_free(MbPlanner *planner)
     free(planner->needy);
     free(planner->donors.v);
     free(planner->silent.v);
+    free(planner->lend.v);
     free(planner->donors_tmp);
     free(planner);
 }
@@ -147,7 +152,43 @@ balanced_need_kib(const MbVm *vm, const MbParams *params, bool with_headroom)
     return sub_sat(horizon_kib, mb_vm_reclaimable_now_kib(vm));
 }
 
+/* The burst a donor keeps memory free for: the part of its recent peak
+ * that it released since it last grew (a web VM that loads a page every
+ * 10 s frees it between loads). A growth it still holds (a job that loaded
+ * its working set) is in use, not a burst to come. */
+static int64_t
+recurring_burst_kib(const MbVm *vm)
+{
+    return vm->released_kib < vm->peak_kib ? vm->released_kib : vm->peak_kib;
+}
+
 /* Too long without a demand prediction: its memory is no longer its own. */
+
+/* balanced: a VM lends what it can reclaim beyond its demand (the
+ * foreground VM: its lead, MB_BALANCED_LEAD intervals of it) and its next
+ * burst (the part of its peak it let go of), less given_kib (its surplus,
+ * already a donor's), above its min: memory it keeps only in case it grows
+ * (the foreground's headroom, a peak it still holds in use). */
+static void
+add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib)
+{
+    uint64_t keep_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib : 0;
+    uint64_t lend_kib;
+
+    if (vm->settings.foreground)
+        keep_kib *= MB_BALANCED_LEAD;
+    if (recurring_burst_kib(vm) > 0 && (uint64_t)recurring_burst_kib(vm) > keep_kib)
+        keep_kib = (uint64_t)recurring_burst_kib(vm);
+    lend_kib = sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib));
+    lend_kib = min_u64(
+        lend_kib, sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), given_kib));
+    if (lend_kib == 0)
+        return;
+    planner->lend.v[*n_lend].vm = vm;
+    planner->lend.v[*n_lend].surplus_kib = lend_kib;
+    planner->lend.v[*n_lend].cold_kib = 0;
+    (*n_lend)++;
+}
 static bool
 is_silent(const MbVm *vm)
 {
@@ -354,10 +395,10 @@ static void
 serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
       const MbParams *params, bool use_pool)
 {
-    uint64_t from_pool_kib = 0, from_donors_kib = 0, from_silent_kib = 0;
-    uint64_t donors_total_kib = 0, silent_total_kib = 0, rest_kib, gain_kib;
+    uint64_t from_pool_kib = 0, from_donors_kib = 0, from_silent_kib = 0, from_lend_kib = 0;
+    uint64_t donors_total_kib = 0, silent_total_kib = 0, lend_total_kib = 0, rest_kib, gain_kib;
     uint64_t below_min_kib = sub_sat(vm->settings.min_kib, vm->target_kib);
-    size_t k = 0, k_silent = 0;
+    size_t k = 0, k_silent = 0, k_lend = 0;
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     if (want_kib == 0)
@@ -373,7 +414,16 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     if (rest_kib > from_donors_kib)
         k_silent = share_out(&planner->silent, rest_kib - from_donors_kib, params->min_step_kib,
                              &from_silent_kib, &silent_total_kib);
-    gain_kib = from_pool_kib + from_donors_kib + from_silent_kib;
+    /* A VM short now (it swaps, refaults, stalls) that still lacks memory
+     * is served from what the others keep only in case they grow (the
+     * foreground's headroom, a peak that is no burst to come): a real need
+     * comes before a speculative one, whatever the priority.
+     * The foreground VM refills its headroom from cold cache and the free
+     * pool only (serve_headroom), never from this VM. */
+    if (vm->pressured && rest_kib > from_donors_kib + from_silent_kib)
+        k_lend = share_out(&planner->lend, rest_kib - from_donors_kib - from_silent_kib,
+                           params->min_step_kib, &from_lend_kib, &lend_total_kib);
+    gain_kib = from_pool_kib + from_donors_kib + from_silent_kib + from_lend_kib;
     if (gain_kib == 0 || (gain_kib < params->min_step_kib && below_min_kib == 0))
         return;
     if (k > 0)
@@ -382,6 +432,9 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     if (k_silent > 0)
         apply_shares(planner, &planner->silent, k_silent, silent_total_kib,
                      rest_kib - from_donors_kib, MB_REASON_SILENT);
+    if (k_lend > 0)
+        apply_shares(planner, &planner->lend, k_lend, lend_total_kib,
+                     rest_kib - from_donors_kib - from_silent_kib, MB_REASON_DONATE);
     *pool_free_kib -= from_pool_kib;
     vm->target_kib += gain_kib;
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
@@ -479,7 +532,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
            uint64_t capacity_kib, uint64_t pool_free_kib)
 {
     bool balanced = params->kind == MB_POLICY_BALANCED;
-    size_t n_needy = 0, n_donors = 0, n_silent = 0;
+    size_t n_needy = 0, n_donors = 0, n_silent = 0, n_lend = 0;
     uint64_t fair_extra = fair_extra_kib(vms, n, capacity_kib);
 
     for (size_t i = 0; i < n; i++) {
@@ -496,6 +549,10 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                                         (uint64_t)vm->delta_kib > mb_vm_reclaimable_now_kib(vm);
         if (below_min || (has_prediction(vm) && short_now)) {
             planner->needy[n_needy++] = vm;
+            /* The foreground VM short of its headroom only: what it can
+             * reclaim beyond its lead and its next burst is headroom too. */
+            if (balanced && !below_min && balanced_need_kib(vm, params, false) == 0)
+                add_lender(planner, &n_lend, vm, 0);
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
              * gives what lies above it to the VMs nothing else can serve. */
@@ -514,24 +571,34 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
              * and the foreground VM its headroom. */
             if (balanced && vm->peak_kib > demand_kib)
                 demand_kib = vm->peak_kib;
-            if (balanced && vm->settings.foreground)
-                demand_kib += (int64_t)min_u64(params->foreground_headroom_kib, INT32_MAX);
-            int64_t surplus_kib = (int64_t)mb_vm_reclaimable_now_kib(vm) - demand_kib;
-            if (surplus_kib <= 0)
-                continue;
-            Donor *d = &planner->donors.v[n_donors++];
-            d->vm = vm;
+            int64_t headroom_kib =
+                balanced && vm->settings.foreground
+                    ? (int64_t)min_u64(params->foreground_headroom_kib, INT32_MAX)
+                    : 0;
+            int64_t hard_kib = (int64_t)mb_vm_reclaimable_now_kib(vm) - demand_kib;
+            int64_t surplus_kib = hard_kib - headroom_kib;
             /* Above its min in whole pages, so that a shrink rounded to
              * pages stays above it. */
-            d->surplus_kib = min_u64((uint64_t)surplus_kib,
-                                     sub_sat(vm->target_kib, page_up(vm->settings.min_kib)));
-            d->cold_kib = min_u64(d->surplus_kib, vm->last.inactive_file_kib);
+            uint64_t above_min_kib = sub_sat(vm->target_kib, page_up(vm->settings.min_kib));
+            if (surplus_kib > 0) {
+                Donor *d = &planner->donors.v[n_donors++];
+                d->vm = vm;
+                d->surplus_kib = min_u64((uint64_t)surplus_kib, above_min_kib);
+                d->cold_kib = min_u64(d->surplus_kib, vm->last.inactive_file_kib);
+                above_min_kib -= d->surplus_kib;
+            }
+            /* Its headroom and a growth it keeps, free now, lent only to
+             * a VM short now. */
+            if (balanced)
+                add_lender(planner, &n_lend, vm, surplus_kib > 0 ? (uint64_t)surplus_kib : 0);
         }
     }
     planner->donors.n = n_donors;
     heap_sort(planner->donors.v, n_donors, sizeof(*planner->donors.v), compare_donor);
     planner->silent.n = n_silent;
     heap_sort(planner->silent.v, n_silent, sizeof(*planner->silent.v), compare_donor);
+    planner->lend.n = n_lend;
+    heap_sort(planner->lend.v, n_lend, sizeof(*planner->lend.v), compare_donor);
 
     if (balanced)
         heap_sort(planner->needy, n_needy, sizeof(*planner->needy), compare_needy_ptr);

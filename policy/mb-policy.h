@@ -119,6 +119,12 @@ typedef struct {
                                 * after a burst reached 3/4 of it, then decaying
                                 * 1/64 an interval */
     double peak_age;           /* intervals since then */
+    int64_t released_kib;      /* what the VM gave back (negative dM) since its last
+                                * burst of at least 3/4 of peak_kib, at most peak_kib:
+                                * the part of its peak that is a burst it let go of and
+                                * may make again. A growth it keeps (a job that loaded
+                                * its working set) releases nothing: it is no burst to
+                                * keep memory free for. */
     double history;            /* intervals with a dM: how long its bursts have
                                 * been watched (saturates at 1e9) */
     int64_t burst_kib;         /* the current burst so far (0 when dM <= 0) */
@@ -155,7 +161,8 @@ typedef struct {
     uint64_t spare_kib;
 } MbParams;
 
-/* A donor keeps its burst (peak_kib) this many intervals after a burst
+/* A donor keeps the part of its burst it released (min(peak_kib,
+ * released_kib)) this many intervals after a burst
  * like it, then lets it decay: a web VM loading a page every 10 s needs
  * its whole burst each time, not 85 % of it. balanced's spare takes a
  * donor's free memory (not only its cold cache) once its bursts have been

@@ -205,6 +205,16 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
         vm->peak_kib = vm->burst_kib;
     if (vm->burst_kib > 0 && vm->burst_kib >= vm->peak_kib - vm->peak_kib / 4)
         vm->peak_age = 0.0;
+    /* Memory given back since its last burst: a burst it let go of. A
+     * burst like the peak starts over (the memory is in use again); a
+     * small rise (a cache creeping up) does not eat into it. */
+    if (vm->peak_age == 0.0)
+        vm->released_kib = 0;
+    else if (dm_kib < 0)
+        vm->released_kib =
+            vm->released_kib > INT64_MAX + dm_kib ? INT64_MAX : vm->released_kib - dm_kib;
+    if (vm->released_kib > vm->peak_kib)
+        vm->released_kib = vm->peak_kib;
     vm->dm_kib = dm_kib;
     vm->silent_ticks = 0;
     if (!vm->has_delta) {

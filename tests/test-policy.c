@@ -1,14 +1,12 @@
 /* Unit tests of the policy library: each formula against hand-computed
  * values, the guest edge cases, priorities and planner invariants. */
-#include "mb-policy.h"
+#include "mb-test-policy.h"
 
 #include <glib.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MIB (UINT64_C(1024))
 
 /* Counts the allocations made by the code linked into this binary (the
  * policy library included), through -Wl,--wrap. */
@@ -39,64 +37,6 @@ __wrap_realloc(void *p, size_t size)
 {
     n_allocs++;
     return __real_realloc(p, size);
-}
-
-static MbParams
-params_for(MbPolicyKind kind, uint64_t pool_kib)
-{
-    MbParams p;
-
-    mb_params_init(&p);
-    p.kind = kind;
-    p.pool_kib = pool_kib;
-    /* No spare unless a test asks (/policy/plan/spare): the transfers
-     * below are the ones the need asks for. */
-    p.spare_kib = 0;
-    return p;
-}
-
-static MbSample
-sample(uint64_t total, uint64_t free_kib, uint64_t aanon, uint64_t afile, uint64_t ifile,
-       uint64_t swap_out_pages)
-{
-    MbSample s = {0};
-
-    s.total_kib = total;
-    s.free_kib = free_kib;
-    s.active_anon_kib = aanon;
-    s.active_file_kib = afile;
-    s.inactive_file_kib = ifile;
-    s.swap_out_pages = swap_out_pages;
-    return s;
-}
-
-static void
-vm_setup(MbVm *vm, const char *name, unsigned prio, uint64_t alloc_kib)
-{
-    MbVmSettings set = {.priority = prio, .min_kib = 64 * MIB, .max_kib = 2048 * MIB};
-
-    mb_vm_init(vm, name, &set, alloc_kib);
-}
-
-/* Puts a VM straight into a predicted state (the planner's input). */
-static void
-vm_predict(MbVm *vm, int64_t delta_kib, uint64_t reclaimable_kib)
-{
-    vm->has_last = true;
-    vm->has_delta = true;
-    vm->stale = false;
-    vm->delta_kib = delta_kib;
-    vm->reclaimable_kib = reclaimable_kib;
-    vm->sample_alloc_kib = vm->alloc_kib; /* a sample of now */
-    vm->last.total_kib = vm->alloc_kib;
-}
-
-/* How much of a predicted VM's reclaimable memory is cold page cache (the
- * rest is free memory). */
-static void
-vm_cold(MbVm *vm, uint64_t inactive_file_kib)
-{
-    vm->last.inactive_file_kib = inactive_file_kib;
 }
 
 static void
@@ -552,12 +492,7 @@ test_predictor_burst(void)
     MbVm vm;
     MbSample s = sample(512 * MIB, 300 * MIB, 50 * MIB, 0, 0, 0);
 
-    vm_setup(&vm, "web", 50, 512 * MIB);
-    mb_vm_observe(&vm, &s, &p);
-    s.active_anon_kib += 60 * MIB;
-    mb_vm_observe(&vm, &s, &p);
-    s.active_anon_kib += 36 * MIB;
-    mb_vm_observe(&vm, &s, &p);
+    vm_observe_web_burst(&vm, &s, &p);
     g_assert_cmpint(vm.peak_kib, ==, 96 * (gint64)MIB);
     s.active_anon_kib -= 96 * MIB; /* freed */
     for (int i = 0; i < 10; i++)
@@ -624,12 +559,6 @@ test_predictor_silent_ticks(void)
     g_assert_cmpuint(vm.silent_ticks, ==, UINT_MAX);
 }
 
-static gint64
-move_of(const MbVm *vm)
-{
-    return (gint64)vm->target_kib - (gint64)vm->alloc_kib;
-}
-
 /* balanced: a VM with nothing left to reclaim gets MB_BALANCED_LEAD (3)
  * intervals of demand at once (it catches up instead of staying at the edge), and a
  * donor keeps its recent peak demand (its next burst); paper gives one
@@ -651,7 +580,7 @@ test_plan_catch_up(void)
         g_assert_cmpint(move_of(&v[0]), ==, (kind ? 30 : 90) * (gint64)MIB);
         /* The web VM's bursts reach 180 MiB: it keeps them. */
         vm_predict(&v[1], 0, 200 * MIB);
-        v[1].peak_kib = 180 * MIB;
+        vm_released_burst(&v[1], 180 * MIB);
         g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
         g_assert_cmpint(move_of(&v[1]), ==, (kind ? -30 : -20) * (gint64)MIB);
     }
@@ -737,7 +666,7 @@ test_plan_foreground_headroom(void)
     vm_cold(&v[1], 200 * MIB); /* cold cache */
     vm_predict(&v[2], 0, 100 * MIB);
     vm_cold(&v[2], 100 * MIB);
-    v[2].peak_kib = 100 * MIB; /* its next burst: nothing to give */
+    vm_released_burst(&v[2], 100 * MIB); /* its next burst: nothing to give */
     g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
     g_assert_cmpint(move_of(&v[0]), ==, 0); /* not foreground: no need */
     v[0].settings.foreground = true;
@@ -829,7 +758,7 @@ test_plan_moved_since_sample(void)
     vm_setup(&v[1], "web", 50, 512 * MIB);
     vm_predict(&v[0], 40 * MIB, 0); /* needs 120 MiB */
     vm_predict(&v[1], 0, 200 * MIB);
-    v[1].peak_kib = 100 * MIB; /* keeps its burst: 100 MiB to give */
+    vm_released_burst(&v[1], 100 * MIB); /* keeps its burst: 100 MiB to give */
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, -100 * (gint64)MIB);
     /* Applied, but no new sample yet: the web VM has nothing left. */
@@ -863,9 +792,9 @@ test_plan_spare(void)
     vm_setup(&v[1], "web", 50, 256 * MIB);
     vm_setup(&v[2], "game", 60, 256 * MIB);
     vm_predict(&v[0], 0, 100 * MIB);
-    vm_cold(&v[0], 100 * MIB);      /* cold cache */
-    vm_predict(&v[1], 0, 60 * MIB); /* free memory */
-    v[1].peak_kib = 20 * MIB;       /* keeps its next burst */
+    vm_cold(&v[0], 100 * MIB);          /* cold cache */
+    vm_predict(&v[1], 0, 60 * MIB);     /* free memory */
+    vm_released_burst(&v[1], 20 * MIB); /* keeps its next burst */
     vm_predict(&v[2], 0, 10 * MIB);
     /* A web VM watched for less than MB_PEAK_HOLD intervals keeps its free
      * memory: its burst may not be known yet. The video VM's cold cache is

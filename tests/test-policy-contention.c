@@ -1,0 +1,174 @@
+/* Unit tests of the policy under contention (issue 19): a growth a VM
+ * keeps is no burst to hold memory free for, and a VM short now is served
+ * from what the foreground VM keeps only in case it grows. */
+#include "mb-test-policy.h"
+
+/* The part of a peak a donor keeps is what it let go of: a web VM's page
+ * load freed again is a burst to come; a job that loaded its working set
+ * and keeps it has nothing to come. */
+static void
+test_predictor_released(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbVm vm;
+    MbSample s = sample(512 * MIB, 300 * MIB, 50 * MIB, 0, 0, 0);
+
+    vm_observe_web_burst(&vm, &s, &p);
+    g_assert_cmpint(vm.peak_kib, ==, 96 * (gint64)MIB);
+    g_assert_cmpint(vm.released_kib, ==, 0); /* in use */
+    s.active_anon_kib -= 96 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.released_kib, ==, 96 * (gint64)MIB);
+    /* The next load uses it again; freed, it is released again. */
+    s.active_anon_kib += 96 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.released_kib, ==, 0);
+    s.active_anon_kib -= 96 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.released_kib, ==, 96 * (gint64)MIB);
+
+    /* A job loads 288 MiB, 32 an interval, and keeps it. */
+    vm_setup(&vm, "job", 80, 512 * MIB);
+    s = sample(512 * MIB, 400 * MIB, 50 * MIB, 0, 0, 0);
+    mb_vm_observe(&vm, &s, &p);
+    for (int i = 0; i < 9; i++) {
+        s.active_anon_kib += 32 * MIB;
+        mb_vm_observe(&vm, &s, &p);
+    }
+    for (int i = 0; i < 20; i++)
+        mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.peak_kib, ==, 64 * (gint64)MIB);
+    g_assert_cmpint(vm.released_kib, ==, 0);
+    /* It ends and frees all of it: at most its peak is a burst to come. */
+    s.active_anon_kib -= 288 * MIB;
+    mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.released_kib, ==, 64 * (gint64)MIB);
+    /* And never more than the peak as it decays. */
+    for (int i = 0; i < (int)MB_PEAK_HOLD + 64; i++)
+        mb_vm_observe(&vm, &s, &p);
+    g_assert_cmpint(vm.released_kib, <=, vm.peak_kib);
+    g_assert_cmpint(vm.peak_kib, <, 64 * (gint64)MIB);
+}
+
+/* A donor keeps its recent peak free from a VM that only may grow; the
+ * part of it still in use (a working set it loaded and keeps) is no burst
+ * to come, and goes to a VM short now. A burst it let go of it keeps. */
+static void
+test_plan_one_time_growth(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    vm_predict(&v[0], 0, 200 * MIB);
+    v[0].peak_kib = 64 * MIB;       /* its working set, loaded and kept */
+    vm_predict(&v[1], 60 * MIB, 0); /* needs 3 x 60 */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 136 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -136 * (gint64)MIB);
+    v[1].pressured = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 180 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -180 * (gint64)MIB);
+    /* The same peak, let go of: 64 MiB stay for it. */
+    vm_released_burst(&v[0], 64 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 136 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -136 * (gint64)MIB);
+    mb_planner_free(pl);
+}
+
+static void
+assert_within_capacity(const MbVm *v, size_t n, const MbParams *p)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        g_assert_cmpuint(v[i].target_kib, >=, v[i].settings.min_kib);
+        sum += v[i].target_kib;
+    }
+    g_assert_cmpuint(sum, <=, mb_params_capacity_kib(p));
+}
+
+/* The foreground VM's headroom is kept from a VM that only may grow, and
+ * lent to one short now (it swaps): a real need before a speculative one.
+ * The foreground VM takes it back from cold cache and the free pool only. */
+static void
+test_plan_lend_headroom(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    p.foreground_headroom_kib = 128 * MIB;
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    v[0].settings.foreground = true;
+    /* 200 free, 128 of it headroom: 72 to give. The game needs 120. */
+    vm_predict(&v[0], 0, 200 * MIB);
+    vm_predict(&v[1], 40 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 72 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -72 * (gint64)MIB);
+    /* Short now: all 120, 48 of them the headroom. */
+    v[1].pressured = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 120 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -120 * (gint64)MIB);
+    assert_within_capacity(v, 2, &p);
+
+    /* 100 free, less than its headroom (it asks for the rest, and gets
+     * nothing: no cold cache, no free pool): all 100 lent. */
+    vm_predict(&v[0], 0, 100 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 100 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -100 * (gint64)MIB);
+    v[1].pressured = false;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
+
+    /* Growing 20 an interval, it keeps its lead (60) and lends 40. */
+    v[1].pressured = true;
+    vm_predict(&v[0], 20 * MIB, 100 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 40 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, -40 * (gint64)MIB);
+    /* Never below its min. */
+    v[0].settings.min_kib = 490 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, -22 * (gint64)MIB); /* 512 - 490 */
+    assert_within_capacity(v, 2, &p);
+
+    /* Not the foreground: nothing to lend beyond its surplus. */
+    v[0].settings.min_kib = 64 * MIB;
+    v[0].settings.foreground = false;
+    vm_predict(&v[0], 0, 100 * MIB);
+    vm_predict(&v[1], 40 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 100 * MIB);
+
+    /* paper knows no foreground headroom: its free memory is surplus to
+     * everyone, one interval's demand at a time, short now or not. */
+    p.kind = MB_POLICY_PAPER;
+    v[0].settings.foreground = true;
+    vm_predict(&v[0], 0, 100 * MIB);
+    for (int pressured = 0; pressured < 2; pressured++) {
+        v[1].pressured = pressured;
+        g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+        g_assert_cmpint(move_of(&v[1]), ==, 40 * MIB);
+    }
+    mb_planner_free(pl);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/policy/predictor/released", test_predictor_released);
+    g_test_add_func("/policy/plan/one-time-growth", test_plan_one_time_growth);
+    g_test_add_func("/policy/plan/lend-headroom", test_plan_lend_headroom);
+    return g_test_run();
+}
