@@ -4,9 +4,18 @@
 bench-vms-report.py [--json FILE] OUTDIR
 
 Reads OUTDIR/SCENARIO-MODE/ (meta, the consoles stamped with the host's
-clock, mb-alloc-poll's alloc.txt) and prints one table per scenario; --json
-writes the same figures. Times are the host's ms since the epoch; the job's
-runtime is its own (mb-workload's elapsed_ms, from the end of its delay).
+clock, mb-alloc-poll's alloc.txt, the service's daemon.log) and prints one
+table per scenario; --json writes the same figures. Times are the host's ms
+since the epoch; an app's runtime is its own (mb-workload's elapsed_ms, from
+the end of its delay).
+
+A run lasts from the first alloc.txt sample (every VM booted, the balloons
+settled) to the end of its last app (table3, fig2, foreground: the job;
+contention: the job and the game). Moves per minute are the balloon target
+changes over it: every VM named in the service's "rebalanced:" records (one
+per VM a tick moved), divided by its minutes. contention's all-VM swap-out
+sums every VM's pswpout over it (to 2.5 s after its end: the consoles print
+MB-PSWPOUT every 2 s).
 """
 import json
 import os
@@ -85,58 +94,140 @@ def read_alloc(path):
     return samples
 
 
-def first_urgent(path, vm, t_after):
-    """The host time (ms) of the first urgent tick for vm at or after t_after,
-    from the daemon's debug records ("HH:MM:SS.mmm: urgent tick N: VM 'vm'"),
-    dated with t_after's day (UTC)."""
+def daemon_records(path, t_ref):
+    """The daemon's log records ("HH:MM:SS.mmm: TEXT") as (host ms, TEXT),
+    dated with the day (UTC) of t_ref, the nearest to it."""
     if not os.path.exists(path):
-        return None
-    day_ms = t_after - t_after % 86400000
-    rx = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d\d\d): urgent tick \d+: VM '([^']*)'")
+        return
+    day_ms = t_ref - t_ref % 86400000
+    rx = re.compile(r"\b(\d\d):(\d\d):(\d\d)\.(\d\d\d): (.*)$")
     with open(path, errors="replace") as f:
         for line in f:
-            m = rx.search(line)
-            if not m or m.group(5) != vm:
+            m = rx.search(line.rstrip("\n"))
+            if not m:
                 continue
             h, mi, sec, ms = (int(x) for x in m.groups()[:4])
             t = day_ms + ((h * 60 + mi) * 60 + sec) * 1000 + ms
-            if t < t_after - 43200000:
+            if t < t_ref - 43200000:
                 t += 86400000  # past midnight
-            if t >= t_after:
-                return t
+            elif t > t_ref + 43200000:
+                t -= 86400000
+            yield t, m.group(5)
+
+
+def first_urgent(path, vm, t_after):
+    """The host time (ms) of the first urgent tick for vm at or after t_after,
+    from the daemon's debug records ("urgent tick N: VM 'vm'")."""
+    rx = re.compile(r"^urgent tick \d+: VM '([^']*)'")
+    for t, text in daemon_records(path, t_after):
+        m = rx.search(text)
+        if m and m.group(1) == vm and t >= t_after:
+            return t
     return None
+
+
+def count_moves(path, t0, t1):
+    """Balloon target changes from t0 to t1: the VMs named in the service's
+    "rebalanced: VM +N KiB (reason); ..." records (service/mb-tick.c); None
+    without a log."""
+    if not os.path.isfile(path):
+        return None
+    rx = re.compile(r"(?:^|;) (\S+) [+-]\d+ KiB \(")
+    return sum(len(rx.findall(text[len("rebalanced:"):]))
+               for t, text in daemon_records(path, t0)
+               if t0 <= t <= t1 and text.startswith("rebalanced:"))
+
+
+def app_times(lines):
+    """An app's (mb-workload alloc) times: armed, start, done and the done
+    line's elapsed_ms (None when it did not happen)."""
+    t_armed, _ = first(lines, r"mb-workload: alloc armed")
+    t_start, _ = first(lines, r"mb-workload: alloc start")
+    t_done, m_done = first(lines, r"mb-workload: alloc done .*elapsed_ms=(\d+)")
+    return t_armed, t_start, t_done, int(m_done.group(1)) if m_done else None
+
+
+def first_grow(samples, name, t0, t1):
+    """The first alloc.txt sample from t0 to t1 where VM name's balloon gave
+    it memory (more than 512 KiB since the sample before)."""
+    window = [(t, vms[name]) for t, _, vms in samples if name in vms and t0 <= t <= t1]
+    return next((t for (t, kib), (_, prev) in zip(window[1:], window) if kib > prev + 512), None)
+
+
+def read_shell(path):
+    """The TV shell's SetForeground (shell.log, µs stamps): when it was sent
+    and when it returned, in ms (None when it was not)."""
+    sent = done = None
+    if os.path.isfile(path):
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"(\d+) set-foreground( sending)?$", line.strip())
+                if m and m.group(2) and sent is None:
+                    sent = int(m.group(1)) // 1000
+                elif m and not m.group(2) and done is None:
+                    done = int(m.group(1)) / 1000
+    return sent, done
 
 
 def mib(kib):
     return round(kib / 1024.0, 1)
 
 
+def swap_between(lines, t0, t1):
+    """A guest's swap-out (MiB) from t0 to t1 (its MB-PSWPOUT lines)."""
+    return mib((pswpout_at(lines, t1) - pswpout_at(lines, t0)) * PAGE_KIB)
+
+
 def analyse(run_dir):
     meta = read_meta(os.path.join(run_dir, "meta"))
     res = {"scenario": meta["scenario"], "mode": meta["mode"], "pool_mib": int(meta["pool_mib"])}
-    roles = {vm["role"]: vm for vm in meta["vms"]}
+    roles = {vm["role"]: vm for vm in meta["vms"] if "role" in vm}
     consoles = {role: read_console(os.path.join(run_dir, role + ".console")) for role in roles}
     job = consoles.get("job", [])
-    t_armed, _ = first(job, r"mb-workload: alloc armed")
-    t_start, _ = first(job, r"mb-workload: alloc start")
-    t_done, m_done = first(job, r"mb-workload: alloc done .*elapsed_ms=(\d+)")
+    t_armed, t_start, t_done, elapsed_ms = app_times(job)
     res["capped"] = os.path.exists(os.path.join(run_dir, "capped"))
-    if t_start is None:
+    if t_start is None or "job" not in roles:
         res["error"] = "the job never started"
         return res
     t_end = t_done if t_done is not None else (job[-1][0] if job else t_start)
-    res["job_runtime_s"] = round(int(m_done.group(1)) / 1000.0, 1) if m_done else None
-    res["job_swap_out_mib"] = mib(
-        (pswpout_at(job, t_end + 2500) - pswpout_at(job, t_start)) * PAGE_KIB)
+    res["job_runtime_s"] = round(elapsed_ms / 1000.0, 1) if elapsed_ms is not None else None
+    res["job_swap_out_mib"] = swap_between(job, t_start, t_end + 2500)
+    daemon_log = os.path.join(run_dir, "daemon.log")
+    samples = read_alloc(os.path.join(run_dir, "alloc.txt"))
+
+    # The run: from the balloons settling to the end of its last app.
+    t_run1 = t_end
+    game = consoles.get("game")
+    if game is not None:
+        g_armed, g_start, g_done, g_elapsed = app_times(game)
+        res["game_runtime_s"] = round(g_elapsed / 1000.0, 1) if g_elapsed is not None else None
+        if g_start is not None:
+            g_end = g_done if g_done is not None else game[-1][0]
+            t_run1 = max(t_run1, g_end)
+            res["game_swap_out_mib"] = swap_between(game, g_start, g_end + 2500)
+            res["game_start_after_job_s"] = round((g_start - t_start) / 1000.0, 2)
+            grow = first_grow(samples, roles["game"]["vm"], g_armed or g_start, g_end)
+            res["game_first_grow_s"] = round((grow - g_start) / 1000.0, 2) if grow else None
+    t_run0 = samples[0][0] if samples else (t_armed or t_start)
+    res["run_s"] = round((t_run1 - t_run0) / 1000.0, 1)
+    res["moves"] = count_moves(daemon_log, t_run0, t_run1)
+    res["moves_per_min"] = (round(res["moves"] * 60000.0 / (t_run1 - t_run0), 1)
+                            if res["moves"] is not None and t_run1 > t_run0 else None)
+    # Every VM whose console has its swap counts (an empty one has none).
+    res["vm_swap_out_mib"] = {role: swap_between(lines, t_run0, t_run1 + 2500)
+                              for role, lines in consoles.items()
+                              if first(lines, r"^MB-PSWPOUT ")[0] is not None}
+    res["all_swap_out_mib"] = round(sum(res["vm_swap_out_mib"].values()), 1)
+
     others = {}
     for role, lines in consoles.items():
         if role != "job":
-            others[role] = mib(pswpout_at(lines, t_end + 2500) * PAGE_KIB)
+            others[role] = mib(pswpout_at(lines, t_run1 + 2500) * PAGE_KIB)
     res["other_swap_out_mib"] = others
     video = consoles.get("video")
     if video:
         rx = r"video t_ms=\d+ frames=(\d+) late=(\d+) dropped=(\d+)"
-        a, b = last_before(video, rx, t_start), last_before(video, rx, t_end)
+        a, b = last_before(video, rx, t_start), last_before(video, rx, t_run1)
         if b:
             base = [int(x) for x in a[1].groups()] if a else [0, 0, 0]
             now = [int(x) for x in b[1].groups()]
@@ -144,7 +235,7 @@ def analyse(run_dir):
                 now[0] - base[0], now[1] - base[1], now[2] - base[2])
     web = consoles.get("web")
     if web:
-        ms = [int(m.group(1)) for t, text in web if t_start <= t <= t_end
+        ms = [int(m.group(1)) for t, text in web if t_start <= t <= t_run1
               for m in [re.search(r"web burst=\d+ ms=(\d+)", text)] if m]
         if ms:
             res["web_bursts"] = len(ms)
@@ -155,21 +246,15 @@ def analyse(run_dir):
     for key, t in (("job_first_swap_out_s", t_swap), ("job_first_psi_s", t_psi)):
         res[key] = round((t - t_start) / 1000.0, 2) if t is not None else None
 
-    # The TV shell's SetForeground (foreground): when it returned, against
-    # the job's start (µs stamps, like the consoles').
-    shell = os.path.join(run_dir, "shell.log")
-    if res["scenario"] == "foreground" and os.path.isfile(shell):
-        with open(shell, errors="replace") as f:
-            for line in f:
-                m = re.match(r"(\d+) set-foreground$", line.strip())
-                if m:
-                    res["set_foreground_s"] = round((int(m.group(1)) / 1000 - t_start) / 1000.0, 2)
-                    break
+    # The TV shell's SetForeground (foreground, contention): when it
+    # returned, against the job's start.
+    t_fg_sent, t_fg_done = read_shell(os.path.join(run_dir, "shell.log"))
+    if res["scenario"] in ("foreground", "contention") and t_fg_done is not None:
+        res["set_foreground_s"] = round((t_fg_done - t_start) / 1000.0, 2)
 
-    urgent = first_urgent(os.path.join(run_dir, "daemon.log"), roles["job"]["vm"], t_start)
+    urgent = first_urgent(daemon_log, roles["job"]["vm"], t_start)
     res["job_first_urgent_tick_s"] = round((urgent - t_start) / 1000.0, 2) if urgent else None
 
-    samples = read_alloc(os.path.join(run_dir, "alloc.txt"))
     if samples:
         res["max_sum_mib"] = mib(max(s[1] for s in samples))
         res["max_sum_kib"] = max(s[1] for s in samples)
@@ -182,8 +267,7 @@ def analyse(run_dir):
             base = window[0][1]
             # The first time the balloon lets the job's VM grow (it may have
             # given memory away before the job started).
-            grow = next((t for (t, kib), (_, prev) in zip(window[1:], window)
-                         if kib > prev + 512), None)
+            grow = first_grow(samples, name, t_armed or t_start, t_end)
             top = max(kib for _, kib in window)
             final = next((t for t, kib in window if kib >= top - 1024), None)
             res["job_start_mib"] = mib(base)
@@ -194,6 +278,11 @@ def analyse(run_dir):
             trigger = [t for t in (t_swap, t_psi) if t is not None and t >= (t_armed or 0)]
             if grow and trigger:
                 res["grow_after_trigger_s"] = round((grow - min(trigger)) / 1000.0, 2)
+        # From the shell's call (sent) to the job's VM's first grow.
+        if t_fg_sent is not None:
+            grow = first_grow(samples, name, t_fg_sent, t_end)
+            res["set_foreground_to_grow_s"] = (
+                round((grow - t_fg_sent) / 1000.0, 2) if grow else None)
     return res
 
 
@@ -205,11 +294,15 @@ def fmt(v, nd=1):
     return str(v)
 
 
+def secs(v):
+    return f"{v:.2f} s" if v is not None else "-"
+
+
 def table(scen, runs, best_ref):
     out = [f"scenario {scen}"]
     head = ("mode", "runtime s", "vs best", "job swap MiB", "others' swap MiB",
             "video late/drop", "web burst ms med/max", "1st psi/swap/urgent/grow s", "final s",
-            "job max MiB", "max sum MiB")
+            "job max MiB", "max sum MiB", "moves/min")
     best = runs.get("best") or best_ref
     best_rt = best.get("job_runtime_s") if best else None
     rows = []
@@ -237,17 +330,78 @@ def table(scen, runs, best_ref):
         rows.append((r.get("mode", mode), runtime, ratio, fmt(r.get("job_swap_out_mib")),
                      others or "-", video, web, firsts,
                      fmt(r.get("job_final_size_s"), 2), fmt(r.get("job_max_mib")),
-                     f"{fmt(r.get('max_sum_mib'))} / {r['pool_mib']}"
-                     + (f" ({r['samples_above_pool']} above, {r['max_sum_kib']} KiB)"
-                        if r.get("samples_above_pool") else "")))
+                     max_sum(r), fmt(r.get("moves_per_min"))))
+    out += columns(head, rows)
+    if scen == "foreground":
+        out += foreground_lines(runs)
+    return "\n".join(out)
+
+
+def max_sum(r):
+    """The largest sum of the balloons against the pool."""
+    return (f"{fmt(r.get('max_sum_mib'))} / {r['pool_mib']}"
+            + (f" ({r['samples_above_pool']} above, {r['max_sum_kib']} KiB)"
+               if r.get("samples_above_pool") else ""))
+
+
+def columns(head, rows):
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    for row in (head,) + tuple(rows):
-        out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    return ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
+            for row in (head,) + tuple(rows)]
+
+
+def foreground_lines(runs):
+    """When the shell's SetForeground returned, and from its call to the job's
+    VM's first grow."""
     fg = [f"{m} {fmt(r['set_foreground_s'], 2)} s" for m, r in sorted(runs.items())
           if r.get("set_foreground_s") is not None]
-    if scen == "foreground":
-        out.append("SetForeground returned, after the job's start: " + (", ".join(fg) or
-                   "never (not a foreground run)"))
+    grow = [f"{m} {secs(r.get('set_foreground_to_grow_s'))}" for m, r in sorted(runs.items())
+            if "set_foreground_to_grow_s" in r]
+    out = ["SetForeground returned, after the job's start: " + (", ".join(fg) or
+           "never (not a foreground run)")]
+    if grow:
+        out.append("the job's VM first grew, after SetForeground was sent: " + ", ".join(grow))
+    return out
+
+
+def vs_ref(v, ref):
+    return round(v / ref, 2) if v and ref else None
+
+
+def contention_table(runs):
+    """contention: both apps against oracle's, every VM's swap-out, the
+    balloons' largest sum and moves. Stores the ratios in the runs."""
+    oracle = runs.get("oracle") or {}
+    head = ("mode", "job s", "vs oracle", "job swap MiB", "game s", "vs oracle",
+            "game swap MiB", "web swap MiB", "video late/drop", "all VMs' swap MiB",
+            "max sum MiB", "moves/min")
+    rows = []
+    for mode in MODE_ORDER:
+        r = runs.get(mode)
+        if r is None:
+            continue
+        if "error" in r:
+            rows.append((mode, r["error"]) + ("",) * (len(head) - 2))
+            continue
+        r["job_vs_oracle"] = vs_ref(r.get("job_runtime_s"), oracle.get("job_runtime_s"))
+        r["game_vs_oracle"] = vs_ref(r.get("game_runtime_s"), oracle.get("game_runtime_s"))
+        times = []
+        for app in ("job", "game"):
+            rt = fmt(r.get(f"{app}_runtime_s"))
+            if rt == "-" and r.get("capped") and r.get(f"{app}_swap_out_mib") is not None:
+                rt = "capped"
+            vs = r.get(f"{app}_vs_oracle")
+            times += [rt, f"{vs:.2f}x" if vs is not None else "-",
+                      fmt(r.get(f"{app}_swap_out_mib"))]
+        video = (f"{r['video_late']}/{r['video_dropped']}" if "video_late" in r else "-")
+        rows.append((mode, *times, fmt(r.get("vm_swap_out_mib", {}).get("web")), video,
+                     fmt(r.get("all_swap_out_mib")), max_sum(r), fmt(r.get("moves_per_min"))))
+    out = ["scenario contention"] + columns(head, rows)
+    out += foreground_lines(runs)
+    lag = [f"{m} {secs(r['game_start_after_job_s'])} (its VM first grew "
+           f"{secs(r.get('game_first_grow_s'))} after its start)"
+           for m, r in sorted(runs.items()) if r.get("game_start_after_job_s") is not None]
+    out.append("the game started after the job: " + (", ".join(lag) or "never"))
     return "\n".join(out)
 
 
@@ -284,10 +438,7 @@ def sim_table(outdir, scen, runs):
                      str(job.get("runtime_s", "-"))))
     if not rows:
         return None
-    out = [f"simulator bench-{scen} against the real runs (job swap-out)"]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    for row in (head,) + tuple(rows):
-        out.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    out = [f"simulator bench-{scen} against the real runs (job swap-out)"] + columns(head, rows)
     return "\n".join(out)
 
 
@@ -306,11 +457,14 @@ def main(argv):
         if os.path.isfile(os.path.join(d, "meta")):
             r = analyse(d)
             results.setdefault(r["scenario"], {})[r["mode"]] = r
-    order = [s for s in ("table3", "fig2", "foreground") if s in results]
+    order = [s for s in ("table3", "fig2", "foreground", "contention") if s in results]
     order += [s for s in results if s not in order]
     for scen in order:
         best_ref = results.get("table3", {}).get("best") if scen == "foreground" else None
-        print(table(scen, results[scen], best_ref))
+        if scen == "contention":
+            print(contention_table(results[scen]))
+        else:
+            print(table(scen, results[scen], best_ref))
         print()
         sim = sim_table(outdir, scen, results[scen])
         if sim:
