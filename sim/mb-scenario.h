@@ -25,6 +25,9 @@ typedef struct {
     uint64_t variant;          /* workload shape variant (0 = reference) */
     unsigned delay_ticks;      /* idle before the workload starts */
     const MbGuestModel *model; /* the guest's kernel; NULL: mb_guest_model_2013 */
+    /* 0: settings.foreground holds from the start; else the VM becomes the
+     * foreground VM (the TV shell's SetForeground) before this tick's plan */
+    unsigned foreground_tick;
 } MbScenarioVm;
 
 typedef struct {
