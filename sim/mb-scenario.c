@@ -28,7 +28,8 @@ mb_scenario_help(void)
            "paper3-JOB (JOB, video, web; 3 x 512 MiB, 512 MiB reserved; JOB is one of "
            "perlbench gcc milc hmmer libquantum h264ref omnetpp game), "
            "scale-N (N = 1..4096 VMs of mixed workloads, 512 MiB each), "
-           "bench-table3 and bench-fig2 (scripts/bench-vms' shapes on Linux 6.1 guests)";
+           "bench-table3, bench-fig2 and bench-contention (scripts/bench-vms' shapes on "
+           "Linux 6.1 guests)";
 }
 
 void
@@ -148,6 +149,35 @@ new_bench(const char *name, bool web, char *err, size_t err_len)
     return sc;
 }
 
+/* bench-vms' contention: table3's video and web VMs beside a foreground job
+ * of priority 80 (300 passes: it still runs when the game starts) and a
+ * game of priority 50 starting GAME_LAG_S after the job; 1 GiB pool. The
+ * shell's SetForeground comes half a second before the job starts, i.e.
+ * before the plan of the job's last idle tick. bench-vms waits 10 s longer
+ * for two apps, hence the length. */
+#define BENCH_GAME_LAG_S 10u
+
+static MbScenario *
+new_bench_contention(const char *name, char *err, size_t err_len)
+{
+    MbScenario *sc = scenario_alloc(name, 4, err, err_len);
+
+    if (sc == NULL)
+        return NULL;
+    sc->pool_kib = 1024 * MIB;
+    sc->reserve_kib = 0;
+    sc->max_ticks = BENCH_JOB_DELAY_S + BENCH_JOB_RUN_S + BENCH_GAME_LAG_S;
+    sc->several_apps = true;
+    set_bench_vm(&sc->vms[0], "vm1-job", "bench-job-300", 80, 128, 640);
+    sc->vms[0].delay_ticks = BENCH_JOB_DELAY_S;
+    sc->vms[0].foreground_tick = BENCH_JOB_DELAY_S;
+    set_bench_vm(&sc->vms[1], "vm2-video", "bench-video", 40, 96, 512);
+    set_bench_vm(&sc->vms[2], "vm3-web", "bench-web", 50, 128, 512);
+    set_bench_vm(&sc->vms[3], "vm4-game", "bench-game", 50, 128, 640);
+    sc->vms[3].delay_ticks = BENCH_JOB_DELAY_S + BENCH_GAME_LAG_S;
+    return sc;
+}
+
 /* N guests drawing from every built-in workload, with random priorities,
  * shape variants and start delays so that they do not move in lock-step. */
 static MbScenario *
@@ -196,6 +226,8 @@ mb_scenario_new(const char *name, uint64_t seed, char *err, size_t err_len)
         return new_bench(name, true, err, err_len);
     if (strcmp(name, "bench-fig2") == 0)
         return new_bench(name, false, err, err_len);
+    if (strcmp(name, "bench-contention") == 0)
+        return new_bench_contention(name, err, err_len);
     if (strncmp(name, "paper3-", 7) == 0) {
         for (const char *const *job = paper3_jobs; *job; job++)
             if (strcmp(name + 7, *job) == 0)

@@ -25,6 +25,9 @@ typedef struct {
     uint64_t variant;          /* workload shape variant (0 = reference) */
     unsigned delay_ticks;      /* idle before the workload starts */
     const MbGuestModel *model; /* the guest's kernel; NULL: mb_guest_model_2013 */
+    /* 0: settings.foreground holds from the start; else the VM becomes the
+     * foreground VM (the TV shell's SetForeground) before this tick's plan */
+    unsigned foreground_tick;
 } MbScenarioVm;
 
 typedef struct {
@@ -34,12 +37,13 @@ typedef struct {
     size_t n_vms;
     MbScenarioVm *vms;  /* vms[0] is VM1, the one the results focus on */
     unsigned max_ticks; /* a run's default length; 0: from the workloads */
+    bool several_apps;  /* more VMs than VM1 run a job: report every VM */
 } MbScenario;
 
 /* Builds a named scenario: paper2, paper3-<job>, scale-<N>, bench-table3,
- * bench-fig2. The seed only
- * matters where the scenario draws (scale-N's mix). Returns NULL with a one
- * line message in err for an unknown or malformed name. */
+ * bench-fig2, bench-contention. The seed only matters where the scenario
+ * draws (scale-N's mix). Returns NULL with a one line message in err for
+ * an unknown or malformed name. */
 MbScenario *mb_scenario_new(const char *name, uint64_t seed, char *err, size_t err_len);
 /* One VM per VM of the trace, allocated its first total; the capacity is
  * the sum of those. The trace must outlive the scenario. */

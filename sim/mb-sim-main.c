@@ -17,6 +17,7 @@
 #define PROG "membalancer-sim"
 #define EXIT_USAGE 2
 #define KIB_PER_MIB 1024.0
+#define TABLE_MAX_VMS 12 /* columns of the every-VM table */
 
 typedef struct {
     const char *scenario;
@@ -396,6 +397,51 @@ print_table(const MbScenario *sc, const MbSimResult *rows, size_t n_rows,
     }
 }
 
+/* Scenarios with several apps: every VM's swap-out, and each app's runtime
+ * ("+": not finished when the run stopped). */
+static void
+print_each_vm(const MbScenario *sc, const MbSimResult *rows, size_t n_rows)
+{
+    int width[TABLE_MAX_VMS];
+    size_t n = sc->n_vms < TABLE_MAX_VMS ? sc->n_vms : TABLE_MAX_VMS;
+
+    printf("\nevery VM: swap-out (MiB) / runtime (s) of its app, + if not finished\n");
+    printf("%-9s", "policy");
+    for (size_t v = 0; v < n; v++) {
+        width[v] = (int)strlen(sc->vms[v].name) > 14 ? (int)strlen(sc->vms[v].name) : 14;
+        printf(" %*s", width[v], sc->vms[v].name);
+    }
+    printf(" %13s %15s\n", "all swap-out", "largest sum");
+    printf("%-9s", "");
+    for (size_t v = 0; v < n; v++)
+        printf(" %*s", width[v], "");
+    printf(" %13s %15s\n", "(MiB)", "/ pool (MiB)");
+    for (size_t i = 0; i < n_rows; i++) {
+        const MbSimResult *r = &rows[i];
+        uint64_t all_kib = 0;
+
+        printf("%-9s", r->policy);
+        for (size_t v = 0; v < n; v++) {
+            const MbSimVmResult *vm = v < r->n_vms ? &r->vms[v] : NULL;
+            const MbWorkload *wl = sc->vms[v].workload;
+            char cell[48];
+
+            if (vm == NULL)
+                snprintf(cell, sizeof(cell), "-");
+            else if (wl != NULL && !wl->background)
+                snprintf(cell, sizeof(cell), "%.1f / %u%s",
+                         (double)vm->swap_out_kib / KIB_PER_MIB, vm->runtime_s,
+                         vm->finished ? "" : "+");
+            else
+                snprintf(cell, sizeof(cell), "%.1f", (double)vm->swap_out_kib / KIB_PER_MIB);
+            printf(" %*s", width[v], cell);
+            all_kib += vm != NULL ? vm->swap_out_kib : 0;
+        }
+        printf(" %13.1f %8.0f / %4.0f\n", (double)all_kib / KIB_PER_MIB,
+               (double)r->max_sum_kib / KIB_PER_MIB, (double)sc->pool_kib / KIB_PER_MIB);
+    }
+}
+
 static FILE *
 open_out(const char *path, int *status)
 {
@@ -513,6 +559,8 @@ run_all(const Options *opt, const MbScenario *sc)
                 best = found;
         }
         print_table(sc, results, done, stat, best);
+        if (sc->several_apps)
+            print_each_vm(sc, results, done);
     }
 
     if (opt->plot_path != NULL) {

@@ -219,12 +219,26 @@ check_actual(const Run *run, size_t n, uint64_t capacity_kib, uint64_t before_ki
     uint64_t after_kib = actual_sum_kib(run->guests, n);
     char what[256];
 
+    if (after_kib > result->max_sum_kib)
+        result->max_sum_kib = after_kib;
     if (after_kib > capacity_kib && after_kib > before_kib) {
         snprintf(what, sizeof(what),
                  "actual balloons %" PRIu64 " KiB exceed capacity %" PRIu64
                  " KiB (were %" PRIu64 ")",
                  after_kib, capacity_kib, before_kib);
         note_violation(result, tick, what);
+    }
+}
+
+/* The TV shell's SetForeground: one foreground VM from this tick on. */
+static void
+set_foreground(const MbScenario *sc, MbVm *vms, unsigned tick)
+{
+    for (size_t i = 0; i < sc->n_vms; i++) {
+        if (sc->vms[i].foreground_tick != tick)
+            continue;
+        for (size_t j = 0; j < sc->n_vms; j++)
+            vms[j].settings.foreground = j == i;
     }
 }
 
@@ -396,10 +410,11 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
 
     max_ticks = config->max_ticks ? config->max_ticks : default_max_ticks(sc);
     capacity_kib = mb_params_capacity_kib(&params);
+    result->max_sum_kib = actual_sum_kib(run.guests, n);
     for (size_t i = 0; i < n; i++)
         travelling = travelling || mb_guest_travels(&run.guests[i]);
     for (unsigned tick = 1; tick <= max_ticks; tick++) {
-        uint64_t actual_before_kib = actual_sum_kib(run.guests, n);
+        uint64_t actual_before_kib = actual_sum_kib(run.guests, n), sum_kib;
         size_t n_moved = 0;
         char what[256];
 
@@ -414,6 +429,7 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
             mb_vm_observe(vm, &run.samples[i], &params);
         }
         check_actual(&run, n, capacity_kib, actual_before_kib, tick, result);
+        set_foreground(sc, run.vms, tick);
         if (!mb_planner_plan(run.planner, run.vms, n, &params, &n_moved)) {
             snprintf(err, err_len, "the planner refused to plan (tick %u)", tick);
             goto out;
@@ -440,6 +456,10 @@ mb_sim_run(const MbScenario *scenario, const MbSimConfig *config, MbSimResult *r
         /* Each VM's own view follows its new balloon. */
         for (size_t i = 0; i < n; i++)
             run.vms[i].alloc_kib = run.vms[i].target_kib;
+        /* (A balloon set at once moved after the last check.) */
+        sum_kib = actual_sum_kib(run.guests, n);
+        if (sum_kib > result->max_sum_kib)
+            result->max_sum_kib = sum_kib;
         if (n_moved > 0)
             result->rebalances++;
         result->ticks = tick;

@@ -78,6 +78,8 @@ typedef struct {
     char first_violation[256];
     size_t n_vms;
     MbSimVmResult *vms;
+    /* The largest sum of the guests' actual balloons seen, KiB. */
+    uint64_t max_sum_kib;
 } MbSimResult;
 
 void mb_sim_config_init(MbSimConfig *config);

@@ -915,6 +915,86 @@ test_bench_scenarios(void)
     }
 }
 
+/* bench-contention: two apps (a foreground job, then a game) beside the
+ * video and web VMs in a 1 GiB pool. */
+typedef struct {
+    uint64_t pool_kib, max_plan_kib, max_actual_kib;
+    unsigned foreground_from; /* first tick with vm1-job in the foreground */
+} ContentionWatch;
+
+static void
+watch_contention(const MbSimTick *t, void *user_data)
+{
+    ContentionWatch *w = user_data;
+    uint64_t plan = 0, actual = 0;
+
+    for (size_t i = 0; i < t->n_vms; i++) {
+        plan += t->vms[i].target_kib;
+        actual += t->guests[i].alloc_kib;
+        if (i > 0)
+            g_assert_false(t->vms[i].settings.foreground);
+    }
+    w->max_plan_kib = MAX(w->max_plan_kib, plan);
+    w->max_actual_kib = MAX(w->max_actual_kib, actual);
+    if (w->foreground_from == 0 && t->vms[0].settings.foreground)
+        w->foreground_from = t->tick;
+    if (w->foreground_from != 0)
+        g_assert_true(t->vms[0].settings.foreground);
+}
+
+static void
+test_bench_contention(void)
+{
+    const MbSimPolicy policies[] = {MB_SIM_BALANCED, MB_SIM_PAPER};
+    const char *const args[] = {"--scenario", "bench-contention", "--policy", "all", NULL};
+    const char *const json[] = {"--scenario", "bench-contention", "--json", NULL};
+    g_autofree char *out = NULL, *err_out = NULL, *json_out = NULL;
+    char err[256];
+    MbScenario *sc = mb_scenario_new("bench-contention", 1, err, sizeof(err));
+
+    g_assert_nonnull(sc);
+    g_assert_cmpuint(sc->n_vms, ==, 4);
+    g_assert_cmpuint(sc->pool_kib, ==, 1024 * MIB);
+    g_assert_cmpstr(sc->vms[3].name, ==, "vm4-game");
+    for (size_t p = 0; p < G_N_ELEMENTS(policies); p++) {
+        ContentionWatch w = {.pool_kib = sc->pool_kib};
+        MbSimConfig cfg;
+        MbSimResult r;
+
+        mb_sim_config_init(&cfg);
+        cfg.policy = policies[p];
+        cfg.on_tick = watch_contention;
+        cfg.user_data = &w;
+        g_assert_true(mb_sim_run(sc, &cfg, &r, err, sizeof(err)));
+        g_assert_cmpuint(r.violations, ==, 0);
+        /* The shell's SetForeground: before the job's last idle tick's plan. */
+        g_assert_cmpuint(w.foreground_from, ==, 30);
+        /* Both apps finish, no faster than their work (22.6 s, 9.8 s). */
+        g_assert_cmpstr(r.vms[0].workload, ==, "bench-job-300");
+        g_assert_cmpstr(r.vms[3].workload, ==, "bench-game");
+        g_assert_true(r.vms[0].finished);
+        g_assert_true(r.vms[3].finished);
+        g_assert_cmpuint(r.vms[0].runtime_s, >=, 23);
+        g_assert_cmpuint(r.vms[3].runtime_s, >=, 10);
+        /* Neither the plans nor the balloons ever hold more than the pool. */
+        g_assert_cmpuint(w.max_plan_kib, <=, w.pool_kib);
+        g_assert_cmpuint(w.max_actual_kib, <=, w.pool_kib);
+        g_assert_cmpuint(r.max_sum_kib, ==, w.max_actual_kib);
+        for (size_t v = 0; v < r.n_vms; v++)
+            g_assert_cmpuint(r.vms[v].alloc_max_kib, <=, sc->vms[v].settings.max_kib);
+        mb_sim_result_clear(&r);
+    }
+    mb_scenario_free(sc);
+
+    /* The CLI names every VM, with the game's runtime, in text and JSON. */
+    g_assert_cmpint(run_cli(args, &out, &err_out), ==, 0);
+    g_assert_nonnull(strstr(out, "every VM: swap-out"));
+    g_assert_nonnull(strstr(out, "vm4-game"));
+    g_assert_cmpint(run_cli(json, &json_out, NULL), ==, 0);
+    g_assert_nonnull(strstr(json_out, "{\"name\":\"vm4-game\",\"workload\":\"bench-game\","));
+    g_assert_nonnull(strstr(strstr(json_out, "vm4-game"), "\"runtime_s\":"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -938,6 +1018,7 @@ main(int argc, char **argv)
     g_test_add_func("/sim/paper/h264ref", test_paper_h264ref);
     g_test_add_func("/sim/paper/paper2", test_paper2);
     g_test_add_func("/sim/bench/scenarios", test_bench_scenarios);
+    g_test_add_func("/sim/bench/contention", test_bench_contention);
     g_test_add_func("/sim/bench/grow-waits-for-donor", test_linux61_grow_waits_for_donor);
     g_test_add_func("/sim/trace/shipped", test_trace_shipped);
     g_test_add_func("/sim/trace/malformed", test_trace_malformed);
