@@ -164,19 +164,16 @@ recurring_burst_kib(const MbVm *vm)
 
 /* Too long without a demand prediction: its memory is no longer its own. */
 
-/* balanced: a VM lends what it can reclaim beyond its demand (the
- * foreground VM: its lead, MB_BALANCED_LEAD intervals of it) and its next
- * burst (the part of its peak it let go of), less given_kib (its surplus,
- * already a donor's), above its min: memory it keeps only in case it grows
- * (the foreground's headroom, a peak it still holds in use). */
+/* balanced: a VM lends what it can reclaim beyond its lead
+ * (MB_BALANCED_LEAD intervals of its demand) and its next burst (the part of its peak it let go
+ * of), less given_kib (its surplus, already a donor's), above its min: memory it keeps only in
+ * case it grows (the foreground's headroom, a peak it still holds in use). */
 static void
 add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib)
 {
-    uint64_t keep_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib : 0;
+    uint64_t keep_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
     uint64_t lend_kib;
 
-    if (vm->settings.foreground)
-        keep_kib *= MB_BALANCED_LEAD;
     if (recurring_burst_kib(vm) > 0 && (uint64_t)recurring_burst_kib(vm) > keep_kib)
         keep_kib = (uint64_t)recurring_burst_kib(vm);
     lend_kib = sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib));
@@ -565,8 +562,13 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             d->cold_kib = 0;
         } else if (has_prediction(vm)) {
             /* The paper gives R - delta; ours never counts a shrinking
-             * demand as extra surplus, and never digs below a minimum. */
-            int64_t demand_kib = balanced && vm->delta_kib < 0 ? 0 : vm->delta_kib;
+             * demand as extra surplus, never digs below a minimum, and
+             * keeps the lead that would make it needy again (3 x delta):
+             * a growing donor that gave down to one interval's demand
+             * asked it back at the next tick. */
+            int64_t demand_kib = vm->delta_kib;
+            if (balanced)
+                demand_kib = vm->delta_kib < 0 ? 0 : vm->delta_kib * (int64_t)MB_BALANCED_LEAD;
             /* Ours keeps a donor's recent peak demand (its next burst),
              * and the foreground VM its headroom. */
             if (balanced && vm->peak_kib > demand_kib)
@@ -609,15 +611,14 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         MbVm *vm = planner->needy[i];
         uint64_t want_kib =
             vm->delta_kib > 0 && has_prediction(vm) ? (uint64_t)vm->delta_kib : 0;
-        uint64_t headroom_kib = 0;
 
         /* Ours grants all of what it is short (the lead that served it),
          * at least one interval's demand: a VM short now catches up in one
          * move instead of staying at the edge. The foreground VM's
-         * headroom comes after, from cold cache only. */
+         * headroom comes after every VM's need, from the pool's rest and
+         * cold cache only. */
         if (balanced && has_prediction(vm)) {
             uint64_t need_kib = balanced_need_kib(vm, params, false);
-            headroom_kib = balanced_need_kib(vm, params, true) - need_kib;
             want_kib = need_kib == 0 ? 0 : need_kib > want_kib ? need_kib : want_kib;
         }
         /* Ours rounds a small need up to one step: skipping it would let
@@ -628,6 +629,17 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
                        ? want_kib
                        : sub_sat(vm->settings.min_kib, vm->target_kib);
         serve(planner, vm, want_kib, &pool_free_kib, params, balanced);
+    }
+    /* A real need before a speculative one: the headroom is served once
+     * every needy VM was, so that memory in the pool (a lender's, on its
+     * way to a VM short now) never goes back to the foreground VM first. */
+    for (size_t i = 0; balanced && i < n_needy; i++) {
+        MbVm *vm = planner->needy[i];
+        uint64_t headroom_kib = 0;
+
+        if (has_prediction(vm))
+            headroom_kib =
+                balanced_need_kib(vm, params, true) - balanced_need_kib(vm, params, false);
         if (headroom_kib > 0)
             serve_headroom(planner, vm, headroom_kib, &pool_free_kib, params);
     }
@@ -752,6 +764,13 @@ mb_planner_plan(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             vm->reason = MB_REASON_NONE;
         else
             moved++;
+        /* A VM that gave and received in one plan (the foreground VM lent
+         * its headroom and refilled it from cold cache) is named by where
+         * it ends. */
+        if (vm->target_kib > vm->alloc_kib && vm->reason == MB_REASON_DONATE)
+            vm->reason = MB_REASON_NEED;
+        else if (vm->target_kib < vm->alloc_kib && vm->reason == MB_REASON_NEED)
+            vm->reason = MB_REASON_DONATE;
     }
     if (n_moved != NULL)
         *n_moved = moved;

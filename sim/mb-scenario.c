@@ -150,7 +150,7 @@ new_bench(const char *name, bool web, char *err, size_t err_len)
 }
 
 /* bench-vms' contention: table3's video and web VMs beside a foreground job
- * of priority 80 (300 passes: it still runs when the game starts) and a
+ * of priority 80 (2000 passes: it still runs while the game does) and a
  * game of priority 50 starting GAME_LAG_S after the job; 1 GiB pool. The
  * shell's SetForeground comes half a second before the job starts, i.e.
  * before the plan of the job's last idle tick. bench-vms waits 10 s longer
@@ -168,7 +168,7 @@ new_bench_contention(const char *name, char *err, size_t err_len)
     sc->reserve_kib = 0;
     sc->max_ticks = BENCH_JOB_DELAY_S + BENCH_JOB_RUN_S + BENCH_GAME_LAG_S;
     sc->several_apps = true;
-    set_bench_vm(&sc->vms[0], "vm1-job", "bench-job-300", 80, 128, 640);
+    set_bench_vm(&sc->vms[0], "vm1-job", "bench-job-2000", 80, 128, 640);
     sc->vms[0].delay_ticks = BENCH_JOB_DELAY_S;
     sc->vms[0].foreground_tick = BENCH_JOB_DELAY_S;
     set_bench_vm(&sc->vms[1], "vm2-video", "bench-video", 40, 96, 512);

@@ -163,6 +163,79 @@ test_plan_lend_headroom(void)
     mb_planner_free(pl);
 }
 
+/* A VM that lends and receives in one plan is named by where it ends:
+ * the foreground VM refills its headroom from the free pool (+28) and
+ * lends 8 of it to a VM short now, whose need the pool's rest does not
+ * cover. */
+static void
+test_plan_lend_reason(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1104 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    p.foreground_headroom_kib = 128 * MIB;
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    v[0].settings.foreground = true;
+    vm_predict(&v[0], 0, 100 * MIB);
+    vm_predict(&v[1], 20 * MIB, 0); /* needs 60; 52 left in the pool */
+    v[1].pressured = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 60 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 20 * MIB);
+    g_assert_cmpint(v[0].reason, ==, MB_REASON_NEED);
+    g_assert_cmpint(v[1].reason, ==, MB_REASON_NEED);
+    assert_within_capacity(v, 2, &p);
+    mb_planner_free(pl);
+}
+
+/* A growing donor keeps its lead (3 x its demand): given down to one
+ * interval's demand it would be needy at the next tick and take it back. */
+static void
+test_plan_donor_keeps_lead(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    vm_predict(&v[0], 10 * MIB, 100 * MIB);
+    vm_predict(&v[1], 100 * MIB, 0); /* wants 300 */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, -70 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, 70 * MIB);
+    /* Applied: the donor is not needy at the next plan. */
+    for (int i = 0; i < 2; i++)
+        v[i].alloc_kib = v[i].target_kib;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
+    mb_planner_free(pl);
+}
+
+/* The foreground VM's headroom comes after every VM's need: 50 MiB free
+ * in the pool go to a lower-priority VM's need first. */
+static void
+test_plan_need_before_headroom(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1074 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    p.foreground_headroom_kib = 128 * MIB;
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    v[0].settings.foreground = true;
+    vm_predict(&v[0], 0, 0);
+    vm_predict(&v[1], 10 * MIB, 0); /* needs 30 */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 30 * MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 20 * MIB);
+    assert_within_capacity(v, 2, &p);
+    mb_planner_free(pl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,5 +243,8 @@ main(int argc, char **argv)
     g_test_add_func("/policy/predictor/released", test_predictor_released);
     g_test_add_func("/policy/plan/one-time-growth", test_plan_one_time_growth);
     g_test_add_func("/policy/plan/lend-headroom", test_plan_lend_headroom);
+    g_test_add_func("/policy/plan/lend-reason", test_plan_lend_reason);
+    g_test_add_func("/policy/plan/donor-keeps-lead", test_plan_donor_keeps_lead);
+    g_test_add_func("/policy/plan/need-before-headroom", test_plan_need_before_headroom);
     return g_test_run();
 }

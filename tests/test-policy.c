@@ -881,10 +881,15 @@ test_plan_proportional(void)
     g_assert_cmpint(move_of(&v[1]), ==, -40 * (gint64)MIB);
     g_assert_cmpint(move_of(&v[2]), ==, -20 * (gint64)MIB);
 
-    /* A donor's own demand reduces its surplus: R - delta. */
+    /* A donor's own demand reduces its surplus: R - 3 x delta (its lead,
+     * /policy/plan/donor-keeps-lead); the paper's R - delta. */
     vm_predict(&v[1], 10 * MIB, 40 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[1]), ==, -10 * (gint64)MIB);
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpint(move_of(&v[1]), ==, -30 * (gint64)MIB);
+    p.kind = MB_POLICY_BALANCED;
 
     /* No one needy: nothing moves (no give-back rule of its own). */
     vm_predict(&v[0], 0, 0);

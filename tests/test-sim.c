@@ -969,13 +969,13 @@ test_bench_contention(void)
         g_assert_cmpuint(r.violations, ==, 0);
         /* The shell's SetForeground: before the job's last idle tick's plan. */
         g_assert_cmpuint(w.foreground_from, ==, 30);
-        /* Both apps finish, no faster than their work (22.6 s, 9.8 s). */
-        g_assert_cmpstr(r.vms[0].workload, ==, "bench-job-300");
+        /* Both apps finish, no faster than their work (28.2 s, 12.3 s). */
+        g_assert_cmpstr(r.vms[0].workload, ==, "bench-job-2000");
         g_assert_cmpstr(r.vms[3].workload, ==, "bench-game");
         g_assert_true(r.vms[0].finished);
         g_assert_true(r.vms[3].finished);
-        g_assert_cmpuint(r.vms[0].runtime_s, >=, 23);
-        g_assert_cmpuint(r.vms[3].runtime_s, >=, 10);
+        g_assert_cmpuint(r.vms[0].runtime_s, >=, 28);
+        g_assert_cmpuint(r.vms[3].runtime_s, >=, 12);
         /* Neither the plans nor the balloons ever hold more than the pool. */
         g_assert_cmpuint(w.max_plan_kib, <=, w.pool_kib);
         g_assert_cmpuint(w.max_actual_kib, <=, w.pool_kib);
