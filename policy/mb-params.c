@@ -53,6 +53,8 @@ mb_reason_to_string(MbReason reason)
         return "host memory plentiful";
     case MB_REASON_SILENT:
         return "gave back memory above its fair share (no statistics)";
+    case MB_REASON_COLD:
+        return "gave cold memory to the foreground VM";
     }
     return "unknown";
 }

@@ -24,16 +24,22 @@ struct MbPlanner {
     size_t capacity;
     uint64_t rng_state;
     MbVm **needy;
-    DonorList donors;  /* predicted surplus: reclaimable above demand */
-    DonorList silent;  /* silent VMs, surplus above their fair share */
-    DonorList lend;    /* balanced: the foreground VM's headroom and the donors'
-                        * peaks still in use, lent to a VM short now (pressured)
-                        * that nothing else can serve */
-    Donor *donors_tmp; /* merge buffer */
+    DonorList donors;    /* predicted surplus: reclaimable above demand */
+    DonorList silent;    /* silent VMs, surplus above their fair share */
+    DonorList lend;      /* balanced: the foreground VM's headroom and the donors'
+                          * peaks still in use, lent to a VM short now (pressured)
+                          * that nothing else can serve */
+    Donor *donors_tmp;   /* merge buffer */
+    bool has_foreground; /* this plan: some VM is the foreground VM */
 };
 
 /* balanced refills its spare in moves of at least 1/MB_SPARE_CHUNKS of it. */
 #define MB_SPARE_CHUNKS 2u
+
+/* balanced: what a background VM gives the foreground VM of its cold
+ * memory per plan (squeeze_background): small enough that its PSI shows
+ * the cost before much is gone. */
+#define MB_SQUEEZE_STEP_KIB (32u * 1024u)
 
 /* MOM's defaults (oVirt MOM, balloon.rules). */
 #define MOM_PRESSURE_THRESHOLD 0.20
@@ -135,17 +141,29 @@ deficit_kib(const MbVm *vm)
     return vm->delta_kib - (int64_t)mb_vm_reclaimable_now_kib(vm);
 }
 
+/* balanced: the VM is short now. A background VM (another is the
+ * foreground VM) that swaps out without stalling and without growing is
+ * writing out cold pages it gave the foreground VM (squeeze_background):
+ * no cost to it yet, and no need to serve. */
+static bool
+short_now(const MbPlanner *planner, const MbVm *vm)
+{
+    return vm->pressured && (vm->stalled || vm->delta_kib > 0 || vm->settings.foreground ||
+                             !planner->has_foreground);
+}
+
 /* balanced: what the VM should get now for the next MB_BALANCED_LEAD
  * intervals of its demand to stay reclaimable, and the anonymous memory it
  * lost to swap while it is short (all of it in one move, not a rate), and,
  * with_headroom, for the foreground VM its headroom; 0 when what it can
  * reclaim covers it. */
 static uint64_t
-balanced_need_kib(const MbVm *vm, const MbParams *params, bool with_headroom)
+balanced_need_kib(const MbPlanner *planner, const MbVm *vm, const MbParams *params,
+                  bool with_headroom)
 {
     uint64_t horizon_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
 
-    if (vm->pressured && vm->last.has_swap_used)
+    if (short_now(planner, vm) && vm->last.has_swap_used)
         horizon_kib = add_sat(horizon_kib, vm->last.swap_used_kib);
     if (with_headroom && vm->settings.foreground)
         horizon_kib = add_sat(horizon_kib, params->foreground_headroom_kib);
@@ -417,7 +435,7 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
      * comes before a speculative one, whatever the priority.
      * The foreground VM refills its headroom from cold cache and the free
      * pool only (serve_headroom), never from this VM. */
-    if (vm->pressured && rest_kib > from_donors_kib + from_silent_kib)
+    if (short_now(planner, vm) && rest_kib > from_donors_kib + from_silent_kib)
         k_lend = share_out(&planner->lend, rest_kib - from_donors_kib - from_silent_kib,
                            params->min_step_kib, &from_lend_kib, &lend_total_kib);
     gain_kib = from_pool_kib + from_donors_kib + from_silent_kib + from_lend_kib;
@@ -523,6 +541,83 @@ refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params
     *pool_free_kib += from_donors(planner, missing_kib, false, true, params);
 }
 
+/* balanced: the lowest a background VM is squeezed to: its free reserve,
+ * its lead and its active page cache, never below its min, in whole pages.
+ * Not its anonymous memory: a guest's LRU lists age only under pressure,
+ * so an app idle in the background shows its memory as active as one at
+ * work; its own PSI tells which it is (may_squeeze). */
+static uint64_t
+squeeze_floor_kib(const MbVm *vm, const MbParams *params)
+{
+    uint64_t lead_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
+    uint64_t floor_kib =
+        add_sat(add_sat(vm->last.active_file_kib, lead_kib),
+                (uint64_t)(params->free_reserve_ratio * (double)vm->alloc_kib));
+
+    return page_up(floor_kib > vm->settings.min_kib ? floor_kib : vm->settings.min_kib);
+}
+
+/* Whether a VM may give the foreground VM fg its cold memory: another VM
+ * of no higher priority with a prediction, an app that grew by a step or
+ * more (its peak) and holds that growth (it released none of it: a web VM
+ * loading pages needs its free memory for the next, and a balloon takes
+ * free memory first; a video VM streaming never grew), not short of memory
+ * itself, not stalling on memory (PSI, working-set refaults: the guard
+ * that stops the squeeze as soon as it costs the VM), not grown nor
+ * squeezed this plan, and above its floor by a step. */
+static bool
+may_squeeze(const MbPlanner *planner, const MbVm *vm, const MbVm *fg, const MbParams *params)
+{
+    return vm != fg && !vm->settings.foreground &&
+           vm->settings.priority <= fg->settings.priority && has_prediction(vm) &&
+           !vm->stalled && vm->peak_kib >= (int64_t)MB_SQUEEZE_STEP_KIB &&
+           recurring_burst_kib(vm) == 0 && balanced_need_kib(planner, vm, params, false) == 0 &&
+           vm->target_kib <= vm->alloc_kib && vm->reason != MB_REASON_COLD &&
+           vm->target_kib >= add_sat(squeeze_floor_kib(vm, params), params->min_step_kib);
+}
+
+/* balanced: the foreground VM still short of its need after the pool,
+ * the donors and the lenders is served from the background VMs' cold
+ * memory (anonymous memory they hold but do not touch, which no
+ * reclaimable formula counts), MB_SQUEEZE_STEP_KIB from each per plan,
+ * the lowest priority first, then the most above its floor: the
+ * background guest writes its cold pages out, the foreground app does not
+ * wait. A VM that stalls stops giving at once (may_squeeze), and asks
+ * back once it is short (short_now). */
+static void
+squeeze_background(const MbPlanner *planner, MbVm *vms, size_t n, MbVm *fg, uint64_t want_kib,
+                   const MbParams *params)
+{
+    want_kib = min_u64(want_kib, sub_sat(fg->settings.max_kib, fg->target_kib));
+    while (want_kib >= params->min_step_kib) {
+        MbVm *pick = NULL;
+        uint64_t give_kib;
+
+        for (size_t i = 0; i < n; i++) {
+            MbVm *vm = &vms[i];
+            if (!may_squeeze(planner, vm, fg, params))
+                continue;
+            if (pick == NULL || vm->settings.priority < pick->settings.priority ||
+                (vm->settings.priority == pick->settings.priority &&
+                 vm->target_kib - squeeze_floor_kib(vm, params) >
+                     pick->target_kib - squeeze_floor_kib(pick, params)))
+                pick = vm;
+        }
+        if (pick == NULL)
+            return;
+        give_kib = min_u64(min_u64(MB_SQUEEZE_STEP_KIB, want_kib),
+                           pick->target_kib - squeeze_floor_kib(pick, params));
+        give_kib = page_down(give_kib);
+        pick->reason = MB_REASON_COLD; /* once per plan, even if too small */
+        if (give_kib < params->min_step_kib)
+            continue;
+        pick->target_kib -= give_kib;
+        fg->target_kib += give_kib;
+        fg->reason = MB_REASON_NEED;
+        want_kib -= give_kib;
+    }
+}
+
 /* The paper's balancer (and ours, with priorities and guarantees). */
 static void
 plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
@@ -531,6 +626,12 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
     bool balanced = params->kind == MB_POLICY_BALANCED;
     size_t n_needy = 0, n_donors = 0, n_silent = 0, n_lend = 0;
     uint64_t fair_extra = fair_extra_kib(vms, n, capacity_kib);
+    MbVm *fg = NULL;
+    uint64_t fg_unmet_kib = 0;
+
+    planner->has_foreground = false;
+    for (size_t i = 0; balanced && i < n; i++)
+        planner->has_foreground = planner->has_foreground || vms[i].settings.foreground;
 
     for (size_t i = 0; i < n; i++) {
         MbVm *vm = &vms[i];
@@ -541,14 +642,14 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
          * intervals of demand (plus what it lost to swap, plus the
          * foreground's headroom) no longer fit: memory still has to leave a
          * donor's balloon before it can be given. */
-        bool short_now = balanced ? balanced_need_kib(vm, params, true) > 0
-                                  : vm->delta_kib > 0 &&
-                                        (uint64_t)vm->delta_kib > mb_vm_reclaimable_now_kib(vm);
-        if (below_min || (has_prediction(vm) && short_now)) {
+        bool is_short = balanced ? balanced_need_kib(planner, vm, params, true) > 0
+                                 : vm->delta_kib > 0 &&
+                                       (uint64_t)vm->delta_kib > mb_vm_reclaimable_now_kib(vm);
+        if (below_min || (has_prediction(vm) && is_short)) {
             planner->needy[n_needy++] = vm;
             /* The foreground VM short of its headroom only: what it can
              * reclaim beyond its lead and its next burst is headroom too. */
-            if (balanced && !below_min && balanced_need_kib(vm, params, false) == 0)
+            if (balanced && !below_min && balanced_need_kib(planner, vm, params, false) == 0)
                 add_lender(planner, &n_lend, vm, 0);
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
@@ -618,18 +719,32 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
          * headroom comes after every VM's need, from the pool's rest and
          * cold cache only. */
         if (balanced && has_prediction(vm)) {
-            uint64_t need_kib = balanced_need_kib(vm, params, false);
+            uint64_t need_kib = balanced_need_kib(planner, vm, params, false);
             want_kib = need_kib == 0 ? 0 : need_kib > want_kib ? need_kib : want_kib;
         }
-        /* Ours rounds a small need up to one step: skipping it would let
-         * the VM swap for the few ticks its demand stays under the step. */
+        /* Ours rounds a small need up to one step when the VM is short
+         * now or has less than a step left to reclaim: skipping it would
+         * let the VM swap for the few ticks its demand stays under the
+         * step. With a step's cushion left it waits until a step is
+         * missing: a need of 3 x a noisy demand moved 4 MiB back and forth
+         * every few seconds. */
         if (balanced && want_kib > 0 && want_kib < params->min_step_kib)
-            want_kib = params->min_step_kib;
+            want_kib =
+                short_now(planner, vm) || mb_vm_reclaimable_now_kib(vm) < params->min_step_kib
+                    ? params->min_step_kib
+                    : 0;
         want_kib = want_kib > sub_sat(vm->settings.min_kib, vm->target_kib)
                        ? want_kib
                        : sub_sat(vm->settings.min_kib, vm->target_kib);
+        uint64_t before_kib = vm->target_kib;
         serve(planner, vm, want_kib, &pool_free_kib, params, balanced);
+        if (balanced && vm->settings.foreground && fg == NULL) {
+            fg = vm;
+            fg_unmet_kib = sub_sat(want_kib, vm->target_kib - before_kib);
+        }
     }
+    if (fg != NULL && fg_unmet_kib >= params->min_step_kib)
+        squeeze_background(planner, vms, n, fg, fg_unmet_kib, params);
     /* A real need before a speculative one: the headroom is served once
      * every needy VM was, so that memory in the pool (a lender's, on its
      * way to a VM short now) never goes back to the foreground VM first. */
@@ -638,8 +753,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
         uint64_t headroom_kib = 0;
 
         if (has_prediction(vm))
-            headroom_kib =
-                balanced_need_kib(vm, params, true) - balanced_need_kib(vm, params, false);
+            headroom_kib = balanced_need_kib(planner, vm, params, true) -
+                           balanced_need_kib(planner, vm, params, false);
         if (headroom_kib > 0)
             serve_headroom(planner, vm, headroom_kib, &pool_free_kib, params);
     }

@@ -90,6 +90,7 @@ typedef enum {
     MB_REASON_MOM_SHRINK,
     MB_REASON_MOM_GROW,
     MB_REASON_SILENT, /* silent VM gave back memory above its fair share */
+    MB_REASON_COLD,   /* background VM gave cold memory to the foreground VM */
 } MbReason;
 
 const char *mb_reason_to_string(MbReason reason);
@@ -131,6 +132,11 @@ typedef struct {
     bool pressured;            /* the last sample showed the VM short now: it swapped
                                 * out, refaulted its working set, stalled on memory
                                 * (PSI) or the agent sent it urgently */
+    bool stalled;              /* ... refaulted its working set or stalled on memory
+                                * this interval, or its PSI some avg10 is at least
+                                * MB_STALL_PSI_AVG10: it pays for what it lacks (a
+                                * swap-out alone is no cost yet: cold pages written
+                                * out) */
     uint64_t reclaimable_kib;  /* R of the last sample */
     uint64_t sample_alloc_kib; /* alloc_kib when that sample was taken: R
                                 * changes with every move since (see
@@ -160,6 +166,10 @@ typedef struct {
      * allocations would leave it. */
     uint64_t spare_kib;
 } MbParams;
+
+/* A VM whose PSI some avg10 (% of the last ten seconds stalled on
+ * memory) is at least this has stalled lately (MbVm.stalled). */
+#define MB_STALL_PSI_AVG10 1.0
 
 /* A donor keeps the part of its burst it released (min(peak_kib,
  * released_kib)) this many intervals after a burst

@@ -99,6 +99,7 @@ mb_vm_rebaseline(MbVm *vm)
     vm->delta_kib = 0;
     vm->burst_kib = 0;
     vm->pressured = false;
+    vm->stalled = false;
 }
 
 static void
@@ -113,6 +114,7 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
     if (sample == NULL) {
         vm->stale = true;
         vm->pressured = false;
+        vm->stalled = false;
         vm->missed_ticks =
             vm->missed_ticks < MB_MISSED_TICKS_MAX ? vm->missed_ticks + 1 : MB_MISSED_TICKS_MAX;
         count_silent(vm);
@@ -142,6 +144,7 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
     if (!vm->has_last) {
         /* A baseline only: no demand known for this interval. */
         vm->pressured = false;
+        vm->stalled = false;
         vm->last = s;
         vm->has_last = true;
         count_silent(vm);
@@ -180,10 +183,14 @@ observe(MbVm *vm, const MbSample *sample, const MbParams *params, double interva
         dm_kib += (int64_t)refault_kib;
     /* Short now, whatever the trend says. 1 ms of memory stall or 1 MiB of
      * refaults an interval is noise; more is a task waiting for memory. */
-    vm->pressured =
-        swap_out_kib > 0 || refault_kib >= 1024 || s.urgent != 0 ||
+    bool stalled_now =
+        refault_kib >= 1024 ||
         (s.has_psi && vm->last.has_psi &&
          s.psi_some_total_us > vm->last.psi_some_total_us + (uint64_t)(1000.0 * intervals));
+    vm->pressured = stalled_now || swap_out_kib > 0 || s.urgent != 0;
+    /* ... or lately: the PSI average of the last ten seconds keeps a VM
+     * that stalled from being squeezed again at once. */
+    vm->stalled = stalled_now || (s.has_psi && s.psi_some_avg10 >= MB_STALL_PSI_AVG10);
     /* After missed samples the change spans several intervals, an urgent
      * sample spans part of one: keep dM a per-interval rate. */
     dm_kib = (int64_t)((double)dm_kib / intervals);

@@ -63,6 +63,8 @@ mb_reason_to_keyword(MbReason reason)
         return "mom-grow";
     case MB_REASON_SILENT:
         return "silent";
+    case MB_REASON_COLD:
+        return "cold";
     }
     return "unknown";
 }

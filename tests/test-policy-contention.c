@@ -3,6 +3,18 @@
  * from what the foreground VM keeps only in case it grows. */
 #include "mb-test-policy.h"
 
+/* The two apps of the contention bench at 512 MiB each: the job (80),
+ * the foreground VM with a 128 MiB headroom when foreground is set, and
+ * the game (50). */
+static void
+job_and_game(MbVm v[2], MbParams *p, bool foreground)
+{
+    p->foreground_headroom_kib = 128 * MIB;
+    vm_setup(&v[0], "job", 80, 512 * MIB);
+    vm_setup(&v[1], "game", 50, 512 * MIB);
+    v[0].settings.foreground = foreground;
+}
+
 /* The part of a peak a donor keeps is what it let go of: a web VM's page
  * load freed again is a burst to come; a job that loaded its working set
  * and keeps it has nothing to come. */
@@ -60,8 +72,7 @@ test_plan_one_time_growth(void)
     MbPlanner *pl = mb_planner_new(2, 1);
     MbVm v[2];
 
-    vm_setup(&v[0], "job", 80, 512 * MIB);
-    vm_setup(&v[1], "game", 50, 512 * MIB);
+    job_and_game(v, &p, false);
     vm_predict(&v[0], 0, 200 * MIB);
     v[0].peak_kib = 64 * MIB;       /* its working set, loaded and kept */
     vm_predict(&v[1], 60 * MIB, 0); /* needs 3 x 60 */
@@ -102,10 +113,7 @@ test_plan_lend_headroom(void)
     MbPlanner *pl = mb_planner_new(2, 1);
     MbVm v[2];
 
-    p.foreground_headroom_kib = 128 * MIB;
-    vm_setup(&v[0], "job", 80, 512 * MIB);
-    vm_setup(&v[1], "game", 50, 512 * MIB);
-    v[0].settings.foreground = true;
+    job_and_game(v, &p, true);
     /* 200 free, 128 of it headroom: 72 to give. The game needs 120. */
     vm_predict(&v[0], 0, 200 * MIB);
     vm_predict(&v[1], 40 * MIB, 0);
@@ -113,7 +121,7 @@ test_plan_lend_headroom(void)
     g_assert_cmpint(move_of(&v[1]), ==, 72 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, -72 * (gint64)MIB);
     /* Short now: all 120, 48 of them the headroom. */
-    v[1].pressured = true;
+    v[1].pressured = v[1].stalled = true;
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 120 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, -120 * (gint64)MIB);
@@ -125,13 +133,13 @@ test_plan_lend_headroom(void)
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 100 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, -100 * (gint64)MIB);
-    v[1].pressured = false;
+    v[1].pressured = v[1].stalled = false;
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 0);
     g_assert_cmpint(move_of(&v[0]), ==, 0);
 
     /* Growing 20 an interval, it keeps its lead (60) and lends 40. */
-    v[1].pressured = true;
+    v[1].pressured = v[1].stalled = true;
     vm_predict(&v[0], 20 * MIB, 100 * MIB);
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 40 * MIB);
@@ -174,13 +182,10 @@ test_plan_lend_reason(void)
     MbPlanner *pl = mb_planner_new(2, 1);
     MbVm v[2];
 
-    p.foreground_headroom_kib = 128 * MIB;
-    vm_setup(&v[0], "job", 80, 512 * MIB);
-    vm_setup(&v[1], "game", 50, 512 * MIB);
-    v[0].settings.foreground = true;
+    job_and_game(v, &p, true);
     vm_predict(&v[0], 0, 100 * MIB);
     vm_predict(&v[1], 20 * MIB, 0); /* needs 60; 52 left in the pool */
-    v[1].pressured = true;
+    v[1].pressured = v[1].stalled = true;
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 60 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, 20 * MIB);
@@ -199,8 +204,7 @@ test_plan_donor_keeps_lead(void)
     MbPlanner *pl = mb_planner_new(2, 1);
     MbVm v[2];
 
-    vm_setup(&v[0], "job", 80, 512 * MIB);
-    vm_setup(&v[1], "game", 50, 512 * MIB);
+    job_and_game(v, &p, false);
     vm_predict(&v[0], 10 * MIB, 100 * MIB);
     vm_predict(&v[1], 100 * MIB, 0); /* wants 300 */
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
@@ -223,16 +227,79 @@ test_plan_need_before_headroom(void)
     MbPlanner *pl = mb_planner_new(2, 1);
     MbVm v[2];
 
-    p.foreground_headroom_kib = 128 * MIB;
-    vm_setup(&v[0], "job", 80, 512 * MIB);
-    vm_setup(&v[1], "game", 50, 512 * MIB);
-    v[0].settings.foreground = true;
+    job_and_game(v, &p, true);
     vm_predict(&v[0], 0, 0);
     vm_predict(&v[1], 10 * MIB, 0); /* needs 30 */
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[1]), ==, 30 * MIB);
     g_assert_cmpint(move_of(&v[0]), ==, 20 * MIB);
     assert_within_capacity(v, 2, &p);
+    mb_planner_free(pl);
+}
+
+/* The foreground VM short of its need, with nothing free anywhere: a
+ * background VM of no higher priority gives it cold memory, 32 MiB a plan,
+ * while it does not stall; its swap-out meanwhile is no need of its own. */
+static void
+test_plan_squeeze_background(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    job_and_game(v, &p, true);
+    v[0].settings.priority = 60;
+    /* The browser in front needs 3 x 40; the game holds 512 MiB of
+     * anonymous memory in the background, none of it reclaimable. */
+    vm_predict(&v[0], 40 * MIB, 40 * MIB); /* 80 short */
+    vm_predict(&v[1], 0, 0);
+    v[1].last.active_anon_kib = 400 * MIB;
+    v[1].peak_kib = 64 * MIB; /* it loaded its working set and holds it */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -32 * (gint64)MIB);
+    g_assert_cmpint(move_of(&v[0]), ==, 32 * MIB);
+    g_assert_cmpint(v[1].reason, ==, MB_REASON_COLD);
+    g_assert_cmpstr(mb_reason_to_string(MB_REASON_COLD), ==,
+                    "gave cold memory to the foreground VM");
+    assert_within_capacity(v, 2, &p);
+    /* It writes its cold pages out without stalling: go on. */
+    v[1].pressured = true;
+    v[1].last.has_swap_used = true;
+    v[1].last.swap_used_kib = 32 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -32 * (gint64)MIB);
+    /* It stalls: the squeeze stops at once, and it asks back what it
+     * lost (the browser, higher in priority, keeps what it has). */
+    v[1].stalled = true;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 0);
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    v[1].stalled = v[1].pressured = false;
+    /* Never from a VM of higher priority, one that bursts, below the
+     * floor, nor without a foreground VM. */
+    v[1].settings.priority = 70;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    v[1].settings.priority = 50;
+    vm_released_burst(&v[1], 96 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    vm_released_burst(&v[1], 0); /* nor one that never grew (a video VM) */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    v[1].peak_kib = 64 * MIB;
+    v[1].settings.min_kib = 500 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, -12 * (gint64)MIB); /* to its min */
+    v[1].settings.min_kib = 64 * MIB;
+    v[0].settings.foreground = false;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
+    /* paper never squeezes. */
+    v[0].settings.foreground = true;
+    p.kind = MB_POLICY_PAPER;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[1]), ==, 0);
     mb_planner_free(pl);
 }
 
@@ -246,5 +313,6 @@ main(int argc, char **argv)
     g_test_add_func("/policy/plan/lend-reason", test_plan_lend_reason);
     g_test_add_func("/policy/plan/donor-keeps-lead", test_plan_donor_keeps_lead);
     g_test_add_func("/policy/plan/need-before-headroom", test_plan_need_before_headroom);
+    g_test_add_func("/policy/plan/squeeze-background", test_plan_squeeze_background);
     return g_test_run();
 }

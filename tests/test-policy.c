@@ -942,12 +942,23 @@ test_plan_min_step(void)
     g_assert_cmpint(move_of(&v[1]), ==, -10 * (gint64)MIB);
     g_assert_cmpint(move_of(&v[2]), ==, 0);
 
-    /* A need under the step (3 x 3 - 7 = 2 MiB) is served with one step
-     * (balanced); paper sees no need (3 MiB of demand, 7 reclaimable). */
+    /* A need under the step (3 x 3 - 7 = 2 MiB) waits while a step's
+     * cushion is left (7 MiB)... */
     vm_predict(&v[0], 3 * MIB, 7 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpuint(moved, ==, 0);
+    /* ...and is served with one step when less is left (3 x 2 - 3 = 3)
+     * or the VM is short now (balanced); paper sees no need (3 MiB of
+     * demand, 7 reclaimable). */
+    vm_predict(&v[0], 2 * MIB, 3 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
+    g_assert_cmpint(move_of(&v[0]), ==, 4 * MIB);
+    vm_predict(&v[0], 3 * MIB, 7 * MIB);
+    v[0].pressured = true;
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpint(move_of(&v[0]), ==, 4 * MIB);
     g_assert_cmpint(move_of(&v[1]), ==, -4 * (gint64)MIB);
+    v[0].pressured = false;
     p.kind = MB_POLICY_PAPER;
     g_assert_true(mb_planner_plan(pl, v, 3, &p, &moved));
     g_assert_cmpuint(moved, ==, 0);
@@ -1103,8 +1114,10 @@ test_plan_ties(void)
         g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
         g_assert_cmpint(move_of(&v[other]), ==, 30 * MIB);
 
-        /* And the foreground VM wins over the deficit. */
+        /* And the foreground VM wins over the deficit (the donor has
+         * no cold memory to give it beyond: /policy/plan/squeeze-background). */
         v[winner].settings.foreground = true;
+        v[2].stalled = true;
         g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
         g_assert_cmpint(move_of(&v[winner]), ==, 30 * MIB);
         g_assert_cmpint(move_of(&v[other]), ==, 0);
