@@ -16,6 +16,11 @@ changes over it: every VM named in the service's "rebalanced:" records (one
 per VM a tick moved), divided by its minutes. contention's all-VM swap-out
 sums every VM's pswpout over it (to 2.5 s after its end: the consoles print
 MB-PSWPOUT every 2 s).
+
+evening (a TV evening: the game, the browser, the game again) has its own
+table: the game's two phases, the browser's page loads, every VM's swap-out,
+and per SetForeground of the TV shell (shell.log) how long before the app's
+phase it was sent and how long after it the new foreground VM first grew.
 """
 import json
 import os
@@ -178,9 +183,32 @@ def swap_between(lines, t0, t1):
     return mib((pswpout_at(lines, t1) - pswpout_at(lines, t0)) * PAGE_KIB)
 
 
+def run_figures(res, run_dir, consoles, t_run0, t_run1):
+    """The run's length, its moves and every VM's swap-out over it."""
+    res["run_s"] = round((t_run1 - t_run0) / 1000.0, 1)
+    res["moves"] = count_moves(os.path.join(run_dir, "daemon.log"), t_run0, t_run1)
+    res["moves_per_min"] = (round(res["moves"] * 60000.0 / (t_run1 - t_run0), 1)
+                            if res["moves"] is not None and t_run1 > t_run0 else None)
+    # Every VM whose console has its swap counts (an empty one has none).
+    res["vm_swap_out_mib"] = {role: swap_between(lines, t_run0, t_run1 + 2500)
+                              for role, lines in consoles.items()
+                              if first(lines, r"^MB-PSWPOUT ")[0] is not None}
+    res["all_swap_out_mib"] = round(sum(res["vm_swap_out_mib"].values()), 1)
+
+
+def sum_figures(res, samples):
+    """The balloons' largest sum, and how many polls saw more than the pool."""
+    res["max_sum_mib"] = mib(max(s[1] for s in samples))
+    res["max_sum_kib"] = max(s[1] for s in samples)
+    res["samples"] = len(samples)
+    res["samples_above_pool"] = sum(1 for s in samples if s[1] > res["pool_mib"] * 1024)
+
+
 def analyse(run_dir):
     meta = read_meta(os.path.join(run_dir, "meta"))
     res = {"scenario": meta["scenario"], "mode": meta["mode"], "pool_mib": int(meta["pool_mib"])}
+    if res["scenario"] == "evening":
+        return analyse_evening(run_dir, meta, res)
     roles = {vm["role"]: vm for vm in meta["vms"] if "role" in vm}
     consoles = {role: read_console(os.path.join(run_dir, role + ".console")) for role in roles}
     job = consoles.get("job", [])
@@ -209,30 +237,15 @@ def analyse(run_dir):
             grow = first_grow(samples, roles["game"]["vm"], g_armed or g_start, g_end)
             res["game_first_grow_s"] = round((grow - g_start) / 1000.0, 2) if grow else None
     t_run0 = samples[0][0] if samples else (t_armed or t_start)
-    res["run_s"] = round((t_run1 - t_run0) / 1000.0, 1)
-    res["moves"] = count_moves(daemon_log, t_run0, t_run1)
-    res["moves_per_min"] = (round(res["moves"] * 60000.0 / (t_run1 - t_run0), 1)
-                            if res["moves"] is not None and t_run1 > t_run0 else None)
-    # Every VM whose console has its swap counts (an empty one has none).
-    res["vm_swap_out_mib"] = {role: swap_between(lines, t_run0, t_run1 + 2500)
-                              for role, lines in consoles.items()
-                              if first(lines, r"^MB-PSWPOUT ")[0] is not None}
-    res["all_swap_out_mib"] = round(sum(res["vm_swap_out_mib"].values()), 1)
+    run_figures(res, run_dir, consoles, t_run0, t_run1)
 
     others = {}
     for role, lines in consoles.items():
         if role != "job":
             others[role] = mib(pswpout_at(lines, t_run1 + 2500) * PAGE_KIB)
     res["other_swap_out_mib"] = others
-    video = consoles.get("video")
-    if video:
-        rx = r"video t_ms=\d+ frames=(\d+) late=(\d+) dropped=(\d+)"
-        a, b = last_before(video, rx, t_start), last_before(video, rx, t_run1)
-        if b:
-            base = [int(x) for x in a[1].groups()] if a else [0, 0, 0]
-            now = [int(x) for x in b[1].groups()]
-            res["video_frames"], res["video_late"], res["video_dropped"] = (
-                now[0] - base[0], now[1] - base[1], now[2] - base[2])
+    if consoles.get("video"):
+        video_frames(res, consoles["video"], t_start, t_run1)
     web = consoles.get("web")
     if web:
         ms = [int(m.group(1)) for t, text in web if t_start <= t <= t_run1
@@ -256,10 +269,7 @@ def analyse(run_dir):
     res["job_first_urgent_tick_s"] = round((urgent - t_start) / 1000.0, 2) if urgent else None
 
     if samples:
-        res["max_sum_mib"] = mib(max(s[1] for s in samples))
-        res["max_sum_kib"] = max(s[1] for s in samples)
-        res["samples"] = len(samples)
-        res["samples_above_pool"] = sum(1 for s in samples if s[1] > res["pool_mib"] * 1024)
+        sum_figures(res, samples)
         name = roles["job"]["vm"]
         window = [(t, vms[name]) for t, _, vms in samples
                   if name in vms and (t_armed or t_start) <= t <= t_end]
@@ -283,6 +293,102 @@ def analyse(run_dir):
             grow = first_grow(samples, name, t_fg_sent, t_end)
             res["set_foreground_to_grow_s"] = (
                 round((grow - t_fg_sent) / 1000.0, 2) if grow else None)
+    return res
+
+
+def read_switches(path):
+    """The evening shell's SetForeground calls (shell.log, µs stamps): a list
+    of {vm, sent, returned (ms, None when it failed)} in order."""
+    out = []
+    if not os.path.isfile(path):
+        return out
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"(\d+) set-foreground (\S+)( sending| failed)?$", line.strip())
+            if not m:
+                continue
+            t = int(m.group(1)) / 1000
+            if m.group(3) == " sending":
+                out.append({"vm": m.group(2), "sent": t, "returned": None})
+            elif m.group(3) is None and out and out[-1]["vm"] == m.group(2):
+                out[-1]["returned"] = t
+    return out
+
+
+def video_frames(res, video, t0, t1):
+    """The video's frames, late and dropped ones from t0 to t1 (its reports
+    every 5 s)."""
+    rx = r"video t_ms=\d+ frames=(\d+) late=(\d+) dropped=(\d+)"
+    a, b = last_before(video, rx, t0), last_before(video, rx, t1)
+    if b:
+        base = [int(x) for x in a[1].groups()] if a else [0, 0, 0]
+        now = [int(x) for x in b[1].groups()]
+        res["video_frames"], res["video_late"], res["video_dropped"] = (
+            now[0] - base[0], now[1] - base[1], now[2] - base[2])
+
+
+def analyse_evening(run_dir, meta, res):
+    """evening: the game's phases (alloc with --passes2), the browser's page
+    loads (web with --count), the shell's three switches."""
+    roles = {vm["role"]: vm for vm in meta["vms"] if "role" in vm}
+    consoles = {role: read_console(os.path.join(run_dir, role + ".console")) for role in roles}
+    game, web = consoles.get("game", []), consoles.get("web", [])
+    res["capped"] = os.path.exists(os.path.join(run_dir, "capped"))
+    t_start, _ = first(game, r"mb-workload: alloc start")
+    if t_start is None or "game" not in roles or "web" not in roles:
+        res["error"] = "the game never started"
+        return res
+    t_p1, m_p1 = first(game, r"mb-workload: alloc phase=1 done .*elapsed_ms=(\d+)")
+    t_p2, _ = first(game, r"mb-workload: alloc phase=2 start")
+    t_p2_done, m_p2 = first(game, r"mb-workload: alloc phase=2 done .*elapsed_ms=(\d+)")
+    t_done, _ = first(game, r"mb-workload: alloc done")
+    t_web_done, _ = first(web, r"mb-workload: web done")
+    bursts = [(t, int(m.group(1))) for t, text in web
+              for m in [re.search(r"web burst=\d+ ms=(\d+)", text)] if m]
+    samples = read_alloc(os.path.join(run_dir, "alloc.txt"))
+    last = max([lines[-1][0] for lines in consoles.values() if lines] or [t_start])
+    t_run1 = max(t for t in (t_done, t_web_done) if t is not None) if t_done else last
+    t_run0 = samples[0][0] if samples else t_start
+    res["game_phase1_s"] = round(int(m_p1.group(1)) / 1000.0, 1) if m_p1 else None
+    res["game_phase2_s"] = round(int(m_p2.group(1)) / 1000.0, 1) if m_p2 else None
+    # The game's swap-out while it runs, waits in the background, runs again.
+    t_p1_end = t_p1 if t_p1 is not None else t_run1
+    t_p2_start = t_p2 if t_p2 is not None else t_run1
+    t_p2_end = t_p2_done if t_p2_done is not None else t_run1
+    res["game_swap_out_mib"] = {
+        "phase1": swap_between(game, t_start, t_p1_end),
+        "background": swap_between(game, t_p1_end, t_p2_start),
+        "phase2": swap_between(game, t_p2_start, t_p2_end + 2500)}
+    if bursts:
+        ms = [b for _, b in bursts]
+        res["web_bursts"] = len(ms)
+        res["web_burst_median_ms"] = statistics.median(ms)
+        res["web_burst_max_ms"] = max(ms)
+        t_web_end = t_web_done if t_web_done is not None else bursts[-1][0]
+        res["web_pages_swap_out_mib"] = swap_between(web, bursts[0][0] - bursts[0][1],
+                                                     t_web_end + 2500)
+    run_figures(res, run_dir, consoles, t_run0, t_run1)
+    if consoles.get("video"):
+        video_frames(res, consoles["video"], t_start, t_run1)
+    if samples:
+        sum_figures(res, samples)
+    # Each switch: how long before its app's phase it was sent (the game's
+    # start, the browser's first page load, the game's second phase), and
+    # from it to the new foreground VM's first grow (before the next switch).
+    phases = [t_start, bursts[0][0] - bursts[0][1] if bursts else None, t_p2]
+    switches = read_switches(os.path.join(run_dir, "shell.log"))
+    res["switches"] = []
+    for i, sw in enumerate(switches):
+        t_next = switches[i + 1]["sent"] if i + 1 < len(switches) else t_run1
+        grow = first_grow(samples, sw["vm"], sw["sent"], t_next)
+        phase = phases[i] if i < len(phases) else None
+        res["switches"].append({
+            "vm": sw["vm"], "ok": sw["returned"] is not None,
+            "before_phase_s": round((phase - sw["sent"]) / 1000.0, 2) if phase else None,
+            "first_grow_s": round((grow - sw["sent"]) / 1000.0, 2) if grow else None})
+    # A first phase still running at the switch to the browser overlaps it.
+    if t_p1 is not None and len(switches) > 1:
+        res["phase1_end_before_browser_s"] = round((switches[1]["sent"] - t_p1) / 1000.0, 2)
     return res
 
 
@@ -368,6 +474,13 @@ def vs_ref(v, ref):
     return round(v / ref, 2) if v and ref else None
 
 
+def mode_rows(runs, head, row):
+    """One row per mode that ran, in MODE_ORDER: row(mode, run), or the
+    run's error."""
+    return [(mode, r["error"]) + ("",) * (len(head) - 2) if "error" in r else row(mode, r)
+            for mode in MODE_ORDER for r in [runs.get(mode)] if r is not None]
+
+
 def contention_table(runs):
     """contention: both apps against oracle's, every VM's swap-out, the
     balloons' largest sum and moves. Stores the ratios in the runs."""
@@ -375,14 +488,7 @@ def contention_table(runs):
     head = ("mode", "job s", "vs oracle", "job swap MiB", "game s", "vs oracle",
             "game swap MiB", "web swap MiB", "video late/drop", "all VMs' swap MiB",
             "max sum MiB", "moves/min")
-    rows = []
-    for mode in MODE_ORDER:
-        r = runs.get(mode)
-        if r is None:
-            continue
-        if "error" in r:
-            rows.append((mode, r["error"]) + ("",) * (len(head) - 2))
-            continue
+    def row(mode, r):
         r["job_vs_oracle"] = vs_ref(r.get("job_runtime_s"), oracle.get("job_runtime_s"))
         r["game_vs_oracle"] = vs_ref(r.get("game_runtime_s"), oracle.get("game_runtime_s"))
         times = []
@@ -394,14 +500,58 @@ def contention_table(runs):
             times += [rt, f"{vs:.2f}x" if vs is not None else "-",
                       fmt(r.get(f"{app}_swap_out_mib"))]
         video = (f"{r['video_late']}/{r['video_dropped']}" if "video_late" in r else "-")
-        rows.append((mode, *times, fmt(r.get("vm_swap_out_mib", {}).get("web")), video,
-                     fmt(r.get("all_swap_out_mib")), max_sum(r), fmt(r.get("moves_per_min"))))
-    out = ["scenario contention"] + columns(head, rows)
+        return (mode, *times, fmt(r.get("vm_swap_out_mib", {}).get("web")), video,
+                fmt(r.get("all_swap_out_mib")), max_sum(r), fmt(r.get("moves_per_min")))
+    out = ["scenario contention"] + columns(head, mode_rows(runs, head, row))
     out += foreground_lines(runs)
     lag = [f"{m} {secs(r['game_start_after_job_s'])} (its VM first grew "
            f"{secs(r.get('game_first_grow_s'))} after its start)"
            for m, r in sorted(runs.items()) if r.get("game_start_after_job_s") is not None]
     out.append("the game started after the job: " + (", ".join(lag) or "never"))
+    return "\n".join(out)
+
+
+def evening_table(runs):
+    """evening: the game's phases and the browser's page loads against
+    oracle's, the swap-out, and per switch the lead and the first grow."""
+    oracle = runs.get("oracle") or {}
+    head = ("mode", "game p1 s", "vs oracle", "game p2 s", "vs oracle",
+            "game swap MiB p1/bg/p2", "page load ms med/max", "vs oracle", "web swap MiB",
+            "video late/drop", "all VMs' swap MiB", "max sum MiB", "moves/min")
+    def row(mode, r):
+        cells = []
+        for phase in ("phase1", "phase2"):
+            key = f"game_{phase}_s"
+            r[f"game_{phase}_vs_oracle"] = vs = vs_ref(r.get(key), oracle.get(key))
+            rt = fmt(r.get(key))
+            cells += ["capped" if rt == "-" and r.get("capped") else rt,
+                      f"{vs:.2f}x" if vs is not None else "-"]
+        swap = "/".join(fmt(r["game_swap_out_mib"].get(k))
+                        for k in ("phase1", "background", "phase2"))
+        r["web_burst_vs_oracle"] = vs = vs_ref(r.get("web_burst_median_ms"),
+                                               oracle.get("web_burst_median_ms"))
+        web = (f"{fmt(r['web_burst_median_ms'], 0)}/{r['web_burst_max_ms']}"
+               if "web_burst_max_ms" in r else "-")
+        video = (f"{r['video_late']}/{r['video_dropped']}" if "video_late" in r else "-")
+        return (mode, *cells, swap, web, f"{vs:.2f}x" if vs is not None else "-",
+                fmt(r.get("web_pages_swap_out_mib")), video, fmt(r.get("all_swap_out_mib")),
+                max_sum(r), fmt(r.get("moves_per_min")))
+    out = ["scenario evening"] + columns(head, mode_rows(runs, head, row))
+    names = ("to the game (launch)", "to the browser", "back to the game")
+    for i, name in enumerate(names):
+        cells = []
+        for mode in MODE_ORDER:
+            sw = (runs.get(mode) or {}).get("switches") or []
+            if i < len(sw):
+                cells.append(f"{mode} {secs(sw[i]['before_phase_s'])} / "
+                             f"{secs(sw[i]['first_grow_s'])}"
+                             + ("" if sw[i]["ok"] else " (failed)"))
+        out.append(f"SetForeground {name}, sent before the app's phase / "
+                   f"its VM's first grow after it: " + (", ".join(cells) or "never"))
+    ends = [f"{m} {secs(r['phase1_end_before_browser_s'])}" for m in MODE_ORDER
+            for r in [runs.get(m) or {}] if r.get("phase1_end_before_browser_s") is not None]
+    out.append("the game's first phase ended before the switch to the browser "
+               "(negative: after it): " + (", ".join(ends) or "-"))
     return "\n".join(out)
 
 
@@ -457,12 +607,15 @@ def main(argv):
         if os.path.isfile(os.path.join(d, "meta")):
             r = analyse(d)
             results.setdefault(r["scenario"], {})[r["mode"]] = r
-    order = [s for s in ("table3", "fig2", "foreground", "contention") if s in results]
+    order = [s for s in ("table3", "fig2", "foreground", "contention", "evening")
+             if s in results]
     order += [s for s in results if s not in order]
     for scen in order:
         best_ref = results.get("table3", {}).get("best") if scen == "foreground" else None
         if scen == "contention":
             print(contention_table(results[scen]))
+        elif scen == "evening":
+            print(evening_table(results[scen]))
         else:
             print(table(scen, results[scen], best_ref))
         print()

@@ -8,11 +8,17 @@
  *       else /dev/vdc. Runs forever unless --seconds or --passes is given.
  *
  *   mb-workload alloc MIB [--seconds S] [--passes N] [--step-mib M] [--hold]
+ *                         [--passes2 M2 [--resume-s R]]
  *       A game VM: grows anonymous memory by M MiB (default 16) per second up
  *       to MIB, fills it with incompressible data and touches random pages of
  *       what it has all along; once at MIB, keeps touching for S seconds from
  *       the start, or for N passes (N x pages random touches; default 3).
  *       --hold keeps the memory (and sleeps) after reporting.
+ *       --passes2 M2 adds a second active phase (a game sent to the
+ *       background and back): after the first, prints "mb-workload: alloc
+ *       phase=1 done ...", holds its memory without touching it until R
+ *       seconds after the start (at once if that time has passed), then
+ *       makes M2 passes over all of it ("phase=2 start", "phase=2 done").
  *
  *   mb-workload video MIB_PER_S [--fps F] [--seconds S] [--dev PATH]
  *       A video player: reads PATH ($MB_DATA_DEV, else /dev/vdc) in order at
@@ -24,11 +30,12 @@
  *       5 s: "video t_ms=.. frames=.. late=.. dropped=..".
  *
  *   mb-workload web BURST_MIB [--base-mib B] [--every-s S] [--hold-ms H]
- *                             [--seconds S]
+ *                             [--seconds S] [--count C] [--hold]
  *       A browser: holds B MiB (default 32) of anonymous memory and, every S
  *       seconds (default 10), allocates and fills BURST_MIB more (a page
  *       load), uses it for H ms (default 3000) and frees it. Prints each
- *       burst's latency (allocate and fill): "web burst=N ms=..".
+ *       burst's latency (allocate and fill): "web burst=N ms=..". --count
+ *       stops after C bursts; --hold then keeps the B MiB (and sleeps).
  *
  *   mb-workload watch [--period-ms P]
  *       Reads /proc/vmstat and /proc/pressure/memory every P ms (default 100)
@@ -39,8 +46,12 @@
  *
  * alloc, video and web take --delay-s D: wait D seconds first (printing
  * "mb-workload: MODE armed delay_s=D"), so a job can start while the others
- * run. Each prints one `mb-workload: ... done ... elapsed_ms=N` line at the
- * end (elapsed from the end of the delay); the exit status is 0 on success. */
+ * run. alloc and web take --notice-ms T: T ms before the end of a wait (the
+ * delay, alloc's wait for its second phase) print "mb-workload: MODE soon
+ * phase=start|resume in_ms=T" (fewer ms if less is left), so that the host,
+ * which stamps the line, can act just before the phase begins. Each prints
+ * one `mb-workload: ... done ... elapsed_ms=N` line at the end (elapsed
+ * from the end of the delay); the exit status is 0 on success. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -69,6 +80,10 @@ typedef struct {
     uint64_t base_mib;
     uint64_t every_s;
     uint64_t hold_ms;
+    uint64_t passes2;  /* 0: no second phase */
+    uint64_t resume_s; /* the second phase's start, s after the first's */
+    uint64_t count;    /* web: 0, not bounded by bursts */
+    uint64_t notice_ms;
 } Options;
 
 static uint64_t
@@ -114,11 +129,13 @@ usage(void)
             "usage: mb-workload stream SIZE_MIB [--seconds S] [--passes N] [--dev PATH]\n"
             "       mb-workload alloc MIB [--seconds S] [--passes N] [--step-mib M] "
             "[--hold]\n"
+            "                         [--passes2 M2 [--resume-s R]]\n"
             "       mb-workload video MIB_PER_S [--fps F] [--seconds S] [--dev PATH]\n"
             "       mb-workload web BURST_MIB [--base-mib B] [--every-s S] [--hold-ms H] "
             "[--seconds S]\n"
+            "                             [--count C] [--hold]\n"
             "       mb-workload watch [--period-ms P]\n"
-            "       (alloc, video, web: [--delay-s D])\n");
+            "       (alloc, video, web: [--delay-s D]; alloc, web: [--notice-ms T])\n");
     return 2;
 }
 
@@ -164,6 +181,18 @@ parse_options(int argc, char **argv, Options *o)
         } else if (strcmp(a, "--hold-ms") == 0) {
             if (!parse_u64(v, &o->hold_ms))
                 return false;
+        } else if (strcmp(a, "--passes2") == 0) {
+            if (!parse_u64(v, &o->passes2))
+                return false;
+        } else if (strcmp(a, "--resume-s") == 0) {
+            if (!parse_u64(v, &o->resume_s))
+                return false;
+        } else if (strcmp(a, "--count") == 0) {
+            if (!parse_u64(v, &o->count))
+                return false;
+        } else if (strcmp(a, "--notice-ms") == 0) {
+            if (!parse_u64(v, &o->notice_ms))
+                return false;
         } else {
             return false;
         }
@@ -181,13 +210,29 @@ sleep_until_ms(uint64_t t_ms)
         ;
 }
 
+/* Waits until t_ms; with --notice-ms, says so that many ms before. */
+static void
+wait_phase(const char *mode, const char *phase, uint64_t t_ms, const Options *o)
+{
+    uint64_t t = now_ms();
+
+    if (o->notice_ms) {
+        if (t_ms > t + o->notice_ms)
+            sleep_until_ms(t_ms - o->notice_ms);
+        t = now_ms();
+        printf("mb-workload: %s soon phase=%s in_ms=%" PRIu64 "\n", mode, phase,
+               t_ms > t ? t_ms - t : 0);
+    }
+    sleep_until_ms(t_ms);
+}
+
 static void
 wait_delay(const char *mode, const Options *o)
 {
     if (o->delay_s == 0)
         return;
     printf("mb-workload: %s armed delay_s=%" PRIu64 "\n", mode, o->delay_s);
-    sleep_until_ms(now_ms() + o->delay_s * 1000u);
+    wait_phase(mode, "start", now_ms() + o->delay_s * 1000u, o);
 }
 
 /* The data disk: --dev, else $MB_DATA_DEV, else /dev/vdc; buffered on
@@ -339,11 +384,33 @@ run_alloc(const Options *o)
             break;
     }
     uint64_t end = now_ms();
+    uint64_t steady_ms = end - steady_start;
+    if (o->passes2) {
+        printf("mb-workload: alloc phase=1 done mib=%" PRIu64 " steady_ms=%" PRIu64
+               " steady_touch_ns=%" PRIu64 " elapsed_ms=%" PRIu64 "\n",
+               o->size_mib, steady_ms,
+               steady_touches ? steady_ms * 1000000u / steady_touches : 0, end - start);
+        /* In the background: the memory stays, untouched (cold). */
+        wait_phase("alloc", "resume", start + o->resume_s * 1000u, o);
+        uint64_t p2_start = now_ms(), p2_touches = 0;
+        printf("mb-workload: alloc phase=2 start t_ms=%" PRIu64 "\n", p2_start - start);
+        while (p2_touches < o->passes2 * pages) {
+            for (int i = 0; i < 1024; i++)
+                touch_random_page(base, pages);
+            p2_touches += 1024;
+        }
+        end = now_ms();
+        printf("mb-workload: alloc phase=2 done mib=%" PRIu64 " steady_touch_ns=%" PRIu64
+               " elapsed_ms=%" PRIu64 "\n",
+               o->size_mib, (end - p2_start) * 1000000u / p2_touches, end - p2_start);
+        steady_touches += p2_touches;
+        steady_ms += end - p2_start;
+    }
     touches += steady_touches;
     printf("mb-workload: alloc done mib=%" PRIu64 " touches=%" PRIu64 " steady_ms=%" PRIu64
            " steady_touch_ns=%" PRIu64 " elapsed_ms=%" PRIu64 "\n",
-           o->size_mib, touches, end - steady_start,
-           steady_touches ? (end - steady_start) * 1000000u / steady_touches : 0, end - start);
+           o->size_mib, touches, steady_ms,
+           steady_touches ? steady_ms * 1000000u / steady_touches : 0, end - start);
     fflush(stdout);
     if (o->hold)
         for (;;)
@@ -491,10 +558,16 @@ run_web(const Options *o)
         next += every_ms;
         if (o->seconds && now_ms() - start >= o->seconds * 1000u)
             break;
+        if (o->count && bursts >= o->count)
+            break;
     }
     printf("mb-workload: web done bursts=%" PRIu64 " mean_ms=%" PRIu64 " max_ms=%" PRIu64
            " elapsed_ms=%" PRIu64 "\n",
            bursts, bursts ? sum / bursts : 0, worst, now_ms() - start);
+    fflush(stdout);
+    if (o->hold)
+        for (;;) /* idle, its base kept */
+            pause();
     munmap(base, base_bytes);
     return 0;
 }
