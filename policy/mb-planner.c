@@ -182,17 +182,22 @@ recurring_burst_kib(const MbVm *vm)
 
 /* Too long without a demand prediction: its memory is no longer its own. */
 
-/* balanced: a VM lends what it can reclaim beyond its lead
- * (MB_BALANCED_LEAD intervals of its demand) and its next burst (the part of its peak it let go
+/* balanced: a VM that does not grow lends what it can reclaim beyond its
+ * next burst (the part of its peak it let go
  * of), less given_kib (its surplus, already a donor's), above its min: memory it keeps only in
  * case it grows (the foreground's headroom, a peak it still holds in use). */
 static void
 add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib)
 {
-    uint64_t keep_kib = vm->delta_kib > 0 ? (uint64_t)vm->delta_kib * MB_BALANCED_LEAD : 0;
+    uint64_t keep_kib = 0;
     uint64_t lend_kib;
 
-    if (recurring_burst_kib(vm) > 0 && (uint64_t)recurring_burst_kib(vm) > keep_kib)
+    /* A VM still growing needs its free memory as it grows (its demand
+     * lags the growth): on table3 a job that lent what it had just been
+     * given to a web VM's page load swapped 51 MiB. */
+    if (vm->delta_kib > 0)
+        return;
+    if (recurring_burst_kib(vm) > 0)
         keep_kib = (uint64_t)recurring_burst_kib(vm);
     lend_kib = sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib));
     lend_kib = min_u64(
@@ -570,7 +575,7 @@ may_squeeze(const MbPlanner *planner, const MbVm *vm, const MbVm *fg, const MbPa
 {
     return vm != fg && !vm->settings.foreground &&
            vm->settings.priority <= fg->settings.priority && has_prediction(vm) &&
-           !vm->stalled && vm->peak_kib >= (int64_t)MB_SQUEEZE_STEP_KIB &&
+           !vm->stalled && vm->delta_kib <= 0 && vm->peak_kib >= (int64_t)MB_SQUEEZE_STEP_KIB &&
            recurring_burst_kib(vm) == 0 && balanced_need_kib(planner, vm, params, false) == 0 &&
            vm->target_kib <= vm->alloc_kib && vm->reason != MB_REASON_COLD &&
            vm->target_kib >= add_sat(squeeze_floor_kib(vm, params), params->min_step_kib);

@@ -27,6 +27,11 @@ typedef struct {
     gboolean foreground;
     guint64 actual_kib; /* the balloon */
     guint64 set_kib;    /* what it may hold by its target: committed, then each new target */
+    guint64 rising_kib; /* > 0: its balloon was still deflating toward this target
+                         * in force when the tick began; a guest finishes the
+                         * batch it is deflating before it sees a lower target,
+                         * so it may rise up to it first. Counted until the
+                         * balloon is seen at its new target or at this one. */
     guint64 from_kib;   /* as the planner counted it */
     guint64 want_kib;   /* the planner's target */
     MbReason reason;
@@ -377,7 +382,7 @@ mb_tick_vm_unregistered(MbDaemon *daemon, const char *name)
 static guint64
 committed_kib(const TickAccount *a)
 {
-    return MAX(a->actual_kib, a->set_kib);
+    return MAX(MAX(a->actual_kib, a->set_kib), a->rising_kib);
 }
 
 static gboolean
@@ -482,11 +487,19 @@ refresh_donors(TickJob *job)
         TickAccount *a = &g_array_index(job->accounts, TickAccount, i);
         guint64 now_kib;
 
-        if (a->actual_kib <= a->set_kib + MB_VM_ARRIVED_SLACK_KIB)
+        if (a->actual_kib <= a->set_kib + MB_VM_ARRIVED_SLACK_KIB && a->rising_kib == 0)
             continue;
-        if (mb_backend_get_current(job->backend, a->name, &now_kib))
+        if (a->rising_kib > 0 && mb_backend_get_current(job->backend, a->name, &now_kib)) {
+            /* Turned, or as high as it may go: from now on it only gives. */
+            if (now_kib <= a->set_kib + MB_VM_ARRIVED_SLACK_KIB ||
+                now_kib + MB_VM_ARRIVED_SLACK_KIB >= a->rising_kib ||
+                now_kib + MB_VM_ARRIVED_SLACK_KIB < a->actual_kib)
+                a->rising_kib = 0;
+            a->actual_kib = now_kib;
+        } else if (mb_backend_get_current(job->backend, a->name, &now_kib)) {
             a->actual_kib = MIN(now_kib, a->actual_kib); /* a balloon only gives here */
-        if (a->actual_kib > a->set_kib + MB_VM_ARRIVED_SLACK_KIB)
+        }
+        if (a->actual_kib > a->set_kib + MB_VM_ARRIVED_SLACK_KIB || a->rising_kib > 0)
             travelling = TRUE;
     }
     return travelling;
@@ -701,6 +714,10 @@ plan(MbDaemon *daemon, TickJob *job)
          * balloon, and is polled with this tick's donors. */
         if (mb_vm_object_planned_kib(object) < a.actual_kib)
             a.set_kib = mb_vm_object_planned_kib(object);
+        /* A growth of an earlier tick still on its way: if this tick
+         * lowers its target, the balloon may still rise to the old one. */
+        else if (a.set_kib > a.actual_kib + MB_VM_ARRIVED_SLACK_KIB)
+            a.rising_kib = a.set_kib;
         a.from_kib = vm->alloc_kib;
         a.want_kib = vm->target_kib;
         a.reason = vm->reason;
