@@ -170,6 +170,14 @@ balanced_need_kib(const MbPlanner *planner, const MbVm *vm, const MbParams *para
     return sub_sat(horizon_kib, mb_vm_reclaimable_now_kib(vm));
 }
 
+/* Growing: a demand of a step or more an interval (below that, a page
+ * cache creeping up or noise). */
+static bool
+is_growing(const MbVm *vm, const MbParams *params)
+{
+    return vm->delta_kib >= (int64_t)params->min_step_kib;
+}
+
 /* The burst a donor keeps memory free for: the part of its recent peak
  * that it released since it last grew (a web VM that loads a page every
  * 10 s frees it between loads). A growth it still holds (a job that loaded
@@ -187,7 +195,8 @@ recurring_burst_kib(const MbVm *vm)
  * of), less given_kib (its surplus, already a donor's), above its min: memory it keeps only in
  * case it grows (the foreground's headroom, a peak it still holds in use). */
 static void
-add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib)
+add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib,
+           const MbParams *params)
 {
     uint64_t keep_kib = 0;
     uint64_t lend_kib;
@@ -195,7 +204,7 @@ add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib)
     /* A VM still growing needs its free memory as it grows (its demand
      * lags the growth): on table3 a job that lent what it had just been
      * given to a web VM's page load swapped 51 MiB. */
-    if (vm->delta_kib > 0)
+    if (is_growing(vm, params))
         return;
     if (recurring_burst_kib(vm) > 0)
         keep_kib = (uint64_t)recurring_burst_kib(vm);
@@ -575,8 +584,9 @@ may_squeeze(const MbPlanner *planner, const MbVm *vm, const MbVm *fg, const MbPa
 {
     return vm != fg && !vm->settings.foreground &&
            vm->settings.priority <= fg->settings.priority && has_prediction(vm) &&
-           !vm->stalled && vm->delta_kib <= 0 && vm->peak_kib >= (int64_t)MB_SQUEEZE_STEP_KIB &&
-           recurring_burst_kib(vm) == 0 && balanced_need_kib(planner, vm, params, false) == 0 &&
+           !vm->stalled && !is_growing(vm, params) &&
+           vm->peak_kib >= (int64_t)MB_SQUEEZE_STEP_KIB && recurring_burst_kib(vm) == 0 &&
+           balanced_need_kib(planner, vm, params, false) == 0 &&
            vm->target_kib <= vm->alloc_kib && vm->reason != MB_REASON_COLD &&
            vm->target_kib >= add_sat(squeeze_floor_kib(vm, params), params->min_step_kib);
 }
@@ -655,7 +665,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* The foreground VM short of its headroom only: what it can
              * reclaim beyond its lead and its next burst is headroom too. */
             if (balanced && !below_min && balanced_need_kib(planner, vm, params, false) == 0)
-                add_lender(planner, &n_lend, vm, 0);
+                add_lender(planner, &n_lend, vm, 0, params);
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
              * gives what lies above it to the VMs nothing else can serve. */
@@ -698,7 +708,8 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* Its headroom and a growth it keeps, free now, lent only to
              * a VM short now. */
             if (balanced)
-                add_lender(planner, &n_lend, vm, surplus_kib > 0 ? (uint64_t)surplus_kib : 0);
+                add_lender(planner, &n_lend, vm, surplus_kib > 0 ? (uint64_t)surplus_kib : 0,
+                           params);
         }
     }
     planner->donors.n = n_donors;
