@@ -29,6 +29,8 @@ struct MbPlanner {
     DonorList lend;      /* balanced: the foreground VM's headroom and the donors'
                           * peaks still in use, lent to a VM short now (pressured)
                           * that nothing else can serve */
+    DonorList bursts;    /* balanced: what background VMs keep free for their next
+                          * burst, lent only to the foreground VM short now */
     Donor *donors_tmp;   /* merge buffer */
     bool has_foreground; /* this plan: some VM is the foreground VM */
 };
@@ -62,9 +64,10 @@ mb_planner_new(size_t capacity, uint64_t seed)
     planner->donors.v = calloc(capacity ? capacity : 1, sizeof(*planner->donors.v));
     planner->silent.v = calloc(capacity ? capacity : 1, sizeof(*planner->silent.v));
     planner->lend.v = calloc(capacity ? capacity : 1, sizeof(*planner->lend.v));
+    planner->bursts.v = calloc(capacity ? capacity : 1, sizeof(*planner->bursts.v));
     planner->donors_tmp = calloc(capacity ? capacity : 1, sizeof(*planner->donors_tmp));
     if (planner->needy == NULL || planner->donors.v == NULL || planner->silent.v == NULL ||
-        planner->lend.v == NULL || planner->donors_tmp == NULL) {
+        planner->lend.v == NULL || planner->bursts.v == NULL || planner->donors_tmp == NULL) {
         mb_planner_free(planner);
         return NULL;
     }
@@ -80,6 +83,7 @@ mb_planner_free(MbPlanner *planner)
     free(planner->donors.v);
     free(planner->silent.v);
     free(planner->lend.v);
+    free(planner->bursts.v);
     free(planner->donors_tmp);
     free(planner);
 }
@@ -211,12 +215,28 @@ add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib,
     lend_kib = sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib));
     lend_kib = min_u64(
         lend_kib, sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), given_kib));
-    if (lend_kib == 0)
-        return;
-    planner->lend.v[*n_lend].vm = vm;
-    planner->lend.v[*n_lend].surplus_kib = lend_kib;
-    planner->lend.v[*n_lend].cold_kib = 0;
-    (*n_lend)++;
+    if (lend_kib > 0) {
+        planner->lend.v[*n_lend].vm = vm;
+        planner->lend.v[*n_lend].surplus_kib = lend_kib;
+        planner->lend.v[*n_lend].cold_kib = 0;
+        (*n_lend)++;
+    }
+    /* A background VM's next burst is speculative too, beside the
+     * foreground VM's real need: a browser sent to the background kept
+     * 128 MiB free for a page load while the game brought back to the
+     * front thrashed 320 MiB. Only the foreground VM gets it. */
+    if (planner->has_foreground && !vm->settings.foreground && keep_kib > 0) {
+        uint64_t used_kib = add_sat(given_kib, lend_kib);
+        uint64_t burst_kib =
+            min_u64(min_u64(keep_kib, sub_sat(mb_vm_reclaimable_now_kib(vm), used_kib)),
+                    sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), used_kib));
+        if (burst_kib > 0) {
+            planner->bursts.v[planner->bursts.n].vm = vm;
+            planner->bursts.v[planner->bursts.n].surplus_kib = burst_kib;
+            planner->bursts.v[planner->bursts.n].cold_kib = 0;
+            planner->bursts.n++;
+        }
+    }
 }
 static bool
 is_silent(const MbVm *vm)
@@ -427,7 +447,8 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     uint64_t from_pool_kib = 0, from_donors_kib = 0, from_silent_kib = 0, from_lend_kib = 0;
     uint64_t donors_total_kib = 0, silent_total_kib = 0, lend_total_kib = 0, rest_kib, gain_kib;
     uint64_t below_min_kib = sub_sat(vm->settings.min_kib, vm->target_kib);
-    size_t k = 0, k_silent = 0, k_lend = 0;
+    size_t k = 0, k_silent = 0, k_lend = 0, k_burst = 0;
+    uint64_t from_burst_kib = 0, burst_total_kib = 0;
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     if (want_kib == 0)
@@ -452,7 +473,13 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     if (short_now(planner, vm) && rest_kib > from_donors_kib + from_silent_kib)
         k_lend = share_out(&planner->lend, rest_kib - from_donors_kib - from_silent_kib,
                            params->min_step_kib, &from_lend_kib, &lend_total_kib);
-    gain_kib = from_pool_kib + from_donors_kib + from_silent_kib + from_lend_kib;
+    /* The foreground VM short now: then the background VMs' burst
+     * reserves. */
+    uint64_t served_kib = from_donors_kib + from_silent_kib + from_lend_kib;
+    if (vm->settings.foreground && short_now(planner, vm) && rest_kib > served_kib)
+        k_burst = share_out(&planner->bursts, rest_kib - served_kib, params->min_step_kib,
+                            &from_burst_kib, &burst_total_kib);
+    gain_kib = from_pool_kib + served_kib + from_burst_kib;
     if (gain_kib == 0 || (gain_kib < params->min_step_kib && below_min_kib == 0))
         return;
     if (k > 0)
@@ -461,6 +488,10 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     if (k_silent > 0)
         apply_shares(planner, &planner->silent, k_silent, silent_total_kib,
                      rest_kib - from_donors_kib, MB_REASON_SILENT);
+    if (k_burst > 0)
+        apply_shares(planner, &planner->bursts, k_burst, burst_total_kib,
+                     rest_kib - from_donors_kib - from_silent_kib - from_lend_kib,
+                     MB_REASON_DONATE);
     if (k_lend > 0)
         apply_shares(planner, &planner->lend, k_lend, lend_total_kib,
                      rest_kib - from_donors_kib - from_silent_kib, MB_REASON_DONATE);
@@ -645,6 +676,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
     uint64_t fg_unmet_kib = 0;
 
     planner->has_foreground = false;
+    planner->bursts.n = 0;
     for (size_t i = 0; balanced && i < n; i++)
         planner->has_foreground = planner->has_foreground || vms[i].settings.foreground;
 
@@ -717,6 +749,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
     planner->silent.n = n_silent;
     heap_sort(planner->silent.v, n_silent, sizeof(*planner->silent.v), compare_donor);
     planner->lend.n = n_lend;
+    heap_sort(planner->bursts.v, planner->bursts.n, sizeof(*planner->bursts.v), compare_donor);
     heap_sort(planner->lend.v, n_lend, sizeof(*planner->lend.v), compare_donor);
 
     if (balanced)

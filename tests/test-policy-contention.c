@@ -305,6 +305,45 @@ test_plan_squeeze_background(void)
     mb_planner_free(pl);
 }
 
+/* The foreground VM short now (back in front, it swaps in what it lost)
+ * is served from what a background VM keeps free for its next burst (a
+ * browser sent to the background after its page loads); no other VM is. */
+static void
+test_plan_lend_bursts(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(3, 1);
+    MbVm v[3];
+
+    job_and_game(v, &p, true); /* v[0]: the game in front */
+    vm_setup(&v[2], "video", 40, 0);
+    v[2].settings.min_kib = 0;
+    vm_predict(&v[0], 0, 0);
+    v[0].pressured = v[0].stalled = true;
+    v[0].last.has_swap_used = true;
+    v[0].last.swap_used_kib = 100 * MIB;
+    /* The browser: 140 free, 128 of it for its next page. */
+    vm_predict(&v[1], 0, 140 * MIB);
+    vm_released_burst(&v[1], 128 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 100 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -100 * (gint64)MIB);
+    assert_within_capacity(v, 2, &p);
+    /* Not short now: only the 12 above its burst. */
+    v[0].pressured = v[0].stalled = false;
+    vm_predict(&v[0], 40 * MIB, 0);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 12 * MIB);
+    /* A background VM short now does not get it: the video is in front. */
+    v[0].settings.foreground = false;
+    v[2].settings.foreground = true;
+    v[0].pressured = v[0].stalled = true;
+    vm_predict(&v[0], 0, 0);
+    g_assert_true(mb_planner_plan(pl, v, 3, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 12 * MIB);
+    mb_planner_free(pl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,5 +355,6 @@ main(int argc, char **argv)
     g_test_add_func("/policy/plan/donor-keeps-lead", test_plan_donor_keeps_lead);
     g_test_add_func("/policy/plan/need-before-headroom", test_plan_need_before_headroom);
     g_test_add_func("/policy/plan/squeeze-background", test_plan_squeeze_background);
+    g_test_add_func("/policy/plan/lend-bursts", test_plan_lend_bursts);
     return g_test_run();
 }
