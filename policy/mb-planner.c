@@ -500,15 +500,22 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
     vm->reason = below_min_kib > 0 ? MB_REASON_MIN : MB_REASON_NEED;
 }
 
-/* Whether a donor gives only its cold page cache: to the foreground VM's
- * headroom always (cold_only), to the spare until its bursts have been
- * watched MB_PEAK_HOLD intervals (a web VM's first page load must not find
- * its free memory gone to the spare before its burst is known); else any
- * surplus above its floors. */
+/* Whether a donor gives only its cold page cache: to the spare until its
+ * bursts have been watched MB_PEAK_HOLD intervals, to the foreground VM's
+ * headroom until then or until one of its bursts is known (a web VM's
+ * first page load must not find its free memory gone); else any surplus
+ * above its floors (its lead, its next burst, its min: its working set). */
+typedef enum {
+    GIVE_SPARE,    /* any surplus once its bursts have been watched long enough */
+    GIVE_HEADROOM, /* ... or once one of its bursts is known */
+} GiveTo;
+
 static bool
-gives_cold_only(const Donor *d, bool cold_only)
+gives_cold_only(const Donor *d, GiveTo to)
 {
-    return cold_only || d->vm->history < MB_PEAK_HOLD;
+    if (d->vm->history >= MB_PEAK_HOLD)
+        return false;
+    return to == GIVE_SPARE || d->vm->peak_kib == 0;
 }
 
 /* balanced: what the donors give toward want_kib, the largest donor first
@@ -516,15 +523,14 @@ gives_cold_only(const Donor *d, bool cold_only)
  * take, it is taken (targets lowered) and the donors are sorted again;
  * without, it only says how much it would be. */
 static uint64_t
-from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, bool take,
-            const MbParams *params)
+from_donors(MbPlanner *planner, uint64_t want_kib, GiveTo to, bool take, const MbParams *params)
 {
     uint64_t taken_kib = 0;
 
     for (size_t i = 0; i < planner->donors.n && want_kib - taken_kib >= params->min_step_kib;
          i++) {
         Donor *d = &planner->donors.v[i];
-        bool cold = gives_cold_only(d, cold_only);
+        bool cold = gives_cold_only(d, to);
         uint64_t take_kib = min_u64(cold ? d->cold_kib : d->surplus_kib, want_kib - taken_kib);
         if (take_kib < params->min_step_kib)
             continue;
@@ -548,8 +554,12 @@ from_donors(MbPlanner *planner, uint64_t want_kib, bool cold_only, bool take,
 }
 
 /* balanced: gives the foreground VM its headroom from the free pool and
- * the donors' cold page cache, before it asks (SetForeground as the TV
- * shell launches an app); a donor's free memory stays its own. */
+ * the donors' surplus beyond their working sets (cold page cache only from
+ * a donor whose bursts are not known yet), before it asks (SetForeground
+ * as the TV shell launches an app): never what a donor may need. On the
+ * TV evening bench, with cold cache only, the browser made foreground got
+ * nothing of the 135 MiB the game left free in the background, and its
+ * first page load swapped 84 MiB. */
 static void
 serve_headroom(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
                const MbParams *params)
@@ -558,10 +568,11 @@ serve_headroom(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_f
 
     want_kib = min_u64(want_kib, sub_sat(vm->settings.max_kib, vm->target_kib));
     from_pool_kib = min_u64(want_kib, *pool_free_kib);
-    from_cold_kib = from_donors(planner, want_kib - from_pool_kib, true, false, params);
+    from_cold_kib =
+        from_donors(planner, want_kib - from_pool_kib, GIVE_HEADROOM, false, params);
     if (from_pool_kib + from_cold_kib < params->min_step_kib)
         return;
-    from_cold_kib = from_donors(planner, want_kib - from_pool_kib, true, true, params);
+    from_cold_kib = from_donors(planner, want_kib - from_pool_kib, GIVE_HEADROOM, true, params);
     *pool_free_kib -= from_pool_kib;
     vm->target_kib += from_pool_kib + from_cold_kib;
     vm->reason = MB_REASON_NEED;
@@ -581,9 +592,9 @@ refill_spare(MbPlanner *planner, uint64_t *pool_free_kib, const MbParams *params
     uint64_t chunk_kib = min_u64(missing_kib, params->spare_kib / MB_SPARE_CHUNKS);
 
     if (missing_kib < params->min_step_kib ||
-        from_donors(planner, missing_kib, false, false, params) < chunk_kib)
+        from_donors(planner, missing_kib, GIVE_SPARE, false, params) < chunk_kib)
         return;
-    *pool_free_kib += from_donors(planner, missing_kib, false, true, params);
+    *pool_free_kib += from_donors(planner, missing_kib, GIVE_SPARE, true, params);
 }
 
 /* balanced: the lowest a background VM is squeezed to: its free reserve,

@@ -96,6 +96,10 @@ void mb_tick_complete_waiters(MbDaemon *daemon);
  * began; once the VM has started MB_URGENT_TICKS_PER_INTERVAL urgent ticks
  * in this interval, its records wait for the next tick instead. */
 void mb_tick_urgent(gpointer daemon, const char *vm_name, unsigned urgent);
+/* A host-side reason for an urgent tick, beside the guest's MB_URGENT_*:
+ * SetForeground made the VM the foreground VM (its headroom is served at
+ * once, not at the next interval). */
+#define MB_TICK_URGENT_FOREGROUND 0x100u
 /* A VM was registered or unregistered (main thread): a tick's worker
  * moving balloons now counts the new VM's memory as taken, and leaves the
  * balloon of the one that went alone (a set-target already under way

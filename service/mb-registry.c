@@ -337,6 +337,9 @@ mb_daemon_set_foreground(MbDaemon *daemon, const char *name, GError **error)
         return FALSE;
     apply_settings(daemon, state);
     mb_log(G_LOG_LEVEL_INFO, "MB_VM", name, "VM '%s' is the foreground VM", name);
+    /* The shell launches the app now: its headroom is planned at once
+     * (within the urgent budget), not at the next interval. */
+    mb_tick_urgent(daemon, name, MB_TICK_URGENT_FOREGROUND);
     return TRUE;
 }
 

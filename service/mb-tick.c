@@ -219,6 +219,7 @@ urgent_to_string(unsigned urgent)
         {MB_URGENT_PSI, "psi"},
         {MB_URGENT_LOW, "low"},
         {MB_URGENT_SWAP, "swap"},
+        {MB_TICK_URGENT_FOREGROUND, "made the foreground VM"},
     };
     g_autoptr(GString) text = g_string_new(NULL);
 
@@ -226,9 +227,9 @@ urgent_to_string(unsigned urgent)
         if (urgent & names[i].bit)
             g_string_append_printf(text, "%s%s", text->len > 0 ? "," : "", names[i].name);
     }
-    if (urgent & ~MB_URGENT_ALL)
+    if (urgent & ~(MB_URGENT_ALL | MB_TICK_URGENT_FOREGROUND))
         g_string_append_printf(text, "%s0x%x", text->len > 0 ? "," : "",
-                               urgent & ~MB_URGENT_ALL);
+                               urgent & ~(MB_URGENT_ALL | MB_TICK_URGENT_FOREGROUND));
     return g_string_free(g_steal_pointer(&text), FALSE);
 }
 

@@ -102,6 +102,39 @@ test_latency(void)
     urgent_stop(&u);
 }
 
+/* SetForeground (the TV shell launching the app) starts a tick at once:
+ * the foreground VM's headroom is planned then, not at the next interval
+ * (10 s here); the guest sends no urgent record before 60 s. */
+static void
+test_set_foreground(void)
+{
+    Urgent u = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) times = NULL;
+    g_autofree char *log = NULL;
+    gint64 sent_us, after_ms;
+
+    urgent_start(&u, 200, "60000");
+    mb_test_run_for(500);
+    times = trace_times(&u);
+    g_assert_cmpuint(times->len, ==, 1); /* no tick yet */
+    g_clear_pointer(&times, g_array_unref);
+    sent_us = g_get_monotonic_time();
+    g_assert_true(mb_mem_balancer_call_set_foreground_sync(u.f.manager, "web", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(mb_test_wait_for(has_tick, &u, 5000));
+    times = trace_times(&u);
+    after_ms = (g_array_index(times, gint64, 1) - sent_us) / 1000;
+    g_test_message("SetForeground: tick %" G_GINT64_FORMAT
+                   " ms after the call, interval 10000 ms",
+                   after_ms);
+    g_assert_cmpint(after_ms, <, 2000);
+    log = mb_test_daemon_log(u.f.daemon);
+    g_assert_nonnull(strstr(
+        log, "urgent tick 1: VM 'web' is under memory pressure (made the foreground VM)"));
+    urgent_stop(&u);
+}
+
 /* A burst of 41 urgent records, one every 20 ms for 0.8 s, with
  * urgent-min-ms 300: ticks start no closer than 300 ms (the trace is
  * written by the tick's worker, so allow it some lateness), and the last
@@ -347,6 +380,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/service/urgent/latency", test_latency);
     g_test_add_func("/service/urgent/rate-limit", test_rate_limit);
+    g_test_add_func("/service/urgent/set-foreground", test_set_foreground);
     g_test_add_func("/service/urgent/disabled", test_disabled);
     g_test_add_func("/service/urgent/span-from-arrival", test_span_from_arrival);
     g_test_add_func("/service/urgent/flood", test_flood);
