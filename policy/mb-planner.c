@@ -501,10 +501,11 @@ serve(MbPlanner *planner, MbVm *vm, uint64_t want_kib, uint64_t *pool_free_kib,
 }
 
 /* Whether a donor gives only its cold page cache: to the spare until its
- * bursts have been watched MB_PEAK_HOLD intervals, to the foreground VM's
- * headroom until then or until one of its bursts is known (a web VM's
- * first page load must not find its free memory gone); else any surplus
- * above its floors (its lead, its next burst, its min: its working set). */
+ * bursts have been watched MB_PEAK_HOLD intervals (a web VM's first page
+ * load must not find its free memory gone), to the foreground VM's
+ * headroom while it makes bursts it lets go of, or none of its growth is
+ * known yet; else any surplus above its floors (its lead, its next burst,
+ * its min: its working set). */
 typedef enum {
     GIVE_SPARE,    /* any surplus once its bursts have been watched long enough */
     GIVE_HEADROOM, /* ... or once one of its bursts is known */
@@ -513,9 +514,13 @@ typedef enum {
 static bool
 gives_cold_only(const Donor *d, GiveTo to)
 {
-    if (d->vm->history >= MB_PEAK_HOLD)
-        return false;
-    return to == GIVE_SPARE || d->vm->peak_kib == 0;
+    if (to == GIVE_SPARE)
+        return d->vm->history < MB_PEAK_HOLD;
+    /* The headroom: never a bursty donor's free memory (its next burst
+     * may be larger than its last); a donor that grew once and holds it
+     * (a game sent to the background) gives what it does not use. */
+    return recurring_burst_kib(d->vm) > 0 ||
+           (d->vm->peak_kib == 0 && d->vm->history < MB_PEAK_HOLD);
 }
 
 /* balanced: what the donors give toward want_kib, the largest donor first

@@ -344,6 +344,36 @@ test_plan_lend_bursts(void)
     mb_planner_free(pl);
 }
 
+/* The foreground VM's headroom comes from a donor's free memory beyond
+ * its working set when the donor grew once and holds it (a game sent to
+ * the background), never from a bursty donor's (a web VM between page
+ * loads: only its cold page cache). */
+static void
+test_plan_headroom_from_held_growth(void)
+{
+    MbParams p = params_for(MB_POLICY_BALANCED, 1024 * MIB);
+    MbPlanner *pl = mb_planner_new(2, 1);
+    MbVm v[2];
+
+    job_and_game(v, &p, true);      /* v[0]: the browser in front, v[1]: the game */
+    vm_predict(&v[0], 0, 28 * MIB); /* 100 short of its headroom */
+    vm_predict(&v[1], 0, 200 * MIB);
+    v[1].peak_kib = 64 * MIB; /* grew once, holds it: 136 above it */
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 100 * MIB);
+    g_assert_cmpint(move_of(&v[1]), ==, -100 * (gint64)MIB);
+    /* Bursty: its free memory stays; 10 MiB of cold cache go. */
+    vm_released_burst(&v[1], 64 * MIB);
+    vm_cold(&v[1], 10 * MIB);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 10 * MIB);
+    /* Nothing known of its growth yet: cold cache only too. */
+    vm_released_burst(&v[1], 0);
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 10 * MIB);
+    mb_planner_free(pl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,5 +386,7 @@ main(int argc, char **argv)
     g_test_add_func("/policy/plan/need-before-headroom", test_plan_need_before_headroom);
     g_test_add_func("/policy/plan/squeeze-background", test_plan_squeeze_background);
     g_test_add_func("/policy/plan/lend-bursts", test_plan_lend_bursts);
+    g_test_add_func("/policy/plan/headroom-from-held-growth",
+                    test_plan_headroom_from_held_growth);
     return g_test_run();
 }
