@@ -184,11 +184,15 @@ is_growing(const MbVm *vm, const MbParams *params)
 
 /* The burst a donor keeps memory free for: the part of its recent peak
  * that it released since it last grew (a web VM that loads a page every
- * 10 s frees it between loads). A growth it still holds (a job that loaded
- * its working set) is in use, not a burst to come. */
+ * 10 s frees it between loads), once that is at least half of it. A
+ * growth it still holds (a job that loaded its working set, a game idle in
+ * the background) is in use, not a burst to come, whatever a few MiB of
+ * page cache it dropped since say. */
 static int64_t
 recurring_burst_kib(const MbVm *vm)
 {
+    if (vm->released_kib < vm->peak_kib / 2)
+        return 0;
     return vm->released_kib < vm->peak_kib ? vm->released_kib : vm->peak_kib;
 }
 

@@ -362,6 +362,10 @@ test_plan_headroom_from_held_growth(void)
     g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
     g_assert_cmpint(move_of(&v[0]), ==, 100 * MIB);
     g_assert_cmpint(move_of(&v[1]), ==, -100 * (gint64)MIB);
+    /* A few MiB of page cache dropped since is no burst let go of. */
+    v[1].released_kib = 8 * MIB;
+    g_assert_true(mb_planner_plan(pl, v, 2, &p, NULL));
+    g_assert_cmpint(move_of(&v[0]), ==, 100 * MIB);
     /* Bursty: its free memory stays; 10 MiB of cold cache go. */
     vm_released_burst(&v[1], 64 * MIB);
     vm_cold(&v[1], 10 * MIB);
