@@ -196,52 +196,50 @@ recurring_burst_kib(const MbVm *vm)
     return vm->released_kib < vm->peak_kib ? vm->released_kib : vm->peak_kib;
 }
 
-/* Too long without a demand prediction: its memory is no longer its own. */
+/* Appends a VM's part to a list (sorted once the list is complete). */
+static void
+push_donor(DonorList *list, MbVm *vm, uint64_t kib)
+{
+    list->v[list->n].vm = vm;
+    list->v[list->n].surplus_kib = kib;
+    list->v[list->n].cold_kib = 0;
+    list->n++;
+}
 
 /* balanced: a VM that does not grow lends what it can reclaim beyond its
- * next burst (the part of its peak it let go
- * of), less given_kib (its surplus, already a donor's), above its min: memory it keeps only in
- * case it grows (the foreground's headroom, a peak it still holds in use). */
+ * next burst (the part of its peak it let go of), less given_kib (its
+ * surplus, already a donor's), above its min: memory it keeps only in case
+ * it grows (the foreground's headroom, a peak it still holds in use). */
 static void
-add_lender(MbPlanner *planner, size_t *n_lend, MbVm *vm, uint64_t given_kib,
-           const MbParams *params)
+add_lender(MbPlanner *planner, MbVm *vm, uint64_t given_kib, const MbParams *params)
 {
-    uint64_t keep_kib = 0;
-    uint64_t lend_kib;
+    uint64_t keep_kib, lend_kib, room_kib;
 
     /* A VM still growing needs its free memory as it grows (its demand
      * lags the growth): on table3 a job that lent what it had just been
      * given to a web VM's page load swapped 51 MiB. */
     if (is_growing(vm, params))
         return;
-    if (recurring_burst_kib(vm) > 0)
-        keep_kib = (uint64_t)recurring_burst_kib(vm);
-    lend_kib = sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib));
-    lend_kib = min_u64(
-        lend_kib, sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), given_kib));
-    if (lend_kib > 0) {
-        planner->lend.v[*n_lend].vm = vm;
-        planner->lend.v[*n_lend].surplus_kib = lend_kib;
-        planner->lend.v[*n_lend].cold_kib = 0;
-        (*n_lend)++;
-    }
+    keep_kib = (uint64_t)recurring_burst_kib(vm);
+    room_kib = sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), given_kib);
+    lend_kib =
+        min_u64(sub_sat(mb_vm_reclaimable_now_kib(vm), add_sat(keep_kib, given_kib)), room_kib);
+    if (lend_kib > 0)
+        push_donor(&planner->lend, vm, lend_kib);
     /* A background VM's next burst is speculative too, beside the
      * foreground VM's real need: a browser sent to the background kept
      * 128 MiB free for a page load while the game brought back to the
      * front thrashed 320 MiB. Only the foreground VM gets it. */
     if (planner->has_foreground && !vm->settings.foreground && keep_kib > 0) {
-        uint64_t used_kib = add_sat(given_kib, lend_kib);
-        uint64_t burst_kib =
-            min_u64(min_u64(keep_kib, sub_sat(mb_vm_reclaimable_now_kib(vm), used_kib)),
-                    sub_sat(sub_sat(vm->target_kib, page_up(vm->settings.min_kib)), used_kib));
-        if (burst_kib > 0) {
-            planner->bursts.v[planner->bursts.n].vm = vm;
-            planner->bursts.v[planner->bursts.n].surplus_kib = burst_kib;
-            planner->bursts.v[planner->bursts.n].cold_kib = 0;
-            planner->bursts.n++;
-        }
+        uint64_t burst_kib = min_u64(min_u64(keep_kib, sub_sat(mb_vm_reclaimable_now_kib(vm),
+                                                               add_sat(given_kib, lend_kib))),
+                                     room_kib - lend_kib);
+        if (burst_kib > 0)
+            push_donor(&planner->bursts, vm, burst_kib);
     }
 }
+
+/* Too long without a demand prediction: its memory is no longer its own. */
 static bool
 is_silent(const MbVm *vm)
 {
@@ -690,12 +688,13 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
            uint64_t capacity_kib, uint64_t pool_free_kib)
 {
     bool balanced = params->kind == MB_POLICY_BALANCED;
-    size_t n_needy = 0, n_donors = 0, n_silent = 0, n_lend = 0;
+    size_t n_needy = 0, n_donors = 0, n_silent = 0;
     uint64_t fair_extra = fair_extra_kib(vms, n, capacity_kib);
     MbVm *fg = NULL;
     uint64_t fg_unmet_kib = 0;
 
     planner->has_foreground = false;
+    planner->lend.n = 0;
     planner->bursts.n = 0;
     for (size_t i = 0; balanced && i < n; i++)
         planner->has_foreground = planner->has_foreground || vms[i].settings.foreground;
@@ -717,7 +716,7 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* The foreground VM short of its headroom only: what it can
              * reclaim beyond its lead and its next burst is headroom too. */
             if (balanced && !below_min && balanced_need_kib(planner, vm, params, false) == 0)
-                add_lender(planner, &n_lend, vm, 0, params);
+                add_lender(planner, vm, 0, params);
         } else if (is_silent(vm)) {
             /* No demand known for a while: it keeps its fair share, and
              * gives what lies above it to the VMs nothing else can serve. */
@@ -760,17 +759,15 @@ plan_paper(MbPlanner *planner, MbVm *vms, size_t n, const MbParams *params,
             /* Its headroom and a growth it keeps, free now, lent only to
              * a VM short now. */
             if (balanced)
-                add_lender(planner, &n_lend, vm, surplus_kib > 0 ? (uint64_t)surplus_kib : 0,
-                           params);
+                add_lender(planner, vm, surplus_kib > 0 ? (uint64_t)surplus_kib : 0, params);
         }
     }
     planner->donors.n = n_donors;
     heap_sort(planner->donors.v, n_donors, sizeof(*planner->donors.v), compare_donor);
     planner->silent.n = n_silent;
     heap_sort(planner->silent.v, n_silent, sizeof(*planner->silent.v), compare_donor);
-    planner->lend.n = n_lend;
     heap_sort(planner->bursts.v, planner->bursts.n, sizeof(*planner->bursts.v), compare_donor);
-    heap_sort(planner->lend.v, n_lend, sizeof(*planner->lend.v), compare_donor);
+    heap_sort(planner->lend.v, planner->lend.n, sizeof(*planner->lend.v), compare_donor);
 
     if (balanced)
         heap_sort(planner->needy, n_needy, sizeof(*planner->needy), compare_needy_ptr);
