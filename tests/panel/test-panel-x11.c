@@ -7,7 +7,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "mb-daemon.h"
 #include "mb-test-tv.h"
 #include "mb-test-x.h"
 
