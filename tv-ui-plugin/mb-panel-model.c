@@ -5,13 +5,15 @@
 #include <glib/gi18n-lib.h>
 #include <membalancer.h>
 
+#include "mb-names.h"
 #include "mb-panel-vm-private.h"
 
 struct _MbPanelModel {
     GObject parent_instance;
     GCancellable *cancellable;
     GError *bus_error;
-    MembalancerClient *client; /* NULL until it is made */
+    MembalancerClient *client; /* NULL until the service first shows up */
+    guint watch_id;            /* the wait for that */
     GPtrArray *rows;           /* MbPanelVm, sorted by name */
     GHashTable *colors;        /* name -> colour index + 1, stable while the panel runs */
     guint next_color;
@@ -251,10 +253,26 @@ on_client_ready(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-start_client(MbPanelModel *model, GDBusConnection *connection)
+on_name_appeared(GDBusConnection *connection, const char *name, const char *owner,
+                 gpointer user_data)
 {
+    MbPanelModel *model = user_data;
+
+    /* From now on the client follows the service, gone or back. */
+    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
     membalancer_client_new_for_connection(connection, model->cancellable, on_client_ready,
                                           model);
+}
+
+/* No auto-start: an absent service is shown as such, and the panel
+ * follows it when it comes. The client is made once the service is
+ * there, as making it would start an activatable service. */
+static void
+start_client(MbPanelModel *model, GDBusConnection *connection)
+{
+    model->watch_id =
+        g_bus_watch_name_on_connection(connection, MB_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                       on_name_appeared, NULL, model, NULL);
 }
 
 /* The bus apart from the client, so that a missing system bus is shown
@@ -328,6 +346,7 @@ mb_panel_model_dispose(GObject *object)
     MbPanelModel *model = MB_PANEL_MODEL(object);
 
     g_cancellable_cancel(model->cancellable);
+    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
     g_clear_handle_id(&model->sample_id, g_source_remove);
     if (model->client != NULL)
         g_signal_handlers_disconnect_by_data(model->client, model);

@@ -380,6 +380,39 @@ run_as_viewer(const char *address, const char *name)
     return 0;
 }
 
+/* The model never starts the service: on a bus where it is activatable
+ * (a service file that only leaves a mark), a model waits, unavailable,
+ * and no activation happens; the service started by hand then fills it. */
+static void
+test_no_auto_start(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-panel-activation-XXXXXX");
+    g_autofree char *mark = g_build_filename(dir, "activated", NULL);
+    g_autofree char *service = g_strdup_printf(
+        "[D-BUS Service]\nName=%s\nExec=/usr/bin/touch %s\n", "org.smarttv.MemBalancer", mark);
+    g_autofree char *conf =
+        g_strdup_printf("<busconfig><servicedir>%s</servicedir></busconfig>\n", dir);
+    g_autofree char *conf_path = mb_test_write_file(dir, "activation.conf", conf);
+    Fixture f = {NULL};
+    g_autoptr(MbPanelModel) model = NULL;
+
+    g_free(mb_test_write_file(dir, "org.smarttv.MemBalancer.service", service));
+    f.bus = mb_test_bus_new_with_include(conf_path);
+    f.state_dir = g_build_filename(f.bus->dir, "state", NULL);
+    model = mb_panel_model_new(f.bus->connection);
+    mb_test_run_for(1500);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_assert_false(mb_panel_model_get_available(model));
+    g_assert_null(mb_panel_model_get_bus_error(model));
+    mb_test_tv_start(&f, 100);
+    mb_test_tv_register(&f);
+    wait_rows(model, 3);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_clear_object(&model);
+    fixture_teardown(&f, NULL);
+    mb_test_rm_rf(dir);
+}
+
 /* The chart: every VM's line in its colour on the dark ground. */
 static void
 test_chart(Fixture *f, gconstpointer data)
@@ -497,5 +530,6 @@ main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/panel/model/chart", Fixture, NULL, fixture_setup, test_chart,
                fixture_teardown);
+    g_test_add_func("/panel/model/no-auto-start", test_no_auto_start);
     return g_test_run();
 }
