@@ -682,6 +682,7 @@ mb_panel_page_class_init(MbPanelPageClass *klass)
     /* The plugin is resident (g_module_check_init): registered for good. */
     mb_panel_register_resource();
     gtk_widget_class_set_template_from_resource(widget_class, RESOURCE_PATH "mb-panel-page.ui");
+    /* Bound so that gtk_widget_dispose_template() unparents it. */
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, box);
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, title);
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, status);
