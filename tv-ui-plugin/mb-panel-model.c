@@ -1,383 +1,24 @@
 /* The panel's view model: a GListModel of the service's VMs, kept live
- * through a GDBusObjectManagerClient; see mb-panel-model.h. */
+ * by libmembalancer's client; see mb-panel-model.h. */
 #include "mb-panel-model.h"
 
 #include <glib/gi18n-lib.h>
-#include <math.h>
-#include <string.h>
+#include <membalancer.h>
 
-#include "mb-dbus-generated.h"
-
-#define BUS_NAME "org.smarttv.MemBalancer"
-#define OBJECT_PATH "/org/smarttv/MemBalancer"
-#define ERROR_PREFIX "org.smarttv.MemBalancer.Error."
-
-/* ---- MbPanelVm ------------------------------------------------------------ */
-
-struct _MbPanelVm {
-    GObject parent_instance;
-    MbMemBalancerVM *proxy; /* NULL once the VM is gone */
-    char *name;
-    guint color;
-    guint priority;
-    gboolean foreground;
-    guint64 min_kib, max_kib, allocated_kib, reclaimable_kib, swap_out_kib;
-    gint64 demand_kib;
-    gboolean swapping;
-    gint64 swap_seen_us; /* when the swap-out counter last grew */
-    char *state;
-    char *stats_source;
-    GArray *history; /* MbPanelSample */
-};
-
-enum {
-    VM_PROP_0,
-    VM_PROP_NAME,
-    VM_PROP_PRIORITY,
-    VM_PROP_FOREGROUND,
-    VM_PROP_MIN_KIB,
-    VM_PROP_MAX_KIB,
-    VM_PROP_ALLOCATED_KIB,
-    VM_PROP_DEMAND_KIB,
-    VM_PROP_RECLAIMABLE_KIB,
-    VM_PROP_SWAP_OUT_KIB,
-    VM_PROP_SWAPPING,
-    VM_PROP_STATE,
-    VM_PROP_STATS_SOURCE,
-    VM_PROP_COLOR,
-    VM_N_PROPS,
-};
-
-static GParamSpec *vm_props[VM_N_PROPS];
-
-G_DEFINE_FINAL_TYPE(MbPanelVm, mb_panel_vm, G_TYPE_OBJECT)
-
-static void
-mb_panel_vm_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-    MbPanelVm *vm = MB_PANEL_VM(object);
-
-    switch (id) {
-    case VM_PROP_NAME:
-        g_value_set_string(value, vm->name);
-        break;
-    case VM_PROP_PRIORITY:
-        g_value_set_uint(value, vm->priority);
-        break;
-    case VM_PROP_FOREGROUND:
-        g_value_set_boolean(value, vm->foreground);
-        break;
-    case VM_PROP_MIN_KIB:
-        g_value_set_uint64(value, vm->min_kib);
-        break;
-    case VM_PROP_MAX_KIB:
-        g_value_set_uint64(value, vm->max_kib);
-        break;
-    case VM_PROP_ALLOCATED_KIB:
-        g_value_set_uint64(value, vm->allocated_kib);
-        break;
-    case VM_PROP_DEMAND_KIB:
-        g_value_set_int64(value, vm->demand_kib);
-        break;
-    case VM_PROP_RECLAIMABLE_KIB:
-        g_value_set_uint64(value, vm->reclaimable_kib);
-        break;
-    case VM_PROP_SWAP_OUT_KIB:
-        g_value_set_uint64(value, vm->swap_out_kib);
-        break;
-    case VM_PROP_SWAPPING:
-        g_value_set_boolean(value, vm->swapping);
-        break;
-    case VM_PROP_STATE:
-        g_value_set_string(value, vm->state);
-        break;
-    case VM_PROP_STATS_SOURCE:
-        g_value_set_string(value, vm->stats_source);
-        break;
-    case VM_PROP_COLOR:
-        g_value_set_uint(value, vm->color);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
-    }
-}
-
-static void
-mb_panel_vm_finalize(GObject *object)
-{
-    MbPanelVm *vm = MB_PANEL_VM(object);
-
-    g_clear_object(&vm->proxy);
-    g_free(vm->name);
-    g_free(vm->state);
-    g_free(vm->stats_source);
-    g_array_unref(vm->history);
-    G_OBJECT_CLASS(mb_panel_vm_parent_class)->finalize(object);
-}
-
-static void
-mb_panel_vm_class_init(MbPanelVmClass *klass)
-{
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
-    const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
-
-    object_class->get_property = mb_panel_vm_get_property;
-    object_class->finalize = mb_panel_vm_finalize;
-    vm_props[VM_PROP_NAME] = g_param_spec_string("name", NULL, NULL, NULL, ro);
-    vm_props[VM_PROP_PRIORITY] = g_param_spec_uint("priority", NULL, NULL, 0, 100, 0, ro);
-    vm_props[VM_PROP_FOREGROUND] = g_param_spec_boolean("foreground", NULL, NULL, FALSE, ro);
-    vm_props[VM_PROP_MIN_KIB] =
-        g_param_spec_uint64("min-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-    vm_props[VM_PROP_MAX_KIB] =
-        g_param_spec_uint64("max-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-    vm_props[VM_PROP_ALLOCATED_KIB] =
-        g_param_spec_uint64("allocated-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-    vm_props[VM_PROP_DEMAND_KIB] =
-        g_param_spec_int64("demand-kib", NULL, NULL, G_MININT64, G_MAXINT64, 0, ro);
-    vm_props[VM_PROP_RECLAIMABLE_KIB] =
-        g_param_spec_uint64("reclaimable-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-    vm_props[VM_PROP_SWAP_OUT_KIB] =
-        g_param_spec_uint64("swap-out-kib", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-    vm_props[VM_PROP_SWAPPING] = g_param_spec_boolean("swapping", NULL, NULL, FALSE, ro);
-    vm_props[VM_PROP_STATE] = g_param_spec_string("state", NULL, NULL, NULL, ro);
-    vm_props[VM_PROP_STATS_SOURCE] = g_param_spec_string("stats-source", NULL, NULL, NULL, ro);
-    vm_props[VM_PROP_COLOR] = g_param_spec_uint("color", NULL, NULL, 0, G_MAXUINT, 0, ro);
-    g_object_class_install_properties(object_class, VM_N_PROPS, vm_props);
-}
-
-static void
-mb_panel_vm_init(MbPanelVm *vm)
-{
-    vm->history = g_array_new(FALSE, FALSE, sizeof(MbPanelSample));
-    vm->state = g_strdup("running");
-    vm->stats_source = g_strdup("none");
-}
-
-const char *
-mb_panel_vm_get_name(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), NULL);
-    return vm->name;
-}
-
-guint
-mb_panel_vm_get_priority(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->priority;
-}
-
-gboolean
-mb_panel_vm_get_foreground(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), FALSE);
-    return vm->foreground;
-}
-
-guint64
-mb_panel_vm_get_min_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->min_kib;
-}
-
-guint64
-mb_panel_vm_get_max_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->max_kib;
-}
-
-guint64
-mb_panel_vm_get_allocated_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->allocated_kib;
-}
-
-gint64
-mb_panel_vm_get_demand_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->demand_kib;
-}
-
-guint64
-mb_panel_vm_get_reclaimable_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->reclaimable_kib;
-}
-
-guint64
-mb_panel_vm_get_swap_out_kib(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->swap_out_kib;
-}
-
-gboolean
-mb_panel_vm_get_swapping(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), FALSE);
-    return vm->swapping;
-}
-
-const char *
-mb_panel_vm_get_state(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), NULL);
-    return vm->state;
-}
-
-const char *
-mb_panel_vm_get_stats_source(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), NULL);
-    return vm->stats_source;
-}
-
-guint
-mb_panel_vm_get_color(MbPanelVm *vm)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), 0);
-    return vm->color;
-}
-
-const MbPanelSample *
-mb_panel_vm_get_history(MbPanelVm *vm, guint *n_samples)
-{
-    g_return_val_if_fail(MB_IS_PANEL_VM(vm), NULL);
-    *n_samples = vm->history->len;
-    return (const MbPanelSample *)(gpointer)vm->history->data;
-}
-
-static void
-vm_set_u64(MbPanelVm *vm, guint64 *field, guint64 value, guint prop)
-{
-    if (*field == value)
-        return;
-    *field = value;
-    g_object_notify_by_pspec(G_OBJECT(vm), vm_props[prop]);
-}
-
-static void
-vm_set_string(MbPanelVm *vm, char **field, const char *value, guint prop)
-{
-    if (value == NULL)
-        value = "";
-    if (g_strcmp0(*field, value) == 0)
-        return;
-    g_free(*field);
-    *field = g_strdup(value);
-    g_object_notify_by_pspec(G_OBJECT(vm), vm_props[prop]);
-}
-
-static void
-vm_set_swapping(MbPanelVm *vm, gboolean swapping)
-{
-    if (vm->swapping == swapping)
-        return;
-    vm->swapping = swapping;
-    g_object_notify_by_pspec(G_OBJECT(vm), vm_props[VM_PROP_SWAPPING]);
-}
-
-/* Swapping while the counter grew within the last MB_PANEL_SWAP_HOLD_US. */
-static void
-vm_update_swapping(MbPanelVm *vm, gint64 now_us)
-{
-    vm_set_swapping(vm,
-                    vm->swap_seen_us != 0 && now_us - vm->swap_seen_us < MB_PANEL_SWAP_HOLD_US);
-}
-
-static void
-vm_record(MbPanelVm *vm, gint64 now_us)
-{
-    MbPanelSample sample = {now_us, vm->allocated_kib};
-    gint64 oldest = now_us - (gint64)(MB_PANEL_HISTORY_SECONDS + 5) * G_USEC_PER_SEC;
-    guint drop = 0;
-
-    while (drop < vm->history->len &&
-           g_array_index(vm->history, MbPanelSample, drop).time_us < oldest)
-        drop++;
-    if (drop > 0)
-        g_array_remove_range(vm->history, 0, drop);
-    g_array_append_val(vm->history, sample);
-}
-
-/* Copies the proxy's cached properties into the row, notifying what
- * changed. A guest's figures are untrusted and arrive clamped by the
- * service; the panel only displays them. */
-static void
-vm_refresh(MbPanelVm *vm)
-{
-    MbMemBalancerVM *p = vm->proxy;
-    guint64 old_alloc = vm->allocated_kib;
-    guint64 swap_out;
-    gint64 now = g_get_monotonic_time();
-
-    if (p == NULL)
-        return;
-    g_object_freeze_notify(G_OBJECT(vm));
-    if (vm->priority != mb_mem_balancer_vm_get_priority(p)) {
-        vm->priority = mb_mem_balancer_vm_get_priority(p);
-        g_object_notify_by_pspec(G_OBJECT(vm), vm_props[VM_PROP_PRIORITY]);
-    }
-    if (vm->foreground != mb_mem_balancer_vm_get_foreground(p)) {
-        vm->foreground = mb_mem_balancer_vm_get_foreground(p);
-        g_object_notify_by_pspec(G_OBJECT(vm), vm_props[VM_PROP_FOREGROUND]);
-    }
-    if (vm->demand_kib != mb_mem_balancer_vm_get_demand_kib(p)) {
-        vm->demand_kib = mb_mem_balancer_vm_get_demand_kib(p);
-        g_object_notify_by_pspec(G_OBJECT(vm), vm_props[VM_PROP_DEMAND_KIB]);
-    }
-    vm_set_u64(vm, &vm->min_kib, mb_mem_balancer_vm_get_min_kib(p), VM_PROP_MIN_KIB);
-    vm_set_u64(vm, &vm->max_kib, mb_mem_balancer_vm_get_max_kib(p), VM_PROP_MAX_KIB);
-    vm_set_u64(vm, &vm->allocated_kib, mb_mem_balancer_vm_get_allocated_kib(p),
-               VM_PROP_ALLOCATED_KIB);
-    vm_set_u64(vm, &vm->reclaimable_kib, mb_mem_balancer_vm_get_reclaimable_kib(p),
-               VM_PROP_RECLAIMABLE_KIB);
-    swap_out = mb_mem_balancer_vm_get_swap_out_kib(p);
-    /* The first value is the counter since boot, not new swapping. */
-    if (swap_out > vm->swap_out_kib && vm->history->len > 0)
-        vm->swap_seen_us = now;
-    vm_set_u64(vm, &vm->swap_out_kib, swap_out, VM_PROP_SWAP_OUT_KIB);
-    vm_update_swapping(vm, now);
-    vm_set_string(vm, &vm->state, mb_mem_balancer_vm_get_state(p), VM_PROP_STATE);
-    vm_set_string(vm, &vm->stats_source, mb_mem_balancer_vm_get_stats_source(p),
-                  VM_PROP_STATS_SOURCE);
-    if (vm->history->len == 0 || old_alloc != vm->allocated_kib)
-        vm_record(vm, now);
-    g_object_thaw_notify(G_OBJECT(vm));
-}
-
-static MbPanelVm *
-vm_new(MbMemBalancerVM *proxy, guint color)
-{
-    MbPanelVm *vm = g_object_new(MB_TYPE_PANEL_VM, NULL);
-
-    vm->proxy = g_object_ref(proxy);
-    vm->name = g_strdup(mb_mem_balancer_vm_get_name(proxy));
-    if (vm->name == NULL)
-        vm->name = g_strdup("");
-    vm->color = color;
-    vm_refresh(vm);
-    return vm;
-}
-
-/* ---- MbPanelModel --------------------------------------------------------- */
+#include "mb-names.h"
+#include "mb-panel-vm-private.h"
 
 struct _MbPanelModel {
     GObject parent_instance;
-    GDBusConnection *connection;
     GCancellable *cancellable;
     GError *bus_error;
-    GDBusObjectManager *om;
-    MbMemBalancer *manager;
-    GPtrArray *rows;    /* MbPanelVm, sorted by name */
-    GHashTable *colors; /* name -> colour index + 1, stable while the panel runs */
+    MembalancerClient *client; /* NULL until the service first shows up */
+    guint watch_id;            /* the wait for that */
+    GPtrArray *rows;           /* MbPanelVm, sorted by name */
+    GHashTable *colors;        /* name -> colour index + 1, stable while the panel runs */
     guint next_color;
     gboolean available;
+    char *backend; /* the manager's Backend, NULL before its properties come */
     guint sample_id;
 };
 
@@ -434,8 +75,7 @@ static gboolean
 find_row(MbPanelModel *model, const char *name, guint *position)
 {
     for (guint i = 0; i < model->rows->len; i++) {
-        MbPanelVm *vm = g_ptr_array_index(model->rows, i);
-        if (g_str_equal(vm->name, name)) {
+        if (g_str_equal(mb_panel_vm_get_name(g_ptr_array_index(model->rows, i)), name)) {
             *position = i;
             return TRUE;
         }
@@ -455,127 +95,77 @@ color_for(MbPanelModel *model, const char *name)
     return color - 1;
 }
 
-static MbMemBalancerVM *
-object_vm(GDBusObject *object)
-{
-    if (!MB_IS_OBJECT(object))
-        return NULL;
-    return mb_object_peek_mem_balancer_vm(MB_OBJECT(object));
-}
-
 static gint
-compare_objects(gconstpointer a, gconstpointer b)
+compare_vms(gconstpointer a, gconstpointer b)
 {
-    MbMemBalancerVM *va = object_vm((GDBusObject *)a), *vb = object_vm((GDBusObject *)b);
-    const char *na = va != NULL ? mb_mem_balancer_vm_get_name(va) : NULL;
-    const char *nb = vb != NULL ? mb_mem_balancer_vm_get_name(vb) : NULL;
+    const char *na = membalancer_vm_get_name((MembalancerVm *)a);
+    const char *nb = membalancer_vm_get_name((MembalancerVm *)b);
 
     if (na == NULL || nb == NULL)
         return (na == NULL) - (nb == NULL);
     return g_utf8_collate(na, nb);
 }
 
-/* Inserts the row of object in name order; returns its position, or -1
- * when the object is no VM or already has a row. */
+/* Inserts the row of a VM in name order; returns its position, or -1
+ * when the VM has no name or already has a row. */
 static gint
-insert_object(MbPanelModel *model, GDBusObject *object)
+insert_vm(MbPanelModel *model, MembalancerVm *source)
 {
-    MbMemBalancerVM *proxy = object_vm(object);
-    const char *name;
+    const char *name = membalancer_vm_get_name(source);
     guint position;
 
-    if (proxy == NULL)
-        return -1;
-    name = mb_mem_balancer_vm_get_name(proxy);
     if (name == NULL || find_row(model, name, &position))
         return -1;
     for (position = 0; position < model->rows->len; position++) {
         MbPanelVm *other = g_ptr_array_index(model->rows, position);
-        if (g_utf8_collate(name, other->name) < 0)
+        if (g_utf8_collate(name, mb_panel_vm_get_name(other)) < 0)
             break;
     }
-    g_ptr_array_insert(model->rows, (gint)position, vm_new(proxy, color_for(model, name)));
+    g_ptr_array_insert(model->rows, (gint)position,
+                       mb_panel_vm_new(source, color_for(model, name)));
     return (gint)position;
 }
 
 static void
-add_object(MbPanelModel *model, GDBusObject *object)
+on_vm_added(MembalancerClient *client, MembalancerVm *source, gpointer user_data)
 {
-    gint position = insert_object(model, object);
+    MbPanelModel *model = user_data;
+    gint position = insert_vm(model, source);
 
     if (position >= 0)
         g_list_model_items_changed(G_LIST_MODEL(model), (guint)position, 0, 1);
 }
 
-/* The objects the service had when the panel met it: one change, so a
- * view sees them at once, in order. */
+/* The VMs the service had when the panel met it: one change, so a view
+ * sees them at once, in order. */
 static void
-add_all_objects(MbPanelModel *model, GDBusObjectManager *om)
+add_all_vms(MbPanelModel *model)
 {
-    GList *objects = g_dbus_object_manager_get_objects(om);
+    GList *vms = g_list_sort(membalancer_client_get_vms(model->client), compare_vms);
     guint before = model->rows->len;
 
     /* Colours follow the names' order, whatever the bus order. */
-    objects = g_list_sort(objects, compare_objects);
-    for (GList *l = objects; l != NULL; l = l->next)
-        (void)insert_object(model, l->data);
-    g_list_free_full(objects, g_object_unref);
+    for (GList *l = vms; l != NULL; l = l->next)
+        (void)insert_vm(model, l->data);
+    g_list_free_full(vms, g_object_unref);
     if (model->rows->len > before)
         g_list_model_items_changed(G_LIST_MODEL(model), 0, before, model->rows->len);
 }
 
 static void
-remove_object(MbPanelModel *model, GDBusObject *object)
-{
-    for (guint i = 0; i < model->rows->len; i++) {
-        MbPanelVm *vm = g_ptr_array_index(model->rows, i);
-        if (vm->proxy != NULL &&
-            g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm->proxy)) != NULL &&
-            g_str_equal(g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm->proxy)),
-                        g_dbus_object_get_object_path(object))) {
-            g_clear_object(&vm->proxy);
-            g_ptr_array_remove_index(model->rows, i);
-            g_list_model_items_changed(G_LIST_MODEL(model), i, 1, 0);
-            return;
-        }
-    }
-}
-
-static void
-on_object_added(GDBusObjectManager *om, GDBusObject *object, gpointer user_data)
-{
-    add_object(user_data, object);
-}
-
-static void
-on_object_removed(GDBusObjectManager *om, GDBusObject *object, gpointer user_data)
-{
-    remove_object(user_data, object);
-}
-
-static void
-on_vm_properties_changed(GDBusObjectManagerClient *om, GDBusObjectProxy *object,
-                         GDBusProxy *iface, GVariant *changed, const char *const *invalidated,
-                         gpointer user_data)
+on_vm_removed(MembalancerClient *client, MembalancerVm *source, gpointer user_data)
 {
     MbPanelModel *model = user_data;
 
     for (guint i = 0; i < model->rows->len; i++) {
         MbPanelVm *vm = g_ptr_array_index(model->rows, i);
-        if ((GDBusProxy *)vm->proxy == iface) {
-            vm_refresh(vm);
+        if (mb_panel_vm_get_source(vm) == source) {
+            mb_panel_vm_detach(vm);
+            g_ptr_array_remove_index(model->rows, i);
+            g_list_model_items_changed(G_LIST_MODEL(model), i, 1, 0);
             return;
         }
     }
-}
-
-static void
-set_available(MbPanelModel *model, gboolean available)
-{
-    if (model->available == available)
-        return;
-    model->available = available;
-    g_object_notify_by_pspec(G_OBJECT(model), model_props[MODEL_PROP_AVAILABLE]);
 }
 
 static void
@@ -589,53 +179,43 @@ clear_rows(MbPanelModel *model)
     g_list_model_items_changed(G_LIST_MODEL(model), 0, n, 0);
 }
 
+/* Available: the service owns its name and the client has its manager's
+ * properties (a backend is always set), so the status line never shows
+ * a pool of 0 between the two. */
 static void
 update_available(MbPanelModel *model)
 {
-    g_autofree char *om_owner = NULL;
-    g_autofree char *manager_owner = NULL;
+    g_autofree char *backend = membalancer_client_dup_backend(model->client);
+    gboolean available;
 
-    if (model->om != NULL)
-        om_owner = g_dbus_object_manager_client_get_name_owner(
-            G_DBUS_OBJECT_MANAGER_CLIENT(model->om));
-    if (model->manager != NULL)
-        manager_owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(model->manager));
-    if (om_owner == NULL) {
-        /* GDBusObjectManagerClient removes the objects itself when the
-         * owner goes; clear what may be left. */
-        clear_rows(model);
+    if (g_strcmp0(backend, model->backend) != 0) {
+        g_free(model->backend);
+        model->backend = g_steal_pointer(&backend);
     }
-    set_available(model, om_owner != NULL && manager_owner != NULL);
+    available = membalancer_client_get_running(model->client) && model->backend != NULL;
+
+    if (model->available != available) {
+        model->available = available;
+        g_object_notify_by_pspec(G_OBJECT(model), model_props[MODEL_PROP_AVAILABLE]);
+    }
     for (guint i = MODEL_PROP_CONNECTED; i <= MODEL_PROP_BACKEND; i++)
         g_object_notify_by_pspec(G_OBJECT(model), model_props[i]);
 }
 
 static void
-on_owner_changed(GObject *object, GParamSpec *pspec, gpointer user_data)
-{
-    update_available(user_data);
-}
-
-static void
-on_manager_properties_changed(GDBusProxy *proxy, GVariant *changed,
-                              const char *const *invalidated, gpointer user_data)
+on_client_notify(GObject *object, GParamSpec *pspec, gpointer user_data)
 {
     MbPanelModel *model = user_data;
-    static const struct {
-        const char *dbus;
-        guint prop;
-    } map[] = {
-        {"Connected", MODEL_PROP_CONNECTED},
-        {"Paused", MODEL_PROP_PAUSED},
-        {"PoolKiB", MODEL_PROP_POOL_KIB},
-        {"Backend", MODEL_PROP_BACKEND},
-    };
+    static const char *const followed[] = {"running",  "connected", "paused",
+                                           "pool-kib", "backend",   NULL};
 
-    for (guint i = 0; i < G_N_ELEMENTS(map); i++) {
-        g_autoptr(GVariant) value = g_variant_lookup_value(changed, map[i].dbus, NULL);
-        if (value != NULL)
-            g_object_notify_by_pspec(G_OBJECT(model), model_props[map[i].prop]);
-    }
+    if (!g_strv_contains(followed, pspec->name))
+        return;
+    /* The client removes the VMs itself when the service goes; clear
+     * what may be left. */
+    if (g_str_equal(pspec->name, "running") && !membalancer_client_get_running(model->client))
+        clear_rows(model);
+    update_available(model);
 }
 
 static void
@@ -650,13 +230,13 @@ set_bus_error(MbPanelModel *model, GError *error)
 }
 
 static void
-on_manager_ready(GObject *source, GAsyncResult *result, gpointer user_data)
+on_client_ready(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     GError *error = NULL;
-    MbMemBalancer *manager = mb_mem_balancer_proxy_new_finish(result, &error);
+    MembalancerClient *client = membalancer_client_new_finish(result, &error);
     MbPanelModel *model;
 
-    if (manager == NULL) {
+    if (client == NULL) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             set_bus_error(MB_PANEL_MODEL(user_data), error);
         else
@@ -664,57 +244,45 @@ on_manager_ready(GObject *source, GAsyncResult *result, gpointer user_data)
         return;
     }
     model = MB_PANEL_MODEL(user_data);
-    model->manager = manager;
-    g_signal_connect_object(manager, "notify::g-name-owner", G_CALLBACK(on_owner_changed),
-                            model, 0);
-    g_signal_connect_object(manager, "g-properties-changed",
-                            G_CALLBACK(on_manager_properties_changed), model, 0);
+    model->client = client;
+    g_signal_connect_object(client, "vm-added", G_CALLBACK(on_vm_added), model, 0);
+    g_signal_connect_object(client, "vm-removed", G_CALLBACK(on_vm_removed), model, 0);
+    g_signal_connect_object(client, "notify", G_CALLBACK(on_client_notify), model, 0);
+    add_all_vms(model);
     update_available(model);
 }
 
 static void
-on_om_ready(GObject *source, GAsyncResult *result, gpointer user_data)
+on_name_appeared(GDBusConnection *connection, const char *name, const char *owner,
+                 gpointer user_data)
 {
-    GError *error = NULL;
-    GDBusObjectManager *om = mb_object_manager_client_new_finish(result, &error);
-    MbPanelModel *model;
+    MbPanelModel *model = user_data;
 
-    if (om == NULL) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            set_bus_error(MB_PANEL_MODEL(user_data), error);
-        else
-            g_error_free(error);
-        return;
-    }
-    model = MB_PANEL_MODEL(user_data);
-    model->om = om;
-    g_signal_connect_object(om, "object-added", G_CALLBACK(on_object_added), model, 0);
-    g_signal_connect_object(om, "object-removed", G_CALLBACK(on_object_removed), model, 0);
-    g_signal_connect_object(om, "interface-proxy-properties-changed",
-                            G_CALLBACK(on_vm_properties_changed), model, 0);
-    g_signal_connect_object(om, "notify::name-owner", G_CALLBACK(on_owner_changed), model, 0);
-    add_all_objects(model, om);
-    update_available(model);
+    /* From now on the client follows the service, gone or back. */
+    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
+    membalancer_client_new_for_connection(connection, model->cancellable, on_client_ready,
+                                          model);
 }
 
+/* No auto-start: an absent service is shown as such, and the panel
+ * follows it when it comes. The client is made once the service is
+ * there, as making it would start an activatable service. */
 static void
-start_proxies(MbPanelModel *model)
+start_client(MbPanelModel *model, GDBusConnection *connection)
 {
-    /* No auto-start: an absent service is shown as such, and the panel
-     * follows it when it comes (the name owner appearing). */
-    mb_object_manager_client_new(model->connection,
-                                 G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, BUS_NAME,
-                                 OBJECT_PATH, model->cancellable, on_om_ready, model);
-    mb_mem_balancer_proxy_new(model->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, BUS_NAME,
-                              OBJECT_PATH, model->cancellable, on_manager_ready, model);
+    model->watch_id =
+        g_bus_watch_name_on_connection(connection, MB_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                       on_name_appeared, NULL, model, NULL);
 }
 
+/* The bus apart from the client, so that a missing system bus is shown
+ * as such ("Cannot reach the system bus"), not as a service that is not
+ * running. */
 static void
 on_bus_ready(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     GError *error = NULL;
-    GDBusConnection *connection = g_bus_get_finish(result, &error);
-    MbPanelModel *model;
+    g_autoptr(GDBusConnection) connection = g_bus_get_finish(result, &error);
 
     if (connection == NULL) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -723,9 +291,7 @@ on_bus_ready(GObject *source, GAsyncResult *result, gpointer user_data)
             g_error_free(error);
         return;
     }
-    model = MB_PANEL_MODEL(user_data);
-    model->connection = connection;
-    start_proxies(model);
+    start_client(MB_PANEL_MODEL(user_data), connection);
 }
 
 void
@@ -734,11 +300,8 @@ mb_panel_model_sample(MbPanelModel *model)
     gint64 now = g_get_monotonic_time();
 
     g_return_if_fail(MB_IS_PANEL_MODEL(model));
-    for (guint i = 0; i < model->rows->len; i++) {
-        MbPanelVm *vm = g_ptr_array_index(model->rows, i);
-        vm_record(vm, now);
-        vm_update_swapping(vm, now);
-    }
+    for (guint i = 0; i < model->rows->len; i++)
+        mb_panel_vm_sample(g_ptr_array_index(model->rows, i), now);
 }
 
 static gboolean
@@ -783,13 +346,13 @@ mb_panel_model_dispose(GObject *object)
     MbPanelModel *model = MB_PANEL_MODEL(object);
 
     g_cancellable_cancel(model->cancellable);
+    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
     g_clear_handle_id(&model->sample_id, g_source_remove);
-    if (model->om != NULL)
-        g_signal_handlers_disconnect_by_data(model->om, model);
-    if (model->manager != NULL)
-        g_signal_handlers_disconnect_by_data(model->manager, model);
-    g_clear_object(&model->om);
-    g_clear_object(&model->manager);
+    if (model->client != NULL)
+        g_signal_handlers_disconnect_by_data(model->client, model);
+    if (model->rows != NULL)
+        g_ptr_array_foreach(model->rows, (GFunc)(void (*)(void))mb_panel_vm_detach, NULL);
+    g_clear_object(&model->client);
     G_OBJECT_CLASS(mb_panel_model_parent_class)->dispose(object);
 }
 
@@ -801,8 +364,8 @@ mb_panel_model_finalize(GObject *object)
     g_ptr_array_unref(model->rows);
     g_hash_table_unref(model->colors);
     g_clear_object(&model->cancellable);
-    g_clear_object(&model->connection);
     g_clear_error(&model->bus_error);
+    g_free(model->backend);
     G_OBJECT_CLASS(mb_panel_model_parent_class)->finalize(object);
 }
 
@@ -841,12 +404,10 @@ mb_panel_model_new(GDBusConnection *connection)
 {
     MbPanelModel *model = g_object_new(MB_TYPE_PANEL_MODEL, NULL);
 
-    if (connection != NULL) {
-        model->connection = g_object_ref(connection);
-        start_proxies(model);
-    } else {
+    if (connection != NULL)
+        start_client(model, connection);
+    else
         g_bus_get(G_BUS_TYPE_SYSTEM, model->cancellable, on_bus_ready, model);
-    }
     model->sample_id = g_timeout_add_seconds(1, on_sample_timer, model);
     return model;
 }
@@ -862,28 +423,28 @@ gboolean
 mb_panel_model_get_connected(MbPanelModel *model)
 {
     g_return_val_if_fail(MB_IS_PANEL_MODEL(model), FALSE);
-    return model->available && mb_mem_balancer_get_connected(model->manager);
+    return model->available && membalancer_client_get_connected(model->client);
 }
 
 gboolean
 mb_panel_model_get_paused(MbPanelModel *model)
 {
     g_return_val_if_fail(MB_IS_PANEL_MODEL(model), FALSE);
-    return model->available && mb_mem_balancer_get_paused(model->manager);
+    return model->available && membalancer_client_get_paused(model->client);
 }
 
 guint64
 mb_panel_model_get_pool_kib(MbPanelModel *model)
 {
     g_return_val_if_fail(MB_IS_PANEL_MODEL(model), 0);
-    return model->available ? mb_mem_balancer_get_pool_kib(model->manager) : 0;
+    return model->available ? membalancer_client_get_pool_kib(model->client) : 0;
 }
 
 const char *
 mb_panel_model_get_backend(MbPanelModel *model)
 {
     g_return_val_if_fail(MB_IS_PANEL_MODEL(model), NULL);
-    return model->available ? mb_mem_balancer_get_backend(model->manager) : NULL;
+    return model->available ? model->backend : NULL;
 }
 
 const GError *
@@ -906,40 +467,40 @@ mb_panel_model_find(MbPanelModel *model, const char *name)
 
 /* ---- calls ------------------------------------------------------------------- */
 
+/* The _finish of the client's call, kept as the task's data. */
+typedef gboolean (*ClientFinish)(MembalancerClient *client, GAsyncResult *result,
+                                 GError **error);
+
 static void
 on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GTask) task = user_data;
+    ClientFinish finish = (ClientFinish)g_task_get_task_data(task);
     GError *error = NULL;
-    g_autoptr(GVariant) reply =
-        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
 
-    if (reply == NULL)
-        g_task_return_error(task, error);
-    else
+    if (finish(MEMBALANCER_CLIENT(source), result, &error))
         g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
 }
 
-static void
-call(MbPanelModel *model, const char *method, GVariant *args, GCancellable *cancellable,
-     GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
+/* A task for a call, or NULL when it failed at once (the service away:
+ * no call is made, so none may start it either). */
+static GTask *
+call_task(MbPanelModel *model, GCancellable *cancellable, GAsyncReadyCallback callback,
+          gpointer user_data, gpointer tag, ClientFinish finish)
 {
     GTask *task = g_task_new(model, cancellable, callback, user_data);
 
     g_task_set_source_tag(task, tag);
-    g_variant_ref_sink(args);
-    if (model->connection == NULL || !model->available) {
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+    g_task_set_task_data(task, (gpointer)finish, NULL);
+    if (!model->available) {
+        g_task_return_new_error(task, MEMBALANCER_ERROR, MEMBALANCER_ERROR_NOT_RUNNING, "%s",
                                 _("The memory balancer is not running."));
         g_object_unref(task);
-        g_variant_unref(args);
-        return;
+        return NULL;
     }
-    /* Method calls may not auto-start the service either. */
-    g_dbus_connection_call(model->connection, BUS_NAME, OBJECT_PATH, BUS_NAME, method, args,
-                           G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, 25000,
-                           cancellable, on_call_done, task);
-    g_variant_unref(args);
+    return task;
 }
 
 void
@@ -947,20 +508,29 @@ mb_panel_model_set_priority(MbPanelModel *model, const char *name, guint priorit
                             GCancellable *cancellable, GAsyncReadyCallback callback,
                             gpointer user_data)
 {
+    GTask *task;
+
     g_return_if_fail(MB_IS_PANEL_MODEL(model));
     g_return_if_fail(name != NULL);
-    call(model, "SetPriority", g_variant_new("(su)", name, priority), cancellable, callback,
-         user_data, mb_panel_model_set_priority);
+    task = call_task(model, cancellable, callback, user_data, mb_panel_model_set_priority,
+                     membalancer_client_set_priority_finish);
+    if (task != NULL)
+        membalancer_client_set_priority(model->client, name, priority, cancellable,
+                                        on_call_done, task);
 }
 
 void
 mb_panel_model_set_foreground(MbPanelModel *model, const char *name, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data)
 {
+    GTask *task;
+
     g_return_if_fail(MB_IS_PANEL_MODEL(model));
     g_return_if_fail(name != NULL);
-    call(model, "SetForeground", g_variant_new("(s)", name), cancellable, callback, user_data,
-         mb_panel_model_set_foreground);
+    task = call_task(model, cancellable, callback, user_data, mb_panel_model_set_foreground,
+                     membalancer_client_set_foreground_finish);
+    if (task != NULL)
+        membalancer_client_set_foreground(model->client, name, cancellable, on_call_done, task);
 }
 
 gboolean
@@ -973,28 +543,25 @@ mb_panel_model_call_finish(MbPanelModel *model, GAsyncResult *result, GError **e
 char *
 mb_panel_describe_error(const GError *error)
 {
-    g_autofree char *remote = NULL;
-    g_autoptr(GError) copy = NULL;
-    const char *message;
-
     if (error == NULL)
         return g_strdup("");
-    remote = g_dbus_error_get_remote_error(error);
-    copy = g_error_copy(error);
-    g_dbus_error_strip_remote_error(copy);
-    message = copy->message;
-    if (g_strcmp0(remote, ERROR_PREFIX "AccessDenied") == 0)
-        return g_strdup(_("Not allowed: only the administrator and members of the "
-                          "membalancer group can change memory settings."));
-    if (g_strcmp0(remote, ERROR_PREFIX "NoSuchVM") == 0)
-        return g_strdup(_("That VM is no longer managed by the memory balancer."));
-    if (g_strcmp0(remote, ERROR_PREFIX "Unavailable") == 0)
-        return g_strdup_printf(_("The memory balancer cannot do that now: %s"), message);
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED) ||
-        g_strcmp0(remote, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
-        g_strcmp0(remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
-        return g_strdup(_("The memory balancer is not running."));
-    return g_strdup_printf(_("The change failed: %s"), message);
+    if (error->domain == MEMBALANCER_ERROR) {
+        switch ((MembalancerError)error->code) {
+        case MEMBALANCER_ERROR_ACCESS_DENIED:
+            return g_strdup(_("Not allowed: only the administrator and members of the "
+                              "membalancer group can change memory settings."));
+        case MEMBALANCER_ERROR_NO_SUCH_VM:
+            return g_strdup(_("That VM is no longer managed by the memory balancer."));
+        case MEMBALANCER_ERROR_UNAVAILABLE:
+            return g_strdup_printf(_("The memory balancer cannot do that now: %s"),
+                                   error->message);
+        case MEMBALANCER_ERROR_NOT_RUNNING:
+            return g_strdup(_("The memory balancer is not running."));
+        default:
+            break;
+        }
+    }
+    return g_strdup_printf(_("The change failed: %s"), error->message);
 }
 
 /* ---- presentation helpers ---------------------------------------------- */

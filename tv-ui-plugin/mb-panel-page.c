@@ -2,14 +2,17 @@
  * demand and reclaimable memory as a bar, swap indicator, priority,
  * foreground mark) over a live chart of the allocations. Remote-control
  * navigation only: the arrows move the focus between the cells of the
- * rows, OK edits or confirms, Back cancels or leaves. */
+ * rows, OK edits or confirms, Back cancels or leaves. The widgets are in
+ * mb-panel-page.ui and mb-panel-row.ui, the look in mb-panel.css (a
+ * GResource: mb-panel.gresource.xml); this file fills them. */
 #include "mb-panel-page.h"
 
 #include <glib/gi18n-lib.h>
 
+#include "mb-panel-resources.h"
+
 #define PRIORITY_MAX 100
-#define CHART_HEIGHT 360
-#define ROWS_MAX_HEIGHT 480
+#define RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
 
 typedef struct {
     MbPanelPage *page; /* unowned: the page outlives its rows */
@@ -23,7 +26,8 @@ struct _MbPanelPage {
     GtkWidget parent_instance;
     MbPanelModel *model;
     GCancellable *cancellable;
-    GtkWidget *box, *title, *status, *message, *rows, *chart, *hint;
+    /* From the template. */
+    GtkWidget *box, *title, *status, *message, *rows, *section, *chart, *hint;
     GPtrArray *row_data; /* Row *, in model order */
     char *status_text;
     char *message_text;
@@ -38,32 +42,8 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(MbPanelPage, mb_panel_page, GTK_TYPE_WIDGET)
 
-static const char page_css[] =
-    ".mb-page { background-color: #101216; color: #f2f4f8; font-size: 26px; }\n"
-    ".mb-page label { color: #f2f4f8; }\n"
-    ".mb-title { font-size: 52px; font-weight: bold; }\n"
-    "label.mb-status { font-size: 28px; color: #c8ccd4; }\n"
-    "label.mb-warning { color: #ffcc33; }\n"
-    "label.mb-message { background-color: #7a1414; color: #ffffff; padding: 12px 24px;"
-    " border-radius: 10px; font-size: 28px; }\n"
-    ".mb-row { background-color: #1c1f26; border-radius: 14px; padding: 14px 24px; }\n"
-    ".mb-row.mb-offline { background-color: #15171c; }\n"
-    "label.mb-name { font-size: 34px; font-weight: bold; }\n"
-    "label.mb-detail { font-size: 22px; color: #c8ccd4; }\n"
-    "label.mb-fg-mark { color: #ffd400; font-size: 26px; font-weight: bold; }\n"
-    "label.mb-swapping { color: #ff7070; font-weight: bold; }\n"
-    "label.mb-noswap { color: #9aa0aa; }\n"
-    "button.mb-cell { font-size: 28px; min-height: 60px; min-width: 220px; padding: 4px 18px;"
-    " color: #f2f4f8; background-color: #2a2f3a; background-image: none; box-shadow: none;"
-    " border: 4px solid #2a2f3a; border-radius: 12px; outline: none; }\n"
-    "button.mb-cell label { color: inherit; }\n"
-    "button.mb-cell:focus { border-color: #ffd400; background-color: #3b4252; }\n"
-    "button.mb-cell.mb-editing { background-color: #ffd400; color: #101216;"
-    " border-color: #ffffff; }\n"
-    "button.mb-cell.mb-is-foreground { color: #ffd400; }\n"
-    "label.mb-section { font-size: 30px; font-weight: bold; }\n"
-    "label.mb-hint { font-size: 24px; color: #c8ccd4; }\n";
-
+/* Once per display, for every page: the application's priority, above
+ * the theme's. */
 static void
 install_css(void)
 {
@@ -73,7 +53,7 @@ install_css(void)
     if (provider != NULL || display == NULL)
         return;
     provider = gtk_css_provider_new();
-    gtk_css_provider_load_from_data(provider, page_css, -1);
+    gtk_css_provider_load_from_resource(provider, RESOURCE_PATH "mb-panel.css");
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(provider),
                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
@@ -280,19 +260,6 @@ on_foreground_clicked(GtkButton *button, gpointer user_data)
     activate_foreground(r->page, r);
 }
 
-static GtkWidget *
-cell_new(const char *name)
-{
-    GtkWidget *button = gtk_button_new_with_label("");
-
-    gtk_widget_add_css_class(button, "mb-cell");
-    gtk_widget_set_focusable(button, TRUE);
-    gtk_widget_set_focus_on_click(button, TRUE);
-    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
-    gtk_widget_set_name(button, name);
-    return button;
-}
-
 static void
 row_free(Row *r)
 {
@@ -300,74 +267,45 @@ row_free(Row *r)
         r->page->editing = NULL;
     g_signal_handler_disconnect(r->vm, r->notify_id);
     g_object_unref(r->vm);
+    g_object_unref(r->row);
     g_free(r);
+}
+
+static GtkWidget *
+row_widget(GtkBuilder *builder, const char *id)
+{
+    return GTK_WIDGET(gtk_builder_get_object(builder, id));
 }
 
 static Row *
 row_new(MbPanelPage *page, MbPanelVm *vm)
 {
+    g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource(RESOURCE_PATH "mb-panel-row.ui");
     Row *r = g_new0(Row, 1);
-    GtkWidget *name_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-    GtkWidget *middle = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
-    GtkWidget *fg_mark;
+    GtkWidget *fg_mark = row_widget(builder, "fg_mark");
 
     r->page = page;
     r->vm = g_object_ref(vm);
-    r->row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 24);
-    gtk_widget_add_css_class(r->row, "mb-row");
-
-    r->swatch = gtk_drawing_area_new();
-    gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(r->swatch), 28);
-    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(r->swatch), 28);
-    gtk_widget_set_valign(r->swatch, GTK_ALIGN_CENTER);
-    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->swatch), draw_swatch, r, NULL);
-
-    /* The name and the foreground mark, in a column of fixed width. */
-    r->name = gtk_label_new("");
-    gtk_widget_add_css_class(r->name, "mb-name");
-    gtk_label_set_xalign(GTK_LABEL(r->name), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(r->name), PANGO_ELLIPSIZE_END);
-    gtk_label_set_max_width_chars(GTK_LABEL(r->name), 16);
-    fg_mark = gtk_label_new(_("★ Foreground"));
-    gtk_widget_add_css_class(fg_mark, "mb-fg-mark");
-    gtk_label_set_xalign(GTK_LABEL(fg_mark), 0);
+    /* Ours, not the builder's: it goes when the builder does. */
+    r->row = g_object_ref(row_widget(builder, "row"));
+    r->swatch = row_widget(builder, "swatch");
+    r->name = row_widget(builder, "name");
+    r->bar = row_widget(builder, "bar");
+    r->detail = row_widget(builder, "detail");
+    r->swap = row_widget(builder, "swap");
+    r->priority = row_widget(builder, "priority");
+    r->foreground = row_widget(builder, "foreground");
+    gtk_label_set_text(GTK_LABEL(fg_mark), _("★ Foreground"));
     g_object_bind_property(vm, "foreground", fg_mark, "visible", G_BINDING_SYNC_CREATE);
-    gtk_box_append(GTK_BOX(name_box), r->name);
-    gtk_box_append(GTK_BOX(name_box), fg_mark);
-    gtk_widget_set_size_request(name_box, 300, -1);
-    gtk_widget_set_valign(name_box, GTK_ALIGN_CENTER);
-
-    /* The bar over its figures. */
-    r->bar = gtk_drawing_area_new();
-    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(r->bar), 36);
-    gtk_widget_set_hexpand(r->bar, TRUE);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->swatch), draw_swatch, r, NULL);
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->bar), draw_bar, r, NULL);
-    r->detail = gtk_label_new("");
-    gtk_widget_add_css_class(r->detail, "mb-detail");
-    gtk_label_set_xalign(GTK_LABEL(r->detail), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(r->detail), PANGO_ELLIPSIZE_END);
-    gtk_box_append(GTK_BOX(middle), r->bar);
-    gtk_box_append(GTK_BOX(middle), r->detail);
-    gtk_widget_set_hexpand(middle, TRUE);
-    gtk_widget_set_valign(middle, GTK_ALIGN_CENTER);
-
-    r->swap = gtk_label_new("");
-    gtk_widget_set_size_request(r->swap, 150, -1);
-
-    r->priority = cell_new("priority");
-    r->foreground = cell_new("foreground");
     g_signal_connect(r->priority, "clicked", G_CALLBACK(on_priority_clicked), r);
     g_signal_connect(r->foreground, "clicked", G_CALLBACK(on_foreground_clicked), r);
-
+    /* The swap, priority and foreground columns line up across rows. */
     gtk_size_group_add_widget(page->columns[0], r->swap);
     gtk_size_group_add_widget(page->columns[1], r->priority);
     gtk_size_group_add_widget(page->columns[2], r->foreground);
-    gtk_box_append(GTK_BOX(r->row), r->swatch);
-    gtk_box_append(GTK_BOX(r->row), name_box);
-    gtk_box_append(GTK_BOX(r->row), middle);
-    gtk_box_append(GTK_BOX(r->row), r->swap);
-    gtk_box_append(GTK_BOX(r->row), r->priority);
-    gtk_box_append(GTK_BOX(r->row), r->foreground);
     r->notify_id = g_signal_connect(vm, "notify", G_CALLBACK(on_vm_notify), r);
     row_update(r);
     return r;
@@ -708,7 +646,7 @@ mb_panel_page_dispose(GObject *object)
     page->editing = NULL;
     if (page->row_data != NULL)
         g_ptr_array_set_size(page->row_data, 0);
-    g_clear_pointer(&page->box, gtk_widget_unparent);
+    gtk_widget_dispose_template(GTK_WIDGET(page), MB_TYPE_PANEL_PAGE);
     g_clear_object(&page->model);
     G_OBJECT_CLASS(mb_panel_page_parent_class)->dispose(object);
 }
@@ -740,26 +678,26 @@ mb_panel_page_class_init(MbPanelPageClass *klass)
     gtk_widget_class_set_css_name(widget_class, "mbpanelpage");
     signals[SIGNAL_LEAVE] = g_signal_new("leave", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-}
 
-static GtkWidget *
-section_label(const char *text, const char *css_class)
-{
-    GtkWidget *label = gtk_label_new(text);
-
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-    gtk_widget_add_css_class(label, css_class);
-    return label;
+    /* The plugin is resident (g_module_check_init): registered for good. */
+    mb_panel_register_resource();
+    gtk_widget_class_set_template_from_resource(widget_class, RESOURCE_PATH "mb-panel-page.ui");
+    /* Bound so that gtk_widget_dispose_template() unparents it. */
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, box);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, title);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, status);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, message);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, rows);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, section);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, chart);
+    gtk_widget_class_bind_template_child(widget_class, MbPanelPage, hint);
+    gtk_widget_class_bind_template_callback(widget_class, on_key_pressed);
 }
 
 static void
 mb_panel_page_init(MbPanelPage *page)
 {
-    GtkEventController *keys = gtk_event_controller_key_new();
-    GtkWidget *header = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 32);
-    GtkWidget *scroller;
-
+    gtk_widget_init_template(GTK_WIDGET(page));
     install_css();
     page->cancellable = g_cancellable_new();
     page->row_data = g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
@@ -767,55 +705,13 @@ mb_panel_page_init(MbPanelPage *page)
     page->message_text = g_strdup("");
     for (guint i = 0; i < G_N_ELEMENTS(page->columns); i++)
         page->columns[i] = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
-    gtk_widget_set_focusable(GTK_WIDGET(page), TRUE);
-    gtk_widget_add_css_class(GTK_WIDGET(page), "mb-page");
-
-    page->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 20);
-    gtk_widget_set_margin_top(page->box, 48);
-    gtk_widget_set_margin_bottom(page->box, 40);
-    gtk_widget_set_margin_start(page->box, 72);
-    gtk_widget_set_margin_end(page->box, 72);
-    gtk_widget_set_parent(page->box, GTK_WIDGET(page));
-
-    page->title = section_label(_("Memory"), "mb-title");
-    page->status = section_label("", "mb-status");
-    gtk_widget_set_hexpand(page->status, TRUE);
-    gtk_label_set_xalign(GTK_LABEL(page->status), 1);
-    gtk_widget_set_valign(page->status, GTK_ALIGN_CENTER);
-    gtk_box_append(GTK_BOX(header), page->title);
-    gtk_box_append(GTK_BOX(header), page->status);
-    gtk_box_append(GTK_BOX(page->box), header);
-
-    page->message = section_label("", "mb-message");
-    gtk_widget_set_visible(page->message, FALSE);
-    gtk_box_append(GTK_BOX(page->box), page->message);
-
-    /* Five rows fit above the chart; more scroll, following the focus. */
-    page->rows = gtk_box_new(GTK_ORIENTATION_VERTICAL, 14);
-    scroller = gtk_scrolled_window_new();
-    gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
-                                   GTK_POLICY_AUTOMATIC);
-    gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroller), TRUE);
-    gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroller), ROWS_MAX_HEIGHT);
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), page->rows);
-    gtk_box_append(GTK_BOX(page->box), scroller);
-
-    gtk_box_append(GTK_BOX(page->box),
-                   section_label(_("Memory of each VM over the last 5 minutes"), "mb-section"));
-    page->chart = gtk_drawing_area_new();
-    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(page->chart), CHART_HEIGHT);
-    gtk_widget_set_vexpand(page->chart, TRUE);
+    /* The texts here, not in the .ui: po/POTFILES.in lists this file. */
+    gtk_label_set_text(GTK_LABEL(page->title), _("Memory"));
+    gtk_label_set_text(GTK_LABEL(page->section),
+                       _("Memory of each VM over the last 5 minutes"));
+    gtk_label_set_text(GTK_LABEL(page->hint), _("↑ ↓ choose a VM   ← → choose a setting   OK "
+                                                "change   Back leave"));
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(page->chart), draw_chart, page, NULL);
-    gtk_box_append(GTK_BOX(page->box), page->chart);
-
-    page->hint = section_label(_("↑ ↓ choose a VM   ← → choose a setting   OK change   "
-                                 "Back leave"),
-                               "mb-hint");
-    gtk_box_append(GTK_BOX(page->box), page->hint);
-
-    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
-    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key_pressed), page);
-    gtk_widget_add_controller(GTK_WIDGET(page), keys);
 }
 
 GtkWidget *

@@ -1,6 +1,7 @@
 /* membalancer-panel: a standalone window hosting the "Memory" page, loaded
  * the way a TV shell loads it (GModule, by path), for development and for
- * shells that embed GTK pages.
+ * shells that embed GTK pages. A GtkApplication (org.smarttv.MemBalancer.Panel,
+ * not unique) with one window; Back on the page closes it.
  *
  *   membalancer-panel [--plugin PATH] [--address BUS] [--fullscreen]
  *                     [--size WxH]
@@ -30,17 +31,49 @@ static const GOptionEntry entries[] = {
     {NULL},
 };
 
+/* What main() prepared for the application's window. */
+typedef struct {
+    const TvSettingsPage *info;
+    GDBusConnection *connection; /* NULL: the system bus */
+    int width, height;
+    int status; /* the exit status when the page cannot be made */
+} Host;
+
 static void
 on_leave(GtkWidget *page, gpointer user_data)
 {
+    /* The last window closing ends the application. */
     gtk_window_destroy(GTK_WINDOW(user_data));
 }
 
 static void
-on_destroy(GtkWidget *window, gpointer user_data)
+on_activate(GtkApplication *app, gpointer user_data)
 {
-    *(gboolean *)user_data = TRUE;
-    g_main_context_wakeup(NULL);
+    Host *host = user_data;
+    g_autoptr(GError) error = NULL;
+    GtkWidget *window, *page;
+
+    window = GTK_WIDGET(gtk_application_get_active_window(app));
+    if (window != NULL) {
+        gtk_window_present(GTK_WINDOW(window));
+        return;
+    }
+    page = (GtkWidget *)host->info->new_widget(host->connection, &error);
+    if (page == NULL) {
+        g_printerr("membalancer-panel: %s\n", error->message);
+        host->status = 1;
+        return;
+    }
+    window = gtk_application_window_new(app);
+    gtk_window_set_title(GTK_WINDOW(window), host->info->title);
+    gtk_window_set_icon_name(GTK_WINDOW(window), host->info->icon_name);
+    gtk_window_set_default_size(GTK_WINDOW(window), host->width, host->height);
+    gtk_window_set_child(GTK_WINDOW(window), page);
+    g_signal_connect(page, "leave", G_CALLBACK(on_leave), window);
+    if (opt_fullscreen)
+        gtk_window_fullscreen(GTK_WINDOW(window));
+    gtk_window_present(GTK_WINDOW(window));
+    gtk_widget_grab_focus(page);
 }
 
 int
@@ -49,13 +82,13 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) context = g_option_context_new(N_("- the membalancer TV page"));
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) connection = NULL;
-    const TvSettingsPage *info;
+    g_autoptr(GtkApplication) app = NULL;
+    Host host = {NULL, NULL, 1920, 1080, 0};
+    char *app_argv[] = {argv[0], NULL};
     const char *localedir;
     TvSettingsPluginInitFunc init;
     GModule *module;
-    GtkWidget *window, *page;
-    gboolean done = FALSE;
-    int width = 1920, height = 1080;
+    int status;
 
     setlocale(LC_ALL, "");
     /* LOCALEDIR or $MB_LOCALEDIR, as the plugin binds it again (po/README.md). */
@@ -70,8 +103,9 @@ main(int argc, char **argv)
         g_printerr("membalancer-panel: %s\n", error->message);
         return 2;
     }
-    if (opt_size != NULL && (sscanf(opt_size, "%dx%d", &width, &height) != 2 || width < 320 ||
-                             height < 240 || width > 16384 || height > 16384)) {
+    if (opt_size != NULL &&
+        (sscanf(opt_size, "%dx%d", &host.width, &host.height) != 2 || host.width < 320 ||
+         host.height < 240 || host.width > 16384 || host.height > 16384)) {
         g_printerr("membalancer-panel: ");
         g_printerr(_("--size wants WxH, e.g. 1920x1080 (got \"%s\")"), opt_size);
         g_printerr("\n");
@@ -105,8 +139,8 @@ main(int argc, char **argv)
         g_printerr("\n");
         return 1;
     }
-    info = init(TV_SETTINGS_PLUGIN_ABI_VERSION);
-    if (info == NULL) {
+    host.info = init(TV_SETTINGS_PLUGIN_ABI_VERSION);
+    if (host.info == NULL) {
         g_printerr("membalancer-panel: ");
         g_printerr(_("the plugin does not support ABI version %u"),
                    TV_SETTINGS_PLUGIN_ABI_VERSION);
@@ -126,26 +160,16 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    page = (GtkWidget *)info->new_widget(connection, &error);
-    if (page == NULL) {
-        g_printerr("membalancer-panel: %s\n", error->message);
-        return 1;
-    }
-    window = gtk_window_new();
-    gtk_window_set_title(GTK_WINDOW(window), info->title);
-    gtk_window_set_icon_name(GTK_WINDOW(window), info->icon_name);
-    gtk_window_set_default_size(GTK_WINDOW(window), width, height);
-    gtk_window_set_child(GTK_WINDOW(window), page);
-    g_signal_connect(page, "leave", G_CALLBACK(on_leave), window);
-    g_signal_connect(window, "destroy", G_CALLBACK(on_destroy), &done);
-    if (opt_fullscreen)
-        gtk_window_fullscreen(GTK_WINDOW(window));
-    gtk_window_present(GTK_WINDOW(window));
-    gtk_widget_grab_focus(page);
-    while (!done)
-        g_main_context_iteration(NULL, TRUE);
+    /* NON_UNIQUE: each instance shows the service of its own bus
+     * (--address); a second one must not hand its window to the first. */
+    app = gtk_application_new("org.smarttv.MemBalancer.Panel", G_APPLICATION_NON_UNIQUE);
+    host.connection = connection;
+    g_signal_connect(app, "activate", G_CALLBACK(on_activate), &host);
+    /* The options are parsed above (their messages and exit statuses are
+     * this program's, not GApplication's): it sees none of them. */
+    status = g_application_run(G_APPLICATION(app), 1, app_argv);
     g_free(opt_plugin);
     g_free(opt_address);
     g_free(opt_size);
-    return 0;
+    return host.status != 0 ? host.status : status;
 }

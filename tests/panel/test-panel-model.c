@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mb-daemon.h"
 #include "mb-panel-model.h"
 #include "mb-test-tv.h"
 
@@ -157,7 +156,7 @@ test_rows_update(Fixture *f, gconstpointer data)
     video = mb_panel_model_find(model, "tv-video");
     g_signal_connect(video, "notify::priority", G_CALLBACK(count_notify), &notified);
     g_assert_true(
-        mb_mem_balancer_call_set_priority_sync(f->manager, "tv-video", 33, NULL, &error));
+        mb_test_tv_call(f, "SetPriority", g_variant_new("(su)", "tv-video", 33), &error));
     g_assert_no_error(error);
     g_assert_true(mb_test_wait_for(priority_is, video, 10000));
     g_assert_cmpuint(notified, ==, 1);
@@ -200,8 +199,8 @@ test_swapping(Fixture *f, gconstpointer data)
     g_autoptr(MbPanelModel) model = NULL;
     MbPanelVm *game;
 
-    fixture_start(f, args);
-    g_free(register_vm(f, "tv-game", 80, NULL));
+    mb_test_tv_spawn(f, args);
+    mb_test_tv_register_vm(f, "tv-game", 80, FALSE);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 1);
     game = mb_panel_model_find(model, "tv-game");
@@ -275,8 +274,7 @@ test_rows_vanish_and_service_restart(Fixture *f, gconstpointer data)
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
-    g_assert_true(
-        mb_mem_balancer_call_unregister_vm_sync(f->manager, "tv-video", NULL, &error));
+    g_assert_true(mb_test_tv_call(f, "UnregisterVM", g_variant_new("(s)", "tv-video"), &error));
     g_assert_no_error(error);
     wait_rows(model, 2);
     assert_names(model, two);
@@ -317,7 +315,6 @@ static void
 test_calls(Fixture *f, gconstpointer data)
 {
     g_autoptr(MbPanelModel) model = NULL;
-    g_autoptr(MbMemBalancerVM) proxy = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *before = NULL, *after = NULL, *text = NULL;
 
@@ -327,13 +324,12 @@ test_calls(Fixture *f, gconstpointer data)
     wait_rows(model, 3);
     g_assert_true(call_set_priority(model, "tv-web", 65, &error));
     g_assert_no_error(error);
-    proxy = vm_proxy(f, "/org/smarttv/MemBalancer/vm/tv_2dweb");
-    g_assert_cmpuint(mb_mem_balancer_vm_get_priority(proxy), ==, 65);
+    g_assert_cmpuint(mb_test_tv_priority(f, "tv-web"), ==, 65);
     g_assert_true(call_set_foreground(model, "tv-web", &error));
     g_assert_no_error(error);
     g_assert_true(mb_test_wait_for(web_is_foreground, model, 10000));
 
-    before = settings_snapshot(f);
+    before = mb_test_tv_snapshot(f);
     g_assert_false(call_set_priority(model, "tv-web", 101, &error));
     text = mb_panel_describe_error(error);
     g_assert_nonnull(strstr(text, "The change failed"));
@@ -342,7 +338,7 @@ test_calls(Fixture *f, gconstpointer data)
     g_assert_false(call_set_priority(model, "tv-gone", 10, &error));
     text = mb_panel_describe_error(error);
     g_assert_cmpstr(text, ==, "That VM is no longer managed by the memory balancer.");
-    after = settings_snapshot(f);
+    after = mb_test_tv_snapshot(f);
     g_assert_cmpstr(before, ==, after);
 }
 
@@ -357,14 +353,14 @@ test_access_denied(Fixture *f, gconstpointer data)
 
     mb_test_tv_start(f, 100);
     mb_test_tv_register(f);
-    before = settings_snapshot(f);
+    before = mb_test_tv_snapshot(f);
     status = mb_test_run(TRUE, argv, &out, &err);
     g_test_message("as nobody: status %d, out: %s, err: %s", status, out, err);
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(out, "uid=65534"));
     g_assert_nonnull(strstr(out, "Not allowed: only the administrator and members of the "
                                  "membalancer group can change memory settings."));
-    after = settings_snapshot(f);
+    after = mb_test_tv_snapshot(f);
     g_assert_cmpstr(before, ==, after);
 }
 
@@ -382,6 +378,39 @@ run_as_viewer(const char *address, const char *name)
     text = mb_panel_describe_error(error);
     g_print("uid=%u %s\n", (unsigned)getuid(), text);
     return 0;
+}
+
+/* The model never starts the service: on a bus where it is activatable
+ * (a service file that only leaves a mark), a model waits, unavailable,
+ * and no activation happens; the service started by hand then fills it. */
+static void
+test_no_auto_start(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-panel-activation-XXXXXX");
+    g_autofree char *mark = g_build_filename(dir, "activated", NULL);
+    g_autofree char *service = g_strdup_printf(
+        "[D-BUS Service]\nName=%s\nExec=/usr/bin/touch %s\n", "org.smarttv.MemBalancer", mark);
+    g_autofree char *conf =
+        g_strdup_printf("<busconfig><servicedir>%s</servicedir></busconfig>\n", dir);
+    g_autofree char *conf_path = mb_test_write_file(dir, "activation.conf", conf);
+    Fixture f = {NULL};
+    g_autoptr(MbPanelModel) model = NULL;
+
+    g_free(mb_test_write_file(dir, "org.smarttv.MemBalancer.service", service));
+    f.bus = mb_test_bus_new_with_include(conf_path);
+    f.state_dir = g_build_filename(f.bus->dir, "state", NULL);
+    model = mb_panel_model_new(f.bus->connection);
+    mb_test_run_for(1500);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_assert_false(mb_panel_model_get_available(model));
+    g_assert_null(mb_panel_model_get_bus_error(model));
+    mb_test_tv_start(&f, 100);
+    mb_test_tv_register(&f);
+    wait_rows(model, 3);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_clear_object(&model);
+    fixture_teardown(&f, NULL);
+    mb_test_rm_rf(dir);
 }
 
 /* The chart: every VM's line in its colour on the dark ground. */
@@ -501,5 +530,6 @@ main(int argc, char **argv)
                fixture_teardown);
     g_test_add("/panel/model/chart", Fixture, NULL, fixture_setup, test_chart,
                fixture_teardown);
+    g_test_add_func("/panel/model/no-auto-start", test_no_auto_start);
     return g_test_run();
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mb-daemon.h"
 #include "mb-panel-page.h"
 #include "mb-test-tv.h"
 #include "mb-test-x.h"
@@ -199,10 +198,8 @@ static gboolean
 web_foreground_on_bus(gpointer data)
 {
     Fixture *f = data;
-    g_autoptr(MbMemBalancerVM) web = vm_proxy(f, "/org/smarttv/MemBalancer/vm/tv_2dweb");
-    g_autoptr(MbMemBalancerVM) game = vm_proxy(f, "/org/smarttv/MemBalancer/vm/tv_2dgame");
 
-    return mb_mem_balancer_vm_get_foreground(web) && !mb_mem_balancer_vm_get_foreground(game);
+    return mb_test_tv_foreground(f, "tv-web") && !mb_test_tv_foreground(f, "tv-game");
 }
 
 static void
@@ -277,7 +274,7 @@ test_many_rows_scroll(PageFixture *p, gconstpointer data)
 
     for (guint i = 0; i < 9; i++) {
         g_autofree char *vm = g_strdup_printf("web-%02u", i + 1);
-        g_free(register_vm(&p->f, vm, 10, NULL));
+        mb_test_tv_register_vm(&p->f, vm, 10, FALSE);
     }
     g_assert_true(mb_test_wait_for(has_rows, &w, 20000));
     for (guint i = 0; i < 11; i++)

@@ -7,7 +7,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "mb-daemon.h"
 #include "mb-test-tv.h"
 #include "mb-test-x.h"
 
@@ -91,6 +90,9 @@ panel_start(Fixture *f, gboolean unprivileged)
     g_subprocess_launcher_set_stdout_file_path(launcher, panel->log_path);
     g_subprocess_launcher_setenv(launcher, "G_MESSAGES_DEBUG", "membalancer-panel", TRUE);
     g_subprocess_launcher_unsetenv(launcher, "G_DEBUG");
+    /* membalancer-panel is a GtkApplication: it wants a session bus (GTK
+     * warns without one); the private bus serves. */
+    g_subprocess_launcher_setenv(launcher, "DBUS_SESSION_BUS_ADDRESS", f->bus->address, TRUE);
     if (unprivileged) {
         static const char *const setpriv[] = {"setpriv", "--reuid=nobody", "--regid=nogroup",
                                               "--clear-groups", "--"};
