@@ -2,6 +2,8 @@
  * costs only the model and the policy (what bench-sim measures). */
 #include "mb-sim.h"
 
+#include "mb-grant.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +111,8 @@ typedef struct {
     MbSample *samples;
     uint64_t *prev_alloc_kib;
     int64_t *predicted_kib;
-    uint64_t *want_kib; /* a growing VM's planned target, until granted */
-    size_t *grows;      /* the growing VMs, in grant order */
+    MbGrantVm *grant_vms; /* the grant's accounts */
+    size_t *grows;        /* the growing VMs, in grant order */
     MbPlanner *planner;
 } Run;
 
@@ -122,7 +124,7 @@ run_free(Run *run)
     free(run->samples);
     free(run->prev_alloc_kib);
     free(run->predicted_kib);
-    free(run->want_kib);
+    free(run->grant_vms);
     free(run->grows);
     mb_planner_free(run->planner);
 }
@@ -138,11 +140,11 @@ run_alloc(Run *run, size_t n, uint64_t seed)
     run->samples = calloc(m, sizeof(*run->samples));
     run->prev_alloc_kib = calloc(m, sizeof(*run->prev_alloc_kib));
     run->predicted_kib = calloc(m, sizeof(*run->predicted_kib));
-    run->want_kib = calloc(m, sizeof(*run->want_kib));
+    run->grant_vms = calloc(m, sizeof(*run->grant_vms));
     run->grows = calloc(m, sizeof(*run->grows));
     run->planner = mb_planner_new(m, seed);
     return run->guests && run->vms && run->samples && run->prev_alloc_kib &&
-           run->predicted_kib && run->want_kib && run->grows && run->planner;
+           run->predicted_kib && run->grant_vms && run->grows && run->planner;
 }
 
 static unsigned
@@ -242,100 +244,58 @@ set_foreground(const MbScenario *sc, MbVm *vms, unsigned tick)
     }
 }
 
-static uint64_t
-committed_kib(const MbGuest *guest)
-{
-    return guest->alloc_kib > guest->target_kib ? guest->alloc_kib : guest->target_kib;
-}
-
-/* Higher priority first, then the foreground VM, then by name. */
 static bool
-grants_before(const MbVm *a, const MbVm *b)
+grant_set(size_t index, uint64_t target_kib, void *user_data)
 {
-    if (a->settings.priority != b->settings.priority)
-        return a->settings.priority > b->settings.priority;
-    if (a->settings.foreground != b->settings.foreground)
-        return a->settings.foreground;
-    return strcmp(a->name, b->name) < 0;
+    Run *run = user_data;
+
+    mb_guest_set_alloc(&run->guests[index], target_kib);
+    return true;
 }
 
-/* Hands out what is free as the balloons stand; true when every grow got
- * all it wanted. */
 static bool
-grant(Run *run, size_t n, size_t n_grows, uint64_t capacity_kib, uint64_t min_step_kib)
+grant_get(size_t index, uint64_t *now_kib, void *user_data)
 {
-    uint64_t sum = 0, free_kib;
-    bool all = true;
+    const Run *run = user_data;
 
-    for (size_t i = 0; i < n; i++)
-        sum += committed_kib(&run->guests[i]);
-    free_kib = capacity_kib > sum ? capacity_kib - sum : 0;
-    for (size_t k = 0; k < n_grows; k++) {
-        size_t i = run->grows[k];
-        uint64_t have = committed_kib(&run->guests[i]), need, give;
-
-        if (have >= run->want_kib[i])
-            continue;
-        need = run->want_kib[i] - have;
-        give = need < free_kib ? need : free_kib;
-        /* A part up to a whole balloon page, as the service's. */
-        if (give < need) {
-            uint64_t to_kib = (have + give) - (have + give) % MB_BALLOON_PAGE_KIB;
-            give = to_kib > have ? to_kib - have : 0;
-        }
-        /* No dribbling: a part smaller than a step waits for more. */
-        if (give < need && give < min_step_kib) {
-            all = false;
-            continue;
-        }
-        mb_guest_set_alloc(&run->guests[i], have + give);
-        free_kib -= give;
-        if (give < need)
-            all = false;
-    }
-    return all;
+    *now_kib = run->guests[index].alloc_kib;
+    return true;
 }
 
-/* Applies the plan as the service does to guests whose balloons travel:
- * shrinks at once; grows only by what is free as the balloons stand,
- * re-granted as the donors' balloons travel during the first 3/4 of the
- * tick; what is not granted by then waits for the next plan. Sets each
- * VM's target to what was set. */
+/* Applies the plan through the service's grant (policy/mb-grant.h) to
+ * guests whose balloons travel: shrinks at once; grows only by what is
+ * free as the balloons stand, re-granted as the donors' balloons travel
+ * during the first 3/4 of the tick; what is not granted by then waits for
+ * the next plan. Sets each VM's target to what was set. */
 static void
 apply_travelling(Run *run, size_t n, uint64_t capacity_kib, uint64_t min_step_kib,
                  unsigned tick, MbSimResult *result)
 {
-    size_t n_grows = 0;
+    MbGrant grant;
 
     for (size_t i = 0; i < n; i++) {
-        MbGuest *g = &run->guests[i];
-        uint64_t want = run->vms[i].target_kib;
-        size_t k;
+        const MbGuest *g = &run->guests[i];
+        const MbVm *vm = &run->vms[i];
+        uint64_t committed = g->alloc_kib > g->target_kib ? g->alloc_kib : g->target_kib;
 
-        if (want == g->target_kib)
-            continue;
-        if (want <= committed_kib(g) || want < g->target_kib) {
-            mb_guest_set_alloc(g, want); /* lowers what it may hold: always safe */
-            continue;
-        }
-        run->want_kib[i] = want;
-        /* Insertion sort into grant order: no allocation. */
-        k = n_grows++;
-        while (k > 0 && grants_before(&run->vms[i], &run->vms[run->grows[k - 1]])) {
-            run->grows[k] = run->grows[k - 1];
-            k--;
-        }
-        run->grows[k] = i;
+        /* The guest's balloon is where it goes (g->target_kib) as the
+         * planner counts it, and holds at least that and where it is. */
+        mb_grant_vm_init(&run->grant_vms[i], vm->name, vm->settings.priority,
+                         vm->settings.foreground, g->alloc_kib, committed, g->target_kib,
+                         vm->target_kib, vm->target_kib != g->target_kib);
     }
-    for (unsigned step = 0; n_grows > 0; step++) {
+    mb_grant_init(&grant, run->grant_vms, n, run->grows, capacity_kib, min_step_kib);
+    mb_grant_shrink(&grant, grant_set, run);
+    for (unsigned step = 0; grant.n_grows > 0; step++) {
         uint64_t before_kib;
 
-        if (grant(run, n, n_grows, capacity_kib, min_step_kib) || step == GRANT_STEPS)
+        if (mb_grant_grow(&grant, grant_set, run) || step == GRANT_STEPS)
             break;
         before_kib = actual_sum_kib(run->guests, n);
         for (size_t i = 0; i < n; i++)
             mb_guest_travel(&run->guests[i], GRANT_STEP_S);
         check_actual(run, n, capacity_kib, before_kib, tick, result);
+        mb_grant_poll(&grant, grant_get, run);
     }
     for (size_t i = 0; i < n; i++)
         run->vms[i].target_kib = run->guests[i].target_kib;
