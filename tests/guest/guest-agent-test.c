@@ -163,18 +163,18 @@ finish_agent(GSubprocess *p, char **err_out)
 }
 
 void
-parse_line(const char *line, MbGuestRecord *rec)
+parse_line(const char *line, MbGuestMessage *rec)
 {
     const char *why = NULL;
 
-    if (!mb_guest_record_parse(line, strlen(line), rec, &why))
+    if (!mb_guest_message_parse(line, strlen(line), rec, &why))
         g_error("agent wrote a bad record (%s): %s", why, line);
 }
 
 void
 check_hello(const char *line)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     struct utsname uts;
 
     parse_line(line, &rec);
@@ -186,7 +186,7 @@ check_hello(const char *line)
 }
 
 void
-check_sample(const char *line, MbGuestRecord *rec, bool psi)
+check_sample(const char *line, MbGuestMessage *rec, bool psi)
 {
     parse_line(line, rec);
     g_assert_cmpint(rec->kind, ==, MB_GUEST_RECORD_SAMPLE);
@@ -245,13 +245,13 @@ read_lines_now(const char *path)
 
 /* Parses the samples among lines; returns how many, and how many urgent. */
 guint
-parse_samples(char **lines, MbGuestRecord *recs, guint max, guint *n_urgent)
+parse_samples(char **lines, MbGuestMessage *recs, guint max, guint *n_urgent)
 {
     guint n = 0;
 
     *n_urgent = 0;
     for (guint i = 0; lines[i]; i++) {
-        MbGuestRecord rec;
+        MbGuestMessage rec;
         parse_line(lines[i], &rec);
         if (rec.kind != MB_GUEST_RECORD_SAMPLE)
             continue;
@@ -273,7 +273,7 @@ wait_for_samples(Fixture *fx, guint want_samples, guint want_urgent)
 
     for (;;) {
         char **lines = read_lines_now(fx->out);
-        MbGuestRecord recs[1];
+        MbGuestMessage recs[1];
         guint n_urgent;
         guint n = parse_samples(lines, recs, 0, &n_urgent);
         if (n >= want_samples && n_urgent >= want_urgent)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 #define MEMINFO                                                                                \
     "MemTotal:        2048000 kB\n"                                                            \
@@ -73,15 +73,15 @@ int finish_agent(GSubprocess *p, char **err_out);
 /* SIGTERM, then asserts a clean exit. */
 void stop_agent(GSubprocess *p, char **err);
 
-void parse_line(const char *line, MbGuestRecord *rec);
+void parse_line(const char *line, MbGuestMessage *rec);
 void check_hello(const char *line);
 /* A sample of the fixture's /proc, with or without PSI. */
-void check_sample(const char *line, MbGuestRecord *rec, bool psi);
+void check_sample(const char *line, MbGuestMessage *rec, bool psi);
 /* The lines of a finished output file. */
 char **read_lines(const char *path);
 /* The complete lines the agent has written so far. */
 char **read_lines_now(const char *path);
 /* Parses the samples among lines; returns how many, and how many urgent. */
-guint parse_samples(char **lines, MbGuestRecord *recs, guint max, guint *n_urgent);
+guint parse_samples(char **lines, MbGuestMessage *recs, guint max, guint *n_urgent);
 /* Waits (up to 5 s) for want_samples samples of which want_urgent urgent. */
 char **wait_for_samples(Fixture *fx, guint want_samples, guint want_urgent);

@@ -15,7 +15,7 @@ test_urgent_swap(Fixture *fx, gconstpointer data)
     g_autoptr(GSubprocess) p =
         spawn_agent(fx, "--output", fx->out, "--interval-ms", "10000", NULL);
     g_autofree char *err = NULL;
-    MbGuestRecord recs[4];
+    MbGuestMessage recs[4];
     guint n_urgent;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
@@ -30,7 +30,7 @@ test_urgent_swap(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(parse_samples(lines, recs, G_N_ELEMENTS(recs), &n_urgent), ==, 2);
     g_assert_cmpuint(recs[0].sample.urgent, ==, 0);
     g_assert_cmpuint(recs[1].seq, ==, 2);
-    g_assert_cmpuint(recs[1].sample.urgent, ==, MB_URGENT_SWAP);
+    g_assert_cmpuint(recs[1].sample.urgent, ==, MB_GUEST_URGENT_SWAP);
     g_assert_cmpuint(recs[1].sample.swap_out_pages, ==, PSWPOUT + 256);
     g_assert_cmpuint(recs[1].sample.free_kib, ==, 512000);
     g_assert_nonnull(strstr(err, "no PSI trigger on "));
@@ -48,7 +48,7 @@ test_urgent_low(Fixture *fx, gconstpointer data)
     g_autoptr(GSubprocess) p = spawn_agent(fx, "--output", fx->out, "--interval-ms", "10000",
                                            "--check-ms", "20", "--quiet", NULL);
     uint64_t low_kib = LOW_PAGES * page_kib();
-    MbGuestRecord recs[4];
+    MbGuestMessage recs[4];
     guint n_urgent;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
@@ -69,7 +69,7 @@ test_urgent_low(Fixture *fx, gconstpointer data)
     g_auto(GStrv) lines = read_lines(fx->out);
     g_assert_cmpuint(parse_samples(lines, recs, G_N_ELEMENTS(recs), &n_urgent), ==, 2);
     g_assert_cmpuint(n_urgent, ==, 1);
-    g_assert_cmpuint(recs[1].sample.urgent, ==, MB_URGENT_LOW);
+    g_assert_cmpuint(recs[1].sample.urgent, ==, MB_GUEST_URGENT_LOW);
     g_assert_cmpuint(recs[1].sample.free_kib, ==, low_kib);
     g_assert_cmpuint(recs[1].sample.low_wmark_kib, ==, low_kib);
 }
@@ -84,7 +84,7 @@ test_urgent_rate_limit(Fixture *fx, gconstpointer data)
     g_autoptr(GSubprocess) p =
         spawn_agent(fx, "--output", fx->out, "--interval-ms", "10000", "--check-ms", "10",
                     "--urgent-min-ms", "400", "--quiet", NULL);
-    MbGuestRecord recs[64];
+    MbGuestMessage recs[64];
     guint n_urgent;
 
     g_strfreev(wait_for_samples(fx, 1, 0));
@@ -106,7 +106,7 @@ test_urgent_rate_limit(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(n, ==, n_urgent + 1);
     g_assert_cmpuint(recs[0].sample.urgent, ==, 0);
     for (guint i = 1; i < n; i++)
-        g_assert_cmpuint(recs[i].sample.urgent, ==, MB_URGENT_SWAP);
+        g_assert_cmpuint(recs[i].sample.urgent, ==, MB_GUEST_URGENT_SWAP);
 }
 
 /* --check-ms 0 and no trigger: no urgent records at all, and it says so. */

@@ -31,7 +31,7 @@ test_records(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(g_strv_length(lines), ==, 5);
     check_hello(lines[0]);
     for (unsigned i = 1; i < 5; i++) {
-        MbGuestRecord rec;
+        MbGuestMessage rec;
         check_sample(lines[i], &rec, true);
         g_assert_cmpuint(rec.seq, ==, i);
     }
@@ -50,7 +50,7 @@ test_no_psi(Fixture *fx, gconstpointer data)
     g_assert_cmpstr(err, ==, "");
     g_auto(GStrv) lines = read_lines(fx->out);
     g_assert_cmpuint(g_strv_length(lines), ==, 3);
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     check_sample(lines[2], &rec, false);
 }
 
@@ -69,7 +69,7 @@ test_values_follow_proc(Fixture *fx, gconstpointer data)
     g_assert_cmpint(finish_agent(p, &err), ==, 0);
 
     g_auto(GStrv) lines = read_lines(fx->out);
-    MbGuestRecord first, last;
+    MbGuestMessage first, last;
     parse_line(lines[1], &first);
     parse_line(lines[g_strv_length(lines) - 1], &last);
     g_assert_cmpuint(first.sample.free_kib, ==, 512000);
@@ -99,7 +99,7 @@ test_old_kernel(Fixture *fx, gconstpointer data)
     g_assert_cmpint(finish_agent(p, NULL), ==, 0);
     g_auto(GStrv) lines = read_lines(fx->out);
     g_assert_cmpuint(g_strv_length(lines), ==, 3);
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     parse_line(lines[2], &rec);
     g_assert_true(rec.sample.has_psi);
     g_assert_false(rec.sample.has_refaults);
@@ -189,7 +189,7 @@ test_fifo(Fixture *fx, gconstpointer data)
     g_assert_cmpuint(n, >, 3);
     check_hello(lines[0]);
     for (guint i = 0; i + 1 < n; i++) {
-        MbGuestRecord rec;
+        MbGuestMessage rec;
         parse_line(lines[i], &rec);
         if (rec.kind == MB_GUEST_RECORD_HELLO) {
             hellos++;
@@ -234,7 +234,7 @@ test_stalled_reader(Fixture *fx, gconstpointer data)
     g_assert_true(g_str_has_suffix(got->str, "\n"));
     g_auto(GStrv) lines = g_strsplit(got->str, "\n", -1);
     for (guint i = 0; lines[i + 1]; i++) {
-        MbGuestRecord rec;
+        MbGuestMessage rec;
         parse_line(lines[i], &rec);
     }
 }
