@@ -41,11 +41,11 @@ static const char usage_text[] =
        "show sizes like free -h (512.0 MiB, 1.5 GiB); --kib prints whole KiB for\n"
        "scripts. --json always gives KiB.");
 
+/* libmembalancer's errors carry the service's message alone (no D-Bus
+ * error name): printed as they are. */
 int
 mb_ctl_fail(const char *what, GError *error)
 {
-    if (g_dbus_error_is_remote_error(error))
-        g_dbus_error_strip_remote_error(error);
     g_printerr("membalancerctl: %s%s%s\n", what, *what != '\0' ? ": " : "", error->message);
     return 1;
 }
