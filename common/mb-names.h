@@ -18,3 +18,10 @@
 #define MB_ERROR_NAME_ALREADY_REGISTERED MB_ERROR_NAME_PREFIX "AlreadyRegistered"
 #define MB_ERROR_NAME_ACCESS_DENIED MB_ERROR_NAME_PREFIX "AccessDenied"
 #define MB_ERROR_NAME_UNAVAILABLE MB_ERROR_NAME_PREFIX "Unavailable"
+
+/* The GError domain of those errors: service/mb-error.c registers it (with
+ * the names above) under this quark; the common layer's size parser reports
+ * in it, so that a bad size reads as the service's InvalidArgs everywhere.
+ * The codes follow the names' order: InvalidArgs is 0. */
+#define MB_ERROR_DOMAIN_QUARK "mb-service-error-quark"
+#define MB_ERROR_CODE_INVALID_ARGS 0

@@ -230,7 +230,7 @@ mb_guest_proc_read_low_wmark(MbGuestProc *a)
 }
 
 bool
-mb_guest_proc_sample(const MbGuestProc *a, MbSample *s)
+mb_guest_proc_sample(const MbGuestProc *a, MbGuestSample *s)
 {
     uint64_t mi[MI_N] = {0};
     Psi psi = {{0, 0}, 0};

@@ -10,7 +10,7 @@
  * host: the port is non-blocking and a record that cannot be written is
  * dropped and counted. */
 #include "mb-guest-proc.h"
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,7 +47,7 @@
 #define PSI_WINDOW_US_DEFAULT 500000u
 #define PSI_WINDOW_US_MIN 500000u
 #define PSI_WINDOW_US_MAX 10000000u
-/* MB_URGENT_LOW: free memory below 2x the zones' low watermarks, at least
+/* MB_GUEST_URGENT_LOW: free memory below 2x the zones' low watermarks, at least
  * this much, and still falling. */
 #define LOW_FLOOR_KIB 8192u
 /* Urgent only for a real change: swap-out of 1 MiB or more since the last
@@ -145,7 +145,7 @@ low_threshold_kib(const Agent *a, uint64_t total_kib)
 
 /* The fast check: MemAvailable (MemFree on kernels without it), MemTotal
  * and pswpout only. Available, not free: a guest full of page cache it can
- * drop is not short. Returns MB_URGENT_* reasons. */
+ * drop is not short. Returns MB_GUEST_URGENT_* reasons. */
 static unsigned
 fast_check(Agent *a)
 {
@@ -158,9 +158,9 @@ fast_check(Agent *a)
         total_kib / 256 > URGENT_FALL_MIN_KIB ? total_kib / 256 : URGENT_FALL_MIN_KIB;
     if (a->have_check_free && free_kib + fall_kib <= a->check_free_kib &&
         free_kib < low_threshold_kib(a, total_kib))
-        why |= MB_URGENT_LOW;
+        why |= MB_GUEST_URGENT_LOW;
     if (swap_out >= a->last_swap_out + URGENT_SWAP_PAGES)
-        why |= MB_URGENT_SWAP;
+        why |= MB_GUEST_URGENT_SWAP;
     a->check_free_kib = free_kib;
     a->have_check_free = true;
     return why;
@@ -534,13 +534,13 @@ now_ns(void)
     return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Takes and sends one sample; urgent holds its MB_URGENT_* reasons (0: a
+/* Takes and sends one sample; urgent holds its MB_GUEST_URGENT_* reasons (0: a
  * periodic one). False if /proc could not be read. */
 static bool
 tick(Agent *a, unsigned urgent)
 {
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
-    MbSample s;
+    MbGuestSample s;
 
     if (!mb_guest_proc_sample(&a->proc, &s)) {
         a->read_errors++;
@@ -552,12 +552,12 @@ tick(Agent *a, unsigned urgent)
         mb_guest_proc_read_low_wmark(&a->proc);
     }
     /* A PSI event also names the other reasons that hold now. */
-    if (urgent & MB_URGENT_PSI) {
+    if (urgent & MB_GUEST_URGENT_PSI) {
         if (s.swap_out_pages >= a->last_swap_out + URGENT_SWAP_PAGES)
-            urgent |= MB_URGENT_SWAP;
+            urgent |= MB_GUEST_URGENT_SWAP;
         /* (free + inactive file: about what MemAvailable counts) */
         if (s.free_kib + s.inactive_file_kib < low_threshold_kib(a, s.total_kib))
-            urgent |= MB_URGENT_LOW;
+            urgent |= MB_GUEST_URGENT_LOW;
     }
     s.urgent = urgent;
     a->last_swap_out = s.swap_out_pages;
@@ -565,7 +565,7 @@ tick(Agent *a, unsigned urgent)
         a->check_free_kib = s.free_kib;
         a->have_check_free = true;
     }
-    size_t len = mb_guest_record_format_sample(line, sizeof line, a->seq, &s);
+    size_t len = mb_guest_message_format_sample(line, sizeof line, a->seq, &s);
     if (len)
         send_line(a, line, len);
     return true;
@@ -642,7 +642,7 @@ run(Agent *a, const sigset_t *wait_mask)
             a->trigger_fd = -1;
             next_check = now;
         } else if (r > 0 && (pfd.revents & POLLPRI)) {
-            a->pending_urgent |= MB_URGENT_PSI;
+            a->pending_urgent |= MB_GUEST_URGENT_PSI;
         }
         now = now_ns();
     }
@@ -671,9 +671,9 @@ main(int argc, char **argv)
     a.proc.zoneinfo_fd = open_proc(&a, "zoneinfo", false);
     mb_guest_proc_read_low_wmark(&a.proc);
     arm_psi_trigger(&a);
-    a.hello_len = mb_guest_record_format_hello(a.hello, sizeof a.hello,
-                                               uname(&uts) == 0 ? uts.release : NULL,
-                                               (unsigned)a.proc.page_kib);
+    a.hello_len = mb_guest_message_format_hello(a.hello, sizeof a.hello,
+                                                uname(&uts) == 0 ? uts.release : NULL,
+                                                (unsigned)a.proc.page_kib);
 
     int rc = run(&a, &wait_mask);
 

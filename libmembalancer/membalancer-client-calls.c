@@ -127,6 +127,47 @@ _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_
                                  g_object_ref(task));
 }
 
+void
+_membalancer_register_start(MembalancerClient *client, const char *name, guint priority,
+                            GVariant *options, gboolean update, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data,
+                            gpointer source_tag)
+{
+    GTask *task =
+        _membalancer_call_task(client, cancellable, callback, user_data, source_tag, NULL);
+
+    if (update) {
+        g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_or_update_vm_finish,
+                             NULL);
+        mb_mem_balancer_call_register_or_update_vm(client->manager, name, priority, options,
+                                                   cancellable, _membalancer_register_done,
+                                                   task);
+    } else {
+        g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_vm_finish, NULL);
+        mb_mem_balancer_call_register_vm(client->manager, name, priority, options, cancellable,
+                                         _membalancer_register_done, task);
+    }
+}
+
+MembalancerVm *
+_membalancer_register_sync(MembalancerClient *client, const char *name, guint priority,
+                           GVariant *options, gboolean update, GCancellable *cancellable,
+                           GError **error)
+{
+    g_autofree char *path = NULL;
+    GError *local = NULL;
+    gboolean ok;
+
+    ok = (update ? mb_mem_balancer_call_register_or_update_vm_sync
+                 : mb_mem_balancer_call_register_vm_sync)(client->manager, name, priority,
+                                                          options, &path, cancellable, &local);
+    if (!ok) {
+        g_propagate_error(error, _membalancer_error_from_dbus(local));
+        return NULL;
+    }
+    return _membalancer_registered_vm_sync(client, path, cancellable, error);
+}
+
 /**
  * membalancer_client_register_vm:
  * @client: a #MembalancerClient
@@ -149,17 +190,11 @@ membalancer_client_register_vm(MembalancerClient *client, const char *name, guin
                                GCancellable *cancellable, GAsyncReadyCallback callback,
                                gpointer user_data)
 {
-    GTask *task;
-
     g_return_if_fail(CLIENT_READY(client));
     g_return_if_fail(name != NULL);
-    task = _membalancer_call_task(client, cancellable, callback, user_data,
-                                  membalancer_client_register_vm, NULL);
-    g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_vm_finish, NULL);
-    mb_mem_balancer_call_register_vm(
-        client->manager, name, priority,
-        _membalancer_register_options(min_kib, max_kib, foreground), cancellable,
-        _membalancer_register_done, task);
+    _membalancer_register_start(
+        client, name, priority, _membalancer_register_options(min_kib, max_kib, foreground),
+        FALSE, cancellable, callback, user_data, membalancer_client_register_vm);
 }
 
 /**
@@ -202,19 +237,11 @@ membalancer_client_register_vm_sync(MembalancerClient *client, const char *name,
                                     guint64 min_kib, guint64 max_kib, gboolean foreground,
                                     GCancellable *cancellable, GError **error)
 {
-    g_autofree char *path = NULL;
-    GError *local = NULL;
-
     g_return_val_if_fail(CLIENT_READY(client), NULL);
     g_return_val_if_fail(name != NULL, NULL);
-    if (!mb_mem_balancer_call_register_vm_sync(
-            client->manager, name, priority,
-            _membalancer_register_options(min_kib, max_kib, foreground), &path, cancellable,
-            &local)) {
-        g_propagate_error(error, _membalancer_error_from_dbus(local));
-        return NULL;
-    }
-    return _membalancer_registered_vm_sync(client, path, cancellable, error);
+    return _membalancer_register_sync(
+        client, name, priority, _membalancer_register_options(min_kib, max_kib, foreground),
+        FALSE, cancellable, error);
 }
 
 MembalancerVm *

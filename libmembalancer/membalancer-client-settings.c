@@ -1,6 +1,7 @@
 /* The calls of MembalancerClient that change what was set: SetLimits,
- * ClearForeground, RegisterOrUpdateVM (membalancer-client-calls.c has
- * the others and their common parts). */
+ * ClearForeground, RegisterOrUpdateVM, and either registration with the
+ * options as the bus takes them (membalancer-client-calls.c has the others
+ * and their common parts). */
 #include "membalancer-private.h"
 
 #define CLIENT_READY(client) (MEMBALANCER_IS_CLIENT(client) && (client)->manager != NULL)
@@ -170,18 +171,11 @@ membalancer_client_register_or_update_vm(MembalancerClient *client, const char *
                                          gboolean foreground, GCancellable *cancellable,
                                          GAsyncReadyCallback callback, gpointer user_data)
 {
-    GTask *task;
-
     g_return_if_fail(CLIENT_READY(client));
     g_return_if_fail(name != NULL);
-    task = _membalancer_call_task(client, cancellable, callback, user_data,
-                                  membalancer_client_register_or_update_vm, NULL);
-    g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_or_update_vm_finish,
-                         NULL);
-    mb_mem_balancer_call_register_or_update_vm(
-        client->manager, name, priority,
-        _membalancer_register_options(min_kib, max_kib, foreground), cancellable,
-        _membalancer_register_done, task);
+    _membalancer_register_start(
+        client, name, priority, _membalancer_register_options(min_kib, max_kib, foreground),
+        TRUE, cancellable, callback, user_data, membalancer_client_register_or_update_vm);
 }
 
 /**
@@ -224,17 +218,90 @@ membalancer_client_register_or_update_vm_sync(MembalancerClient *client, const c
                                               gboolean foreground, GCancellable *cancellable,
                                               GError **error)
 {
-    g_autofree char *path = NULL;
-    GError *local = NULL;
-
     g_return_val_if_fail(CLIENT_READY(client), NULL);
     g_return_val_if_fail(name != NULL, NULL);
-    if (!mb_mem_balancer_call_register_or_update_vm_sync(
-            client->manager, name, priority,
-            _membalancer_register_options(min_kib, max_kib, foreground), &path, cancellable,
-            &local)) {
-        g_propagate_error(error, _membalancer_error_from_dbus(local));
-        return NULL;
-    }
-    return _membalancer_registered_vm_sync(client, path, cancellable, error);
+    return _membalancer_register_sync(
+        client, name, priority, _membalancer_register_options(min_kib, max_kib, foreground),
+        TRUE, cancellable, error);
+}
+
+/* ---- RegisterVM / RegisterOrUpdateVM with their a{sv} options ---- */
+
+/**
+ * membalancer_client_register_vm_full:
+ * @client: a #MembalancerClient
+ * @name: the libvirt domain name of the VM
+ * @priority: its QoS priority, 0 to 100 (the higher is served first)
+ * @options: a `a{sv}` dictionary, as RegisterVM takes it: `min-kib` and
+ *   `max-kib` (`t`), `foreground` (`b`); a key given is used as given (a
+ *   `min-kib` of 0 is a minimum of 0, not the default); a floating
+ *   reference is sunk
+ * @update: %TRUE: RegisterOrUpdateVM (a registered VM is updated)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the result
+ * @user_data: data for @callback
+ *
+ * As [method@Membalancer.Client.register_vm] (or
+ * [method@Membalancer.Client.register_or_update_vm] when @update), for a
+ * caller that passes the service's options through, such as a command line
+ * that must tell "not given" from 0. Finish with
+ * [method@Membalancer.Client.register_vm_full_finish].
+ */
+void
+membalancer_client_register_vm_full(MembalancerClient *client, const char *name, guint priority,
+                                    GVariant *options, gboolean update,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+    g_return_if_fail(CLIENT_READY(client));
+    g_return_if_fail(name != NULL);
+    g_return_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT));
+    _membalancer_register_start(client, name, priority, options, update, cancellable, callback,
+                                user_data, membalancer_client_register_vm_full);
+}
+
+/**
+ * membalancer_client_register_vm_full_finish:
+ * @client: a #MembalancerClient
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the VM, or %NULL with @error set
+ *   (%MEMBALANCER_ERROR_INVALID_ARGS for an unknown option or one of the
+ *   wrong type, %MEMBALANCER_ERROR_ALREADY_REGISTERED, ...)
+ */
+MembalancerVm *
+membalancer_client_register_vm_full_finish(MembalancerClient *client, GAsyncResult *result,
+                                           GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, client), NULL);
+    g_return_val_if_fail(g_async_result_is_tagged(result, membalancer_client_register_vm_full),
+                         NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/**
+ * membalancer_client_register_vm_full_sync:
+ * @client: a #MembalancerClient
+ * @name: the libvirt domain name of the VM
+ * @priority: its QoS priority, 0 to 100
+ * @options: as for [method@Membalancer.Client.register_vm_full]
+ * @update: %TRUE: a registered VM is updated
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * The blocking form of [method@Membalancer.Client.register_vm_full].
+ *
+ * Returns: (transfer full): the VM, or %NULL with @error set
+ */
+MembalancerVm *
+membalancer_client_register_vm_full_sync(MembalancerClient *client, const char *name,
+                                         guint priority, GVariant *options, gboolean update,
+                                         GCancellable *cancellable, GError **error)
+{
+    g_return_val_if_fail(CLIENT_READY(client), NULL);
+    g_return_val_if_fail(name != NULL, NULL);
+    g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), NULL);
+    return _membalancer_register_sync(client, name, priority, options, update, cancellable,
+                                      error);
 }

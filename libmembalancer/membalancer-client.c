@@ -248,6 +248,21 @@ CLIENT_GETTER(guint64, get_reserve_kib, mb_mem_balancer_get_reserve_kib)
  */
 CLIENT_GETTER(guint, get_interval_ms, mb_mem_balancer_get_interval_ms)
 /**
+ * membalancer_client_get_alpha:
+ * @client: a #MembalancerClient
+ *
+ * Returns: the weight of the newest sample in the demand's moving average,
+ *   in (0, 1]
+ */
+CLIENT_GETTER(gdouble, get_alpha, mb_mem_balancer_get_alpha)
+/**
+ * membalancer_client_get_vm_count:
+ * @client: a #MembalancerClient
+ *
+ * Returns: how many VMs are registered, as the service last said
+ */
+CLIENT_GETTER(guint, get_vm_count, mb_mem_balancer_get_vm_count)
+/**
  * membalancer_client_get_paused:
  * @client: a #MembalancerClient
  *

@@ -39,6 +39,8 @@ char *membalancer_client_dup_policy(MembalancerClient *client);
 guint64 membalancer_client_get_pool_kib(MembalancerClient *client);
 guint64 membalancer_client_get_reserve_kib(MembalancerClient *client);
 guint membalancer_client_get_interval_ms(MembalancerClient *client);
+gdouble membalancer_client_get_alpha(MembalancerClient *client);
+guint membalancer_client_get_vm_count(MembalancerClient *client);
 gboolean membalancer_client_get_paused(MembalancerClient *client);
 gboolean membalancer_client_get_connected(MembalancerClient *client);
 
@@ -108,6 +110,18 @@ MembalancerVm *membalancer_client_register_or_update_vm_finish(MembalancerClient
 MembalancerVm *membalancer_client_register_or_update_vm_sync(
     MembalancerClient *client, const char *name, guint priority, guint64 min_kib,
     guint64 max_kib, gboolean foreground, GCancellable *cancellable, GError **error);
+
+void membalancer_client_register_vm_full(MembalancerClient *client, const char *name,
+                                         guint priority, GVariant *options, gboolean update,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
+MembalancerVm *membalancer_client_register_vm_full_finish(MembalancerClient *client,
+                                                          GAsyncResult *result, GError **error);
+MembalancerVm *membalancer_client_register_vm_full_sync(MembalancerClient *client,
+                                                        const char *name, guint priority,
+                                                        GVariant *options, gboolean update,
+                                                        GCancellable *cancellable,
+                                                        GError **error);
 
 void membalancer_client_pause(MembalancerClient *client, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);

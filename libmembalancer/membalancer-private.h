@@ -55,6 +55,15 @@ GVariant *_membalancer_register_options(guint64 min_kib, guint64 max_kib, gboole
 /* The reply of a call returning a VM's path; the task's data is its
  * PathFinish; the task returns the MembalancerVm. */
 void _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_data);
+/* RegisterVM (or RegisterOrUpdateVM when update) with its a{sv} options:
+ * the task (tagged source_tag) returns the MembalancerVm. */
+void _membalancer_register_start(MembalancerClient *client, const char *name, guint priority,
+                                 GVariant *options, gboolean update, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data,
+                                 gpointer source_tag);
+MembalancerVm *_membalancer_register_sync(MembalancerClient *client, const char *name,
+                                          guint priority, GVariant *options, gboolean update,
+                                          GCancellable *cancellable, GError **error);
 /* The MembalancerVm of a path a call just returned. */
 MembalancerVm *_membalancer_registered_vm_sync(MembalancerClient *client, const char *path,
                                                GCancellable *cancellable, GError **error);

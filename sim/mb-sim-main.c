@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mb-plot.h"
+#include "mb-size-parse.h"
 #include "mb-sim.h"
 #include "mb-trace.h"
 
@@ -101,47 +102,6 @@ parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-/* KiB by default; K, M, G (with an optional "iB") multiply. */
-static bool
-parse_size_kib(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0)
-        return false;
-    if (*end != '\0') {
-        switch (*end) {
-        case 'k':
-        case 'K':
-            mult = 1;
-            break;
-        case 'm':
-        case 'M':
-            mult = 1024;
-            break;
-        case 'g':
-        case 'G':
-            mult = 1024 * 1024;
-            break;
-        default:
-            return false;
-        }
-        end++;
-        if (strcmp(end, "") != 0 && strcmp(end, "iB") != 0 && strcmp(end, "B") != 0)
-            return false;
-    }
-    if (v > UINT64_MAX / mult / 1024)
-        return false;
-    *out = v * mult;
-    return true;
-}
-
 static bool
 parse_alpha(const char *s, double *out)
 {
@@ -216,7 +176,8 @@ parse_options(int argc, char **argv, Options *opt)
                 return fail_usage("--seed: '%s' is not a non-negative integer", optarg);
             break;
         case OPT_MIN_STEP:
-            if (!parse_size_kib(optarg, &opt->min_step_kib) || opt->min_step_kib == 0)
+            if (mb_size_scan_kib(optarg, &opt->min_step_kib, NULL) != MB_SIZE_OK ||
+                opt->min_step_kib == 0)
                 return fail_usage("--min-step: '%s' is not a positive size (KiB, or with "
                                   "K, M, G)",
                                   optarg);

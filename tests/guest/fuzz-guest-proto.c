@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 static void
-check_accepted(const uint8_t *data, size_t size, const MbGuestRecord *rec)
+check_accepted(const uint8_t *data, size_t size, const MbGuestMessage *rec)
 {
     size_t body = size > 0 && data[size - 1] == '\n' ? size - 1 : size;
 
@@ -37,7 +37,7 @@ check_accepted(const uint8_t *data, size_t size, const MbGuestRecord *rec)
         return;
     }
     CHECK(rec->kind == MB_GUEST_RECORD_SAMPLE);
-    const MbSample *s = &rec->sample;
+    const MbGuestSample *s = &rec->sample;
     if (s->has_psi) {
         CHECK(s->psi_some_avg10 >= 0.0 && s->psi_some_avg10 <= 100.0);
         CHECK(s->psi_full_avg10 >= 0.0 && s->psi_full_avg10 <= 100.0);
@@ -46,11 +46,11 @@ check_accepted(const uint8_t *data, size_t size, const MbGuestRecord *rec)
     }
 
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
-    MbGuestRecord again;
+    MbGuestMessage again;
     const char *why = NULL;
-    size_t len = mb_guest_record_format_sample(line, sizeof line, rec->seq, s);
+    size_t len = mb_guest_message_format_sample(line, sizeof line, rec->seq, s);
     CHECK(len > 0 && len <= MB_GUEST_PROTO_LINE_MAX && line[len - 1] == '\n');
-    CHECK(mb_guest_record_parse(line, len, &again, &why));
+    CHECK(mb_guest_message_parse(line, len, &again, &why));
     CHECK(again.kind == MB_GUEST_RECORD_SAMPLE && again.seq == rec->seq);
     CHECK(memcmp(&again.sample, s, sizeof *s) == 0);
 }
@@ -58,11 +58,11 @@ check_accepted(const uint8_t *data, size_t size, const MbGuestRecord *rec)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    MbGuestRecord rec, rec2;
+    MbGuestMessage rec, rec2;
     const char *why = NULL, *why2 = NULL;
 
-    bool ok = mb_guest_record_parse((const char *)data, size, &rec, &why);
-    bool ok2 = mb_guest_record_parse((const char *)data, size, &rec2, &why2);
+    bool ok = mb_guest_message_parse((const char *)data, size, &rec, &why);
+    bool ok2 = mb_guest_message_parse((const char *)data, size, &rec2, &why2);
     CHECK(ok == ok2 && why == why2);
     if (!ok) {
         CHECK(why != NULL && why[0] != '\0');

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -131,7 +131,7 @@ random_u64(void)
 static size_t
 random_record(uint8_t *buf)
 {
-    MbSample s = {
+    MbGuestSample s = {
         .total_kib = random_u64(),
         .free_kib = random_u64(),
         .active_anon_kib = random_u64(),
@@ -146,9 +146,9 @@ random_record(uint8_t *buf)
     };
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
     size_t len = rng_below(4) == 0
-                     ? mb_guest_record_format_hello(line, sizeof line, "6.1.0-28-amd64",
-                                                    1u << rng_below(12))
-                     : mb_guest_record_format_sample(line, sizeof line, random_u64(), &s);
+                     ? mb_guest_message_format_hello(line, sizeof line, "6.1.0-28-amd64",
+                                                     1u << rng_below(12))
+                     : mb_guest_message_format_sample(line, sizeof line, random_u64(), &s);
     memcpy(buf, line, len);
     return len;
 }
@@ -272,9 +272,9 @@ main(int argc, char **argv)
         uint8_t *input = g_malloc(len ? len : 1);
         memcpy(input, buf, len);
         LLVMFuzzerTestOneInput(input, len);
-        MbGuestRecord rec;
+        MbGuestMessage rec;
         const char *why;
-        accepted += mb_guest_record_parse((const char *)input, len, &rec, &why);
+        accepted += mb_guest_message_parse((const char *)input, len, &rec, &why);
         g_free(input);
     }
     /* The generator must reach the accepting paths, not only the rejections. */

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 #define SAMPLE_BASE                                                                            \
     "MBG1 sample seq=42 total_kib=1048576 free_kib=65536 active_anon_kib=300000 "              \
@@ -12,15 +12,15 @@
     "pswpout=9"
 
 static bool
-parse_str(const char *line, MbGuestRecord *rec, const char **why)
+parse_str(const char *line, MbGuestMessage *rec, const char **why)
 {
-    return mb_guest_record_parse(line, strlen(line), rec, why);
+    return mb_guest_message_parse(line, strlen(line), rec, why);
 }
 
 static void
 assert_rejected(const char *line, const char *expected_why)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
 
     if (parse_str(line, &rec, &why))
@@ -33,7 +33,7 @@ assert_rejected(const char *line, const char *expected_why)
 static void
 test_sample_good(void)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = "unset";
 
     g_assert_true(parse_str(SAMPLE_BASE, &rec, &why));
@@ -91,7 +91,7 @@ test_sample_good(void)
 static void
 test_sample_optional(void)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
 
     g_assert_true(parse_str(SAMPLE_BASE OPTIONAL_ALL, &rec, &why));
@@ -105,10 +105,10 @@ test_sample_optional(void)
     g_assert_true(rec.sample.has_swap_used);
     g_assert_cmpuint(rec.sample.swap_used_kib, ==, 5555);
     g_assert_cmpuint(rec.sample.low_wmark_kib, ==, 6666);
-    g_assert_cmpuint(rec.sample.urgent, ==, MB_URGENT_PSI | MB_URGENT_SWAP);
+    g_assert_cmpuint(rec.sample.urgent, ==, MB_GUEST_URGENT_PSI | MB_GUEST_URGENT_SWAP);
 
     /* Every urgent bit set alone and together. */
-    for (unsigned u = 1; u <= MB_URGENT_ALL; u++) {
+    for (unsigned u = 1; u <= MB_GUEST_URGENT_ALL; u++) {
         g_autofree char *line = g_strdup_printf(SAMPLE_BASE " urgent=%u", u);
         g_assert_true(parse_str(line, &rec, &why));
         g_assert_cmpuint(rec.sample.urgent, ==, u);
@@ -180,7 +180,7 @@ test_bad_optional(void)
 static void
 test_hello_good(void)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
     g_autofree char *long_kernel = g_strnfill(100, 'k');
@@ -196,12 +196,12 @@ test_hello_good(void)
         parse_str("MBG1 hello version=2 kernel=x page_kib=64 features=a,b", &rec, &why));
     g_assert_cmpuint(rec.version, ==, 2);
 
-    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, long_kernel, 4), >, 0);
+    g_assert_cmpuint(mb_guest_message_format_hello(line, sizeof line, long_kernel, 4), >, 0);
     g_assert_true(parse_str(line, &rec, &why));
     g_assert_cmpuint(strlen(rec.kernel), ==, 64);
-    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, "a b\tc", 16), >, 0);
+    g_assert_cmpuint(mb_guest_message_format_hello(line, sizeof line, "a b\tc", 16), >, 0);
     g_assert_cmpstr(line, ==, "MBG1 hello version=1 kernel=a_b_c page_kib=16\n");
-    g_assert_cmpuint(mb_guest_record_format_hello(line, sizeof line, NULL, 4), >, 0);
+    g_assert_cmpuint(mb_guest_message_format_hello(line, sizeof line, NULL, 4), >, 0);
     g_assert_cmpstr(line, ==, "MBG1 hello version=1 kernel=unknown page_kib=4\n");
 }
 
@@ -286,46 +286,46 @@ test_bad_structure(void)
 static void
 test_nul_byte(void)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
     char line[sizeof SAMPLE_BASE + 8] = SAMPLE_BASE " x=1";
 
     line[sizeof SAMPLE_BASE + 2] = '\0';
-    g_assert_false(mb_guest_record_parse(line, sizeof SAMPLE_BASE + 4, &rec, &why));
+    g_assert_false(mb_guest_message_parse(line, sizeof SAMPLE_BASE + 4, &rec, &why));
     g_assert_cmpstr(why, ==, "non-printable byte");
     /* The length is what counts, not a terminator: a prefix cut mid-key. */
-    g_assert_false(mb_guest_record_parse(SAMPLE_BASE, 20, &rec, &why));
-    g_assert_false(mb_guest_record_parse(NULL, 0, &rec, &why));
-    g_assert_false(mb_guest_record_parse(SAMPLE_BASE, 0, &rec, NULL));
+    g_assert_false(mb_guest_message_parse(SAMPLE_BASE, 20, &rec, &why));
+    g_assert_false(mb_guest_message_parse(NULL, 0, &rec, &why));
+    g_assert_false(mb_guest_message_parse(SAMPLE_BASE, 0, &rec, NULL));
 }
 
 static void
 test_line_length(void)
 {
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
     GString *line = g_string_new(SAMPLE_BASE " pad=");
 
     /* Exactly LINE_MAX with the newline: accepted; one more byte: not. */
     while (line->len < MB_GUEST_PROTO_LINE_MAX - 1)
         g_string_append_c(line, 'p');
-    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_true(mb_guest_message_parse(line->str, line->len, &rec, &why));
     g_string_append_c(line, '\n');
     g_assert_cmpuint(line->len, ==, MB_GUEST_PROTO_LINE_MAX);
-    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_true(mb_guest_message_parse(line->str, line->len, &rec, &why));
     g_string_insert_c(line, line->len - 1, 'p');
-    g_assert_false(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_false(mb_guest_message_parse(line->str, line->len, &rec, &why));
     g_assert_cmpstr(why, ==, "line too long");
-    g_assert_false(mb_guest_record_parse(line->str, line->len - 1, &rec, &why));
+    g_assert_false(mb_guest_message_parse(line->str, line->len - 1, &rec, &why));
     g_string_free(line, TRUE);
 
     /* Many tiny unknown keys: the duplicate check copes. */
     line = g_string_new(SAMPLE_BASE);
     for (unsigned i = 0; line->len + 4 < MB_GUEST_PROTO_LINE_MAX; i++)
         g_string_append_printf(line, " %c%c=", 'a' + i % 26, 'a' + i / 26 % 26);
-    g_assert_true(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_true(mb_guest_message_parse(line->str, line->len, &rec, &why));
     g_string_append(line, " aa=");
-    g_assert_false(mb_guest_record_parse(line->str, line->len, &rec, &why));
+    g_assert_false(mb_guest_message_parse(line->str, line->len, &rec, &why));
     g_string_free(line, TRUE);
 }
 
@@ -333,7 +333,7 @@ static void
 test_format_round_trip(void)
 {
     char buf[MB_GUEST_PROTO_LINE_MAX + 1];
-    MbSample s = {
+    MbGuestSample s = {
         .total_kib = G_MAXUINT64,
         .free_kib = G_MAXUINT64,
         .active_anon_kib = G_MAXUINT64,
@@ -354,18 +354,18 @@ test_format_round_trip(void)
         .has_swap_used = true,
         .swap_used_kib = G_MAXUINT64,
         .low_wmark_kib = G_MAXUINT64,
-        .urgent = MB_URGENT_ALL,
+        .urgent = MB_GUEST_URGENT_ALL,
     };
-    MbGuestRecord rec;
+    MbGuestMessage rec;
     const char *why = NULL;
 
     /* The longest sample there is: every key, every number 20 digits. */
-    size_t len = mb_guest_record_format_sample(buf, sizeof buf, G_MAXUINT64, &s);
+    size_t len = mb_guest_message_format_sample(buf, sizeof buf, G_MAXUINT64, &s);
     g_assert_cmpuint(len, ==, 598);
     g_assert_cmpuint(len, <=, MB_GUEST_PROTO_LINE_MAX);
     g_assert_cmpuint(len, ==, strlen(buf));
     g_assert_cmpint(buf[len - 1], ==, '\n');
-    g_assert_true(mb_guest_record_parse(buf, len, &rec, &why));
+    g_assert_true(mb_guest_message_parse(buf, len, &rec, &why));
     g_assert_cmpuint(rec.seq, ==, G_MAXUINT64);
     g_assert_cmpuint(rec.sample.swap_out_pages, ==, G_MAXUINT64);
     g_assert_cmpfloat(rec.sample.psi_some_avg10, ==, 100.0);
@@ -379,37 +379,37 @@ test_format_round_trip(void)
     g_assert_true(rec.sample.has_swap_used);
     g_assert_cmpuint(rec.sample.swap_used_kib, ==, G_MAXUINT64);
     g_assert_cmpuint(rec.sample.low_wmark_kib, ==, G_MAXUINT64);
-    g_assert_cmpuint(rec.sample.urgent, ==, MB_URGENT_ALL);
+    g_assert_cmpuint(rec.sample.urgent, ==, MB_GUEST_URGENT_ALL);
 
     s.psi_full_avg10 = 0.004;
-    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    len = mb_guest_message_format_sample(buf, sizeof buf, 1, &s);
     g_assert_nonnull(strstr(buf, " psi_full_avg10=0.00 "));
 
     /* Out-of-range PSI is clamped by the formatter, never emitted as junk. */
     s.psi_some_avg10 = 250.0;
     s.psi_full_avg10 = -3.0;
-    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    len = mb_guest_message_format_sample(buf, sizeof buf, 1, &s);
     g_assert_nonnull(strstr(buf, " psi_some_avg10=100.00 psi_full_avg10=0.00 "));
     s.psi_some_avg10 = NAN;
-    len = mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    len = mb_guest_message_format_sample(buf, sizeof buf, 1, &s);
     g_assert_nonnull(strstr(buf, " psi_some_avg10=0.00 "));
-    g_assert_true(mb_guest_record_parse(buf, len, &rec, &why));
+    g_assert_true(mb_guest_message_parse(buf, len, &rec, &why));
 
     /* Too small a buffer: 0, never a truncated line; exact fit works. */
     for (size_t size = 0; size <= len; size++)
-        g_assert_cmpuint(mb_guest_record_format_sample(buf, size, 1, &s), ==, 0);
-    g_assert_cmpuint(mb_guest_record_format_sample(buf, len + 1, 1, &s), ==, len);
+        g_assert_cmpuint(mb_guest_message_format_sample(buf, size, 1, &s), ==, 0);
+    g_assert_cmpuint(mb_guest_message_format_sample(buf, len + 1, 1, &s), ==, len);
 
     /* Urgent bits the protocol does not know are dropped, not sent. */
-    s.urgent = 8 | MB_URGENT_LOW;
-    mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    s.urgent = 8 | MB_GUEST_URGENT_LOW;
+    mb_guest_message_format_sample(buf, sizeof buf, 1, &s);
     g_assert_true(g_str_has_suffix(buf, " urgent=2\n"));
     s.urgent = 8;
-    mb_guest_record_format_sample(buf, sizeof buf, 1, &s);
+    mb_guest_message_format_sample(buf, sizeof buf, 1, &s);
     g_assert_null(strstr(buf, "urgent="));
 
     memset(&s, 0, sizeof s);
-    len = mb_guest_record_format_sample(buf, sizeof buf, 0, &s);
+    len = mb_guest_message_format_sample(buf, sizeof buf, 0, &s);
     g_assert_cmpstr(buf, ==,
                     "MBG1 sample seq=0 total_kib=0 free_kib=0 active_anon_kib=0 "
                     "inactive_anon_kib=0 active_file_kib=0 inactive_file_kib=0 pswpin=0 "
@@ -418,8 +418,8 @@ test_format_round_trip(void)
     s.has_refaults = true;
     s.has_psi = true;
     s.low_wmark_kib = 1;
-    s.urgent = MB_URGENT_SWAP;
-    len = mb_guest_record_format_sample(buf, sizeof buf, 0, &s);
+    s.urgent = MB_GUEST_URGENT_SWAP;
+    len = mb_guest_message_format_sample(buf, sizeof buf, 0, &s);
     g_assert_true(g_str_has_suffix(
         buf, " pswpout=0 psi_some_avg10=0.00 psi_full_avg10=0.00 psi_some_total=0 "
              "refault_anon=0 refault_file=0 activate_anon=0 activate_file=0 swap_used_kib=0 "
@@ -433,7 +433,7 @@ test_format_old_host_fits(void)
 {
     char buf[MB_GUEST_PROTO_LINE_MAX + 1];
     const uint64_t kib = 64ull << 20, counter = 999999999999ull; /* 64 GiB; 12 digits */
-    MbSample s = {
+    MbGuestSample s = {
         .total_kib = kib,
         .free_kib = kib,
         .active_anon_kib = kib,
@@ -454,10 +454,10 @@ test_format_old_host_fits(void)
         .has_swap_used = true,
         .swap_used_kib = kib,
         .low_wmark_kib = kib,
-        .urgent = MB_URGENT_ALL,
+        .urgent = MB_GUEST_URGENT_ALL,
     };
 
-    size_t len = mb_guest_record_format_sample(buf, sizeof buf, counter, &s);
+    size_t len = mb_guest_message_format_sample(buf, sizeof buf, counter, &s);
     g_assert_cmpuint(len, >, 0);
     g_assert_cmpuint(len, <=, 512);
 }

@@ -1,7 +1,7 @@
 /* libmembalancer's calls against the real membalancerd on a private bus:
- * register, unregister, priority, foreground, pause, resume, rebalance,
- * in their asynchronous and blocking forms, with the signals they cause
- * and the service's errors in MEMBALANCER_ERROR. */
+ * register (also with the bus's options), unregister, priority, foreground, pause, resume,
+ * rebalance, in their asynchronous and blocking forms, with the signals they cause and the
+ * service's errors in MEMBALANCER_ERROR. */
 #include <string.h>
 
 #include "lib-test.h"
@@ -23,6 +23,13 @@ static void
 on_vm_added(MembalancerClient *client, MembalancerVm *vm, gpointer user_data)
 {
     g_ptr_array_add(user_data, g_object_ref(vm));
+}
+
+/* VmCount, as the getter reads it, counts both VMs registered. */
+static gboolean
+has_two_vms(gpointer client)
+{
+    return membalancer_client_get_vm_count(client) == 2;
 }
 
 static void
@@ -76,6 +83,7 @@ test_register(LibFixture *f, gconstpointer data)
     g_assert_cmpuint(g_list_length(vms), ==, 2);
     g_list_free_full(vms, g_object_unref);
     g_assert_true(lib_wait_count(&count_changes, 1));
+    g_assert_true(mb_test_wait_for(has_two_vms, f->client, 1000));
     g_assert_true(mb_test_wait_for((gboolean(*)(gpointer))membalancer_client_get_running,
                                    f->client, 1000));
     g_signal_handlers_disconnect_by_data(f->client, added);
@@ -377,6 +385,71 @@ test_unregister(LibFixture *f, gconstpointer data)
     g_signal_handlers_disconnect_by_data(f->client, removed);
 }
 
+static GVariant *
+options_of(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    GVariant *options = g_variant_parse(G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &error);
+
+    g_assert_no_error(error);
+    return options;
+}
+
+static gboolean
+game_updated(gpointer vm)
+{
+    return membalancer_vm_get_priority(vm) == 70 && membalancer_vm_get_max_kib(vm) == 716800;
+}
+
+/* register_vm_full passes the options as given and picks the method by
+ * update; the service's refusals come back in MEMBALANCER_ERROR. */
+static void
+test_register_full(LibFixture *f, gconstpointer data)
+{
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MembalancerVm) game = NULL;
+    g_autoptr(MembalancerVm) again = NULL;
+    g_autoptr(MembalancerVm) refused = NULL;
+
+    membalancer_client_register_vm_full(
+        f->client, "tv-game", 60,
+        options_of("{'min-kib': <uint64 204800>, 'foreground': <true>}"), FALSE, NULL,
+        lib_keep_result, &result);
+    game =
+        membalancer_client_register_vm_full_finish(f->client, lib_wait_result(&result), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(membalancer_vm_get_name(game), ==, "tv-game");
+    g_assert_cmpuint(membalancer_vm_get_priority(game), ==, 60);
+    g_assert_cmpuint(membalancer_vm_get_min_kib(game), ==, 204800);
+    g_assert_true(membalancer_vm_get_foreground(game));
+
+    /* RegisterOrUpdateVM: the same VM, the maximum changed, the rest kept. */
+    again = membalancer_client_register_vm_full_sync(f->client, "tv-game", 70,
+                                                     options_of("{'max-kib': <uint64 716800>}"),
+                                                     TRUE, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(again == game);
+    /* The properties follow when the service's PropertiesChanged arrives. */
+    g_assert_true(mb_test_wait_for(game_updated, game, 1000));
+    g_assert_cmpuint(membalancer_vm_get_priority(game), ==, 70);
+    g_assert_cmpuint(membalancer_vm_get_min_kib(game), ==, 204800);
+    g_assert_cmpuint(membalancer_vm_get_max_kib(game), ==, 716800);
+
+    /* RegisterVM refuses a registered name; an unknown option is refused. */
+    refused = membalancer_client_register_vm_full_sync(
+        f->client, "tv-game", 70, options_of("@a{sv} {}"), FALSE, NULL, &error);
+    g_assert_null(refused);
+    g_assert_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_ALREADY_REGISTERED);
+    g_clear_error(&error);
+    refused = membalancer_client_register_vm_full_sync(
+        f->client, "tv-web", 10, options_of("{'colour': <'red'>}"), FALSE, NULL, &error);
+    g_assert_null(refused);
+    g_assert_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_INVALID_ARGS);
+    g_assert_nonnull(strstr(error->message, "unknown option 'colour'"));
+    g_assert_null(membalancer_client_lookup_vm(f->client, "tv-web"));
+}
+
 static const char *const scenario_args[] = {"--config", NULL, NULL};
 
 int
@@ -397,6 +470,7 @@ main(int argc, char **argv)
     memcpy(rebalance_args, scenario_args, sizeof(rebalance_args));
     rebalance_args[1] = config;
     ADD_LIB_TEST("calls/register", test_register, lib_fast_args);
+    ADD_LIB_TEST("calls/register-full", test_register_full, lib_fast_args);
     ADD_LIB_TEST("calls/errors", test_errors, lib_fast_args);
     ADD_LIB_TEST("calls/settings", test_settings, lib_fast_args);
     ADD_LIB_TEST("calls/changes", test_changes, lib_fast_args);

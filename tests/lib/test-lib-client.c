@@ -32,7 +32,9 @@ assert_manager_properties(MembalancerClient *client)
                  "running", &running, NULL);
     g_assert_cmpstr(prop_version, ==, MB_TEST_VERSION);
     g_assert_cmpfloat(alpha, >, 0.0);
+    g_assert_cmpfloat(membalancer_client_get_alpha(client), ==, alpha);
     g_assert_cmpuint(vm_count, ==, 0);
+    g_assert_cmpuint(membalancer_client_get_vm_count(client), ==, vm_count);
     g_assert_true(running);
     g_assert_nonnull(membalancer_client_get_connection(client));
     g_assert_null(membalancer_client_get_vms(client));

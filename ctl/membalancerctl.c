@@ -2,7 +2,7 @@
  * commands that change things; membalancerctl.h lists the other parts. */
 #include "membalancerctl.h"
 
-/* service/meson.build passes it; the default keeps a bare compile working
+/* ctl/meson.build passes it; the default keeps a bare compile working
  * (tests/i18n checks the built program has the configured LOCALEDIR). */
 #ifndef MB_LOCALEDIR
 #define MB_LOCALEDIR "/usr/local/share/locale"
@@ -13,8 +13,7 @@
 #include <string.h>
 
 #include "mb-bus.h"
-#include "mb-daemon.h"
-#include "mb-error.h"
+#include "mb-names.h"
 #include "mb-size.h"
 
 /* What people read is translated (the membalancer domain, po/README.md);
@@ -42,11 +41,11 @@ static const char usage_text[] =
        "show sizes like free -h (512.0 MiB, 1.5 GiB); --kib prints whole KiB for\n"
        "scripts. --json always gives KiB.");
 
+/* libmembalancer's errors carry the service's message alone (no D-Bus
+ * error name): printed as they are. */
 int
 mb_ctl_fail(const char *what, GError *error)
 {
-    if (g_dbus_error_is_remote_error(error))
-        g_dbus_error_strip_remote_error(error);
     g_printerr("membalancerctl: %s%s%s\n", what, *what != '\0' ? ": " : "", error->message);
     return 1;
 }
@@ -65,89 +64,87 @@ usage_error(const char *fmt, ...)
     return 2;
 }
 
-/* Starts the service if the bus can (D-Bus activation, systemd's unit on
- * an installed system): a Ping, whose errors are left to what follows. */
-static void
-activate(Ctl *ctl)
+/* The client asked the bus to start the service (D-Bus activation,
+ * systemd's unit on an installed system) when nobody owned its name. */
+gboolean
+mb_ctl_check_running(Ctl *ctl, GError **error)
 {
-    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-        ctl->connection, MB_BUS_NAME, MB_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL,
-        NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-}
-
-GDBusObjectManager *
-mb_ctl_object_manager(Ctl *ctl, GError **error)
-{
-    g_autoptr(GDBusObjectManager) manager = NULL;
-    g_autofree char *owner = NULL;
-
-    activate(ctl);
-    manager = mb_object_manager_client_new_sync(
-        ctl->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, MB_BUS_NAME,
-        MB_OBJECT_PATH, NULL, error);
-    if (manager == NULL)
-        return NULL;
-    owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
-    if (owner == NULL) {
-        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
-                    _("membalancerd is not running on this bus (%s is not owned, nor "
-                      "activatable)"),
-                    MB_BUS_NAME);
-        return NULL;
-    }
-    return g_steal_pointer(&manager);
-}
-
-MbMemBalancer *
-mb_ctl_manager_proxy(Ctl *ctl, GError **error)
-{
-    return mb_mem_balancer_proxy_new_sync(ctl->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME,
-                                          MB_OBJECT_PATH, NULL, error);
+    if (membalancer_client_get_running(ctl->client))
+        return TRUE;
+    g_set_error(error, MEMBALANCER_ERROR, MEMBALANCER_ERROR_NOT_RUNNING,
+                _("membalancerd is not running on this bus (%s is not owned, nor "
+                  "activatable)"),
+                MB_BUS_NAME);
+    return FALSE;
 }
 
 static int
 cmd_set_paused(Ctl *ctl, gboolean paused)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-        ctl->connection, MB_BUS_NAME, MB_OBJECT_PATH, "org.freedesktop.DBus.Properties", "Set",
-        g_variant_new("(ssv)", MB_BUS_NAME, "Paused", g_variant_new_boolean(paused)), NULL,
-        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
-    if (reply == NULL)
+    if (!mb_ctl_check_running(ctl, &error) ||
+        !(paused ? membalancer_client_pause_sync
+                 : membalancer_client_resume_sync)(ctl->client, NULL, &error))
         return mb_ctl_fail(paused ? "pause" : "resume", error);
     return 0;
 }
 
 /* set-limits: a limit not given is the VM's current one. */
 static int
-cmd_set_limits(Ctl *ctl, MbMemBalancer *manager, const char *name, const char *min_text,
-               const char *max_text)
+cmd_set_limits(Ctl *ctl, const char *name, const char *min_text, const char *max_text)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(MbMemBalancerVM) vm = NULL;
-    g_autofree char *escaped = g_dbus_escape_object_path(name);
-    g_autofree char *path = g_strconcat(MB_VM_OBJECT_PATH_PREFIX, escaped, NULL);
+    g_autoptr(MembalancerVm) vm = NULL;
     guint64 min_kib = 0, max_kib = 0;
 
     if (min_text != NULL && !mb_size_parse_kib(min_text, &min_kib, &error))
         return mb_ctl_fail("--min", error);
     if (max_text != NULL && !mb_size_parse_kib(max_text, &max_kib, &error))
         return mb_ctl_fail("--max", error);
-    /* A name no path can carry (empty) goes to the service, which says why. */
-    if ((min_text == NULL || max_text == NULL) && g_variant_is_object_path(path)) {
-        vm = mb_mem_balancer_vm_proxy_new_sync(ctl->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                               MB_BUS_NAME, path, NULL, &error);
-        if (vm == NULL)
-            return mb_ctl_fail("set-limits", error);
-        /* Not registered: no properties, and the service says NoSuchVM. */
-        if (min_text == NULL)
-            min_kib = mb_mem_balancer_vm_get_min_kib(vm);
-        if (max_text == NULL)
-            max_kib = mb_mem_balancer_vm_get_max_kib(vm);
-    }
-    if (!mb_mem_balancer_call_set_limits_sync(manager, name, min_kib, max_kib, NULL, &error))
+    if (!mb_ctl_check_running(ctl, &error))
         return mb_ctl_fail("set-limits", error);
+    /* Not registered: 0, and the service says NoSuchVM (or why the name is wrong). */
+    vm = membalancer_client_lookup_vm(ctl->client, name);
+    if (vm != NULL && min_text == NULL)
+        min_kib = membalancer_vm_get_min_kib(vm);
+    if (vm != NULL && max_text == NULL)
+        max_kib = membalancer_vm_get_max_kib(vm);
+    if (!membalancer_client_set_limits_sync(ctl->client, name, min_kib, max_kib, NULL, &error))
+        return mb_ctl_fail("set-limits", error);
+    return 0;
+}
+
+/* register: the options RegisterVM takes, each only when given (--min 0
+ * is a minimum of 0, not the default); prints the VM's object path. */
+static int
+cmd_register(Ctl *ctl, const char *name, guint priority, const char *min_text,
+             const char *max_text, gboolean foreground, gboolean update)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MembalancerVm) vm = NULL;
+    g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+    guint64 kib;
+
+    if (min_text != NULL) {
+        if (!mb_size_parse_kib(min_text, &kib, &error))
+            return mb_ctl_fail("--min", error);
+        g_variant_builder_add(&options, "{sv}", "min-kib", g_variant_new_uint64(kib));
+    }
+    if (max_text != NULL) {
+        if (!mb_size_parse_kib(max_text, &kib, &error))
+            return mb_ctl_fail("--max", error);
+        g_variant_builder_add(&options, "{sv}", "max-kib", g_variant_new_uint64(kib));
+    }
+    if (foreground)
+        g_variant_builder_add(&options, "{sv}", "foreground", g_variant_new_boolean(TRUE));
+    if (!mb_ctl_check_running(ctl, &error))
+        return mb_ctl_fail("register", error);
+    vm = membalancer_client_register_vm_full_sync(
+        ctl->client, name, priority, g_variant_builder_end(&options), update, NULL, &error);
+    if (vm == NULL)
+        return mb_ctl_fail("register", error);
+    g_print("%s\n", membalancer_vm_get_object_path(vm));
     return 0;
 }
 
@@ -207,7 +204,7 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) connection = NULL;
-    g_autoptr(MbMemBalancer) manager = NULL;
+    g_autoptr(MembalancerClient) client = NULL;
     Ctl ctl = {0};
     const char *command;
 
@@ -228,12 +225,16 @@ main(int argc, char **argv)
     if ((opt_system + opt_session + (opt_address != NULL)) > 1)
         return usage_error("%s", _("use only one of --system, --session, --address"));
     command = argv[1];
-    (void)mb_service_error_quark();
 
     connection = mb_bus_connect(opt_address, opt_session, &error);
     if (connection == NULL)
         return mb_ctl_fail(_("cannot connect to the bus"), error);
-    ctl.connection = connection;
+    /* Made whether the service runs or not: each command says so when it
+     * needs it, after its own arguments were checked. */
+    client = membalancer_client_new_for_connection_sync(connection, NULL, &error);
+    if (client == NULL)
+        return mb_ctl_fail(command, error);
+    ctl.client = client;
     ctl.json = opt_json;
     ctl.kib = opt_kib;
 
@@ -263,15 +264,8 @@ main(int argc, char **argv)
         NEED_ARGS(0, "pause | resume");
         return cmd_set_paused(&ctl, g_str_equal(command, "pause"));
     }
-
-    manager = mb_ctl_manager_proxy(&ctl, &error);
-    if (manager == NULL)
-        return mb_ctl_fail("", error);
     if (g_str_equal(command, "register")) {
-        g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE_VARDICT);
-        g_autofree char *path = NULL;
         guint priority;
-        guint64 kib;
 
         NEED_ARGS(1, "register NAME --priority N [--min SIZE] [--max SIZE] [--foreground] "
                      "[--update]");
@@ -279,29 +273,13 @@ main(int argc, char **argv)
             return usage_error("%s", _("register needs --priority N (0-100)"));
         if (!parse_priority(opt_priority, &priority))
             return usage_error(_("'%s' is not a priority (0-100)"), opt_priority);
-        if (opt_min != NULL) {
-            if (!mb_size_parse_kib(opt_min, &kib, &error))
-                return mb_ctl_fail("--min", error);
-            g_variant_builder_add(options, "{sv}", "min-kib", g_variant_new_uint64(kib));
-        }
-        if (opt_max != NULL) {
-            if (!mb_size_parse_kib(opt_max, &kib, &error))
-                return mb_ctl_fail("--max", error);
-            g_variant_builder_add(options, "{sv}", "max-kib", g_variant_new_uint64(kib));
-        }
-        if (opt_foreground)
-            g_variant_builder_add(options, "{sv}", "foreground", g_variant_new_boolean(TRUE));
-        if (!(opt_update ? mb_mem_balancer_call_register_or_update_vm_sync
-                         : mb_mem_balancer_call_register_vm_sync)(
-                manager, argv[2], priority, g_variant_builder_end(options), &path, NULL,
-                &error))
-            return mb_ctl_fail("register", error);
-        g_print("%s\n", path);
-        return 0;
+        return cmd_register(&ctl, argv[2], priority, opt_min, opt_max, opt_foreground,
+                            opt_update);
     }
     if (g_str_equal(command, "unregister")) {
         NEED_ARGS(1, "unregister NAME");
-        if (!mb_mem_balancer_call_unregister_vm_sync(manager, argv[2], NULL, &error))
+        if (!mb_ctl_check_running(&ctl, &error) ||
+            !membalancer_client_unregister_vm_sync(client, argv[2], NULL, &error))
             return mb_ctl_fail("unregister", error);
         return 0;
     }
@@ -311,13 +289,15 @@ main(int argc, char **argv)
         NEED_ARGS(2, "set-priority NAME N");
         if (!parse_priority(argv[3], &priority))
             return usage_error(_("'%s' is not a priority (0-100)"), argv[3]);
-        if (!mb_mem_balancer_call_set_priority_sync(manager, argv[2], priority, NULL, &error))
+        if (!mb_ctl_check_running(&ctl, &error) ||
+            !membalancer_client_set_priority_sync(client, argv[2], priority, NULL, &error))
             return mb_ctl_fail("set-priority", error);
         return 0;
     }
     if (g_str_equal(command, "set-foreground")) {
         NEED_ARGS(1, "set-foreground NAME");
-        if (!mb_mem_balancer_call_set_foreground_sync(manager, argv[2], NULL, &error))
+        if (!mb_ctl_check_running(&ctl, &error) ||
+            !membalancer_client_set_foreground_sync(client, argv[2], NULL, &error))
             return mb_ctl_fail("set-foreground", error);
         return 0;
     }
@@ -325,17 +305,19 @@ main(int argc, char **argv)
         NEED_ARGS(1, "set-limits NAME [--min SIZE] [--max SIZE]");
         if (opt_min == NULL && opt_max == NULL)
             return usage_error("%s", _("set-limits needs --min SIZE, --max SIZE or both"));
-        return cmd_set_limits(&ctl, manager, argv[2], opt_min, opt_max);
+        return cmd_set_limits(&ctl, argv[2], opt_min, opt_max);
     }
     if (g_str_equal(command, "clear-foreground")) {
         NEED_ARGS(0, "clear-foreground");
-        if (!mb_mem_balancer_call_clear_foreground_sync(manager, NULL, &error))
+        if (!mb_ctl_check_running(&ctl, &error) ||
+            !membalancer_client_clear_foreground_sync(client, NULL, &error))
             return mb_ctl_fail("clear-foreground", error);
         return 0;
     }
     if (g_str_equal(command, "rebalance")) {
         NEED_ARGS(0, "rebalance");
-        if (!mb_mem_balancer_call_rebalance_sync(manager, NULL, &error))
+        if (!mb_ctl_check_running(&ctl, &error) ||
+            !membalancer_client_rebalance_sync(client, NULL, &error))
             return mb_ctl_fail("rebalance", error);
         return 0;
     }

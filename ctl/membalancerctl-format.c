@@ -57,29 +57,29 @@ mb_ctl_print_json(JsonBuilder *builder)
 /* The fields and their order are the interface scripts read: add at the
  * end, never rename or drop (membalancerctl(1) lists them). Sizes are KiB. */
 void
-mb_ctl_add_vm_json(JsonBuilder *builder, MbMemBalancerVM *vm, gboolean connected)
+mb_ctl_add_vm_json(JsonBuilder *builder, MembalancerVm *vm, gboolean connected)
 {
     json_builder_begin_object(builder);
-    mb_ctl_add_string(builder, "name", mb_mem_balancer_vm_get_name(vm));
-    mb_ctl_add_uint(builder, "priority", mb_mem_balancer_vm_get_priority(vm));
-    mb_ctl_add_boolean(builder, "foreground", mb_mem_balancer_vm_get_foreground(vm));
-    mb_ctl_add_uint(builder, "min_kib", mb_mem_balancer_vm_get_min_kib(vm));
-    mb_ctl_add_uint(builder, "max_kib", mb_mem_balancer_vm_get_max_kib(vm));
-    mb_ctl_add_uint(builder, "allocated_kib", mb_mem_balancer_vm_get_allocated_kib(vm));
+    mb_ctl_add_string(builder, "name", membalancer_vm_get_name(vm));
+    mb_ctl_add_uint(builder, "priority", membalancer_vm_get_priority(vm));
+    mb_ctl_add_boolean(builder, "foreground", membalancer_vm_get_foreground(vm));
+    mb_ctl_add_uint(builder, "min_kib", membalancer_vm_get_min_kib(vm));
+    mb_ctl_add_uint(builder, "max_kib", membalancer_vm_get_max_kib(vm));
+    mb_ctl_add_uint(builder, "allocated_kib", membalancer_vm_get_allocated_kib(vm));
     /* demand_kib is demand_change_kib under its first, misleading name. */
-    add_int(builder, "demand_kib", mb_mem_balancer_vm_get_demand_kib(vm));
-    mb_ctl_add_uint(builder, "reclaimable_kib", mb_mem_balancer_vm_get_reclaimable_kib(vm));
-    mb_ctl_add_uint(builder, "active_anon_kib", mb_mem_balancer_vm_get_active_anon_kib(vm));
-    mb_ctl_add_uint(builder, "active_file_kib", mb_mem_balancer_vm_get_active_file_kib(vm));
-    mb_ctl_add_uint(builder, "inactive_file_kib", mb_mem_balancer_vm_get_inactive_file_kib(vm));
-    mb_ctl_add_uint(builder, "free_kib", mb_mem_balancer_vm_get_free_kib(vm));
-    mb_ctl_add_uint(builder, "swap_out_kib", mb_mem_balancer_vm_get_swap_out_kib(vm));
-    mb_ctl_add_string(builder, "stats_source", mb_mem_balancer_vm_get_stats_source(vm));
-    mb_ctl_add_uint(builder, "last_update_us", mb_mem_balancer_vm_get_last_update(vm));
-    mb_ctl_add_string(builder, "last_reason", mb_mem_balancer_vm_get_last_reason(vm));
-    mb_ctl_add_string(builder, "path", g_dbus_proxy_get_object_path(G_DBUS_PROXY(vm)));
-    mb_ctl_add_string(builder, "state", mb_mem_balancer_vm_get_state(vm));
-    add_int(builder, "demand_change_kib", mb_mem_balancer_vm_get_demand_kib(vm));
+    add_int(builder, "demand_kib", membalancer_vm_get_demand_kib(vm));
+    mb_ctl_add_uint(builder, "reclaimable_kib", membalancer_vm_get_reclaimable_kib(vm));
+    mb_ctl_add_uint(builder, "active_anon_kib", membalancer_vm_get_active_anon_kib(vm));
+    mb_ctl_add_uint(builder, "active_file_kib", membalancer_vm_get_active_file_kib(vm));
+    mb_ctl_add_uint(builder, "inactive_file_kib", membalancer_vm_get_inactive_file_kib(vm));
+    mb_ctl_add_uint(builder, "free_kib", membalancer_vm_get_free_kib(vm));
+    mb_ctl_add_uint(builder, "swap_out_kib", membalancer_vm_get_swap_out_kib(vm));
+    mb_ctl_add_string(builder, "stats_source", membalancer_vm_get_stats_source(vm));
+    mb_ctl_add_uint(builder, "last_update_us", membalancer_vm_get_last_update(vm));
+    mb_ctl_add_string(builder, "last_reason", membalancer_vm_get_last_reason(vm));
+    mb_ctl_add_string(builder, "path", membalancer_vm_get_object_path(vm));
+    mb_ctl_add_string(builder, "state", membalancer_vm_get_state(vm));
+    add_int(builder, "demand_change_kib", membalancer_vm_get_demand_kib(vm));
     mb_ctl_add_boolean(builder, "connected", connected);
     json_builder_end_object(builder);
 }
@@ -139,13 +139,13 @@ mb_ctl_print_fields(const char *indent, gsize min_width, const char *const *labe
  * what it needs: say which way it goes and by how much. Without statistics
  * there is no trend, whatever the last figure was. */
 char *
-mb_ctl_trend_text(MbMemBalancerVM *vm, gboolean one_decimal)
+mb_ctl_trend_text(MembalancerVm *vm, gboolean one_decimal)
 {
-    gint64 kib = mb_mem_balancer_vm_get_demand_kib(vm);
+    gint64 kib = membalancer_vm_get_demand_kib(vm);
     guint64 size_kib = kib < 0 ? G_GUINT64_CONSTANT(0) - (guint64)kib : (guint64)kib;
     g_autofree char *size = NULL;
 
-    if (g_strcmp0(mb_mem_balancer_vm_get_stats_source(vm), "none") == 0)
+    if (g_strcmp0(membalancer_vm_get_stats_source(vm), "none") == 0)
         return g_strdup("-");
     if (kib == 0)
         /* TRANSLATORS: a VM's memory demand neither grows nor shrinks. */
@@ -208,10 +208,10 @@ size_cell(const Ctl *ctl, guint64 kib)
 }
 
 static char *
-trend_cell(const Ctl *ctl, MbMemBalancerVM *vm)
+trend_cell(const Ctl *ctl, MembalancerVm *vm)
 {
     if (ctl->kib)
-        return g_strdup_printf("%" G_GINT64_FORMAT, mb_mem_balancer_vm_get_demand_kib(vm));
+        return g_strdup_printf("%" G_GINT64_FORMAT, membalancer_vm_get_demand_kib(vm));
     return mb_ctl_trend_text(vm, TRUE);
 }
 
@@ -224,7 +224,7 @@ print_note(const Ctl *ctl, const char *note)
 }
 
 void
-mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms, MbMemBalancer *manager)
+mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms)
 {
     const gsize n_columns = G_N_ELEMENTS(columns);
     g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
@@ -234,20 +234,20 @@ mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms, MbMemBalancer *manager)
     for (gsize c = 0; c < n_columns; c++)
         g_ptr_array_add(cells, g_strdup(ctl->kib ? columns[c].kib_title : _(columns[c].title)));
     for (guint i = 0; i < vms->len; i++) {
-        MbMemBalancerVM *vm = g_ptr_array_index(vms, i);
+        MembalancerVm *vm = g_ptr_array_index(vms, i);
 
-        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_name(vm)));
-        g_ptr_array_add(cells, g_strdup_printf("%u", mb_mem_balancer_vm_get_priority(vm)));
-        g_ptr_array_add(cells, g_strdup(mb_mem_balancer_vm_get_foreground(vm) ? "*" : ""));
-        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_state(vm)));
-        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_allocated_kib(vm)));
-        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_min_kib(vm)));
-        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_max_kib(vm)));
+        g_ptr_array_add(cells, cell_text(membalancer_vm_get_name(vm)));
+        g_ptr_array_add(cells, g_strdup_printf("%u", membalancer_vm_get_priority(vm)));
+        g_ptr_array_add(cells, g_strdup(membalancer_vm_get_foreground(vm) ? "*" : ""));
+        g_ptr_array_add(cells, cell_text(membalancer_vm_get_state(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, membalancer_vm_get_allocated_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, membalancer_vm_get_min_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, membalancer_vm_get_max_kib(vm)));
         g_ptr_array_add(cells, trend_cell(ctl, vm));
-        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_reclaimable_kib(vm)));
-        g_ptr_array_add(cells, size_cell(ctl, mb_mem_balancer_vm_get_swap_out_kib(vm)));
-        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_stats_source(vm)));
-        g_ptr_array_add(cells, cell_text(mb_mem_balancer_vm_get_last_reason(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, membalancer_vm_get_reclaimable_kib(vm)));
+        g_ptr_array_add(cells, size_cell(ctl, membalancer_vm_get_swap_out_kib(vm)));
+        g_ptr_array_add(cells, cell_text(membalancer_vm_get_stats_source(vm)));
+        g_ptr_array_add(cells, cell_text(membalancer_vm_get_last_reason(vm)));
     }
     for (guint i = 0; i < cells->len; i++)
         widths[i % n_columns] =
@@ -272,10 +272,10 @@ mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms, MbMemBalancer *manager)
         }
         g_print("%s\n", line->str);
     }
-    if (!mb_mem_balancer_get_connected(manager))
+    if (!membalancer_client_get_connected(ctl->client))
         print_note(ctl,
                    N_("(balancing is stopped: membalancerd cannot reach the hypervisor and "
                       "is reconnecting; nothing is moved meanwhile)"));
-    if (mb_mem_balancer_get_paused(manager))
+    if (membalancer_client_get_paused(ctl->client))
         print_note(ctl, N_("(balancing is paused)"));
 }

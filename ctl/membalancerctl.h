@@ -3,7 +3,7 @@
  * the commands that change things (membalancerctl.c). */
 #pragma once
 
-/* service/meson.build passes it; the default keeps a bare compile working. */
+/* ctl/meson.build passes it; the default keeps a bare compile working. */
 #ifndef GETTEXT_PACKAGE
 #define GETTEXT_PACKAGE "membalancer"
 #endif
@@ -11,33 +11,34 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "mb-dbus-generated.h"
+#include <membalancer.h>
 
 G_BEGIN_DECLS
 
 typedef struct {
-    GDBusConnection *connection;
+    MembalancerClient *client;
     gboolean json;
     gboolean kib;
 } Ctl;
 
 /* membalancerctl.c */
 int mb_ctl_fail(const char *what, GError *error);
-GDBusObjectManager *mb_ctl_object_manager(Ctl *ctl, GError **error);
-MbMemBalancer *mb_ctl_manager_proxy(Ctl *ctl, GError **error);
+/* FALSE with error set when membalancerd is not on the bus (nor could be
+ * started by it). */
+gboolean mb_ctl_check_running(Ctl *ctl, GError **error);
 
 /* membalancerctl-format.c: the table of list and watch, followed by the
  * notes a reader must not miss (paused, the hypervisor lost). */
-void mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms, MbMemBalancer *manager);
+void mb_ctl_print_table(const Ctl *ctl, GPtrArray *vms);
 /* "label value" lines, the values lined up at least min_width columns after
  * the indent. */
 void mb_ctl_print_fields(const char *indent, gsize min_width, const char *const *labels,
                          const char *const *values, gsize n);
 /* What DemandKiB means to a reader: "grows 1.5 MiB", "shrinks 35.0 MiB",
  * "steady", or "-" without statistics. */
-char *mb_ctl_trend_text(MbMemBalancerVM *vm, gboolean one_decimal);
+char *mb_ctl_trend_text(MembalancerVm *vm, gboolean one_decimal);
 /* One VM as a JSON object; connected is the manager's Connected. */
-void mb_ctl_add_vm_json(JsonBuilder *builder, MbMemBalancerVM *vm, gboolean connected);
+void mb_ctl_add_vm_json(JsonBuilder *builder, MembalancerVm *vm, gboolean connected);
 void mb_ctl_add_uint(JsonBuilder *builder, const char *member, guint64 value);
 void mb_ctl_add_string(JsonBuilder *builder, const char *member, const char *value);
 void mb_ctl_add_boolean(JsonBuilder *builder, const char *member, gboolean value);

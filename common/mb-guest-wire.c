@@ -1,6 +1,6 @@
-/* The guest agent's wire protocol: parser (host side, untrusted input) and
- * formatter (agent side). Pure C11: no GLib, no allocation, no locale. */
-#include "mb-guest-proto.h"
+/* The guest agent's wire protocol: parser (the host's, untrusted input) and
+ * formatter (the agent's). Pure C11: no GLib, no allocation, no locale. */
+#include "mb-guest-wire.h"
 
 #include <string.h>
 
@@ -72,7 +72,7 @@ static const char *const key_names[KEY_N] = {
      BIT(KEY_PSI_SOME_TOTAL) | BIT(KEY_URGENT))
 #define HELLO_REQUIRED (BIT(KEY_VERSION) | BIT(KEY_KERNEL) | BIT(KEY_PAGE_KIB))
 #define PAGE_KIB_MAX 1048576u /* 1 GiB pages: larger is nonsense */
-#define KERNEL_MAX (sizeof(((MbGuestRecord *)0)->kernel) - 1)
+#define KERNEL_MAX (sizeof(((MbGuestMessage *)0)->kernel) - 1)
 
 /* Longest key we accept, known or not; also bounds the duplicate check. */
 #define KEY_LEN_MAX 32
@@ -173,7 +173,7 @@ typedef struct {
 } Grouped;
 
 static uint64_t *
-sample_field(MbGuestRecord *rec, Grouped *g, Key key)
+sample_field(MbGuestMessage *rec, Grouped *g, Key key)
 {
     switch (key) {
     case KEY_SEQ:
@@ -212,7 +212,7 @@ sample_field(MbGuestRecord *rec, Grouped *g, Key key)
 
 /* Stores one known key's value; false if the value is malformed. */
 static bool
-store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, Grouped *g)
+store_value(MbGuestMessage *rec, Key key, const char *v, size_t n, Grouped *g)
 {
     uint64_t u;
 
@@ -223,7 +223,7 @@ store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, Grouped *g)
         return parse_centi(v, n, &g->psi[1]);
     case KEY_URGENT:
         /* 0 is no reason: a periodic record leaves the key out. */
-        if (!parse_u64(v, n, &u) || u == 0 || u > MB_URGENT_ALL)
+        if (!parse_u64(v, n, &u) || u == 0 || u > MB_GUEST_URGENT_ALL)
             return false;
         rec->sample.urgent = (unsigned)u;
         return true;
@@ -253,7 +253,7 @@ store_value(MbGuestRecord *rec, Key key, const char *v, size_t n, Grouped *g)
 }
 
 bool
-mb_guest_record_parse(const char *line, size_t len, MbGuestRecord *out, const char **why)
+mb_guest_message_parse(const char *line, size_t len, MbGuestMessage *out, const char **why)
 {
     static const char magic[] = MB_GUEST_PROTO_MAGIC " ";
     /* Key spans seen so far, for the duplicate check of unknown keys. */
@@ -442,7 +442,7 @@ finish(Out *o)
 }
 
 size_t
-mb_guest_record_format_sample(char *buf, size_t size, uint64_t seq, const MbSample *s)
+mb_guest_message_format_sample(char *buf, size_t size, uint64_t seq, const MbGuestSample *s)
 {
     Out o = {buf, size, 0, false};
 
@@ -471,13 +471,13 @@ mb_guest_record_format_sample(char *buf, size_t size, uint64_t seq, const MbSamp
         put_field(&o, key_names[KEY_SWAP_USED], s->swap_used_kib);
     if (s->low_wmark_kib)
         put_field(&o, key_names[KEY_LOW], s->low_wmark_kib);
-    if (s->urgent & MB_URGENT_ALL)
-        put_field(&o, key_names[KEY_URGENT], s->urgent & MB_URGENT_ALL);
+    if (s->urgent & MB_GUEST_URGENT_ALL)
+        put_field(&o, key_names[KEY_URGENT], s->urgent & MB_GUEST_URGENT_ALL);
     return finish(&o);
 }
 
 size_t
-mb_guest_record_format_hello(char *buf, size_t size, const char *kernel, unsigned page_kib)
+mb_guest_message_format_hello(char *buf, size_t size, const char *kernel, unsigned page_kib)
 {
     Out o = {buf, size, 0, false};
     char release[KERNEL_MAX];
