@@ -69,7 +69,7 @@ expect() {
     fi
 }
 
-# The stub prints what `membalancerctl list --kib` prints (service/membalancerctl-format.c:
+# The stub prints what `membalancerctl list --kib` prints (ctl/membalancerctl-format.c:
 # a header, one VM per line, then its notes), and logs its arguments.
 mkdir "$tmp/bin"
 cat > "$tmp/bin/membalancerctl" <<'STUB'

@@ -244,7 +244,7 @@ if in_root membalancerctl --version >"$work/ctl-version" 2>&1; then
     check "membalancerctl --version runs in the root: $(head -n1 "$work/ctl-version")" \
         grep -q "$(dpkg-deb -f "${debs[0]}" Version)" "$work/ctl-version"
 else
-    printf '   NOTE membalancerctl --version: %s (service/membalancerctl.c has no --version); running --help instead\n' \
+    printf '   NOTE membalancerctl --version: %s (ctl/membalancerctl.c has no --version); running --help instead\n' \
         "$(head -n1 "$work/ctl-version")"
     check "membalancerctl --help runs in the root" in_root membalancerctl --help
 fi

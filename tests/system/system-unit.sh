@@ -230,7 +230,7 @@ meson compile -C "$INSTALL_BUILD" >"$WORK/compile.log" 2>&1 ||
 log "install build ready ($INSTALL_BUILD): $(($(now_ms) - T0)) ms"
 
 T0=$(now_ms)
-mapfile -t extra < <(needed_pkgs "$INSTALL_BUILD/service/membalancerd" "$INSTALL_BUILD/service/membalancerctl")
+mapfile -t extra < <(needed_pkgs "$INSTALL_BUILD/service/membalancerd" "$INSTALL_BUILD/ctl/membalancerctl")
 PKGS+=("${extra[@]}")
 rm -rf --one-file-system "$ROOT"
 TARBALL=$("$HERE/mb-sys-root.sh" "$ROOT" "${PKGS[@]}") || die "no root"
