@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mb-backend-libvirt.h"
+#include "mb-balloon-stats.h"
 #include "mb-test-bus.h"
 #include "mb-error.h"
 #include "mb-guest-channel.h"
