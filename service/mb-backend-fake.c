@@ -654,22 +654,31 @@ open_trace(MbBackendFake *fake, const char *path, GError **error)
 MbBackend *
 mb_backend_fake_new(const MbConfig *config, GError **error)
 {
+    g_autoptr(MbFakeConfig) fake_config = mb_fake_config_new();
+
+    if (!mb_fake_config_load(fake_config, config, error))
+        return NULL;
+    return mb_backend_fake_new_with(fake_config, config->interval_ms, error);
+}
+
+MbBackend *
+mb_backend_fake_new_with(const MbFakeConfig *config, guint interval_ms, GError **error)
+{
     g_autoptr(MbBackendFake) fake = g_object_new(MB_TYPE_BACKEND_FAKE, NULL);
     GHashTableIter iter;
     gpointer key, value;
 
-    fake->urgent = g_hash_table_ref(config->fake_urgent);
-    fake->allocs = g_hash_table_ref(config->fake_allocs);
-    fake->release_ms = config->fake_balloon_release_ms;
-    fake->alloc_kib = config->fake_alloc_kib;
-    fake->max_kib = config->fake_max_kib;
-    fake->rate_kib = config->fake_balloon_rate_kib;
-    fake->interval_us = (gint64)MAX(config->interval_ms, 1u) * 1000;
-    fake->grow_rate_kib = config->fake_balloon_grow_rate_set
-                              ? config->fake_balloon_grow_rate_kib
-                              : fake->rate_kib;
-    if (config->fake_default_workload != NULL) {
-        if (!resolve_workload(config->fake_default_workload, &fake->default_workload,
+    fake->urgent = g_hash_table_ref(config->urgent);
+    fake->allocs = g_hash_table_ref(config->allocs);
+    fake->release_ms = config->balloon_release_ms;
+    fake->alloc_kib = config->alloc_kib;
+    fake->max_kib = config->max_kib;
+    fake->rate_kib = config->balloon_rate_kib;
+    fake->interval_us = (gint64)MAX(interval_ms, 1u) * 1000;
+    fake->grow_rate_kib =
+        config->balloon_grow_rate_set ? config->balloon_grow_rate_kib : fake->rate_kib;
+    if (config->default_workload != NULL) {
+        if (!resolve_workload(config->default_workload, &fake->default_workload,
                               "default-workload", error))
             return NULL;
     } else {
@@ -679,17 +688,17 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
             !resolve_workload("libquantum", &fake->default_workload, "default-workload", error))
             return NULL;
     }
-    g_hash_table_iter_init(&iter, config->fake_workloads);
+    g_hash_table_iter_init(&iter, config->workloads);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
         const MbWorkload *workload;
         if (!resolve_workload(value, &workload, key, error))
             return NULL;
         g_hash_table_insert(fake->workloads, g_strdup(key), g_strdup(value));
     }
-    g_hash_table_iter_init(&iter, config->fake_faults);
+    g_hash_table_iter_init(&iter, config->faults);
     while (g_hash_table_iter_next(&iter, &key, &value))
         g_hash_table_insert(fake->faults, g_strdup(key), g_memdup2(value, sizeof(MbFakeFault)));
-    if (config->fake_trace_path != NULL && !open_trace(fake, config->fake_trace_path, error))
+    if (config->trace_path != NULL && !open_trace(fake, config->trace_path, error))
         return NULL;
     mb_log(G_LOG_LEVEL_MESSAGE, "MB_BACKEND", "fake",
            "fake backend: the VMs are SIMULATED guests (sim/ guest model), not real ones; "

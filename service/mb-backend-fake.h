@@ -2,6 +2,7 @@
  * documents its [fake] keys). */
 #pragma once
 
+#include "mb-backend-fake-config.h"
 #include "mb-backend.h"
 
 G_BEGIN_DECLS
@@ -9,8 +10,12 @@ G_BEGIN_DECLS
 #define MB_TYPE_BACKEND_FAKE (mb_backend_fake_get_type())
 G_DECLARE_FINAL_TYPE(MbBackendFake, mb_backend_fake, MB, BACKEND_FAKE, MbBackend)
 
-/* Simulated guests as the [fake] keys of config describe them. */
+/* Simulated guests as the [fake] keys of config describe them (their
+ * errors name the file and key); a simulated second per interval. */
 MbBackend *mb_backend_fake_new(const MbConfig *config, GError **error);
+/* The same from keys already parsed. */
+MbBackend *mb_backend_fake_new_with(const MbFakeConfig *config, guint interval_ms,
+                                    GError **error);
 
 /* fault lie-huge: the allocation such a VM reports (KiB). */
 #define MB_BACKEND_FAKE_HUGE_KIB (G_MAXUINT64 / 2)

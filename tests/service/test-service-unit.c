@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mb-auth.h"
+#include "mb-backend-fake.h"
 #include "mb-backend.h"
 #include "mb-config.h"
 #include "mb-daemon.h"
@@ -102,6 +103,7 @@ test_config_good(void)
         "state-directory=/tmp/x\nbackend=fake\n[fake]\nalloc=256MiB\nmax=1GiB\n"
         "tv-game=game\n");
     g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbFakeConfig) fake = mb_fake_config_new();
     g_autoptr(GError) error = NULL;
     MbParams params;
 
@@ -120,9 +122,11 @@ test_config_good(void)
     g_assert_cmpstr(config->group, ==, "tv");
     g_assert_cmpstr(config->state_dir, ==, "/tmp/x");
     g_assert_cmpstr(config->backend, ==, "fake");
-    g_assert_cmpuint(config->fake_alloc_kib, ==, 256 * 1024);
-    g_assert_cmpuint(config->fake_max_kib, ==, 1024 * 1024);
-    g_assert_cmpstr(g_hash_table_lookup(config->fake_workloads, "tv-game"), ==, "game");
+    g_assert_true(mb_fake_config_load(fake, config, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(fake->alloc_kib, ==, 256 * 1024);
+    g_assert_cmpuint(fake->max_kib, ==, 1024 * 1024);
+    g_assert_cmpstr(g_hash_table_lookup(fake->workloads, "tv-game"), ==, "game");
     mb_config_to_params(config, &params);
     g_assert_true(mb_params_validate(&params, NULL));
     g_assert_cmpuint(params.pool_kib, ==, 1536 * 1024);
@@ -189,9 +193,18 @@ test_config_bad(void)
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *path = mb_test_write_file(dir, "bad.conf", cases[i].text);
         g_autoptr(MbConfig) config = mb_config_new();
+        g_autoptr(MbBackend) backend = NULL;
         g_autoptr(GError) error = NULL;
 
-        g_assert_false(mb_config_load_file(config, path, TRUE, &error));
+        /* The fake backend's keys are its own: the file loads, the backend refuses. */
+        if (g_str_has_prefix(cases[i].text, "[" MB_CONFIG_FAKE_GROUP "]")) {
+            g_assert_true(mb_config_load_file(config, path, TRUE, &error));
+            g_assert_no_error(error);
+            backend = mb_backend_fake_new(config, &error);
+            g_assert_null(backend);
+        } else {
+            g_assert_false(mb_config_load_file(config, path, TRUE, &error));
+        }
         g_assert_nonnull(error);
         g_test_message("%s -> %s", cases[i].text, error->message);
         g_assert_true(g_str_has_prefix(error->message, path));
@@ -842,6 +855,7 @@ static void
 test_fake_backend(void)
 {
     g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbFakeConfig) defaults = mb_fake_config_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(MbBackend) backend = NULL;
     MbDomainInfo info;
@@ -860,7 +874,8 @@ test_fake_backend(void)
     g_assert_true(mb_backend_is_connected(backend));
     g_clear_pointer(&backend, mb_backend_free);
 
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv"), g_strdup("no-such-workload"));
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv", "no-such-workload",
+                              "test: [fake]");
     g_free(config->backend);
     config->backend = g_strdup("fake");
     backend = mb_backend_new(config, &error);
@@ -869,18 +884,18 @@ test_fake_backend(void)
     g_assert_nonnull(strstr(error->message, "video-playback"));
     g_clear_error(&error);
 
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv"), g_strdup("game"));
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv", "game", "test: [fake]");
     backend = mb_backend_new(config, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(mb_backend_get_name(backend), ==, "fake");
     g_assert_true(mb_backend_lookup(backend, "tv", &info, &error));
-    g_assert_cmpuint(info.current_kib, ==, config->fake_alloc_kib);
-    g_assert_cmpuint(info.max_kib, ==, config->fake_max_kib);
+    g_assert_cmpuint(info.current_kib, ==, defaults->alloc_kib);
+    g_assert_cmpuint(info.max_kib, ==, defaults->max_kib);
     for (int i = 0; i < 30; i++)
         mb_backend_begin_tick(backend, FALSE);
     g_assert_true(mb_backend_read_sample(backend, "tv", &sample, &source, &alloc, &error));
     g_assert_cmpint(source, ==, MB_STATS_SOURCE_AGENT);
-    g_assert_cmpuint(alloc, ==, config->fake_alloc_kib);
+    g_assert_cmpuint(alloc, ==, defaults->alloc_kib);
     g_assert_cmpuint(sample.total_kib, >, 0);
     g_assert_cmpuint(sample.active_anon_kib, >, 0);
     g_assert_true(mb_backend_set_target(backend, "tv", 700 * 1024, &error));
@@ -889,7 +904,7 @@ test_fake_backend(void)
     /* Clamped to the domain's maximum. */
     g_assert_true(mb_backend_set_target(backend, "tv", 100 * 1024 * 1024, &error));
     g_assert_true(mb_backend_lookup(backend, "tv", &info, &error));
-    g_assert_cmpuint(info.current_kib, ==, config->fake_max_kib);
+    g_assert_cmpuint(info.current_kib, ==, defaults->max_kib);
 
     g_auto(GStrv) names = mb_backend_list_domains(backend, &error);
     g_assert_no_error(error);
