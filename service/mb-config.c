@@ -15,6 +15,13 @@
 #define MB_LOCALSTATEDIR "/var/lib"
 #endif
 
+/* The fake backend is optional at build time (meson option fake-backend). */
+#ifdef MB_HAVE_FAKE_BACKEND
+#define MB_CONFIG_HAVE_FAKE TRUE
+#else
+#define MB_CONFIG_HAVE_FAKE FALSE
+#endif
+
 #define MB_INTERVAL_MS_MIN 10u
 #define MB_INTERVAL_MS_MAX 3600000u
 #define MB_URGENT_MIN_MS_MAX 3600000u
@@ -201,9 +208,12 @@ mb_config_set(MbConfig *config, const char *key, const char *value, const char *
         return mb_keyfile_parse_name(text, &config->state_dir, origin, key, error);
     }
     if (g_str_equal(key, "backend")) {
-        if (!g_str_equal(text, "libvirt") && !g_str_equal(text, "fake"))
-            return mb_keyfile_fail(error, origin, key,
-                                   "unknown backend '%s' (use libvirt or fake)", text);
+        if (!g_str_equal(text, "libvirt") &&
+            !(MB_CONFIG_HAVE_FAKE && g_str_equal(text, "fake")))
+            return mb_keyfile_fail(error, origin, key, "unknown backend '%s' (use %s)", text,
+                                   MB_CONFIG_HAVE_FAKE
+                                       ? "libvirt or fake"
+                                       : "libvirt; this build has no fake backend");
         return mb_keyfile_parse_name(text, &config->backend, origin, key, error);
     }
     return mb_keyfile_fail(

@@ -1,23 +1,27 @@
-/* The factory: the backend the config names (mb-backend-factory.c). */
+/* The factory: the backend the config names, of those built
+ * (mb-backend-factory.c). */
 
 #include <string.h>
 
 #include "mb-backend-fake.h"
 #include "mb-backend.h"
 #include "mb-config.h"
+#include "mb-error.h"
 #include "mb-test-unit.h"
 
 static void
 test_fake_backend(void)
 {
     g_autoptr(MbConfig) config = mb_config_new();
-    g_autoptr(MbFakeConfig) defaults = mb_fake_config_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(MbBackend) backend = NULL;
+#ifdef MB_HAVE_FAKE_BACKEND
+    g_autoptr(MbFakeConfig) defaults = mb_fake_config_new();
     MbDomainInfo info;
     MbSample sample;
     MbStatsSource source;
     guint64 alloc;
+#endif
 
     /* The factory builds the libvirt backend (tested in test-backend-libvirt). */
     g_free(config->backend);
@@ -30,6 +34,15 @@ test_fake_backend(void)
     g_assert_true(mb_backend_is_connected(backend));
     g_clear_pointer(&backend, mb_backend_free);
 
+#ifndef MB_HAVE_FAKE_BACKEND
+    /* Built without it (-Dfake-backend=disabled): the factory does not name it. */
+    g_free(config->backend);
+    config->backend = g_strdup("fake");
+    backend = mb_backend_new(config, &error);
+    g_assert_null(backend);
+    g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS);
+    g_assert_nonnull(strstr(error->message, "this build has no fake backend"));
+#else
     mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv", "no-such-workload",
                               "test: [fake]");
     g_free(config->backend);
@@ -65,6 +78,7 @@ test_fake_backend(void)
     g_auto(GStrv) names = mb_backend_list_domains(backend, &error);
     g_assert_no_error(error);
     g_assert_true(g_strv_contains((const char *const *)names, "tv"));
+#endif
     g_assert_cmpstr(mb_stats_source_to_string(MB_STATS_SOURCE_BALLOON), ==, "balloon");
     g_assert_cmpstr(mb_stats_source_to_string(MB_STATS_SOURCE_NONE), ==, "none");
 }
