@@ -679,6 +679,44 @@ test_urgent(void)
     g_assert_cmpuint(seen.n_calls, ==, 2);
 }
 
+static void
+on_urgent_signal(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
+{
+    on_urgent(user_data, vm_name, urgent);
+}
+
+/* The "urgent" signal itself, and mb_backend_set_urgent_func over it: one
+ * function at a time (a later call replaces it, NULL removes it), beside
+ * any handler of the signal. */
+static void
+test_urgent_signal(void)
+{
+    g_autoptr(MbBackend) backend = fake_new(NULL);
+    UrgentSeen by_signal = {0}, first = {0}, second = {0};
+
+    g_assert_true(MB_IS_BACKEND(backend));
+    g_assert_true(MB_IS_BACKEND_FAKE(backend));
+    g_assert_cmpstr(mb_backend_get_name(backend), ==, "fake");
+    g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent_signal), &by_signal);
+    mb_backend_set_urgent_func(backend, on_urgent, &first);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
+    g_assert_cmpuint(by_signal.n_calls, ==, 1);
+    g_assert_cmpuint(by_signal.urgent, ==, MB_URGENT_PSI);
+    g_assert_cmpuint(first.n_calls, ==, 1);
+
+    mb_backend_set_urgent_func(backend, on_urgent, &second);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_SWAP);
+    g_assert_cmpuint(first.n_calls, ==, 1);
+    g_assert_cmpuint(second.n_calls, ==, 1);
+    g_assert_cmpuint(second.urgent, ==, MB_URGENT_SWAP);
+
+    mb_backend_set_urgent_func(backend, NULL, NULL);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
+    mb_backend_emit_urgent(backend, "web", 0); /* nothing to tell */
+    g_assert_cmpuint(second.n_calls, ==, 1);
+    g_assert_cmpuint(by_signal.n_calls, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -700,5 +738,6 @@ main(int argc, char **argv)
     g_test_add_func("/fake/trace-error", test_trace_error);
     g_test_add_func("/fake/sum-polled", test_sum_polled);
     g_test_add_func("/fake/urgent", test_urgent);
+    g_test_add_func("/fake/urgent-signal", test_urgent_signal);
     return g_test_run();
 }
