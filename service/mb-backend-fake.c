@@ -47,7 +47,7 @@
  * Stuck, as the libvirt backend decides it (track_balloon there): a VM
  * whose balloon, as it is reported (a lie-zero VM's 0), comes no nearer
  * its pending target for
- * MB_LIBVIRT_STUCK_TICKS ticks is MB_VM_STATE_STUCK (get_status, a
+ * MB_BALLOON_STUCK_TICKS ticks is MB_VM_STATE_STUCK (get_status, a
  * warning); set_target then refuses it until lookup (a registration)
  * gives it another chance, or its balloon moves.
  *
@@ -74,7 +74,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mb-backend-libvirt.h"
 #include "mb-error.h"
 #include "mb-guest.h"
 #include "mb-log.h"
@@ -95,7 +94,7 @@ typedef struct {
     gint64 release_us; /* balloon-release-ms: when the shrink arrives, 0: none */
 } FakeDomain;
 
-typedef struct {
+struct _MbBackendFake {
     MbBackend parent;
     GMutex lock;
     GHashTable *domains;       /* name -> FakeDomain; guarded by lock */
@@ -113,9 +112,9 @@ typedef struct {
     gint64 interval_us;    /* a simulated second, for sample_us */
     char *trace_path;
     FILE *trace; /* guarded by lock; NULL: no trace */
-} MbBackendFake;
+};
 
-static const MbBackendOps fake_ops;
+G_DEFINE_FINAL_TYPE(MbBackendFake, mb_backend_fake, MB_TYPE_BACKEND)
 
 static void
 fake_domain_free(gpointer data)
@@ -198,7 +197,7 @@ trace_flush(MbBackendFake *fake)
 static GStrv
 fake_list_domains(MbBackend *backend, GError **error)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
     GHashTableIter iter;
     gpointer key;
@@ -231,7 +230,7 @@ on_urgent_due(gpointer data)
 {
     FakeUrgent *u = data;
 
-    mb_backend_fake_send_urgent(&u->fake->parent, u->name, MB_URGENT_PSI);
+    mb_backend_fake_send_urgent(MB_BACKEND(u->fake), u->name, MB_URGENT_PSI);
     return G_SOURCE_REMOVE;
 }
 
@@ -306,7 +305,7 @@ reported_kib(const FakeDomain *domain)
 static gboolean
 fake_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     FakeDomain *domain;
 
     g_mutex_lock(&fake->lock);
@@ -410,7 +409,7 @@ tick_domain(MbBackendFake *fake, FakeDomain *domain)
 static void
 fake_begin_tick(MbBackend *backend, gboolean urgent)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     g_autoptr(GPtrArray) shrinking = g_ptr_array_new();
     g_autoptr(GPtrArray) growing = g_ptr_array_new();
     g_autoptr(GPtrArray) still = g_ptr_array_new();
@@ -458,7 +457,7 @@ static gboolean
 fake_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSource *source,
                  guint64 *alloc_kib, GError **error)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     FakeDomain *domain;
     gboolean silent;
 
@@ -485,7 +484,7 @@ fake_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSou
 static gboolean
 fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&fake->lock);
     FakeDomain *domain = get_domain(fake, name);
 
@@ -517,7 +516,7 @@ fake_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError
 static gboolean
 fake_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
 
     g_mutex_lock(&fake->lock);
     settle(fake, get_domain(fake, name));
@@ -529,7 +528,7 @@ fake_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
 static void
 fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     FakeDomain *domain;
 
     g_mutex_lock(&fake->lock);
@@ -543,9 +542,9 @@ fake_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 void
 mb_backend_fake_send_urgent(MbBackend *backend, const char *name, unsigned urgent)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
 
-    g_return_if_fail(backend != NULL && backend->ops == &fake_ops);
+    g_return_if_fail(MB_IS_BACKEND_FAKE(backend));
     g_mutex_lock(&fake->lock);
     get_domain(fake, name)->urgent |= urgent;
     g_mutex_unlock(&fake->lock);
@@ -555,12 +554,12 @@ mb_backend_fake_send_urgent(MbBackend *backend, const char *name, unsigned urgen
 guint64
 mb_backend_fake_sum_current_kib(MbBackend *backend)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     GHashTableIter iter;
     gpointer value;
     guint64 sum_kib = 0;
 
-    g_return_val_if_fail(backend != NULL && backend->ops == &fake_ops, 0);
+    g_return_val_if_fail(MB_IS_BACKEND_FAKE(backend), 0);
     g_mutex_lock(&fake->lock);
     g_hash_table_iter_init(&iter, fake->domains);
     while (g_hash_table_iter_next(&iter, NULL, &value))
@@ -570,16 +569,16 @@ mb_backend_fake_sum_current_kib(MbBackend *backend)
 }
 
 static void
-fake_free(MbBackend *backend)
+fake_finalize(GObject *object)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(object);
 
     /* The main thread (as the sources' callbacks): none runs after this. */
     for (guint i = 0; i < fake->urgent_sources->len; i++)
         g_source_destroy(g_ptr_array_index(fake->urgent_sources, i));
     g_ptr_array_unref(fake->urgent_sources);
-    g_hash_table_unref(fake->urgent);
-    g_hash_table_unref(fake->allocs);
+    g_clear_pointer(&fake->urgent, g_hash_table_unref);
+    g_clear_pointer(&fake->allocs, g_hash_table_unref);
     g_hash_table_unref(fake->domains);
     g_hash_table_unref(fake->workloads);
     g_hash_table_unref(fake->faults);
@@ -587,7 +586,7 @@ fake_free(MbBackend *backend)
         fclose(fake->trace);
     g_free(fake->trace_path);
     g_mutex_clear(&fake->lock);
-    g_free(fake);
+    G_OBJECT_CLASS(mb_backend_fake_parent_class)->finalize(object);
 }
 
 /* A guest's sample is taken on its simulated clock: every tick, urgent or
@@ -596,7 +595,7 @@ fake_free(MbBackend *backend)
 static gint64
 fake_sample_us(MbBackend *backend, const char *name)
 {
-    MbBackendFake *fake = (MbBackendFake *)backend;
+    MbBackendFake *fake = MB_BACKEND_FAKE(backend);
     gint64 us;
 
     g_mutex_lock(&fake->lock);
@@ -605,18 +604,33 @@ fake_sample_us(MbBackend *backend, const char *name)
     return us;
 }
 
-static const MbBackendOps fake_ops = {
-    .name = "fake",
-    .list_domains = fake_list_domains,
-    .lookup = fake_lookup,
-    .begin_tick = fake_begin_tick,
-    .read_sample = fake_read_sample,
-    .set_target = fake_set_target,
-    .free = fake_free,
-    .get_status = fake_get_status,
-    .get_current = fake_get_current,
-    .sample_us = fake_sample_us,
-};
+static void
+mb_backend_fake_class_init(MbBackendFakeClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    MbBackendClass *backend_class = MB_BACKEND_CLASS(klass);
+
+    object_class->finalize = fake_finalize;
+    backend_class->name = "fake";
+    backend_class->list_domains = fake_list_domains;
+    backend_class->lookup = fake_lookup;
+    backend_class->begin_tick = fake_begin_tick;
+    backend_class->read_sample = fake_read_sample;
+    backend_class->set_target = fake_set_target;
+    backend_class->get_status = fake_get_status;
+    backend_class->get_current = fake_get_current;
+    backend_class->sample_us = fake_sample_us;
+}
+
+static void
+mb_backend_fake_init(MbBackendFake *fake)
+{
+    g_mutex_init(&fake->lock);
+    fake->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fake_domain_free);
+    fake->workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    fake->urgent_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
+}
 
 static gboolean
 open_trace(MbBackendFake *fake, const char *path, GError **error)
@@ -640,30 +654,31 @@ open_trace(MbBackendFake *fake, const char *path, GError **error)
 MbBackend *
 mb_backend_fake_new(const MbConfig *config, GError **error)
 {
-    g_autoptr(MbBackend) backend = NULL;
-    MbBackendFake *fake = g_new0(MbBackendFake, 1);
+    g_autoptr(MbFakeConfig) fake_config = mb_fake_config_new();
+
+    if (!mb_fake_config_load(fake_config, config, error))
+        return NULL;
+    return mb_backend_fake_new_with(fake_config, config->interval_ms, error);
+}
+
+MbBackend *
+mb_backend_fake_new_with(const MbFakeConfig *config, guint interval_ms, GError **error)
+{
+    g_autoptr(MbBackendFake) fake = g_object_new(MB_TYPE_BACKEND_FAKE, NULL);
     GHashTableIter iter;
     gpointer key, value;
 
-    fake->parent.ops = &fake_ops;
-    backend = &fake->parent;
-    g_mutex_init(&fake->lock);
-    fake->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fake_domain_free);
-    fake->workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    fake->faults = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    fake->urgent = g_hash_table_ref(config->fake_urgent);
-    fake->allocs = g_hash_table_ref(config->fake_allocs);
-    fake->release_ms = config->fake_balloon_release_ms;
-    fake->urgent_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
-    fake->alloc_kib = config->fake_alloc_kib;
-    fake->max_kib = config->fake_max_kib;
-    fake->rate_kib = config->fake_balloon_rate_kib;
-    fake->interval_us = (gint64)MAX(config->interval_ms, 1u) * 1000;
-    fake->grow_rate_kib = config->fake_balloon_grow_rate_set
-                              ? config->fake_balloon_grow_rate_kib
-                              : fake->rate_kib;
-    if (config->fake_default_workload != NULL) {
-        if (!resolve_workload(config->fake_default_workload, &fake->default_workload,
+    fake->urgent = g_hash_table_ref(config->urgent);
+    fake->allocs = g_hash_table_ref(config->allocs);
+    fake->release_ms = config->balloon_release_ms;
+    fake->alloc_kib = config->alloc_kib;
+    fake->max_kib = config->max_kib;
+    fake->rate_kib = config->balloon_rate_kib;
+    fake->interval_us = (gint64)MAX(interval_ms, 1u) * 1000;
+    fake->grow_rate_kib =
+        config->balloon_grow_rate_set ? config->balloon_grow_rate_kib : fake->rate_kib;
+    if (config->default_workload != NULL) {
+        if (!resolve_workload(config->default_workload, &fake->default_workload,
                               "default-workload", error))
             return NULL;
     } else {
@@ -673,17 +688,17 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
             !resolve_workload("libquantum", &fake->default_workload, "default-workload", error))
             return NULL;
     }
-    g_hash_table_iter_init(&iter, config->fake_workloads);
+    g_hash_table_iter_init(&iter, config->workloads);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
         const MbWorkload *workload;
         if (!resolve_workload(value, &workload, key, error))
             return NULL;
         g_hash_table_insert(fake->workloads, g_strdup(key), g_strdup(value));
     }
-    g_hash_table_iter_init(&iter, config->fake_faults);
+    g_hash_table_iter_init(&iter, config->faults);
     while (g_hash_table_iter_next(&iter, &key, &value))
         g_hash_table_insert(fake->faults, g_strdup(key), g_memdup2(value, sizeof(MbFakeFault)));
-    if (config->fake_trace_path != NULL && !open_trace(fake, config->fake_trace_path, error))
+    if (config->trace_path != NULL && !open_trace(fake, config->trace_path, error))
         return NULL;
     mb_log(G_LOG_LEVEL_MESSAGE, "MB_BACKEND", "fake",
            "fake backend: the VMs are SIMULATED guests (sim/ guest model), not real ones; "
@@ -698,5 +713,5 @@ mb_backend_fake_new(const MbConfig *config, GError **error)
                g_hash_table_size(fake->faults),
                fake->trace_path != NULL ? fake->trace_path : "none");
     }
-    return g_steal_pointer(&backend);
+    return MB_BACKEND(g_steal_pointer(&fake));
 }

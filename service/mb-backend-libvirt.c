@@ -1,17 +1,26 @@
-/* The libvirt backend: real VMs through a libvirt connection. Its
- * operations and each domain's state per interval; the connection is in
- * mb-libvirt-conn.c, the agent channel in mb-libvirt-agent.c, the threads
- * and locks in mb-libvirt-private.h. */
+/* The libvirt backend: real VMs through a libvirt connection. The
+ * MbBackendLibvirt object, its vfuncs and each domain's state per
+ * interval; the connection is in mb-libvirt-conn.c, the agent channel in
+ * mb-libvirt-agent.c, the threads and locks in mb-libvirt-private.h. */
 #include "mb-backend-libvirt.h"
 
 #include <libvirt/virterror.h>
 #include <stdlib.h>
 
+#include "mb-balloon-stats.h"
 #include "mb-error.h"
 #include "mb-guest-proto.h"
+#include "mb-libvirt-agent.h"
+#include "mb-libvirt-conn.h"
 #include "mb-libvirt-events.h"
-#include "mb-libvirt-private.h"
 #include "mb-log.h"
+
+struct _MbBackendLibvirt {
+    MbBackend parent;
+    LvState *lv; /* one reference; libvirt's callbacks may hold more */
+};
+
+G_DEFINE_FINAL_TYPE(MbBackendLibvirt, mb_backend_libvirt, MB_TYPE_BACKEND)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
@@ -166,7 +175,7 @@ refresh_channel_path(LvDomain *d, virDomainPtr dom)
 static GStrv
 lv_list_domains(MbBackend *backend, GError **error)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
     virDomainPtr *doms = NULL;
@@ -192,7 +201,7 @@ lv_list_domains(MbBackend *backend, GError **error)
 static gboolean
 lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
     g_autoptr(virDomain) dom = NULL;
     virDomainInfo info;
@@ -223,7 +232,7 @@ lv_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **erro
 static void
 lv_begin_tick(MbBackend *backend, gboolean urgent)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
 
     g_mutex_lock(&self->work_lock);
     self->tick_urgent = urgent;
@@ -233,12 +242,12 @@ lv_begin_tick(MbBackend *backend, gboolean urgent)
 }
 
 static gboolean
-read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *source,
+read_locked(LvState *self, LvDomain *d, MbSample *out, MbStatsSource *source,
             guint64 *alloc_kib, GError **error)
 {
     g_autoptr(virDomain) dom = NULL;
     virDomainInfo info;
-    gboolean missing;
+    gboolean missing, got, open_failed;
     int id;
 
     *source = MB_STATS_SOURCE_NONE;
@@ -290,7 +299,10 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
 
     if (!d->have_path)
         refresh_channel_path(d, dom);
-    if (mb_lv_read_agent(self, d, dom, out)) {
+    got = mb_lv_read_agent(self, d, dom, out, &open_failed);
+    if (open_failed)
+        mb_lv_check_alive(self); /* a dead connection is dropped now */
+    if (got) {
         *source = MB_STATS_SOURCE_AGENT;
         d->ticks_no_agent = 0;
     } else if (!self->tick_urgent && ++d->ticks_no_agent >= MB_LIBVIRT_AGENT_GRACE_TICKS) {
@@ -307,7 +319,7 @@ read_locked(MbBackendLibvirt *self, LvDomain *d, MbSample *out, MbStatsSource *s
 static gboolean
 lv_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
     g_autoptr(virDomain) dom = NULL;
     virDomainInfo info;
@@ -325,7 +337,7 @@ lv_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
 static guint64
 lv_page_kib(MbBackend *backend, const char *name)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
     LvDomain *d = mb_lv_get_domain(self, name);
 
@@ -341,7 +353,7 @@ lv_page_kib(MbBackend *backend, const char *name)
 static gint64
 lv_sample_us(MbBackend *backend, const char *name)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
 
     return mb_lv_get_domain(self, name)->sample_us;
@@ -351,7 +363,7 @@ static gboolean
 lv_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSource *source,
                guint64 *alloc_kib, GError **error)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     gboolean ok;
 
     g_mutex_lock(&self->work_lock);
@@ -363,7 +375,7 @@ lv_read_sample(MbBackend *backend, const char *name, MbSample *out, MbStatsSourc
 static void
 lv_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     LvDomain *d;
 
     g_mutex_lock(&self->work_lock);
@@ -377,7 +389,7 @@ lv_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
 static gboolean
 lv_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->work_lock);
     g_autoptr(virDomain) dom = NULL;
     gboolean missing;
@@ -417,7 +429,7 @@ lv_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError *
 static gboolean
 lv_is_connected(MbBackend *backend)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     gboolean connected;
 
     g_mutex_lock(&self->state_lock);
@@ -429,7 +441,7 @@ lv_is_connected(MbBackend *backend)
 static guint64
 lv_host_memory_kib(MbBackend *backend)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     guint64 kib;
 
     g_mutex_lock(&self->state_lock);
@@ -439,65 +451,66 @@ lv_host_memory_kib(MbBackend *backend)
 }
 
 static void
-lv_clear(gpointer data)
+lv_forget(MbBackend *backend, const char *name)
 {
-    MbBackendLibvirt *self = data;
-
-    g_hash_table_unref(self->domains);
-    g_mutex_clear(&self->work_lock);
-    g_mutex_clear(&self->state_lock);
-    g_mutex_clear(&self->chan_lock);
-    g_free(self->uri);
+    mb_lv_forget(MB_BACKEND_LIBVIRT(backend)->lv, name);
 }
 
 static void
-lv_free(MbBackend *backend)
+lv_finalize(GObject *object)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(object)->lv;
 
     g_mutex_lock(&self->work_lock);
     mb_lv_disconnect(self, NULL);
     g_mutex_unlock(&self->work_lock);
+    /* Nothing may emit through us from now on (callbacks run in this thread). */
+    self->owner = NULL;
     /* libvirt may have left callbacks' free functions (which hold
-     * references to us) to run from the main context: run them first,
-     * then drop ours. */
+     * references to the state) to run from the main context: run them
+     * first, then drop ours. */
     mb_libvirt_events_release();
-    g_atomic_rc_box_release_full(self, lv_clear);
+    mb_lv_unref(self);
+    G_OBJECT_CLASS(mb_backend_libvirt_parent_class)->finalize(object);
 }
 
-static const MbBackendOps libvirt_ops = {
-    .name = "libvirt",
-    .list_domains = lv_list_domains,
-    .lookup = lv_lookup,
-    .begin_tick = lv_begin_tick,
-    .read_sample = lv_read_sample,
-    .set_target = lv_set_target,
-    .free = lv_free,
-    .get_status = lv_get_status,
-    .is_connected = lv_is_connected,
-    .host_memory_kib = lv_host_memory_kib,
-    .get_current = lv_get_current,
-    .page_kib = lv_page_kib,
-    .forget = mb_lv_forget,
-    .sample_us = lv_sample_us,
-};
+static void
+mb_backend_libvirt_class_init(MbBackendLibvirtClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    MbBackendClass *backend_class = MB_BACKEND_CLASS(klass);
+
+    object_class->finalize = lv_finalize;
+    backend_class->name = "libvirt";
+    backend_class->list_domains = lv_list_domains;
+    backend_class->lookup = lv_lookup;
+    backend_class->begin_tick = lv_begin_tick;
+    backend_class->read_sample = lv_read_sample;
+    backend_class->set_target = lv_set_target;
+    backend_class->get_status = lv_get_status;
+    backend_class->is_connected = lv_is_connected;
+    backend_class->host_memory_kib = lv_host_memory_kib;
+    backend_class->get_current = lv_get_current;
+    backend_class->page_kib = lv_page_kib;
+    backend_class->forget = lv_forget;
+    backend_class->sample_us = lv_sample_us;
+}
+
+static void
+mb_backend_libvirt_init(MbBackendLibvirt *backend)
+{
+}
 
 MbBackend *
 mb_backend_libvirt_new(const MbConfig *config, GError **error)
 {
-    MbBackendLibvirt *self;
+    g_autoptr(MbBackendLibvirt) backend = NULL;
+    LvState *self;
 
     if (!mb_libvirt_events_acquire(error))
         return NULL;
-    self = g_atomic_rc_box_new0(MbBackendLibvirt);
-    self->parent.ops = &libvirt_ops;
-    self->uri = g_strdup(config->libvirt_uri);
-    self->lifecycle_id = -1;
-    g_mutex_init(&self->work_lock);
-    g_mutex_init(&self->state_lock);
-    g_mutex_init(&self->chan_lock);
-    self->domains =
-        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)mb_lv_domain_free);
+    backend = g_object_new(MB_TYPE_BACKEND_LIBVIRT, NULL);
+    self = backend->lv = mb_lv_state_new(MB_BACKEND(backend), config->libvirt_uri);
     /* Connect now so that registrations restored at start see their
      * domains; an unreachable libvirt is retried from the ticks, but a
      * URI no retry can fix stops the start. */
@@ -507,11 +520,10 @@ mb_backend_libvirt_new(const MbConfig *config, GError **error)
                     "libvirt-uri '%s': %s (e.g. qemu:///system)", self->uri,
                     virGetLastErrorMessage());
         g_mutex_unlock(&self->work_lock);
-        mb_backend_free(&self->parent);
         return NULL;
     }
     g_mutex_unlock(&self->work_lock);
-    return &self->parent;
+    return MB_BACKEND(g_steal_pointer(&backend));
 }
 
 gboolean
@@ -519,7 +531,7 @@ mb_backend_libvirt_channel_stats(MbBackend *backend, const char *name, guint64 *
                                  guint64 *n_bad, guint64 *n_overlong,
                                  guint64 *n_discarded_bytes)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     MbGuestChannelStats stats;
     LvDomain *d;
 
@@ -543,7 +555,7 @@ mb_backend_libvirt_channel_stats(MbBackend *backend, const char *name, guint64 *
 guint64
 mb_backend_libvirt_n_events(MbBackend *backend)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
+    LvState *self = MB_BACKEND_LIBVIRT(backend)->lv;
     guint64 n;
 
     g_mutex_lock(&self->state_lock);

@@ -1,7 +1,5 @@
 #include "mb-backend.h"
 
-#include "mb-error.h"
-
 const char *
 mb_stats_source_to_string(MbStatsSource source)
 {
@@ -30,24 +28,182 @@ mb_vm_state_to_string(MbVmState state)
     return "running";
 }
 
-MbBackend *
-mb_backend_new(const MbConfig *config, GError **error)
+/* ---- the base class ------------------------------------------------- */
+
+typedef struct {
+    /* mb_backend_set_urgent_func's, main thread only. */
+    MbBackendUrgentFunc urgent_func;
+    gpointer urgent_data;
+    gulong urgent_id;
+} MbBackendPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(MbBackend, mb_backend, G_TYPE_OBJECT)
+
+enum {
+    SIGNAL_URGENT,
+    N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+mb_backend_class_init(MbBackendClass *klass)
 {
-    if (g_str_equal(config->backend, "fake"))
-        return mb_backend_fake_new(config, error);
-    if (g_str_equal(config->backend, "libvirt"))
-        return mb_backend_libvirt_new(config, error);
-    g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
-                "unknown backend '%s' (use libvirt or fake)", config->backend);
-    return NULL;
+    /**
+     * MbBackend::urgent:
+     * @vm_name: the VM whose agent sent the record
+     * @urgent: its MB_URGENT_* bits (never 0)
+     *
+     * A guest sent an urgent record; the sample is read by the next
+     * read_sample. Emitted in the main thread.
+     */
+    signals[SIGNAL_URGENT] =
+        g_signal_new("urgent", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                     G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT);
+}
+
+static void
+mb_backend_init(MbBackend *backend)
+{
 }
 
 void
 mb_backend_free(MbBackend *backend)
 {
     if (backend != NULL)
-        backend->ops->free(backend);
+        g_object_unref(backend);
 }
+
+static void
+on_urgent_func(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
+{
+    MbBackendPrivate *priv = mb_backend_get_instance_private(backend);
+
+    priv->urgent_func(priv->urgent_data, vm_name, urgent);
+}
+
+void
+mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func, gpointer user_data)
+{
+    MbBackendPrivate *priv = mb_backend_get_instance_private(backend);
+
+    g_return_if_fail(MB_IS_BACKEND(backend));
+    g_clear_signal_handler(&priv->urgent_id, backend);
+    priv->urgent_func = func;
+    priv->urgent_data = user_data;
+    if (func != NULL)
+        priv->urgent_id = g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent_func), NULL);
+}
+
+void
+mb_backend_emit_urgent(MbBackend *backend, const char *vm_name, unsigned urgent)
+{
+    if (urgent != 0)
+        g_signal_emit(backend, signals[SIGNAL_URGENT], 0, vm_name, (guint)urgent);
+}
+
+const char *
+mb_backend_get_name(MbBackend *backend)
+{
+    return MB_BACKEND_GET_CLASS(backend)->name;
+}
+
+GStrv
+mb_backend_list_domains(MbBackend *backend, GError **error)
+{
+    return MB_BACKEND_GET_CLASS(backend)->list_domains(backend, error);
+}
+
+gboolean
+mb_backend_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
+{
+    return MB_BACKEND_GET_CLASS(backend)->lookup(backend, name, out, error);
+}
+
+void
+mb_backend_begin_tick(MbBackend *backend, gboolean urgent)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    if (klass->begin_tick != NULL)
+        klass->begin_tick(backend, urgent);
+}
+
+gboolean
+mb_backend_read_sample(MbBackend *backend, const char *name, MbSample *out,
+                       MbStatsSource *source, guint64 *alloc_kib, GError **error)
+{
+    return MB_BACKEND_GET_CLASS(backend)->read_sample(backend, name, out, source, alloc_kib,
+                                                      error);
+}
+
+gboolean
+mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
+{
+    return MB_BACKEND_GET_CLASS(backend)->set_target(backend, name, target_kib, error);
+}
+
+void
+mb_backend_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    *out = (MbVmStatus){MB_VM_STATE_RUNNING, 0, 0};
+    if (klass->get_status != NULL)
+        klass->get_status(backend, name, out);
+}
+
+gboolean
+mb_backend_is_connected(MbBackend *backend)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    return klass->is_connected == NULL || klass->is_connected(backend);
+}
+
+gboolean
+mb_backend_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    return klass->get_current != NULL && klass->get_current(backend, name, current_kib);
+}
+
+guint64
+mb_backend_page_kib(MbBackend *backend, const char *name)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+    guint64 kib = klass->page_kib != NULL ? klass->page_kib(backend, name) : 0;
+
+    return kib != 0 ? kib : 4;
+}
+
+void
+mb_backend_forget(MbBackend *backend, const char *name)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    if (klass->forget != NULL)
+        klass->forget(backend, name);
+}
+
+gint64
+mb_backend_sample_us(MbBackend *backend, const char *name)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    return klass->sample_us != NULL ? klass->sample_us(backend, name) : 0;
+}
+
+guint64
+mb_backend_host_memory_kib(MbBackend *backend)
+{
+    MbBackendClass *klass = MB_BACKEND_GET_CLASS(backend);
+
+    return klass->host_memory_kib != NULL ? klass->host_memory_kib(backend) : 0;
+}
+
+/* ---- the stuck rule ---------------------------------------------------- */
 
 void
 mb_balloon_watch_target(MbBalloonWatch *watch)

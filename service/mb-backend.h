@@ -1,6 +1,8 @@
-/* The hypervisor, behind a small interface: the libvirt backend in
- * production, the fake (simulated guests) for tests and demos. Nothing
- * outside mb-backend*.c knows which one it has.
+/* The hypervisor, behind a small interface: MbBackend, a derivable
+ * GObject type whose subclasses implement its vfuncs: MbBackendLibvirt in
+ * production, MbBackendFake (simulated guests) for tests and demos.
+ * Nothing outside the backends' files knows which one it has; only the
+ * factory (mb-backend-factory.c) names them.
  *
  * Calls may block (libvirt): the daemon makes the per-tick calls
  * (begin_tick, read_sample, get_status, set_target) from one worker thread
@@ -85,14 +87,15 @@ typedef struct {
     guint64 max_kib;
 } MbVmStatus;
 
-typedef struct _MbBackend MbBackend;
+#define MB_TYPE_BACKEND (mb_backend_get_type())
+G_DECLARE_DERIVABLE_TYPE(MbBackend, mb_backend, MB, BACKEND, GObject)
 
-/* A guest sent an urgent record (urgent: its MB_URGENT_* bits); the
- * sample is read by the next read_sample. Main thread only. */
-typedef void (*MbBackendUrgentFunc)(gpointer user_data, const char *vm_name, unsigned urgent);
+struct _MbBackendClass {
+    GObjectClass parent_class;
 
-typedef struct {
+    /* "libvirt", "fake": the config's backend key and the Backend property. */
     const char *name;
+
     /* Domain names the hypervisor knows, NULL-terminated. */
     GStrv (*list_domains)(MbBackend *backend, GError **error);
     /* Fails with MB_SERVICE_ERROR_NO_SUCH_VM for an unknown domain. */
@@ -111,7 +114,6 @@ typedef struct {
     /* Sets the balloon target (never above the domain's maximum). */
     gboolean (*set_target)(MbBackend *backend, const char *name, guint64 target_kib,
                            GError **error);
-    void (*free)(MbBackend *backend);
     /* The VM's state as of the last read_sample (may be NULL: always running). */
     void (*get_status)(MbBackend *backend, const char *name, MbVmStatus *out);
     /* FALSE while the hypervisor cannot be reached: nothing may move
@@ -136,124 +138,43 @@ typedef struct {
      * covers (mb_sample_span); never a time the guest wrote (may be NULL,
      * or return 0: the tick's time is used). */
     gint64 (*sample_us)(MbBackend *backend, const char *name);
-} MbBackendOps;
 
-struct _MbBackend {
-    const MbBackendOps *ops;
-    /* Main thread only (set, cleared and called there). */
-    MbBackendUrgentFunc urgent_func;
-    gpointer urgent_data;
+    gpointer padding[8];
 };
 
-/* Builds the backend config->backend names. */
+/* mb-backend-factory.c: builds the backend config->backend names (only
+ * those built in: see the fake-backend option). */
 MbBackend *mb_backend_new(const MbConfig *config, GError **error);
-MbBackend *mb_backend_fake_new(const MbConfig *config, GError **error);
-/* mb-backend-libvirt.c: connects to config->libvirt_uri; an unreachable
- * libvirt is not an error (it is retried, see is_connected). */
-MbBackend *mb_backend_libvirt_new(const MbConfig *config, GError **error);
+/* The last reference: g_object_unref (NULL is allowed). */
 void mb_backend_free(MbBackend *backend);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MbBackend, mb_backend_free)
 
-/* func NULL: nobody is told (the daemon clears it when it stops). */
-static inline void
-mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func, gpointer user_data)
-{
-    backend->urgent_func = func;
-    backend->urgent_data = user_data;
-}
+/* A guest sent an urgent record (urgent: its MB_URGENT_* bits); the
+ * sample is read by the next read_sample. Main thread only. */
+typedef void (*MbBackendUrgentFunc)(gpointer user_data, const char *vm_name, unsigned urgent);
 
-/* For implementations, in the main thread. */
-static inline void
-mb_backend_emit_urgent(MbBackend *backend, const char *vm_name, unsigned urgent)
-{
-    if (backend->urgent_func != NULL && urgent != 0)
-        backend->urgent_func(backend->urgent_data, vm_name, urgent);
-}
+/* One function connected to the "urgent" signal (a later call replaces
+ * it); func NULL: nobody is told (the daemon clears it when it stops). */
+void mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func,
+                                gpointer user_data);
+/* For implementations, in the main thread: emits "urgent" (not for 0). */
+void mb_backend_emit_urgent(MbBackend *backend, const char *vm_name, unsigned urgent);
 
-static inline const char *
-mb_backend_get_name(MbBackend *backend)
-{
-    return backend->ops->name;
-}
-
-static inline GStrv
-mb_backend_list_domains(MbBackend *backend, GError **error)
-{
-    return backend->ops->list_domains(backend, error);
-}
-
-static inline gboolean
-mb_backend_lookup(MbBackend *backend, const char *name, MbDomainInfo *out, GError **error)
-{
-    return backend->ops->lookup(backend, name, out, error);
-}
-
-static inline void
-mb_backend_begin_tick(MbBackend *backend, gboolean urgent)
-{
-    if (backend->ops->begin_tick != NULL)
-        backend->ops->begin_tick(backend, urgent);
-}
-
-static inline gboolean
-mb_backend_read_sample(MbBackend *backend, const char *name, MbSample *out,
-                       MbStatsSource *source, guint64 *alloc_kib, GError **error)
-{
-    return backend->ops->read_sample(backend, name, out, source, alloc_kib, error);
-}
-
-static inline gboolean
-mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib, GError **error)
-{
-    return backend->ops->set_target(backend, name, target_kib, error);
-}
-
-static inline void
-mb_backend_get_status(MbBackend *backend, const char *name, MbVmStatus *out)
-{
-    *out = (MbVmStatus){MB_VM_STATE_RUNNING, 0, 0};
-    if (backend->ops->get_status != NULL)
-        backend->ops->get_status(backend, name, out);
-}
-
-static inline gboolean
-mb_backend_is_connected(MbBackend *backend)
-{
-    return backend->ops->is_connected == NULL || backend->ops->is_connected(backend);
-}
-
-static inline gboolean
-mb_backend_get_current(MbBackend *backend, const char *name, guint64 *current_kib)
-{
-    return backend->ops->get_current != NULL &&
-           backend->ops->get_current(backend, name, current_kib);
-}
-
-static inline guint64
-mb_backend_page_kib(MbBackend *backend, const char *name)
-{
-    guint64 kib = backend->ops->page_kib != NULL ? backend->ops->page_kib(backend, name) : 0;
-
-    return kib != 0 ? kib : 4;
-}
-
-static inline void
-mb_backend_forget(MbBackend *backend, const char *name)
-{
-    if (backend->ops->forget != NULL)
-        backend->ops->forget(backend, name);
-}
-
-static inline gint64
-mb_backend_sample_us(MbBackend *backend, const char *name)
-{
-    return backend->ops->sample_us != NULL ? backend->ops->sample_us(backend, name) : 0;
-}
-
-static inline guint64
-mb_backend_host_memory_kib(MbBackend *backend)
-{
-    return backend->ops->host_memory_kib != NULL ? backend->ops->host_memory_kib(backend) : 0;
-}
+const char *mb_backend_get_name(MbBackend *backend);
+GStrv mb_backend_list_domains(MbBackend *backend, GError **error);
+gboolean mb_backend_lookup(MbBackend *backend, const char *name, MbDomainInfo *out,
+                           GError **error);
+void mb_backend_begin_tick(MbBackend *backend, gboolean urgent);
+gboolean mb_backend_read_sample(MbBackend *backend, const char *name, MbSample *out,
+                                MbStatsSource *source, guint64 *alloc_kib, GError **error);
+gboolean mb_backend_set_target(MbBackend *backend, const char *name, guint64 target_kib,
+                               GError **error);
+void mb_backend_get_status(MbBackend *backend, const char *name, MbVmStatus *out);
+gboolean mb_backend_is_connected(MbBackend *backend);
+gboolean mb_backend_get_current(MbBackend *backend, const char *name, guint64 *current_kib);
+/* Never 0 (4 when the backend does not say). */
+guint64 mb_backend_page_kib(MbBackend *backend, const char *name);
+void mb_backend_forget(MbBackend *backend, const char *name);
+gint64 mb_backend_sample_us(MbBackend *backend, const char *name);
+guint64 mb_backend_host_memory_kib(MbBackend *backend);
 
 G_END_DECLS

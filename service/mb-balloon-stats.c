@@ -1,5 +1,5 @@
 /* A sample from the virtio balloon's statistics, when no agent reports. */
-#include "mb-backend-libvirt.h"
+#include "mb-balloon-stats.h"
 
 #include <string.h>
 

@@ -8,26 +8,17 @@
 G_BEGIN_DECLS
 
 #define MB_CONFIG_GROUP "membalancer"
+/* The fake backend's own group: its keys are its own (mb-backend-fake-config.c). */
 #define MB_CONFIG_FAKE_GROUP "fake"
-/* [fake] balloon-rate: the slowest travel allowed (0 is instant). */
-#define MB_CONFIG_FAKE_RATE_MIN_KIB 1024u
 
-/* [fake] fault.<vm>: what a simulated VM does wrong (mb-backend-fake.c
- * says what each does); a comma-separated list may combine them. */
-typedef enum {
-    MB_FAKE_FAULT_STUCK = 1 << 0,      /* accepts targets, its balloon never moves */
-    MB_FAKE_FAULT_FAIL_SET = 1 << 1,   /* set_target fails */
-    MB_FAKE_FAULT_LIE_ZERO = 1 << 2,   /* reports its allocation as 0 */
-    MB_FAKE_FAULT_LIE_HUGE = 1 << 3,   /* reports an allocation far above its maximum */
-    MB_FAKE_FAULT_SILENT = 1 << 4,     /* statistics stop after silent_after_ticks */
-    MB_FAKE_FAULT_SWAP_STORM = 1 << 5, /* a huge swap-out every tick */
-    MB_FAKE_FAULT_BACKWARDS = 1 << 6,  /* swap counters decrease every tick */
-} MbFakeFaultFlags;
-
+/* One key of a backend's own group, as the file (or a caller) gave it:
+ * the backend parses it when it is built. */
 typedef struct {
-    guint flags;              /* MbFakeFaultFlags */
-    guint silent_after_ticks; /* MB_FAKE_FAULT_SILENT: ticks with statistics */
-} MbFakeFault;
+    char *group;
+    char *key;
+    char *value;
+    char *origin; /* for messages: "FILE: [group]" */
+} MbConfigKey;
 
 typedef struct {
     guint64 pool_kib; /* 0: auto (the host's memory, else the sum of the VMs' allocations) */
@@ -49,21 +40,12 @@ typedef struct {
     char *state_dir;
     char *backend; /* "libvirt" or "fake" */
 
-    /* [fake]: simulated guests (the fake backend only). */
-    GHashTable *fake_workloads; /* VM name -> workload name */
-    char *fake_default_workload;
-    guint64 fake_alloc_kib;        /* a new simulated guest's allocation */
-    guint64 fake_max_kib;          /* its maximum memory */
-    guint64 fake_balloon_rate_kib; /* balloon travel per interval, 0: instant */
-    /* growing balloons' travel per interval, when set (else the same) */
-    guint64 fake_balloon_grow_rate_kib;
-    gboolean fake_balloon_grow_rate_set;
-    GHashTable *fake_faults; /* VM name -> MbFakeFault */
-    char *fake_trace_path;   /* balloon trace file, NULL: none */
-    GHashTable
-        *fake_urgent; /* VM name -> GArray of guint: ms at which it sends urgent records */
-    GHashTable *fake_allocs;       /* VM name -> guint64 KiB: alloc.<vm> */
-    guint fake_balloon_release_ms; /* a shrink arrives this long after its target, 0: by rate */
+    /* The backends' own groups ([fake]), every key in file order. */
+    GPtrArray *backend_keys; /* MbConfigKey */
+    /* Transitional, for callers that set it in code (the daemon's test):
+     * VM name -> workload name, as [fake] NAME = WORKLOAD keys (which win);
+     * use mb_config_add_backend_key instead. */
+    GHashTable *fake_workloads;
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;
@@ -83,14 +65,10 @@ gboolean mb_config_load_file(MbConfig *config, const char *path, gboolean must_e
  * names where it came from in errors ("membalancer.conf", "--pool"). */
 gboolean mb_config_set(MbConfig *config, const char *key, const char *value, const char *origin,
                        GError **error);
-/* Sets one [fake] key from text: alloc, max, default-workload,
- * balloon-rate, balloon-release-ms, trace, fault.<vm>, urgent.<vm>, alloc.<vm>,
- * or any other name maps a VM to a
- * workload. origin as for mb_config_set ("FILE: [fake]"). */
-gboolean mb_config_set_fake(MbConfig *config, const char *key, const char *value,
-                            const char *origin, GError **error);
-/* "stuck,silent-after:5": a fault as its [fake] value (for logs). */
-char *mb_fake_fault_to_string(const MbFakeFault *fault);
+/* Adds one key of a backend's own group (see MbConfigKey); a later key
+ * of the same name wins, as in a file. */
+void mb_config_add_backend_key(MbConfig *config, const char *group, const char *key,
+                               const char *value, const char *origin);
 /* Cross-key checks (reserve within the pool, ...). */
 gboolean mb_config_validate(const MbConfig *config, const char *origin, GError **error);
 /* The policy parameters for a tick; pool_kib == 0 is resolved by the caller. */

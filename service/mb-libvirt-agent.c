@@ -1,7 +1,7 @@
 /* The libvirt backend's agent channel: a stream through libvirt, or the
  * channel's socket read directly (the test driver). The threads and
  * locks: see mb-libvirt-private.h. */
-#include "mb-libvirt-private.h"
+#include "mb-libvirt-agent.h"
 
 #include <libvirt/virterror.h>
 
@@ -26,8 +26,9 @@
 static void
 notify_urgent(LvDomain *d, unsigned urgent)
 {
-    if (urgent != 0)
-        mb_backend_emit_urgent(&d->backend->parent, d->name, urgent);
+    /* owner: NULL once the object is gone (the same thread clears it). */
+    if (urgent != 0 && d->backend->owner != NULL)
+        mb_backend_emit_urgent(d->backend->owner, d->name, urgent);
 }
 
 static gssize
@@ -44,7 +45,7 @@ static void
 on_stream_event(virStreamPtr st, int events, void *opaque)
 {
     LvDomain *d = opaque;
-    MbBackendLibvirt *self = d->backend;
+    LvState *self = d->backend;
     gboolean ended = FALSE;
     unsigned urgent = 0;
 
@@ -74,7 +75,7 @@ stream_watch_free(void *opaque)
 {
     LvDomain *d = opaque;
 
-    mb_lv_backend_unref(d->backend);
+    mb_lv_unref(d->backend);
 }
 
 /* The main thread: the direct socket (test driver) is readable or ended. */
@@ -117,7 +118,7 @@ mb_lv_drop_stream(LvDomain *d)
 
 /* Workers, work_lock held: a new stream, read as its data arrives. */
 static void
-watch_stream(MbBackendLibvirt *self, LvDomain *d, virStreamPtr st)
+watch_stream(LvState *self, LvDomain *d, virStreamPtr st)
 {
     int events = VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
 
@@ -128,10 +129,10 @@ watch_stream(MbBackendLibvirt *self, LvDomain *d, virStreamPtr st)
     mb_guest_channel_close(d->channel);
     d->stream_watched = TRUE; /* before the first event can come */
     g_mutex_unlock(&self->chan_lock);
-    g_atomic_rc_box_acquire(self);
+    mb_lv_ref(self);
     if (virStreamEventAddCallback(st, events, on_stream_event, d, stream_watch_free) == 0)
         return;
-    mb_lv_backend_unref(self);
+    mb_lv_unref(self);
     g_mutex_lock(&self->chan_lock);
     d->stream_watched = FALSE;
     g_mutex_unlock(&self->chan_lock);
@@ -142,16 +143,16 @@ watch_stream(MbBackendLibvirt *self, LvDomain *d, virStreamPtr st)
 }
 
 /* Sets d->stream, or channel_direct when the driver cannot open channels,
- * or neither (retried after STREAM_RETRY_US). */
-static void
-open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
+ * or neither (retried after STREAM_RETRY_US): FALSE. */
+static gboolean
+open_stream(LvState *self, LvDomain *d, virDomainPtr dom)
 {
     gint64 now = g_get_monotonic_time();
     virStreamPtr st;
     int code;
 
     if (now < d->stream_retry_us)
-        return;
+        return TRUE;
     st = virStreamNew(self->conn, VIR_STREAM_NONBLOCK);
     /* FORCE: a stream left open by a daemon that died is taken over
      * (the channel is membalancer's by its name). */
@@ -162,7 +163,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
         mb_log(G_LOG_LEVEL_INFO, "MB_VM", d->name,
                "VM '%s': agent channel %s opened through libvirt", d->name,
                MB_GUEST_PROTO_CHANNEL);
-        return;
+        return TRUE;
     }
     code = virGetLastErrorCode();
     if (st != NULL)
@@ -173,7 +174,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
                "libvirt at %s cannot open channels (%s): agent channels' sockets are read "
                "directly",
                self->uri, virGetLastErrorMessage());
-        return;
+        return TRUE;
     }
     d->stream_retry_us = now + STREAM_RETRY_US;
     if (!d->stream_error_logged)
@@ -183,7 +184,7 @@ open_stream(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom)
                d->name, MB_GUEST_PROTO_CHANNEL, virGetLastErrorMessage(),
                (int)(STREAM_RETRY_US / G_USEC_PER_SEC));
     d->stream_error_logged = TRUE;
-    mb_lv_check_alive(self);
+    return FALSE;
 }
 
 static guint64
@@ -209,11 +210,13 @@ stamp_sample(LvDomain *d, guint64 n_before)
 /* This interval's agent sample, if one came (what the callbacks read
  * since the last tick included). */
 gboolean
-mb_lv_read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out)
+mb_lv_read_agent(LvState *self, LvDomain *d, virDomainPtr dom, MbSample *out,
+                 gboolean *open_failed)
 {
     gboolean ended, got, forgotten;
     guint64 n_before;
 
+    *open_failed = FALSE;
     if (mb_guest_channel_get_path(d->channel) == NULL)
         return FALSE; /* no agent channel in the domain */
     g_mutex_lock(&self->chan_lock);
@@ -222,7 +225,7 @@ mb_lv_read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample
     if (forgotten)
         return FALSE; /* unregistered meanwhile: nothing opened again */
     if (d->stream == NULL && !self->channel_direct)
-        open_stream(self, d, dom); /* may find that the driver cannot: channel_direct */
+        *open_failed = !open_stream(self, d, dom); /* or finds channel_direct */
     if (self->channel_direct) {
         g_mutex_lock(&self->chan_lock);
         n_before = n_records(d);
@@ -260,9 +263,8 @@ mb_lv_read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample
  * direct socket go now; the stream itself (aborting may wait) at the next
  * begin_tick, which also lets it be read again. */
 void
-mb_lv_forget(MbBackend *backend, const char *name)
+mb_lv_forget(LvState *self, const char *name)
 {
-    MbBackendLibvirt *self = (MbBackendLibvirt *)backend;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->chan_lock);
     LvDomain *d = g_hash_table_lookup(self->domains, name);
 
@@ -279,7 +281,7 @@ mb_lv_forget(MbBackend *backend, const char *name)
 
 /* Workers, work_lock held: the streams of the VMs forgotten since the last tick. */
 void
-mb_lv_drop_forgotten(MbBackendLibvirt *self)
+mb_lv_drop_forgotten(LvState *self)
 {
     GHashTableIter iter;
     gpointer value;

@@ -1,22 +1,17 @@
 /* The libvirt backend's connection: opening it with a backoff, its event
  * callbacks, and the table of domains. The threads and locks: see
  * mb-libvirt-private.h. */
-#include "mb-libvirt-private.h"
+#include "mb-libvirt-conn.h"
 
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mb-error.h"
+#include "mb-libvirt-agent.h"
 #include "mb-log.h"
 
 /* ---- callbacks (the event thread) ------------------------------------- */
-
-void
-mb_lv_backend_unref(void *opaque)
-{
-    g_atomic_rc_box_release_full(opaque, NULL);
-}
 
 static const char *
 lifecycle_to_string(int event)
@@ -47,7 +42,7 @@ lifecycle_to_string(int event)
 static int
 on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
-    MbBackendLibvirt *self = opaque;
+    LvState *self = opaque;
     const char *name = virDomainGetName(dom);
 
     /* The tick polls each domain's state anyway (events are lost while
@@ -63,7 +58,7 @@ on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
 {
-    MbBackendLibvirt *self = opaque;
+    LvState *self = opaque;
 
     g_mutex_lock(&self->state_lock);
     self->conn_lost = TRUE;
@@ -73,7 +68,7 @@ on_close(virConnectPtr conn, int reason, void *opaque)
 /* ---- the connection (workers, work_lock held) ------------------------ */
 
 static void
-set_connected(MbBackendLibvirt *self, gboolean connected)
+set_connected(LvState *self, gboolean connected)
 {
     g_mutex_lock(&self->state_lock);
     self->connected = connected;
@@ -82,7 +77,7 @@ set_connected(MbBackendLibvirt *self, gboolean connected)
 }
 
 void
-mb_lv_disconnect(MbBackendLibvirt *self, const char *why)
+mb_lv_disconnect(LvState *self, const char *why)
 {
     GHashTableIter iter;
     gpointer value;
@@ -129,17 +124,16 @@ host_memory_from_proc(void)
 }
 
 static void
-connected(MbBackendLibvirt *self)
+connected(LvState *self)
 {
     virNodeInfo node;
     guint64 host_kib = 0;
 
-    self->lifecycle_id =
-        virConnectDomainEventRegisterAny(self->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
-                                         g_atomic_rc_box_acquire(self), mb_lv_backend_unref);
+    self->lifecycle_id = virConnectDomainEventRegisterAny(
+        self->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), mb_lv_ref(self), mb_lv_unref);
     if (self->lifecycle_id < 0) {
-        mb_lv_backend_unref(self);
+        mb_lv_unref(self);
         mb_log(G_LOG_LEVEL_INFO, "MB_LIBVIRT_URI", self->uri,
                "libvirt at %s sends no lifecycle events (%s): domain state is polled each "
                "interval",
@@ -182,7 +176,7 @@ mb_lv_uri_is_hopeless(void)
 
 /* Drops a connection that died; opens one when none is open and the backoff allows. */
 gboolean
-mb_lv_ensure_connected(MbBackendLibvirt *self, GError **error)
+mb_lv_ensure_connected(LvState *self, GError **error)
 {
     gint64 now = g_get_monotonic_time();
     gboolean lost;
@@ -219,14 +213,14 @@ mb_lv_ensure_connected(MbBackendLibvirt *self, GError **error)
 
 /* After a failed call: a dead connection is dropped now rather than at the next tick. */
 void
-mb_lv_check_alive(MbBackendLibvirt *self)
+mb_lv_check_alive(LvState *self)
 {
     if (self->conn != NULL && virConnectIsAlive(self->conn) != 1)
         mb_lv_disconnect(self, virGetLastErrorMessage());
 }
 
 LvDomain *
-mb_lv_get_domain(MbBackendLibvirt *self, const char *name)
+mb_lv_get_domain(LvState *self, const char *name)
 {
     LvDomain *d = g_hash_table_lookup(self->domains, name);
 
@@ -247,13 +241,30 @@ mb_lv_get_domain(MbBackendLibvirt *self, const char *name)
     return d;
 }
 
-void
-mb_lv_domain_free(LvDomain *d)
+/* The domain table's free function (at the state's last reference). */
+static void
+domain_free(LvDomain *d)
 {
     mb_lv_drop_stream(d); /* none left: mb_lv_disconnect dropped them */
     mb_guest_channel_free(d->channel);
     g_free(d->name);
     g_free(d);
+}
+
+LvState *
+mb_lv_state_new(MbBackend *owner, const char *uri)
+{
+    LvState *self = g_atomic_rc_box_new0(LvState);
+
+    self->owner = owner;
+    self->uri = g_strdup(uri);
+    self->lifecycle_id = -1;
+    g_mutex_init(&self->work_lock);
+    g_mutex_init(&self->state_lock);
+    g_mutex_init(&self->chan_lock);
+    self->domains =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)domain_free);
+    return self;
 }
 
 gboolean
@@ -267,7 +278,7 @@ mb_lv_is_running_state(int state)
 
 /* NULL with *missing TRUE when libvirt has no such domain. */
 virDomainPtr
-mb_lv_lookup_domain(MbBackendLibvirt *self, const char *name, gboolean *missing, GError **error)
+mb_lv_lookup_domain(LvState *self, const char *name, gboolean *missing, GError **error)
 {
     virDomainPtr dom = virDomainLookupByName(self->conn, name);
 

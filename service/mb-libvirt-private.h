@@ -1,7 +1,14 @@
-/* What the libvirt backend's files share: mb-libvirt-conn.c (the
- * connection, its event callbacks, the domain table), mb-libvirt-agent.c
- * (the agent channel) and mb-backend-libvirt.c (the operations and each
- * domain's state per interval).
+/* What the libvirt backend's files share: its state (LvState) and each
+ * domain's (LvDomain). The files depend one way: mb-libvirt-agent.c (the
+ * agent channel) knows only these structs; mb-libvirt-conn.c (the
+ * connection, its event callbacks, the domain table) uses the agent's;
+ * mb-backend-libvirt.c (the GObject, its vfuncs, each domain's state per
+ * interval) uses both.
+ *
+ * LvState is reference-counted apart from the MbBackendLibvirt object
+ * that owns it: libvirt's callbacks (lifecycle events, stream events)
+ * hold references to it and may release them after the object is gone;
+ * owner, which they use to emit "urgent", is cleared first.
  *
  * Threads: libvirt's event sources live on the daemon's own main context
  * (libvirt's default event implementation is GLib's default context, see
@@ -20,17 +27,20 @@
  * chan_lock across a call that may wait. */
 #pragma once
 
-#include "mb-backend-libvirt.h"
+#include <libvirt/libvirt.h>
+
+#include "mb-backend.h"
 #include "mb-guest-channel.h"
+#include "mb-libvirt-limits.h"
 
 G_BEGIN_DECLS
 
-typedef struct _MbBackendLibvirt MbBackendLibvirt;
+typedef struct _LvState LvState;
 
 typedef struct {
     char *name;
-    MbBackendLibvirt *backend; /* its owner (outlives it) */
-    MbGuestChannel *channel;   /* under chan_lock */
+    LvState *backend;        /* its owner (outlives it) */
+    MbGuestChannel *channel; /* under chan_lock */
     MbVmState state;
     guint64 boot;
     int id;             /* libvirt's id of the running domain, -1 when offline */
@@ -58,8 +68,9 @@ typedef struct {
     gint64 lie_logged_us;
 } LvDomain;
 
-struct _MbBackendLibvirt {
-    MbBackend parent;
+struct _LvState {
+    /* The object that owns this, NULL once it is finalized: main thread only. */
+    MbBackend *owner;
     char *uri;
 
     GMutex work_lock; /* the workers: conn's use and life, domains */
@@ -90,28 +101,31 @@ struct _MbBackendLibvirt {
     gboolean tick_urgent;
 };
 
-/* mb-libvirt-conn.c */
-/* The free function of libvirt's callbacks: drops the reference they held. */
-void mb_lv_backend_unref(void *opaque);
-/* Workers, work_lock held (lv_free and mb_backend_libvirt_new hold it too). */
-void mb_lv_disconnect(MbBackendLibvirt *self, const char *why);
-gboolean mb_lv_uri_is_hopeless(void);
-gboolean mb_lv_ensure_connected(MbBackendLibvirt *self, GError **error);
-void mb_lv_check_alive(MbBackendLibvirt *self);
-LvDomain *mb_lv_get_domain(MbBackendLibvirt *self, const char *name);
-virDomainPtr mb_lv_lookup_domain(MbBackendLibvirt *self, const char *name, gboolean *missing,
-                                 GError **error);
-/* The domain table's free function (at the last reference's release). */
-void mb_lv_domain_free(LvDomain *d);
-gboolean mb_lv_is_running_state(int state);
+/* The state's last reference frees it (its domains with the table's free
+ * function, set by mb_lv_state_new). */
+static inline void
+mb_lv_state_clear(gpointer data)
+{
+    LvState *self = data;
 
-/* mb-libvirt-agent.c */
-/* Workers, work_lock held. */
-void mb_lv_drop_stream(LvDomain *d);
-gboolean mb_lv_read_agent(MbBackendLibvirt *self, LvDomain *d, virDomainPtr dom, MbSample *out);
-void mb_lv_drop_forgotten(MbBackendLibvirt *self);
-/* The main thread: the direct socket's watch (set by mb_lv_get_domain), the forget op. */
-void mb_lv_on_socket_ready(gpointer user_data);
-void mb_lv_forget(MbBackend *backend, const char *name);
+    g_hash_table_unref(self->domains);
+    g_mutex_clear(&self->work_lock);
+    g_mutex_clear(&self->state_lock);
+    g_mutex_clear(&self->chan_lock);
+    g_free(self->uri);
+}
+
+static inline LvState *
+mb_lv_ref(LvState *self)
+{
+    return g_atomic_rc_box_acquire(self);
+}
+
+/* Also the free function of libvirt's callbacks' references. */
+static inline void
+mb_lv_unref(void *opaque)
+{
+    g_atomic_rc_box_release_full(opaque, mb_lv_state_clear);
+}
 
 G_END_DECLS

@@ -21,18 +21,18 @@
 static MbBackend *
 fake_new(const char *const *pairs)
 {
-    g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbFakeConfig) config = mb_fake_config_new();
     g_autoptr(GError) error = NULL;
     MbBackend *backend;
 
     mb_test_warnings_clear();
-    config->fake_alloc_kib = ALLOC_KIB;
-    config->fake_max_kib = MAX_KIB;
+    config->alloc_kib = ALLOC_KIB;
+    config->max_kib = MAX_KIB;
     for (gsize i = 0; pairs != NULL && pairs[i] != NULL; i += 2) {
-        mb_config_set_fake(config, pairs[i], pairs[i + 1], "test: [fake]", &error);
+        mb_fake_config_set(config, pairs[i], pairs[i + 1], "test: [fake]", &error);
         g_assert_no_error(error);
     }
-    backend = mb_backend_fake_new(config, &error);
+    backend = mb_backend_fake_new_with(config, 1000, &error);
     g_assert_no_error(error);
     g_assert_nonnull(backend);
     return backend;
@@ -95,41 +95,46 @@ test_config_keys(void)
         "fault.game-2 = silent-after:5, lie-huge\nfault.web=silent\ntv-game=game\n",
         trace);
     g_autofree char *path = mb_test_write_file(dir, "membalancer.conf", text);
-    g_autoptr(MbConfig) config = mb_config_new();
+    g_autoptr(MbConfig) file_config = mb_config_new();
+    g_autoptr(MbFakeConfig) config = mb_fake_config_new();
     g_autoptr(GError) error = NULL;
     const MbFakeFault *fault;
     g_autofree char *described = NULL;
 
-    g_assert_cmpuint(config->fake_balloon_rate_kib, ==, 0); /* instant by default */
-    g_assert_null(config->fake_trace_path);
-    g_assert_cmpuint(g_hash_table_size(config->fake_faults), ==, 0);
+    g_assert_cmpuint(config->balloon_rate_kib, ==, 0); /* instant by default */
+    g_assert_null(config->trace_path);
+    g_assert_cmpuint(g_hash_table_size(config->faults), ==, 0);
 
-    g_assert_true(mb_config_load_file(config, path, TRUE, &error));
+    /* The shared config keeps the group as given; the fake backend parses it. */
+    g_assert_true(mb_config_load_file(file_config, path, TRUE, &error));
     g_assert_no_error(error);
-    g_assert_cmpuint(config->fake_balloon_rate_kib, ==, RATE_KIB);
-    g_assert_cmpstr(config->fake_trace_path, ==, trace);
-    g_assert_cmpstr(g_hash_table_lookup(config->fake_workloads, "tv-game"), ==, "game");
-    g_assert_null(g_hash_table_lookup(config->fake_workloads, "fault.tv-game"));
-    fault = g_hash_table_lookup(config->fake_faults, "tv-game");
+    g_assert_cmpuint(file_config->backend_keys->len, ==, 6);
+    g_assert_true(mb_fake_config_load(config, file_config, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(config->balloon_rate_kib, ==, RATE_KIB);
+    g_assert_cmpstr(config->trace_path, ==, trace);
+    g_assert_cmpstr(g_hash_table_lookup(config->workloads, "tv-game"), ==, "game");
+    g_assert_null(g_hash_table_lookup(config->workloads, "fault.tv-game"));
+    fault = g_hash_table_lookup(config->faults, "tv-game");
     g_assert_nonnull(fault);
     g_assert_cmpuint(fault->flags, ==, MB_FAKE_FAULT_STUCK);
-    fault = g_hash_table_lookup(config->fake_faults, "game-2");
+    fault = g_hash_table_lookup(config->faults, "game-2");
     g_assert_nonnull(fault);
     g_assert_cmpuint(fault->flags, ==, MB_FAKE_FAULT_SILENT | MB_FAKE_FAULT_LIE_HUGE);
     g_assert_cmpuint(fault->silent_after_ticks, ==, 5);
     described = mb_fake_fault_to_string(fault);
     g_assert_cmpstr(described, ==, "lie-huge,silent-after:5");
-    fault = g_hash_table_lookup(config->fake_faults, "web");
+    fault = g_hash_table_lookup(config->faults, "web");
     g_assert_cmpuint(fault->flags, ==, MB_FAKE_FAULT_SILENT);
     g_assert_cmpuint(fault->silent_after_ticks, ==, 0);
 
     /* "instant" and 0 are the default. */
-    g_assert_true(mb_config_set_fake(config, "balloon-rate", "instant", "test", &error));
-    g_assert_cmpuint(config->fake_balloon_rate_kib, ==, 0);
-    g_assert_true(mb_config_set_fake(config, "balloon-rate", " 1MiB ", "test", &error));
-    g_assert_cmpuint(config->fake_balloon_rate_kib, ==, MIB);
-    g_assert_true(mb_config_set_fake(config, "balloon-rate", "0", "test", &error));
-    g_assert_cmpuint(config->fake_balloon_rate_kib, ==, 0);
+    g_assert_true(mb_fake_config_set(config, "balloon-rate", "instant", "test", &error));
+    g_assert_cmpuint(config->balloon_rate_kib, ==, 0);
+    g_assert_true(mb_fake_config_set(config, "balloon-rate", " 1MiB ", "test", &error));
+    g_assert_cmpuint(config->balloon_rate_kib, ==, MIB);
+    g_assert_true(mb_fake_config_set(config, "balloon-rate", "0", "test", &error));
+    g_assert_cmpuint(config->balloon_rate_kib, ==, 0);
     g_assert_no_error(error);
     mb_test_rm_rf(dir);
 }
@@ -164,9 +169,14 @@ test_config_errors(void)
         g_autofree char *path = mb_test_write_file(dir, "bad.conf", cases[i].text);
         g_autofree char *prefix = g_strdup_printf("%s: [fake]: %s: ", path, cases[i].key);
         g_autoptr(MbConfig) config = mb_config_new();
+        g_autoptr(MbBackend) backend = NULL;
         g_autoptr(GError) error = NULL;
 
-        g_assert_false(mb_config_load_file(config, path, TRUE, &error));
+        /* The shared config takes the group as it is; the backend refuses it. */
+        g_assert_true(mb_config_load_file(config, path, TRUE, &error));
+        g_assert_no_error(error);
+        backend = mb_backend_fake_new(config, &error);
+        g_assert_null(backend);
         g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS);
         g_test_message("%s -> %s", cases[i].text, error->message);
         g_assert_true(g_str_has_prefix(error->message, prefix));
@@ -535,8 +545,8 @@ test_trace_error(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(MbBackend) backend = NULL;
 
-    g_assert_true(
-        mb_config_set_fake(config, "trace", "/nonexistent/dir/trace", "test", &error));
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "trace", "/nonexistent/dir/trace",
+                              "test: [fake]");
     backend = mb_backend_fake_new(config, &error);
     g_assert_null(backend);
     g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS);
@@ -669,6 +679,44 @@ test_urgent(void)
     g_assert_cmpuint(seen.n_calls, ==, 2);
 }
 
+static void
+on_urgent_signal(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
+{
+    on_urgent(user_data, vm_name, urgent);
+}
+
+/* The "urgent" signal itself, and mb_backend_set_urgent_func over it: one
+ * function at a time (a later call replaces it, NULL removes it), beside
+ * any handler of the signal. */
+static void
+test_urgent_signal(void)
+{
+    g_autoptr(MbBackend) backend = fake_new(NULL);
+    UrgentSeen by_signal = {0}, first = {0}, second = {0};
+
+    g_assert_true(MB_IS_BACKEND(backend));
+    g_assert_true(MB_IS_BACKEND_FAKE(backend));
+    g_assert_cmpstr(mb_backend_get_name(backend), ==, "fake");
+    g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent_signal), &by_signal);
+    mb_backend_set_urgent_func(backend, on_urgent, &first);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
+    g_assert_cmpuint(by_signal.n_calls, ==, 1);
+    g_assert_cmpuint(by_signal.urgent, ==, MB_URGENT_PSI);
+    g_assert_cmpuint(first.n_calls, ==, 1);
+
+    mb_backend_set_urgent_func(backend, on_urgent, &second);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_SWAP);
+    g_assert_cmpuint(first.n_calls, ==, 1);
+    g_assert_cmpuint(second.n_calls, ==, 1);
+    g_assert_cmpuint(second.urgent, ==, MB_URGENT_SWAP);
+
+    mb_backend_set_urgent_func(backend, NULL, NULL);
+    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
+    mb_backend_emit_urgent(backend, "web", 0); /* nothing to tell */
+    g_assert_cmpuint(second.n_calls, ==, 1);
+    g_assert_cmpuint(by_signal.n_calls, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -690,5 +738,6 @@ main(int argc, char **argv)
     g_test_add_func("/fake/trace-error", test_trace_error);
     g_test_add_func("/fake/sum-polled", test_sum_polled);
     g_test_add_func("/fake/urgent", test_urgent);
+    g_test_add_func("/fake/urgent-signal", test_urgent_signal);
     return g_test_run();
 }

@@ -670,6 +670,36 @@ test_per_interval_reads(void)
     g_assert_cmpuint(e.served, >, 3 * limits);
 }
 
+/* The channel's socket from the domain's XML (it was part of
+ * test-backend-libvirt; the test path is kept). */
+static void
+test_channel_path(void)
+{
+    const char *xml =
+        "<domain type='kvm' id='3'><name>tv</name><devices>"
+        "<channel type='unix'><source mode='bind' path='/run/other.sock'/>"
+        "<target type='virtio' name='org.qemu.guest_agent.0' state='connected'/></channel>"
+        "<channel type='pty'><source path='/dev/pts/3'/>"
+        "<target type='virtio' name='org.smarttv.membalancer.0'/></channel>"
+        "<channel type='unix'><source mode='bind' "
+        "path='/var/lib/libvirt/qemu/channel/target/domain-3-tv/org.smarttv.membalancer.0'/>"
+        "<target type='virtio' name='org.smarttv.membalancer.0' state='disconnected'/>"
+        "<alias name='channel1'/><address type='virtio-serial' controller='0' bus='0' "
+        "port='2'/></channel></devices></domain>";
+    g_autofree char *path = mb_guest_channel_path_from_xml(xml, MB_GUEST_PROTO_CHANNEL);
+
+    g_assert_cmpstr(
+        path, ==, "/var/lib/libvirt/qemu/channel/target/domain-3-tv/org.smarttv.membalancer.0");
+    g_assert_null(mb_guest_channel_path_from_xml("<domain><devices/></domain>", "x"));
+    g_assert_null(mb_guest_channel_path_from_xml("<domain><devices><chan", "x"));
+    g_assert_null(mb_guest_channel_path_from_xml("", MB_GUEST_PROTO_CHANNEL));
+    /* The name must be the target's, not the source's. */
+    g_assert_null(mb_guest_channel_path_from_xml(
+        "<channel type='unix'><source path='/a' name='org.smarttv.membalancer.0'/>"
+        "<target type='virtio' name='other'/></channel>",
+        MB_GUEST_PROTO_CHANNEL));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -678,6 +708,7 @@ main(int argc, char **argv)
     g_setenv("G_MESSAGES_DEBUG", "all", TRUE);
     logs = g_ptr_array_new_with_free_func(g_free);
     g_log_set_writer_func(test_writer, NULL, NULL);
+    g_test_add_func("/libvirt/channel-path", test_channel_path);
     g_test_add_func("/guest-channel/flood-then-record", test_flood_then_record);
     g_test_add_func("/guest-channel/flood-then-record-feed", test_flood_then_record_feed);
     g_test_add_func("/guest-channel/hello-flood", test_hello_flood);
