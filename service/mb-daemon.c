@@ -47,12 +47,18 @@ mb_daemon_init(MbDaemon *daemon)
     daemon->vm_objects = g_hash_table_new_full(NULL, NULL, NULL, vm_object_release);
 }
 
+static void stop(MbDaemon *daemon, gboolean drain);
+
 static void
 mb_daemon_dispose(GObject *object)
 {
     MbDaemon *daemon = MB_DAEMON(object);
 
-    mb_daemon_stop(daemon);
+    /* Not stopped (mb_daemon_stop, mb_daemon_free): stop without waiting
+     * here. The workers still running hold the engine, their callbacks
+     * run when the main context next runs, and the engine completes
+     * the Rebalance callers that wait once they have. */
+    stop(daemon, FALSE);
     if (daemon->engine != NULL)
         g_signal_handlers_disconnect_by_data(daemon->engine, daemon);
     g_clear_object(&daemon->manager);
@@ -252,8 +258,8 @@ mb_daemon_use_polkit(MbDaemon *daemon)
     return mb_auth_use_polkit(daemon->auth);
 }
 
-void
-mb_daemon_stop(MbDaemon *daemon)
+static void
+stop(MbDaemon *daemon, gboolean drain)
 {
     if (daemon->stopped)
         return;
@@ -270,8 +276,10 @@ mb_daemon_stop(MbDaemon *daemon)
     }
     /* 2. The engine refuses new work, cancels and drains its workers, and
      * completes waiting Rebalance callers. */
-    if (daemon->engine != NULL)
+    if (daemon->engine != NULL && drain)
         mb_engine_stop(daemon->engine);
+    else if (daemon->engine != NULL)
+        mb_engine_begin_stop(daemon->engine);
     /* 3. Let go of the bus; freeing comes after (dispose). */
     if (daemon->connection != NULL) {
         mb_auth_unwatch(daemon->auth);
@@ -279,4 +287,10 @@ mb_daemon_stop(MbDaemon *daemon)
             g_dbus_connection_flush_sync(daemon->connection, NULL, NULL);
         g_clear_object(&daemon->connection);
     }
+}
+
+void
+mb_daemon_stop(MbDaemon *daemon)
+{
+    stop(daemon, TRUE);
 }

@@ -36,17 +36,23 @@ mb_engine_start(MbEngine *engine)
 }
 
 void
-mb_engine_stop(MbEngine *engine)
+mb_engine_begin_stop(MbEngine *engine)
 {
     if (engine->stopping)
         return;
     /* 1. Accept nothing new: every operation fails from here on. */
     engine->stopping = TRUE;
-    /* 2. Cancel and drain: no tick starts any more; the workers see the
-     * cancellable and their callbacks (which free their work) run here. */
+    /* 2. Cancel: no tick starts any more; the workers see the cancellable. */
     mb_backend_set_urgent_func(engine->backend, NULL, NULL);
     mb_tick_stop(engine);
     g_cancellable_cancel(engine->cancellable);
+}
+
+void
+mb_engine_stop(MbEngine *engine)
+{
+    mb_engine_begin_stop(engine);
+    /* 3. Drain: the workers' callbacks (which free their work) run here. */
     while (engine->n_workers > 0)
         g_main_context_iteration(NULL, TRUE);
     mb_engine_complete_waiters(engine);

@@ -24,5 +24,10 @@ void mb_engine_start(MbEngine *engine);
  * and its callback has run, then completes waiting Rebalance callers.
  * After it nothing of the engine runs. */
 void mb_engine_stop(MbEngine *engine);
+/* The first half of stop, which never waits: refuses new work, stops the
+ * timer, cancels. The workers still running hold the engine; their
+ * callbacks run when the main context next runs, and the engine's last
+ * reference completes the waiting Rebalance callers (dispose). */
+void mb_engine_begin_stop(MbEngine *engine);
 
 G_END_DECLS

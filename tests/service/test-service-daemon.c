@@ -166,26 +166,69 @@ test_rebalance_log(void)
 
 /* Stopping with a Rebalance() and a registration in flight completes
  * both before the daemon goes away (no leak, no use after free). */
+/* A daemon with "a" registered, then a Rebalance() and the registration
+ * of "b" in flight. */
+static MbDaemon *
+start_busy(MbTestBus *bus, GDBusConnection **connection, const char *state_dir, Result *r,
+           gboolean *rebalanced)
+{
+    MbDaemon *daemon = start_daemon(bus, connection, state_dir, 3600000);
+    MbRegisterOptions options = {0};
+
+    *r = (Result){daemon, FALSE, NULL, NULL, "b"};
+    register_sync(daemon, "a", 1);
+    mb_engine_rebalance(mb_daemon_get_engine(daemon), mb_test_set_flag, rebalanced);
+    mb_engine_register_vm_async(mb_daemon_get_engine(daemon), "b", 2, &options, on_registered,
+                                r);
+    return daemon;
+}
+
 static void
 test_stop_in_flight(void)
 {
     g_autoptr(MbTestBus) bus = mb_test_bus_new();
     g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
     g_autoptr(GDBusConnection) connection = NULL;
-    MbDaemon *daemon = start_daemon(bus, &connection, state_dir, 3600000);
-    MbRegisterOptions options = {0};
-    Result r = {daemon, FALSE, NULL, NULL, "b"};
+    Result r;
     gboolean rebalanced = FALSE;
+    MbDaemon *daemon = start_busy(bus, &connection, state_dir, &r, &rebalanced);
 
-    register_sync(daemon, "a", 1);
-    mb_engine_rebalance(mb_daemon_get_engine(daemon), mb_test_set_flag, &rebalanced);
-    mb_engine_register_vm_async(mb_daemon_get_engine(daemon), "b", 2, &options, on_registered,
-                                &r);
     mb_daemon_free(daemon);
     g_assert_true(rebalanced);
     g_assert_true(r.done);
     g_clear_error(&r.error);
     g_free(r.path);
+}
+
+/* The last reference dropped with work in flight and no stop: dispose
+ * does not wait (it never iterates the main context); the workers hold
+ * the engine, and once the main context runs again the registration's
+ * callback runs and the Rebalance caller is completed. */
+static void
+test_unref_in_flight(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
+    g_autoptr(GDBusConnection) connection = NULL;
+    Result r;
+    gboolean rebalanced = FALSE;
+    MbDaemon *daemon = start_busy(bus, &connection, state_dir, &r, &rebalanced);
+    gpointer engine = mb_daemon_get_engine(daemon);
+
+    g_object_add_weak_pointer(engine, &engine);
+    g_object_unref(daemon);
+    /* Nothing ran inside dispose: both workers are still out. */
+    g_assert_false(r.done);
+    g_assert_nonnull(engine);
+    g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &r.done, 10000));
+    g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &rebalanced, 10000));
+    g_assert_error(r.error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_null(r.path);
+    /* The engine went with its last worker. */
+    while (engine != NULL && g_main_context_iteration(NULL, FALSE))
+        ;
+    g_assert_null(engine);
+    g_clear_error(&r.error);
 }
 
 typedef struct {
@@ -269,6 +312,7 @@ main(int argc, char **argv)
     g_test_add_func("/service/daemon/rebalance-log", test_rebalance_log);
     g_test_add_func("/service/daemon/stop-in-flight", test_stop_in_flight);
     g_test_add_func("/service/daemon/stop-refuses-late-work", test_stop_refuses_late_work);
+    g_test_add_func("/service/daemon/unref-in-flight", test_unref_in_flight);
     int status = g_test_run();
     g_ptr_array_unref(captured.vms);
     g_ptr_array_unref(captured.moves);
