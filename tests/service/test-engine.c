@@ -19,6 +19,8 @@ typedef struct {
     gint64 moved_sum_kib; /* the sum of every move of every "rebalanced" */
     guint n_moves;
     guint n_paused_notify;
+    guint n_changed;              /* "changed" of the VMs test_rebalance watches */
+    guint n_changed_at_rebalance; /* n_changed when "rebalanced" came */
 } Fixture;
 
 typedef struct {
@@ -67,6 +69,7 @@ on_rebalanced(MbEngine *engine, GVariant *moves, Fixture *f)
 
     g_assert_true(g_variant_is_of_type(moves, G_VARIANT_TYPE("a(sx)")));
     f->n_rebalanced++;
+    f->n_changed_at_rebalance = f->n_changed;
     g_variant_iter_init(&iter, moves);
     while (g_variant_iter_next(&iter, "(&sx)", &name, &kib)) {
         g_assert_true(mb_engine_is_registered(engine, name));
@@ -312,6 +315,7 @@ rebalance_until_moved(Fixture *f, guint max_ticks)
     for (i = 0; i < max_ticks && f->n_rebalanced == 0; i++) {
         gboolean done = FALSE;
 
+        f->n_changed = 0; /* counted per tick */
         mb_engine_rebalance(f->engine, set_flag, &done);
         g_assert_true(wait_for_flag(&done, 10000));
     }
@@ -321,18 +325,32 @@ rebalance_until_moved(Fixture *f, guint max_ticks)
 }
 
 static void
+count_changed(Fixture *f)
+{
+    f->n_changed++;
+}
+
+static void
 test_rebalance(Fixture *f, gconstpointer data)
 {
     guint64 pool_kib;
+    GPtrArray *vms;
 
     g_assert_true(register_vm(f, "tv-game", 80, NULL));
     g_assert_true(register_vm(f, "tv-video", 50, NULL));
     pool_kib = mb_engine_get_pool_kib(f->engine);
+    vms = mb_engine_get_vms(f->engine);
+    for (guint i = 0; i < vms->len; i++)
+        g_signal_connect_swapped(g_ptr_array_index(vms, i), "changed",
+                                 G_CALLBACK(count_changed), f);
 
     /* Paused: Rebalance still runs a whole tick (it is forced). */
     g_assert_true(mb_engine_set_paused(f->engine, TRUE, NULL));
     g_assert_true(rebalance_until_moved(f, 200));
     g_assert_cmpuint(f->n_moves, >, 0);
+    /* In the tick that moved, every VM told its new figures before
+     * "rebalanced". */
+    g_assert_cmpuint(f->n_changed_at_rebalance, >=, vms->len);
     /* Memory moved between the VMs; none came from nowhere. */
     g_assert_cmpint(f->moved_sum_kib, <=, 0);
     g_assert_cmpuint(mb_engine_get_pool_kib(f->engine), <=, pool_kib);
