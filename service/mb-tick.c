@@ -7,6 +7,7 @@
 #include "mb-error.h"
 #include "mb-log.h"
 #include "mb-tick-apply.h"
+#include "mb-tick-urgent.h"
 
 typedef struct {
     char *name;
@@ -72,61 +73,6 @@ mb_tick_start(MbEngine *engine)
         engine->timer_id = g_timeout_add(engine->config->interval_ms, on_timer, engine);
 }
 
-static void
-urgent_clear(MbEngine *engine)
-{
-    g_clear_handle_id(&engine->urgent_id, g_source_remove);
-    engine->urgent_pending = FALSE;
-    engine->urgent_reasons = 0;
-    g_clear_pointer(&engine->urgent_vm, g_free);
-    g_hash_table_remove_all(engine->urgent_asked);
-}
-
-/* An urgent tick begins: each VM that asked for it spends one of its
- * interval's urgent ticks. */
-static void
-urgent_charge(MbEngine *engine)
-{
-    GHashTableIter iter;
-    gpointer name;
-
-    g_hash_table_iter_init(&iter, engine->urgent_asked);
-    while (g_hash_table_iter_next(&iter, &name, NULL)) {
-        guint used = GPOINTER_TO_UINT(g_hash_table_lookup(engine->urgent_used, name)) + 1;
-
-        g_hash_table_replace(engine->urgent_used, g_strdup(name), GUINT_TO_POINTER(used));
-        if (used == MB_URGENT_TICKS_PER_INTERVAL)
-            mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", name,
-                   "VM '%s' started %u urgent ticks in this interval: its further urgent "
-                   "records wait for the next tick",
-                   (const char *)name, used);
-    }
-}
-
-static char *
-urgent_to_string(unsigned urgent)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {
-        {MB_URGENT_PSI, "psi"},
-        {MB_URGENT_LOW, "low"},
-        {MB_URGENT_SWAP, "swap"},
-        {MB_TICK_URGENT_FOREGROUND, "made the foreground VM"},
-    };
-    g_autoptr(GString) text = g_string_new(NULL);
-
-    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (urgent & names[i].bit)
-            g_string_append_printf(text, "%s%s", text->len > 0 ? "," : "", names[i].name);
-    }
-    if (urgent & ~(MB_URGENT_ALL | MB_TICK_URGENT_FOREGROUND))
-        g_string_append_printf(text, "%s0x%x", text->len > 0 ? "," : "",
-                               urgent & ~(MB_URGENT_ALL | MB_TICK_URGENT_FOREGROUND));
-    return g_string_free(g_steal_pointer(&text), FALSE);
-}
-
 static void urgent_try(MbEngine *engine);
 
 static gboolean
@@ -139,33 +85,13 @@ on_urgent_gap(gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
-/* Starts the urgent tick that waits, if it may start now; else (the gap
- * since the last tick has not passed) wakes up once it has. A running
- * tick calls this when it finishes. */
+/* Starts the urgent tick that waits, if it may start now (a running
+ * tick calls this when it finishes). */
 static void
 urgent_try(MbEngine *engine)
 {
-    gint64 gap_us = (gint64)engine->config->urgent_min_ms * 1000;
-    gint64 since_us;
-    g_autofree char *reasons = NULL;
-
-    if (!engine->urgent_pending || engine->tick_running || engine->stopping ||
-        engine->timer_id == 0 || engine->urgent_id != 0)
-        return;
-    since_us = g_get_monotonic_time() - engine->tick_began_us;
-    if (engine->tick_began_us != 0 && since_us < gap_us) {
-        engine->urgent_id =
-            g_timeout_add((guint)((gap_us - since_us + 999) / 1000), on_urgent_gap, engine);
-        return;
-    }
-    engine->n_urgent_ticks++;
-    reasons = urgent_to_string(engine->urgent_reasons);
-    mb_log_id(G_LOG_LEVEL_DEBUG, MB_MESSAGE_ID_URGENT_TICK, "MB_VM", engine->urgent_vm,
-              "urgent tick %" G_GUINT64_FORMAT ": VM '%s' is under memory pressure (%s); "
-              "%" G_GINT64_FORMAT " ms after the last tick began",
-              engine->n_urgent_ticks, engine->urgent_vm, reasons,
-              engine->tick_began_us != 0 ? since_us / 1000 : 0);
-    tick_begin(engine, TRUE);
+    if (mb_tick_urgent_due(engine, on_urgent_gap))
+        tick_begin(engine, TRUE);
 }
 
 void
@@ -173,23 +99,8 @@ mb_tick_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
 {
     MbEngine *engine = user_data;
 
-    if (engine->stopping || engine->config->urgent_min_ms == 0 ||
-        !g_hash_table_contains(engine->vms_by_name, vm_name))
-        return;
-    /* Over its budget: the record is read by the next tick, whatever
-     * starts it (a flooding guest cannot take the ticks for itself). */
-    if (GPOINTER_TO_UINT(g_hash_table_lookup(engine->urgent_used, vm_name)) >=
-        MB_URGENT_TICKS_PER_INTERVAL)
-        return;
-    if (!g_hash_table_contains(engine->urgent_asked, vm_name))
-        g_hash_table_add(engine->urgent_asked, g_strdup(vm_name));
-    if (!engine->urgent_pending) {
-        engine->urgent_pending = TRUE;
-        g_free(engine->urgent_vm);
-        engine->urgent_vm = g_strdup(vm_name);
-    }
-    engine->urgent_reasons |= urgent;
-    urgent_try(engine);
+    if (mb_tick_urgent_record(engine, vm_name, urgent))
+        urgent_try(engine);
 }
 
 void
@@ -199,7 +110,7 @@ mb_tick_stop(MbEngine *engine)
         g_source_remove(engine->timer_id);
         engine->timer_id = 0;
     }
-    urgent_clear(engine);
+    mb_tick_urgent_clear(engine);
     /* No tick starts from here on (engine->stopping); the running one is
      * drained with the other workers by mb_engine_stop(). */
     engine->tick_again = FALSE;
@@ -515,7 +426,7 @@ tick_begin(MbEngine *engine, gboolean urgent)
     job->urgent = urgent;
     engine->tick_running = TRUE;
     if (urgent)
-        urgent_charge(engine);
+        mb_tick_urgent_charge(engine);
     else
         engine->interval_due = FALSE; /* an interval's tick: this one */
     job->backend = engine->backend;
@@ -527,7 +438,7 @@ tick_begin(MbEngine *engine, gboolean urgent)
     if (!urgent)
         engine->regular_began_us = job->now_us;
     /* This tick reads whatever urgent record came before it. */
-    urgent_clear(engine);
+    mb_tick_urgent_clear(engine);
     job->reads = g_array_sized_new(FALSE, TRUE, sizeof(TickRead), engine->vms->len);
     job->accounts = g_array_new(FALSE, TRUE, sizeof(TickAccount));
     g_array_set_clear_func(job->reads, (GDestroyNotify)tick_read_clear);

@@ -5,16 +5,9 @@
 #pragma once
 
 #include "mb-engine-core.h"
+#include "mb-tick-urgent.h"
 
 G_BEGIN_DECLS
-
-/* Urgent ticks one VM's records may start per interval; its further urgent
- * records in that interval are read by the next tick. */
-#define MB_URGENT_TICKS_PER_INTERVAL 4u
-/* A host-side reason for an urgent tick, beside the guest's MB_URGENT_*:
- * SetForeground made the VM the foreground VM (its headroom is served at
- * once, not at the next interval). */
-#define MB_TICK_URGENT_FOREGROUND 0x100u
 
 /* Runs one interval now (even when paused); done(user_data) runs in the
  * main context when it has finished, or at once when stopping. */
