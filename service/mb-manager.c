@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "mb-daemon.h"
+#include "mb-engine.h"
 #include "mb-error.h"
 #include "mb-log.h"
 #include "mb-policy.h"
@@ -11,7 +11,7 @@
 struct _MbManager {
     MbMemBalancerSkeleton parent_instance;
 
-    MbDaemon *daemon; /* owns us; a weak pointer: NULL once it is gone */
+    MbEngine *engine; /* a weak pointer: NULL once it is gone */
     MbAuth *auth;     /* a reference */
 };
 
@@ -39,7 +39,7 @@ set_property_call(MbManager *self, GDBusMethodInvocation *invocation, GVariant *
                                               "only Paused (a boolean) can be written");
         return;
     }
-    if (!mb_daemon_set_paused(self->daemon, g_variant_get_boolean(value), &error)) {
+    if (!mb_engine_set_paused(self->engine, g_variant_get_boolean(value), &error)) {
         g_dbus_method_invocation_return_gerror(invocation, error);
         return;
     }
@@ -51,8 +51,8 @@ set_property_call(MbManager *self, GDBusMethodInvocation *invocation, GVariant *
 static void
 dispatch(MbManager *self, GDBusMethodInvocation *invocation)
 {
-    /* A call authorized after the daemon stopped (or went away). */
-    if (self->daemon == NULL || mb_daemon_is_stopping(self->daemon)) {
+    /* A call authorized after the engine stopped (or went away). */
+    if (self->engine == NULL || mb_engine_is_stopping(self->engine)) {
         g_dbus_method_invocation_return_error_literal(
             invocation, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE,
             "membalancerd is stopping: try again when it is back");
@@ -200,13 +200,16 @@ on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     RegisterCall *call = user_data;
     g_autoptr(GError) error = NULL;
-    g_autofree char *path = mb_daemon_register_vm_finish(call->self->daemon, result, &error);
+    g_autofree char *path = NULL;
+
+    if (mb_engine_register_vm_finish(MB_ENGINE(source), result, &error))
+        path = mb_vm_object_path_for_name(call->name);
 
     /* Another call registered the name during the lookup: update it. */
     if (path == NULL && call->or_update &&
         g_error_matches(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_ALREADY_REGISTERED)) {
         g_clear_error(&error);
-        if (mb_daemon_update_vm(call->self->daemon, call->name, call->priority, &call->options,
+        if (mb_engine_update_vm(call->self->engine, call->name, call->priority, &call->options,
                                 &error))
             path = mb_vm_object_path_for_name(call->name);
     }
@@ -234,7 +237,7 @@ start_register(MbManager *self, GDBusMethodInvocation *invocation, const char *n
     call->name = g_strdup(name);
     call->priority = priority;
     call->options = *opts;
-    mb_daemon_register_vm_async(self->daemon, name, priority, opts, on_registered, call);
+    mb_engine_register_vm_async(self->engine, name, priority, opts, on_registered, call);
 }
 
 static gboolean
@@ -259,7 +262,7 @@ handle_unregister_vm(MbMemBalancer *iface, GDBusMethodInvocation *invocation, co
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
 
-    if (!mb_daemon_unregister_vm(self->daemon, name, &error))
+    if (!mb_engine_unregister_vm(self->engine, name, &error))
         g_dbus_method_invocation_return_gerror(invocation, error);
     else
         mb_mem_balancer_complete_unregister_vm(iface, invocation);
@@ -273,7 +276,7 @@ handle_set_priority(MbMemBalancer *iface, GDBusMethodInvocation *invocation, con
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
 
-    if (!mb_daemon_set_priority(self->daemon, name, priority, &error))
+    if (!mb_engine_set_priority(self->engine, name, priority, &error))
         g_dbus_method_invocation_return_gerror(invocation, error);
     else
         mb_mem_balancer_complete_set_priority(iface, invocation);
@@ -286,7 +289,7 @@ handle_set_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation, c
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
 
-    if (!mb_daemon_set_foreground(self->daemon, name, &error))
+    if (!mb_engine_set_foreground(self->engine, name, &error))
         g_dbus_method_invocation_return_gerror(invocation, error);
     else
         mb_mem_balancer_complete_set_foreground(iface, invocation);
@@ -300,7 +303,7 @@ handle_set_limits(MbMemBalancer *iface, GDBusMethodInvocation *invocation, const
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
 
-    if (!mb_daemon_set_limits(self->daemon, name, min_kib, max_kib, &error))
+    if (!mb_engine_set_limits(self->engine, name, min_kib, max_kib, &error))
         g_dbus_method_invocation_return_gerror(invocation, error);
     else
         mb_mem_balancer_complete_set_limits(iface, invocation);
@@ -313,7 +316,7 @@ handle_clear_foreground(MbMemBalancer *iface, GDBusMethodInvocation *invocation)
     MbManager *self = MB_MANAGER(iface);
     g_autoptr(GError) error = NULL;
 
-    if (!mb_daemon_clear_foreground(self->daemon, &error))
+    if (!mb_engine_clear_foreground(self->engine, &error))
         g_dbus_method_invocation_return_gerror(invocation, error);
     else
         mb_mem_balancer_complete_clear_foreground(iface, invocation);
@@ -335,11 +338,11 @@ handle_register_or_update_vm(MbMemBalancer *iface, GDBusMethodInvocation *invoca
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    if (!mb_daemon_is_registered(self->daemon, name)) {
+    if (!mb_engine_is_registered(self->engine, name)) {
         start_register(self, invocation, name, priority, &opts, TRUE);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    if (!mb_daemon_update_vm(self->daemon, name, priority, &opts, &error)) {
+    if (!mb_engine_update_vm(self->engine, name, priority, &opts, &error)) {
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -372,7 +375,7 @@ handle_rebalance(MbMemBalancer *iface, GDBusMethodInvocation *invocation)
 
     call->iface = g_object_ref(iface);
     call->invocation = g_object_ref(invocation);
-    mb_daemon_rebalance(self->daemon, rebalance_done, call);
+    mb_engine_rebalance(self->engine, rebalance_done, call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -394,7 +397,7 @@ mb_manager_finalize(GObject *object)
 {
     MbManager *self = MB_MANAGER(object);
 
-    g_clear_weak_pointer(&self->daemon);
+    g_clear_weak_pointer(&self->engine);
     g_clear_pointer(&self->auth, mb_auth_unref);
     G_OBJECT_CLASS(mb_manager_parent_class)->finalize(object);
 }
@@ -414,11 +417,11 @@ mb_manager_init(MbManager *self)
 }
 
 MbManager *
-mb_manager_new(MbDaemon *daemon, MbAuth *auth)
+mb_manager_new(MbEngine *engine, MbAuth *auth)
 {
     MbManager *self = g_object_new(MB_TYPE_MANAGER, NULL);
 
-    g_set_weak_pointer(&self->daemon, daemon);
+    g_set_weak_pointer(&self->engine, engine);
     self->auth = mb_auth_ref(auth);
     return self;
 }

@@ -1,12 +1,11 @@
 /* One registered VM on the bus: org.smarttv.MemBalancer.VM at
- * /org/smarttv/MemBalancer/vm/<escaped name>, and the policy's view of it. */
+ * /org/smarttv/MemBalancer/vm/<escaped name>. It shows an MbEngineVm: its
+ * properties are read from the engine's VM on every "changed". */
 #pragma once
 
-#include "mb-backend.h"
 #include "mb-dbus-generated.h"
+#include "mb-engine-vm.h"
 #include "mb-names.h"
-#include "mb-policy.h"
-#include "mb-state-store.h"
 
 G_BEGIN_DECLS
 
@@ -16,94 +15,15 @@ G_DECLARE_FINAL_TYPE(MbVmObject, mb_vm_object, MB, VM_OBJECT, MbMemBalancerVMSke
 /* The object path for a VM name (escaped with g_dbus_escape_object_path). */
 char *mb_vm_object_path_for_name(const char *name);
 
-/* After this many set-target failures in a row a VM is planned at its
- * current size (State "stuck") for MB_VM_FAIL_HOLD_TICKS intervals. */
-#define MB_VM_FAIL_LIMIT 3u
-#define MB_VM_FAIL_HOLD_TICKS 30u
-/* Within this of its target, a balloon has arrived (the backends' rule). */
-#define MB_VM_ARRIVED_SLACK_KIB MB_BALLOON_TARGET_SLACK_KIB
-
-/* alloc_kib: the balloon now; domain_max_kib: the domain's maximum (0:
- * unknown), the bound of every balloon size the guest reports. */
-MbVmObject *mb_vm_object_new(const MbRegistration *reg, guint64 alloc_kib,
-                             guint64 domain_max_kib);
-/* Breaks the reference cycle with the object skeleton: call before the
- * last unref. */
+/* Holds a reference on vm and follows it until released. */
+MbVmObject *mb_vm_object_new(MbEngineVm *vm);
+/* Stops following the VM and breaks the reference cycle with the object
+ * skeleton: call before the last unref. */
 void mb_vm_object_release(MbVmObject *self);
 
 /* The object to export through the ObjectManager (owned by self). */
 MbObjectSkeleton *mb_vm_object_get_object(MbVmObject *self);
 const char *mb_vm_object_get_path(MbVmObject *self);
-const char *mb_vm_object_get_name(MbVmObject *self);
-/* The policy's state; the planner works on copies (see mb-tick.c). */
-MbVm *mb_vm_object_get_vm(MbVmObject *self);
-
-/* The registration as asked for (min and max may be above the domain's
- * maximum now: the planner's are within it). */
-MbRegistration *mb_vm_object_dup_registration(MbVmObject *self);
-/* Applies new settings (priority, min, max, foreground) and publishes them. */
-void mb_vm_object_set_registration(MbVmObject *self, const MbRegistration *reg);
-
-/* The backend's view after a read: an offline VM holds nothing and is not
- * planned; a VM that starts again (or boots anew) starts a new prediction;
- * the domain's maximum is taken from status (when known). */
-void mb_vm_object_update_status(MbVmObject *self, const MbVmStatus *status, guint64 alloc_kib);
-/* A regular tick read the VM (an interval passed; an urgent tick is
- * none): a VM held after failed moves is held one interval less. */
-void mb_vm_object_interval_passed(MbVmObject *self);
-/* Before the first read: a registered domain that is not running is offline. */
-void mb_vm_object_set_offline(MbVmObject *self);
-MbVmState mb_vm_object_get_state(MbVmObject *self);
-
-/* The balloon's position as the backend reports it. A guest writes that
- * number (virtio-balloon "actual"): it is clamped to the domain's
- * maximum, and a value above it is logged as a lie (once a minute). */
-void mb_vm_object_set_actual(MbVmObject *self, guint64 reported_kib);
-guint64 mb_vm_object_get_actual(MbVmObject *self);
-/* The most this VM may hold from now on: max(balloon, target); its
- * balloon until a target of ours is in force; 0 when offline. Stuck or
- * lying: at least what it may hold as far as the host knows (what it
- * counted for when its target was set, that target, and every size
- * reported since, until its balloon is seen at a target), never its
- * claim. The pool's accounting sums these. */
-guint64 mb_vm_object_committed_kib(MbVmObject *self);
-/* Where the VM is headed, as the planner counts it: the target while the
- * balloon travels toward it, else the balloon; stuck: what it commits. */
-guint64 mb_vm_object_planned_kib(MbVmObject *self);
-
-/* now_us of the tick that last brought this VM a sample, 0: none. */
-gint64 mb_vm_object_get_last_update(MbVmObject *self);
-/* Feeds one interval's sample (NULL when none arrived) to the predictor;
- * page_kib is the unit of the sample's swap counters. A change of
- * statistics source (agent <-> balloon) re-baselines the predictor. now_us
- * is when the tick began, taken_us when the sample reached the host (the
- * backend's clock; <= 0: now_us). The sample spans
- * mb_sample_span(the last sample's taken_us, taken_us, interval_us)
- * intervals, so that the predicted demand stays a rate per interval
- * whichever tick reads it. */
-/* A tick without a new sample for this VM that misses nothing (an urgent
- * tick, or the regular one after an urgent tick read this interval's
- * sample): its allocation is brought up to date, its prediction left
- * alone. */
-void mb_vm_object_skip_sample(MbVmObject *self);
-void mb_vm_object_observe(MbVmObject *self, const MbSample *sample, MbStatsSource source,
-                          guint64 page_kib, gint64 now_us, gint64 taken_us, gint64 interval_us,
-                          const MbParams *params);
-/* The backend accepted a target (counted within the domain's maximum, as
- * the backends set it). */
-void mb_vm_object_target_set(MbVmObject *self, guint64 target_kib, MbReason reason);
-/* The backend refused a target; TRUE when that makes the VM "stuck". */
-gboolean mb_vm_object_target_failed(MbVmObject *self);
-/* A domain's maximum as read again (0: unknown, ignored): the planner's
- * max is the registration's within it. */
-void mb_vm_object_set_domain_max(MbVmObject *self, guint64 domain_max_kib);
-/* The domain's maximum memory, 0 while unknown. */
-guint64 mb_vm_object_get_domain_max(MbVmObject *self);
-/* Puts the current state in the properties and emits one
- * PropertiesChanged now. */
-void mb_vm_object_publish(MbVmObject *self);
-
-/* Short, stable reason names for the LastReason property. */
-const char *mb_reason_to_keyword(MbReason reason);
+MbEngineVm *mb_vm_object_get_vm(MbVmObject *self);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "mb-error.h"
 #include "mb-log.h"
 #include "mb-test-bus.h"
+#include "mb-vm-object.h"
 
 typedef struct {
     GPtrArray *vms;      /* MB_VM values of rebalance lines */
@@ -55,6 +56,7 @@ typedef struct {
     gboolean done;
     char *path;
     GError *error;
+    const char *name;
 } Result;
 
 static void
@@ -62,7 +64,8 @@ on_registered(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     Result *r = user_data;
 
-    r->path = mb_daemon_register_vm_finish(r->daemon, result, &r->error);
+    if (mb_engine_register_vm_finish(MB_ENGINE(source), result, &r->error))
+        r->path = mb_vm_object_path_for_name(r->name);
     r->done = TRUE;
 }
 
@@ -70,9 +73,10 @@ static void
 register_sync(MbDaemon *daemon, const char *name, guint priority)
 {
     MbRegisterOptions options = {0};
-    Result r = {daemon, FALSE, NULL, NULL};
+    Result r = {daemon, FALSE, NULL, NULL, name};
 
-    mb_daemon_register_vm_async(daemon, name, priority, &options, on_registered, &r);
+    mb_engine_register_vm_async(mb_daemon_get_engine(daemon), name, priority, &options,
+                                on_registered, &r);
     g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &r.done, 10000));
     g_assert_no_error(r.error);
     g_assert_nonnull(r.path);
@@ -124,14 +128,14 @@ test_rebalance_log(void)
     gint64 sum = 0;
 
     /* Paused: the timer ticks read statistics and move nothing. */
-    g_assert_true(mb_daemon_set_paused(daemon, TRUE, NULL));
+    g_assert_true(mb_engine_set_paused(mb_daemon_get_engine(daemon), TRUE, NULL));
     register_sync(daemon, "tv-game", 80);
     register_sync(daemon, "tv-video", 50);
-    g_assert_cmpuint(mb_daemon_get_n_vms(daemon), ==, 2);
+    g_assert_cmpuint(mb_engine_get_n_vms(mb_daemon_get_engine(daemon)), ==, 2);
     g_assert_false(mb_test_wait_for(logged_rebalance, NULL, 1000));
 
     /* Resumed: the game's loading shows as demand and memory moves to it. */
-    g_assert_true(mb_daemon_set_paused(daemon, FALSE, NULL));
+    g_assert_true(mb_engine_set_paused(mb_daemon_get_engine(daemon), FALSE, NULL));
     g_assert_true(mb_test_wait_for(logged_rebalance, NULL, 20000));
     g_test_message("%s", (char *)g_ptr_array_index(captured.messages, 0));
     /* One line per rebalance; per VM, its name, change and reason. */
@@ -162,20 +166,33 @@ test_rebalance_log(void)
 
 /* Stopping with a Rebalance() and a registration in flight completes
  * both before the daemon goes away (no leak, no use after free). */
+/* A daemon with "a" registered, then a Rebalance() and the registration
+ * of "b" in flight. */
+static MbDaemon *
+start_busy(MbTestBus *bus, GDBusConnection **connection, const char *state_dir, Result *r,
+           gboolean *rebalanced)
+{
+    MbDaemon *daemon = start_daemon(bus, connection, state_dir, 3600000);
+    MbRegisterOptions options = {0};
+
+    *r = (Result){daemon, FALSE, NULL, NULL, "b"};
+    register_sync(daemon, "a", 1);
+    mb_engine_rebalance(mb_daemon_get_engine(daemon), mb_test_set_flag, rebalanced);
+    mb_engine_register_vm_async(mb_daemon_get_engine(daemon), "b", 2, &options, on_registered,
+                                r);
+    return daemon;
+}
+
 static void
 test_stop_in_flight(void)
 {
     g_autoptr(MbTestBus) bus = mb_test_bus_new();
     g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
     g_autoptr(GDBusConnection) connection = NULL;
-    MbDaemon *daemon = start_daemon(bus, &connection, state_dir, 3600000);
-    MbRegisterOptions options = {0};
-    Result r = {daemon, FALSE, NULL, NULL};
+    Result r;
     gboolean rebalanced = FALSE;
+    MbDaemon *daemon = start_busy(bus, &connection, state_dir, &r, &rebalanced);
 
-    register_sync(daemon, "a", 1);
-    mb_daemon_rebalance(daemon, mb_test_set_flag, &rebalanced);
-    mb_daemon_register_vm_async(daemon, "b", 2, &options, on_registered, &r);
     mb_daemon_free(daemon);
     g_assert_true(rebalanced);
     g_assert_true(r.done);
@@ -183,11 +200,42 @@ test_stop_in_flight(void)
     g_free(r.path);
 }
 
+/* The last reference dropped with work in flight and no stop: dispose
+ * does not wait (it never iterates the main context); the workers hold
+ * the engine, and once the main context runs again the registration's
+ * callback runs and the Rebalance caller is completed. */
+static void
+test_unref_in_flight(void)
+{
+    g_autoptr(MbTestBus) bus = mb_test_bus_new();
+    g_autofree char *state_dir = g_build_filename(bus->dir, "state", NULL);
+    g_autoptr(GDBusConnection) connection = NULL;
+    Result r;
+    gboolean rebalanced = FALSE;
+    MbDaemon *daemon = start_busy(bus, &connection, state_dir, &r, &rebalanced);
+    gpointer engine = mb_daemon_get_engine(daemon);
+
+    g_object_add_weak_pointer(engine, &engine);
+    g_object_unref(daemon);
+    /* Nothing ran inside dispose: both workers are still out. */
+    g_assert_false(r.done);
+    g_assert_nonnull(engine);
+    g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &r.done, 10000));
+    g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &rebalanced, 10000));
+    g_assert_error(r.error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
+    g_assert_null(r.path);
+    /* The engine went with its last worker. */
+    while (engine != NULL && g_main_context_iteration(NULL, FALSE))
+        ;
+    g_assert_null(engine);
+    g_clear_error(&r.error);
+}
+
 typedef struct {
     MbDaemon *daemon;
     gboolean ran;
     gboolean stopping;
-    gboolean done_at_once; /* the waiter ran inside mb_daemon_rebalance(): no tick */
+    gboolean done_at_once; /* the waiter ran inside mb_engine_rebalance(): no tick */
     gboolean done;
     GError *set_error;
 } LateCall;
@@ -207,9 +255,9 @@ late_call(gpointer data)
 
     c->ran = TRUE;
     c->stopping = mb_daemon_is_stopping(c->daemon);
-    mb_daemon_rebalance(c->daemon, late_done, c);
+    mb_engine_rebalance(mb_daemon_get_engine(c->daemon), late_done, c);
     c->done_at_once = c->done;
-    mb_daemon_set_priority(c->daemon, "a", 7, &c->set_error);
+    mb_engine_set_priority(mb_daemon_get_engine(c->daemon), "a", 7, &c->set_error);
     return G_SOURCE_REMOVE;
 }
 
@@ -226,12 +274,13 @@ test_stop_refuses_late_work(void)
     g_autofree char *before = NULL, *after = NULL;
     MbDaemon *daemon = start_daemon(bus, &connection, state_dir, 3600000);
     MbRegisterOptions options = {0};
-    Result r = {daemon, FALSE, NULL, NULL};
+    Result r = {daemon, FALSE, NULL, NULL, "b"};
     LateCall late = {daemon, FALSE, FALSE, FALSE, FALSE, NULL};
 
     register_sync(daemon, "a", 1);
     g_assert_true(g_file_get_contents(state_file, &before, NULL, NULL));
-    mb_daemon_register_vm_async(daemon, "b", 2, &options, on_registered, &r);
+    mb_engine_register_vm_async(mb_daemon_get_engine(daemon), "b", 2, &options, on_registered,
+                                &r);
     g_idle_add_full(G_PRIORITY_HIGH, late_call, &late, NULL);
     mb_daemon_stop(daemon);
     g_assert_true(r.done);
@@ -241,7 +290,7 @@ test_stop_refuses_late_work(void)
     g_assert_true(late.stopping);
     g_assert_true(late.done_at_once);
     g_assert_error(late.set_error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_UNAVAILABLE);
-    g_assert_cmpuint(mb_daemon_get_n_vms(daemon), ==, 1);
+    g_assert_cmpuint(mb_engine_get_n_vms(mb_daemon_get_engine(daemon)), ==, 1);
     g_assert_true(g_file_get_contents(state_file, &after, NULL, NULL));
     g_assert_cmpstr(before, ==, after);
     mb_daemon_free(daemon);
@@ -263,6 +312,7 @@ main(int argc, char **argv)
     g_test_add_func("/service/daemon/rebalance-log", test_rebalance_log);
     g_test_add_func("/service/daemon/stop-in-flight", test_stop_in_flight);
     g_test_add_func("/service/daemon/stop-refuses-late-work", test_stop_refuses_late_work);
+    g_test_add_func("/service/daemon/unref-in-flight", test_unref_in_flight);
     int status = g_test_run();
     g_ptr_array_unref(captured.vms);
     g_ptr_array_unref(captured.moves);

@@ -157,7 +157,7 @@ tick(Fixture *f)
 {
     gboolean done = FALSE;
 
-    mb_daemon_rebalance(f->daemon, mb_test_set_flag, &done);
+    mb_engine_rebalance(mb_daemon_get_engine(f->daemon), mb_test_set_flag, &done);
     g_assert_true(mb_test_wait_for(mb_test_flag_is_set, &done, 10000));
 }
 

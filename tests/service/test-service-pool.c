@@ -10,6 +10,7 @@
 
 #include "mb-config.h"
 #include "mb-test-service.h"
+#include "mb-engine-vm.h"
 #include "mb-vm-object.h"
 
 #define MIB G_GUINT64_CONSTANT(1024)
@@ -328,35 +329,34 @@ static void
 test_vm_object_committed(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
-    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbEngineVm *vm = mb_engine_vm_new(reg, 512 * MIB, 1024 * MIB);
     MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
 
-    mb_vm_object_update_status(vm, &running, 512 * MIB);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
+    mb_engine_vm_update_status(vm, &running, 512 * MIB);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 512 * MIB);
     /* Asked to shrink, not there yet: still holds it all. */
-    mb_vm_object_target_set(vm, 400 * MIB, MB_REASON_DONATE);
-    mb_vm_object_update_status(vm, &running, 480 * MIB);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 480 * MIB);
-    g_assert_cmpuint(mb_vm_object_planned_kib(vm), ==, 400 * MIB);
+    mb_engine_vm_target_set(vm, 400 * MIB, MB_REASON_DONATE);
+    mb_engine_vm_update_status(vm, &running, 480 * MIB);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 480 * MIB);
+    g_assert_cmpuint(mb_engine_vm_planned_kib(vm), ==, 400 * MIB);
     /* Asked to grow: counts at its target from the moment it is set. */
-    mb_vm_object_target_set(vm, 600 * MIB, MB_REASON_NEED);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 600 * MIB);
+    mb_engine_vm_target_set(vm, 600 * MIB, MB_REASON_NEED);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 600 * MIB);
     /* A lie above the domain's maximum is clamped, and logged once. */
     n_lie_warnings = 0;
-    mb_vm_object_update_status(vm, &running, G_MAXUINT64 / 4);
-    g_assert_cmpuint(mb_vm_object_get_actual(vm), ==, 1024 * MIB);
-    mb_vm_object_update_status(vm, &running, G_MAXUINT64 / 4);
+    mb_engine_vm_update_status(vm, &running, G_MAXUINT64 / 4);
+    g_assert_cmpuint(mb_engine_vm_get_actual(vm), ==, 1024 * MIB);
+    mb_engine_vm_update_status(vm, &running, G_MAXUINT64 / 4);
     g_assert_cmpuint(n_lie_warnings, ==, 1);
     /* A lie of zero frees nothing: it counts for the most it was seen to
      * hold since its target was set (its maximum, while it lied). */
-    mb_vm_object_update_status(vm, &running, 0);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 1024 * MIB);
+    mb_engine_vm_update_status(vm, &running, 0);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 1024 * MIB);
     /* Three failures in a row: stuck, planned where it is. */
-    g_assert_false(mb_vm_object_target_failed(vm));
-    g_assert_false(mb_vm_object_target_failed(vm));
-    g_assert_true(mb_vm_object_target_failed(vm));
-    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_STUCK);
-    mb_vm_object_release(vm);
+    g_assert_false(mb_engine_vm_target_failed(vm));
+    g_assert_false(mb_engine_vm_target_failed(vm));
+    g_assert_true(mb_engine_vm_target_failed(vm));
+    g_assert_cmpint(mb_engine_vm_get_state(vm), ==, MB_VM_STATE_STUCK);
     g_object_unref(vm);
 }
 
@@ -368,53 +368,52 @@ static void
 test_vm_object_floor(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
-    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbEngineVm *vm = mb_engine_vm_new(reg, 512 * MIB, 1024 * MIB);
     MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 1024 * MIB};
     MbVmStatus stuck = {MB_VM_STATE_STUCK, 1, 1024 * MIB};
     g_autoptr(MbRegistration) now = NULL;
 
-    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    mb_engine_vm_update_status(vm, &running, 512 * MIB);
     /* Asked to shrink, it claims 0: the target counts, then (stuck) what
      * it had before. */
-    mb_vm_object_target_set(vm, 256 * MIB, MB_REASON_DONATE);
-    mb_vm_object_update_status(vm, &running, 0);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 256 * MIB);
-    mb_vm_object_update_status(vm, &stuck, 0);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
-    g_assert_cmpuint(mb_vm_object_planned_kib(vm), ==, 512 * MIB);
-    g_assert_cmpuint(mb_vm_object_get_vm(vm)->alloc_kib, ==, 512 * MIB);
+    mb_engine_vm_target_set(vm, 256 * MIB, MB_REASON_DONATE);
+    mb_engine_vm_update_status(vm, &running, 0);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 256 * MIB);
+    mb_engine_vm_update_status(vm, &stuck, 0);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 512 * MIB);
+    g_assert_cmpuint(mb_engine_vm_planned_kib(vm), ==, 512 * MIB);
+    g_assert_cmpuint(mb_engine_vm_get_vm(vm)->alloc_kib, ==, 512 * MIB);
     /* Seen to move (balanced again): a claim that comes and goes gains nothing. */
-    mb_vm_object_update_status(vm, &running, 300 * MIB);
-    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_RUNNING);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 512 * MIB);
+    mb_engine_vm_update_status(vm, &running, 300 * MIB);
+    g_assert_cmpint(mb_engine_vm_get_state(vm), ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 512 * MIB);
     /* Seen at a new target: believed again. */
-    mb_vm_object_target_set(vm, 400 * MIB, MB_REASON_DONATE);
-    mb_vm_object_update_status(vm, &running, 400 * MIB);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 400 * MIB);
+    mb_engine_vm_target_set(vm, 400 * MIB, MB_REASON_DONATE);
+    mb_engine_vm_update_status(vm, &running, 400 * MIB);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 400 * MIB);
     /* A grow it never makes, and a claim above it while stuck: the largest. */
-    mb_vm_object_target_set(vm, 600 * MIB, MB_REASON_NEED);
-    mb_vm_object_update_status(vm, &stuck, 700 * MIB);
-    mb_vm_object_update_status(vm, &stuck, 100 * MIB);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 700 * MIB);
+    mb_engine_vm_target_set(vm, 600 * MIB, MB_REASON_NEED);
+    mb_engine_vm_update_status(vm, &stuck, 700 * MIB);
+    mb_engine_vm_update_status(vm, &stuck, 100 * MIB);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 700 * MIB);
 
     /* The domain redefined smaller and started again (a new boot): the
      * planner's limits are within it, the registration keeps its own, and
      * a target is counted as the backend sets it. */
     running = (MbVmStatus){MB_VM_STATE_RUNNING, 2, 768 * MIB};
-    mb_vm_object_update_status(vm, &running, 384 * MIB);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 384 * MIB);
-    g_assert_cmpuint(mb_vm_object_get_vm(vm)->settings.max_kib, ==, 768 * MIB);
-    now = mb_vm_object_dup_registration(vm);
+    mb_engine_vm_update_status(vm, &running, 384 * MIB);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 384 * MIB);
+    g_assert_cmpuint(mb_engine_vm_get_vm(vm)->settings.max_kib, ==, 768 * MIB);
+    now = mb_engine_vm_dup_registration(vm);
     g_assert_cmpuint(now->max_kib, ==, 1024 * MIB);
-    mb_vm_object_target_set(vm, 1024 * MIB, MB_REASON_NEED);
-    g_assert_cmpuint(mb_vm_object_committed_kib(vm), ==, 768 * MIB);
+    mb_engine_vm_target_set(vm, 1024 * MIB, MB_REASON_NEED);
+    g_assert_cmpuint(mb_engine_vm_committed_kib(vm), ==, 768 * MIB);
     /* Larger again: a balloon above the old maximum is no lie. */
     running = (MbVmStatus){MB_VM_STATE_RUNNING, 3, 2048 * MIB};
-    mb_vm_object_update_status(vm, &running, 1536 * MIB);
-    g_assert_cmpint(mb_vm_object_get_state(vm), ==, MB_VM_STATE_RUNNING);
-    g_assert_cmpuint(mb_vm_object_get_actual(vm), ==, 1536 * MIB);
-    g_assert_cmpuint(mb_vm_object_get_vm(vm)->settings.max_kib, ==, 1024 * MIB);
-    mb_vm_object_release(vm);
+    mb_engine_vm_update_status(vm, &running, 1536 * MIB);
+    g_assert_cmpint(mb_engine_vm_get_state(vm), ==, MB_VM_STATE_RUNNING);
+    g_assert_cmpuint(mb_engine_vm_get_actual(vm), ==, 1536 * MIB);
+    g_assert_cmpuint(mb_engine_vm_get_vm(vm)->settings.max_kib, ==, 1024 * MIB);
     g_object_unref(vm);
 }
 
@@ -424,7 +423,7 @@ static void
 test_source_change(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
-    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbEngineVm *vm = mb_engine_vm_new(reg, 512 * MIB, 1024 * MIB);
     MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
     MbSample agent = {.total_kib = 512 * MIB,
                       .free_kib = 200 * MIB,
@@ -438,16 +437,15 @@ test_source_change(void)
     /* Balloon statistics have no active/inactive split: all used memory
      * looks active. */
     balloon.active_anon_kib = 300 * MIB;
-    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    mb_engine_vm_update_status(vm, &running, 512 * MIB);
     for (int i = 0; i < 3; i++)
-        mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, i, 0, 1, &params);
-    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 3, 0, 1, &params);
-    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
-    mb_vm_object_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 4, 0, 1, &params);
-    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
-    mb_vm_object_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, 5, 0, 1, &params);
-    g_assert_cmpint(mb_vm_object_get_vm(vm)->delta_kib, >, -16 * (gint64)MIB);
-    mb_vm_object_release(vm);
+        mb_engine_vm_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, i, 0, 1, &params);
+    mb_engine_vm_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 3, 0, 1, &params);
+    g_assert_cmpint(mb_engine_vm_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
+    mb_engine_vm_observe(vm, &balloon, MB_STATS_SOURCE_BALLOON, 4, 4, 0, 1, &params);
+    g_assert_cmpint(mb_engine_vm_get_vm(vm)->delta_kib, <, 16 * (gint64)MIB);
+    mb_engine_vm_observe(vm, &agent, MB_STATS_SOURCE_AGENT, 4, 5, 0, 1, &params);
+    g_assert_cmpint(mb_engine_vm_get_vm(vm)->delta_kib, >, -16 * (gint64)MIB);
     g_object_unref(vm);
 }
 

@@ -9,7 +9,7 @@
 
 #include "mb-daemon.h"
 #include "mb-test-service.h"
-#include "mb-vm-object.h"
+#include "mb-engine-vm.h"
 
 #define MIB G_GUINT64_CONSTANT(1024)
 
@@ -332,7 +332,7 @@ static void
 test_span_from_arrival(void)
 {
     g_autoptr(MbRegistration) reg = mb_registration_new("vm", 50, 128 * MIB, 1024 * MIB, FALSE);
-    MbVmObject *vm = mb_vm_object_new(reg, 512 * MIB, 1024 * MIB);
+    MbEngineVm *vm = mb_engine_vm_new(reg, 512 * MIB, 1024 * MIB);
     MbVmStatus running = {MB_VM_STATE_RUNNING, 1, 0};
     MbSample s = {.total_kib = 512 * MIB,
                   .free_kib = 300 * MIB,
@@ -340,23 +340,23 @@ test_span_from_arrival(void)
                   .inactive_file_kib = 50 * MIB};
     const gint64 second = G_USEC_PER_SEC, t = 100 * G_USEC_PER_SEC;
     MbParams params;
-    const MbVm *v = mb_vm_object_get_vm(vm);
+    const MbVm *v = mb_engine_vm_get_vm(vm);
 
     mb_params_init(&params);
-    mb_vm_object_update_status(vm, &running, 512 * MIB);
+    mb_engine_vm_update_status(vm, &running, 512 * MIB);
     /* Regular ticks at t - 1 s and t read the samples of t - 1.97 s and
      * t - 0.97 s; the agent grows by 8 MiB a second. */
-    mb_vm_object_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t - second, t - second - 970000,
+    mb_engine_vm_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t - second, t - second - 970000,
                          second, &params);
     s.active_anon_kib += 8 * MIB;
     s.free_kib -= 8 * MIB;
-    mb_vm_object_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t, t - 970000, second, &params);
+    mb_engine_vm_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t, t - 970000, second, &params);
     g_assert_cmpint(v->dm_kib, ==, 8 * (gint64)MIB);
     /* The next one arrives at t + 30 ms; an urgent tick of another VM
      * reads it at t + 50 ms. */
     s.active_anon_kib += 8 * MIB;
     s.free_kib -= 8 * MIB;
-    mb_vm_object_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t + 50000, t + 30000, second,
+    mb_engine_vm_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t + 50000, t + 30000, second,
                          &params);
     g_test_message("dM %" G_GINT64_FORMAT " KiB, peak %" G_GINT64_FORMAT
                    " KiB for 8 MiB a second",
@@ -367,10 +367,9 @@ test_span_from_arrival(void)
      * one) count as MB_SPAN_MIN of an interval at least: 4x, not 100x. */
     s.active_anon_kib += 1 * MIB;
     s.free_kib -= 1 * MIB;
-    mb_vm_object_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t + 100000, t + 40000, second,
+    mb_engine_vm_observe(vm, &s, MB_STATS_SOURCE_AGENT, 4, t + 100000, t + 40000, second,
                          &params);
     g_assert_cmpint(v->dm_kib, ==, 4 * (gint64)MIB);
-    mb_vm_object_release(vm);
     g_object_unref(vm);
 }
 
