@@ -33,30 +33,38 @@ mb_policy_kind_from_string(const char *name, MbPolicyKind *out)
     return false;
 }
 
+/* Every reason once: its keyword (the D-Bus LastReason property and the
+ * journal's MB_REASON field, part of the API) and its description (the
+ * log lines and the simulator). */
+static const struct {
+    const char *keyword;
+    const char *text;
+} reason_names[] = {
+    [MB_REASON_NONE] = {"none", "none"},
+    [MB_REASON_NEED] = {"need", "demand above reclaimable"},
+    [MB_REASON_DONATE] = {"donate", "reclaimable above demand"},
+    [MB_REASON_MIN] = {"min", "raised to its minimum"},
+    [MB_REASON_MAX] = {"max", "lowered to its maximum"},
+    [MB_REASON_MOM_SHRINK] = {"mom-shrink", "host memory under pressure"},
+    [MB_REASON_MOM_GROW] = {"mom-grow", "host memory plentiful"},
+    [MB_REASON_SILENT] = {"silent", "gave back memory above its fair share (no statistics)"},
+    [MB_REASON_COLD] = {"cold", "gave cold memory to the foreground VM"},
+};
+
 const char *
 mb_reason_to_string(MbReason reason)
 {
-    switch (reason) {
-    case MB_REASON_NONE:
-        return "none";
-    case MB_REASON_NEED:
-        return "demand above reclaimable";
-    case MB_REASON_DONATE:
-        return "reclaimable above demand";
-    case MB_REASON_MIN:
-        return "raised to its minimum";
-    case MB_REASON_MAX:
-        return "lowered to its maximum";
-    case MB_REASON_MOM_SHRINK:
-        return "host memory under pressure";
-    case MB_REASON_MOM_GROW:
-        return "host memory plentiful";
-    case MB_REASON_SILENT:
-        return "gave back memory above its fair share (no statistics)";
-    case MB_REASON_COLD:
-        return "gave cold memory to the foreground VM";
-    }
-    return "unknown";
+    if ((size_t)reason >= sizeof(reason_names) / sizeof(reason_names[0]))
+        return "unknown";
+    return reason_names[reason].text;
+}
+
+const char *
+mb_reason_to_keyword(MbReason reason)
+{
+    if ((size_t)reason >= sizeof(reason_names) / sizeof(reason_names[0]))
+        return "unknown";
+    return reason_names[reason].keyword;
 }
 
 void

@@ -93,7 +93,10 @@ typedef enum {
     MB_REASON_COLD,   /* background VM gave cold memory to the foreground VM */
 } MbReason;
 
+/* A description for logs; the keyword is part of the D-Bus API
+ * (LastReason) and the journal (MB_REASON). "unknown" out of range. */
 const char *mb_reason_to_string(MbReason reason);
+const char *mb_reason_to_keyword(MbReason reason);
 
 typedef struct {
     char name[MB_VM_NAME_MAX + 1];

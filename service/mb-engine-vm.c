@@ -47,32 +47,6 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE(MbEngineVm, mb_engine_vm, G_TYPE_OBJECT)
 
-const char *
-mb_reason_to_keyword(MbReason reason)
-{
-    switch (reason) {
-    case MB_REASON_NONE:
-        return "none";
-    case MB_REASON_NEED:
-        return "need";
-    case MB_REASON_DONATE:
-        return "donate";
-    case MB_REASON_MIN:
-        return "min";
-    case MB_REASON_MAX:
-        return "max";
-    case MB_REASON_MOM_SHRINK:
-        return "mom-shrink";
-    case MB_REASON_MOM_GROW:
-        return "mom-grow";
-    case MB_REASON_SILENT:
-        return "silent";
-    case MB_REASON_COLD:
-        return "cold";
-    }
-    return "unknown";
-}
-
 static void
 mb_engine_vm_class_init(MbEngineVmClass *klass)
 {

@@ -95,7 +95,4 @@ MbStatsSource mb_engine_vm_get_source(MbEngineVm *self);
 guint64 mb_engine_vm_get_page_kib(MbEngineVm *self);
 MbReason mb_engine_vm_get_last_reason(MbEngineVm *self);
 
-/* Short, stable reason names for the LastReason property. */
-const char *mb_reason_to_keyword(MbReason reason);
-
 G_END_DECLS

@@ -24,6 +24,18 @@ test_names(void)
     g_assert_cmpint(MB_REASON_MOM_GROW, ==, 6);
     g_assert_cmpint(MB_REASON_SILENT, ==, 7);
     g_assert_nonnull(strstr(mb_reason_to_string(MB_REASON_SILENT), "fair share"));
+    /* The keywords are the D-Bus API's LastReason values (docs/dbus-api.md). */
+    {
+        static const char *const keywords[] = {"none",       "need",     "donate", "min", "max",
+                                               "mom-shrink", "mom-grow", "silent", "cold"};
+        for (unsigned i = 0; i < G_N_ELEMENTS(keywords); i++) {
+            g_assert_cmpstr(mb_reason_to_keyword(i), ==, keywords[i]);
+            g_assert_nonnull(mb_reason_to_string(i));
+            g_assert_cmpstr(mb_reason_to_string(i), !=, "unknown");
+        }
+        g_assert_cmpstr(mb_reason_to_keyword(G_N_ELEMENTS(keywords)), ==, "unknown");
+        g_assert_cmpstr(mb_reason_to_string(G_N_ELEMENTS(keywords)), ==, "unknown");
+    }
 }
 
 static void
