@@ -215,14 +215,6 @@ mb_fake_config_set(MbFakeConfig *fake, const char *key, const char *value, const
 gboolean
 mb_fake_config_load(MbFakeConfig *fake, const MbConfig *config, GError **error)
 {
-    GHashTableIter iter;
-    gpointer key, value;
-
-    g_hash_table_iter_init(&iter, config->fake_workloads);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        if (!mb_fake_config_set(fake, key, value, "[" MB_CONFIG_FAKE_GROUP "]", error))
-            return FALSE;
-    }
     for (guint i = 0; i < config->backend_keys->len; i++) {
         const MbConfigKey *entry = g_ptr_array_index(config->backend_keys, i);
 

@@ -100,7 +100,6 @@ mb_config_new(void)
     }
     config->backend = g_strdup("libvirt");
     config->backend_keys = g_ptr_array_new_with_free_func(config_key_free);
-    config->fake_workloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return config;
 }
 
@@ -114,7 +113,6 @@ mb_config_free(MbConfig *config)
     g_free(config->state_dir);
     g_free(config->backend);
     g_ptr_array_unref(config->backend_keys);
-    g_hash_table_unref(config->fake_workloads);
     g_free(config->path);
     g_free(config);
 }

@@ -42,10 +42,6 @@ typedef struct {
 
     /* The backends' own groups ([fake]), every key in file order. */
     GPtrArray *backend_keys; /* MbConfigKey */
-    /* Transitional, for callers that set it in code (the daemon's test):
-     * VM name -> workload name, as [fake] NAME = WORKLOAD keys (which win);
-     * use mb_config_add_backend_key instead. */
-    GHashTable *fake_workloads;
 
     char *path; /* the file loaded, NULL if none */
 } MbConfig;

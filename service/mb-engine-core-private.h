@@ -21,6 +21,7 @@ struct _MbEngine {
 
     MbConfig *config;
     MbBackend *backend;
+    gulong urgent_handler; /* on the backend's "urgent" while started */
     MbStateStore *store;
 
     /* The VMs, in registration order, and by name. */

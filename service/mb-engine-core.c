@@ -58,7 +58,7 @@ mb_engine_dispose(GObject *object)
     g_clear_handle_id(&engine->timer_id, g_source_remove);
     g_clear_handle_id(&engine->urgent_id, g_source_remove);
     if (engine->backend != NULL)
-        mb_backend_set_urgent_func(engine->backend, NULL, NULL);
+        g_clear_signal_handler(&engine->urgent_handler, engine->backend);
     mb_engine_complete_waiters(engine);
     g_clear_pointer(&engine->vms_by_name, g_hash_table_unref);
     g_clear_pointer(&engine->vms, g_ptr_array_unref);

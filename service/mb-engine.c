@@ -25,13 +25,21 @@ mb_engine_new(MbConfig *config, GError **error)
     return g_steal_pointer(&engine);
 }
 
+static void
+on_backend_urgent(MbBackend *backend, const char *vm_name, guint urgent, gpointer engine)
+{
+    mb_tick_urgent(engine, vm_name, urgent);
+}
+
 void
 mb_engine_start(MbEngine *engine)
 {
     if (engine->stopping)
         return;
     mb_engine_update_figures(engine);
-    mb_backend_set_urgent_func(engine->backend, mb_tick_urgent, engine);
+    if (engine->urgent_handler == 0)
+        engine->urgent_handler =
+            g_signal_connect(engine->backend, "urgent", G_CALLBACK(on_backend_urgent), engine);
     mb_tick_start(engine);
 }
 
@@ -43,7 +51,7 @@ mb_engine_begin_stop(MbEngine *engine)
     /* 1. Accept nothing new: every operation fails from here on. */
     engine->stopping = TRUE;
     /* 2. Cancel: no tick starts any more; the workers see the cancellable. */
-    mb_backend_set_urgent_func(engine->backend, NULL, NULL);
+    g_clear_signal_handler(&engine->urgent_handler, engine->backend);
     mb_tick_stop(engine);
     g_cancellable_cancel(engine->cancellable);
 }

@@ -98,9 +98,9 @@ engine_new(Fixture *f)
     config->state_dir = g_strdup(f->dir);
     /* No timer tick during a test: only the ticks a test asks for. */
     config->interval_ms = 3600000;
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv-game"), g_strdup("game"));
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv-video"),
-                        g_strdup("video-playback"));
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv-game", "game", "test: [fake]");
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv-video", "video-playback",
+                              "test: [fake]");
     engine = mb_engine_new(config, &error);
     g_assert_no_error(error);
     g_assert_nonnull(engine);

@@ -102,9 +102,9 @@ start_daemon(MbTestBus *bus, GDBusConnection **out_connection, const char *state
     g_free(config->state_dir);
     config->state_dir = g_strdup(state_dir);
     config->interval_ms = interval_ms;
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv-game"), g_strdup("game"));
-    g_hash_table_insert(config->fake_workloads, g_strdup("tv-video"),
-                        g_strdup("video-playback"));
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv-game", "game", "test: [fake]");
+    mb_config_add_backend_key(config, MB_CONFIG_FAKE_GROUP, "tv-video", "video-playback",
+                              "test: [fake]");
     daemon = mb_daemon_new(config, &error);
     g_assert_no_error(error);
     *out_connection = g_dbus_connection_new_for_address_sync(
