@@ -2,7 +2,7 @@
  * types, the host's parser and the agent's formatter. It depends on
  * nothing but libc: the agent (guest-driver/), the host's backends and the
  * fuzzers link it alike; the host converts its samples into the planner's
- * (common/mb-guest-proto.h).
+ * (service/mb-guest-channel.c).
  *
  * One record per line, ASCII, at most MB_GUEST_PROTO_LINE_MAX bytes with
  * the newline:

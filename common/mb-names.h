@@ -12,16 +12,11 @@
 #define MB_MANAGER_INTERFACE "org.smarttv.MemBalancer"
 #define MB_VM_INTERFACE "org.smarttv.MemBalancer.VM"
 
+/* The errors' D-Bus names: the service's domain registers them
+ * (common/mb-error.c), libmembalancer maps them to MEMBALANCER_ERROR. */
 #define MB_ERROR_NAME_PREFIX "org.smarttv.MemBalancer.Error."
 #define MB_ERROR_NAME_INVALID_ARGS MB_ERROR_NAME_PREFIX "InvalidArgs"
 #define MB_ERROR_NAME_NO_SUCH_VM MB_ERROR_NAME_PREFIX "NoSuchVM"
 #define MB_ERROR_NAME_ALREADY_REGISTERED MB_ERROR_NAME_PREFIX "AlreadyRegistered"
 #define MB_ERROR_NAME_ACCESS_DENIED MB_ERROR_NAME_PREFIX "AccessDenied"
 #define MB_ERROR_NAME_UNAVAILABLE MB_ERROR_NAME_PREFIX "Unavailable"
-
-/* The GError domain of those errors: service/mb-error.c registers it (with
- * the names above) under this quark; the common layer's size parser reports
- * in it, so that a bad size reads as the service's InvalidArgs everywhere.
- * The codes follow the names' order: InvalidArgs is 0. */
-#define MB_ERROR_DOMAIN_QUARK "mb-service-error-quark"
-#define MB_ERROR_CODE_INVALID_ARGS 0

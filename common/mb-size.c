@@ -1,16 +1,7 @@
 #include "mb-size.h"
 
-#include "mb-names.h"
+#include "mb-error.h"
 #include "mb-size-parse.h"
-
-/* The service's error domain (service/mb-error.h registers it with its
- * D-Bus names under this quark): a size in a configuration file or a
- * D-Bus call is the caller's InvalidArgs. */
-static GQuark
-size_error_quark(void)
-{
-    return g_quark_from_static_string(MB_ERROR_DOMAIN_QUARK);
-}
 
 gboolean
 mb_size_parse_kib(const char *text, guint64 *out_kib, GError **error)
@@ -24,22 +15,22 @@ mb_size_parse_kib(const char *text, guint64 *out_kib, GError **error)
         *out_kib = kib;
         return TRUE;
     case MB_SIZE_EMPTY:
-        g_set_error(error, size_error_quark(), MB_ERROR_CODE_INVALID_ARGS,
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
                     "empty size (write e.g. 512MiB, 2GiB or a number of KiB)");
         return FALSE;
     case MB_SIZE_NOT_A_SIZE:
-        g_set_error(error, size_error_quark(), MB_ERROR_CODE_INVALID_ARGS,
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
                     "'%s' is not a size (write e.g. 512MiB, 2GiB or a number of KiB)", text);
         return FALSE;
     case MB_SIZE_TOO_LARGE:
-        g_set_error(error, size_error_quark(), MB_ERROR_CODE_INVALID_ARGS,
+        g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
                     "size '%s' is too large", text);
         return FALSE;
     case MB_SIZE_UNKNOWN_UNIT:
         break;
     }
     suffix = g_strchomp(g_strdup(unit));
-    g_set_error(error, size_error_quark(), MB_ERROR_CODE_INVALID_ARGS,
+    g_set_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS,
                 "'%s' has an unknown unit '%s' (use KiB, MiB, GiB or TiB)", text, suffix);
     return FALSE;
 }

@@ -7,7 +7,9 @@ G_BEGIN_DECLS
 
 /* Parses a size into KiB. A bare number is KiB; suffixes K/KiB, M/MiB,
  * G/GiB, T/TiB (any case) multiply by 1024^n. Rejects negatives,
- * fractions, garbage and overflow, with a message. */
+ * fractions, garbage and overflow, with a message, as
+ * MB_SERVICE_ERROR_INVALID_ARGS (mb-error.h): the caller's mistake, in a
+ * configuration file or a D-Bus call alike. */
 gboolean mb_size_parse_kib(const char *text, guint64 *out_kib, GError **error);
 
 /* The formatters write the parser's unit names with a '.' decimal point in

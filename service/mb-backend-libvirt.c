@@ -9,7 +9,7 @@
 
 #include "mb-balloon-stats.h"
 #include "mb-error.h"
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 #include "mb-libvirt-agent.h"
 #include "mb-libvirt-conn.h"
 #include "mb-libvirt-events.h"

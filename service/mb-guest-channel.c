@@ -8,8 +8,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 #include "mb-log.h"
+
+/* The wire's urgent reasons are the planner's: one set of bits on both
+ * sides, handed over as they are. */
+G_STATIC_ASSERT(MB_GUEST_URGENT_PSI == MB_URGENT_PSI);
+G_STATIC_ASSERT(MB_GUEST_URGENT_LOW == MB_URGENT_LOW);
+G_STATIC_ASSERT(MB_GUEST_URGENT_SWAP == MB_URGENT_SWAP);
+/* The two sample types hold the same fields: one added to either belongs
+ * in the other and in mb_guest_sample_to_policy(). */
+G_STATIC_ASSERT(sizeof(MbGuestSample) == sizeof(MbSample));
 
 /* At most one complaint about a guest's records per this many µs; the same
  * for its hellos. */
@@ -243,17 +252,50 @@ page_kib_ok(guint64 page_kib)
            page_kib <= MB_GUEST_CHANNEL_PAGE_KIB_MAX && (page_kib & (page_kib - 1)) == 0;
 }
 
+/* The guest's claims in the planner's terms. The wire (common/) knows
+ * nothing of the planner, so the host converts, field by field: a field
+ * added to MbGuestSample is added here, and to MbSample if the planner is
+ * to use it (test-guest-channel's /guest-channel/every-field shows each
+ * one arrive). */
+static void
+mb_guest_sample_to_policy(const MbGuestSample *in, MbSample *out)
+{
+    *out = (MbSample){
+        .total_kib = in->total_kib,
+        .free_kib = in->free_kib,
+        .active_anon_kib = in->active_anon_kib,
+        .inactive_anon_kib = in->inactive_anon_kib,
+        .active_file_kib = in->active_file_kib,
+        .inactive_file_kib = in->inactive_file_kib,
+        .swap_in_pages = in->swap_in_pages,
+        .swap_out_pages = in->swap_out_pages,
+        .has_psi = in->has_psi,
+        .psi_some_avg10 = in->psi_some_avg10,
+        .psi_full_avg10 = in->psi_full_avg10,
+        .has_refaults = in->has_refaults,
+        .refault_anon_pages = in->refault_anon_pages,
+        .refault_file_pages = in->refault_file_pages,
+        .activate_anon_pages = in->activate_anon_pages,
+        .activate_file_pages = in->activate_file_pages,
+        .has_swap_used = in->has_swap_used,
+        .swap_used_kib = in->swap_used_kib,
+        .low_wmark_kib = in->low_wmark_kib,
+        .psi_some_total_us = in->psi_some_total_us,
+        .urgent = in->urgent,
+    };
+}
+
 /* An agent sends one every 60 samples and after every dropped record;
  * a hostile one any number: the first at once, then one a minute. */
 static void
-handle_hello(MbGuestChannel *channel, const MbGuestRecord *record)
+handle_hello(MbGuestChannel *channel, const MbGuestMessage *message)
 {
     gint64 now = g_get_monotonic_time();
-    gboolean page_ok = page_kib_ok(record->page_kib);
+    gboolean page_ok = page_kib_ok(message->page_kib);
 
     channel->stats.n_hellos++;
     if (page_ok)
-        channel->page_kib = record->page_kib;
+        channel->page_kib = message->page_kib;
     else
         note_problem(channel, "hello with a page size outside 4..1024 KiB (ignored)");
     if (channel->hello_log_us != 0 && now - channel->hello_log_us < BAD_LOG_INTERVAL_US) {
@@ -267,7 +309,7 @@ handle_hello(MbGuestChannel *channel, const MbGuestRecord *record)
                    channel->hellos_unlogged);
     mb_log(G_LOG_LEVEL_INFO, "MB_VM", channel->vm_name,
            "VM '%s': agent protocol %u, kernel %s, pages of %u KiB%s%s", channel->vm_name,
-           record->version, record->kernel, record->page_kib, page_ok ? "" : " (ignored)",
+           message->version, message->kernel, message->page_kib, page_ok ? "" : " (ignored)",
            unlogged);
     channel->hello_log_us = now;
     channel->hellos_unlogged = 0;
@@ -277,25 +319,25 @@ handle_hello(MbGuestChannel *channel, const MbGuestRecord *record)
 static gboolean
 handle_line(MbGuestChannel *channel, const char *line, gsize len)
 {
-    MbGuestRecord record;
+    MbGuestMessage message;
     const char *why = NULL;
 
     if (len == 0)
         return FALSE; /* blank lines are harmless */
-    if (!mb_guest_record_parse(line, len, &record, &why)) {
+    if (!mb_guest_message_parse(line, len, &message, &why)) {
         channel->stats.n_bad++;
         note_problem(channel, why != NULL ? why : "unparsable record");
         return FALSE;
     }
-    if (record.kind == MB_GUEST_RECORD_HELLO) {
-        handle_hello(channel, &record);
+    if (message.kind == MB_GUEST_RECORD_HELLO) {
+        handle_hello(channel, &message);
         return FALSE;
     }
-    if (record.kind != MB_GUEST_RECORD_SAMPLE)
+    if (message.kind != MB_GUEST_RECORD_SAMPLE)
         return FALSE;
     channel->stats.n_samples++;
-    channel->urgent_seen |= record.sample.urgent;
-    channel->sample = record.sample;
+    channel->urgent_seen |= message.sample.urgent;
+    mb_guest_sample_to_policy(&message.sample, &channel->sample);
     channel->have_sample = TRUE;
     return TRUE;
 }

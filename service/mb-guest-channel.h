@@ -1,6 +1,6 @@
 /* The host end of a VM's agent channel (virtio-serial): a reader of the
- * agent's line protocol (guest-driver/mb-guest-proto.h) that keeps the
- * latest valid sample of each interval.
+ * agent's line protocol (common/mb-guest-wire.h) that keeps the latest
+ * valid sample of each interval, in the planner's terms (MbSample).
  *
  * The bytes come from a non-blocking unix socket QEMU listens on
  * (set_path + poll), from any transport with a non-blocking read (drain:

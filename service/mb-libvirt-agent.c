@@ -5,7 +5,7 @@
 
 #include <libvirt/virterror.h>
 
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 #include "mb-log.h"
 
 /* A channel libvirt could not open is tried again after this. */

@@ -1,9 +1,11 @@
 /* The common layer's size grammar (common/mb-size-parse.c): what every
  * program accepts, the reason it gives for what it refuses, and the GLib
- * parser's messages and error over it (common/mb-size.c). */
-#include <glib.h>
+ * parser's messages and error over it (common/mb-size.c, in the service's
+ * domain, common/mb-error.c). */
+#include <gio/gio.h>
 #include <string.h>
 
+#include "mb-error.h"
 #include "mb-names.h"
 #include "mb-size-parse.h"
 #include "mb-size.h"
@@ -75,12 +77,14 @@ test_size_parse_messages(void)
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) error = NULL;
+        g_autofree char *name = NULL;
 
         g_assert_false(mb_size_parse_kib(cases[i].text, &kib, &error));
-        /* The service's InvalidArgs (service/mb-error.c registers the domain). */
-        g_assert_error(error, g_quark_from_static_string(MB_ERROR_DOMAIN_QUARK),
-                       MB_ERROR_CODE_INVALID_ARGS);
+        /* The service's InvalidArgs, here and on the bus. */
+        g_assert_error(error, MB_SERVICE_ERROR, MB_SERVICE_ERROR_INVALID_ARGS);
         g_assert_cmpstr(error->message, ==, cases[i].message);
+        name = g_dbus_error_encode_gerror(error);
+        g_assert_cmpstr(name, ==, MB_ERROR_NAME_INVALID_ARGS);
     }
     g_assert_true(mb_size_parse_kib("3 GiB", &kib, NULL));
     g_assert_cmpuint(kib, ==, 3 * 1024 * 1024);

@@ -426,6 +426,74 @@ test_format_round_trip(void)
              "low_kib=1 urgent=4\n"));
 }
 
+/* Each field is written under its own key and parsed back into its own
+ * field: every value distinct, so that two keys swapped or one left out
+ * show (the round trip above has every number alike). */
+static void
+test_format_every_field(void)
+{
+    const MbGuestSample in = {
+        .total_kib = 2048001,
+        .free_kib = 512002,
+        .active_anon_kib = 600003,
+        .inactive_anon_kib = 200004,
+        .active_file_kib = 300005,
+        .inactive_file_kib = 300006,
+        .swap_in_pages = 107,
+        .swap_out_pages = 4508,
+        .has_psi = true,
+        .psi_some_avg10 = 12.34,
+        .psi_full_avg10 = 5.6,
+        .psi_some_total_us = 123456,
+        .has_refaults = true,
+        .refault_anon_pages = 11,
+        .refault_file_pages = 3548712,
+        .activate_anon_pages = 13,
+        .activate_file_pages = 1536414,
+        .has_swap_used = true,
+        .swap_used_kib = 48576,
+        .low_wmark_kib = 12000,
+        .urgent = MB_GUEST_URGENT_PSI | MB_GUEST_URGENT_SWAP,
+    };
+    char line[MB_GUEST_PROTO_LINE_MAX + 1];
+    MbGuestMessage rec;
+    const char *why = NULL;
+    size_t len = mb_guest_message_format_sample(line, sizeof line, 42, &in);
+
+    g_assert_cmpuint(len, >, 0);
+    g_assert_true(mb_guest_message_parse(line, len, &rec, &why));
+    g_assert_cmpint(rec.kind, ==, MB_GUEST_RECORD_SAMPLE);
+    g_assert_cmpuint(rec.seq, ==, 42);
+    g_assert_cmpuint(rec.sample.total_kib, ==, in.total_kib);
+    g_assert_cmpuint(rec.sample.free_kib, ==, in.free_kib);
+    g_assert_cmpuint(rec.sample.active_anon_kib, ==, in.active_anon_kib);
+    g_assert_cmpuint(rec.sample.inactive_anon_kib, ==, in.inactive_anon_kib);
+    g_assert_cmpuint(rec.sample.active_file_kib, ==, in.active_file_kib);
+    g_assert_cmpuint(rec.sample.inactive_file_kib, ==, in.inactive_file_kib);
+    g_assert_cmpuint(rec.sample.swap_in_pages, ==, in.swap_in_pages);
+    g_assert_cmpuint(rec.sample.swap_out_pages, ==, in.swap_out_pages);
+    g_assert_true(rec.sample.has_psi);
+    g_assert_cmpfloat_with_epsilon(rec.sample.psi_some_avg10, in.psi_some_avg10, 1e-9);
+    g_assert_cmpfloat_with_epsilon(rec.sample.psi_full_avg10, in.psi_full_avg10, 1e-9);
+    g_assert_cmpuint(rec.sample.psi_some_total_us, ==, in.psi_some_total_us);
+    g_assert_true(rec.sample.has_refaults);
+    g_assert_cmpuint(rec.sample.refault_anon_pages, ==, in.refault_anon_pages);
+    g_assert_cmpuint(rec.sample.refault_file_pages, ==, in.refault_file_pages);
+    g_assert_cmpuint(rec.sample.activate_anon_pages, ==, in.activate_anon_pages);
+    g_assert_cmpuint(rec.sample.activate_file_pages, ==, in.activate_file_pages);
+    g_assert_true(rec.sample.has_swap_used);
+    g_assert_cmpuint(rec.sample.swap_used_kib, ==, in.swap_used_kib);
+    g_assert_cmpuint(rec.sample.low_wmark_kib, ==, in.low_wmark_kib);
+    g_assert_cmpuint(rec.sample.urgent, ==, in.urgent);
+
+    len = mb_guest_message_format_hello(line, sizeof line, "6.1.0-28-amd64", 4);
+    g_assert_true(mb_guest_message_parse(line, len, &rec, &why));
+    g_assert_cmpint(rec.kind, ==, MB_GUEST_RECORD_HELLO);
+    g_assert_cmpuint(rec.version, ==, MB_GUEST_PROTO_VERSION);
+    g_assert_cmpstr(rec.kernel, ==, "6.1.0-28-amd64");
+    g_assert_cmpuint(rec.page_kib, ==, 4);
+}
+
 /* Hosts from before the optional keys took 512 bytes: a big guest's
  * records, with every key, still fit that. */
 static void
@@ -476,6 +544,7 @@ main(int argc, char **argv)
     g_test_add_func("/guest-proto/bad/nul", test_nul_byte);
     g_test_add_func("/guest-proto/line-length", test_line_length);
     g_test_add_func("/guest-proto/format/round-trip", test_format_round_trip);
+    g_test_add_func("/guest-proto/format/every-field", test_format_every_field);
     g_test_add_func("/guest-proto/format/old-host-fits", test_format_old_host_fits);
     return g_test_run();
 }

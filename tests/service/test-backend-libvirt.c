@@ -12,7 +12,7 @@
 #include "mb-test-bus.h"
 #include "mb-error.h"
 #include "mb-guest-channel.h"
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 
 #define URI "test:///default"
 
@@ -378,13 +378,13 @@ listen_channel(Fixture *f)
 static void
 write_sample(int fd, guint64 seq, guint64 anon_kib)
 {
-    MbSample s = {.total_kib = 524288,
-                  .free_kib = 100000,
-                  .active_anon_kib = anon_kib,
-                  .inactive_file_kib = 50000,
-                  .swap_out_pages = seq};
+    MbGuestSample s = {.total_kib = 524288,
+                       .free_kib = 100000,
+                       .active_anon_kib = anon_kib,
+                       .inactive_file_kib = 50000,
+                       .swap_out_pages = seq};
     char line[MB_GUEST_PROTO_LINE_MAX];
-    gsize len = mb_guest_record_format_sample(line, sizeof(line), seq, &s);
+    gsize len = mb_guest_message_format_sample(line, sizeof(line), seq, &s);
 
     g_assert_cmpuint(len, >, 0);
     mb_test_write_all(fd, line, len);
@@ -567,14 +567,14 @@ urgent_called(gpointer data)
 static void
 write_urgent(int fd, guint64 seq, guint64 anon_kib, unsigned urgent)
 {
-    MbSample s = {.total_kib = 524288,
-                  .free_kib = 100000,
-                  .active_anon_kib = anon_kib,
-                  .inactive_file_kib = 50000,
-                  .swap_out_pages = seq,
-                  .urgent = urgent};
+    MbGuestSample s = {.total_kib = 524288,
+                       .free_kib = 100000,
+                       .active_anon_kib = anon_kib,
+                       .inactive_file_kib = 50000,
+                       .swap_out_pages = seq,
+                       .urgent = urgent};
     char line[MB_GUEST_PROTO_LINE_MAX];
-    gsize len = mb_guest_record_format_sample(line, sizeof(line), seq, &s);
+    gsize len = mb_guest_message_format_sample(line, sizeof(line), seq, &s);
 
     g_assert_cmpuint(len, >, 0);
     mb_test_write_all(fd, line, len);
@@ -625,7 +625,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
 
     /* An urgent one: told at once, with the VM and the reasons. */
     sent_us = g_get_monotonic_time();
-    write_urgent(fd, 2, 222222, MB_URGENT_LOW | MB_URGENT_SWAP);
+    write_urgent(fd, 2, 222222, MB_GUEST_URGENT_LOW | MB_GUEST_URGENT_SWAP);
     g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
     g_test_message("urgent record told after %" G_GINT64_FORMAT " us",
                    g_get_monotonic_time() - sent_us);
@@ -646,7 +646,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     tick(f, "vm", NULL, NULL, NULL); /* reconnects */
     fd = accept(f->listen_fd, NULL, NULL);
     g_assert_cmpint(fd, >=, 0);
-    write_urgent(fd, 4, 444444, MB_URGENT_PSI);
+    write_urgent(fd, 4, 444444, MB_GUEST_URGENT_PSI);
     seen.n_calls = 0;
     g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
@@ -668,7 +668,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
 static void
 test_channel_forget(Fixture *f, gconstpointer data)
 {
-    MbSample urgent = {.total_kib = 524288, .free_kib = 1, .urgent = MB_URGENT_LOW};
+    MbGuestSample urgent = {.total_kib = 524288, .free_kib = 1, .urgent = MB_GUEST_URGENT_LOW};
     char line[MB_GUEST_PROTO_LINE_MAX];
     UrgentSeen seen = {0};
     MbDomainInfo info;
@@ -685,7 +685,7 @@ test_channel_forget(Fixture *f, gconstpointer data)
 
     mb_backend_forget(f->backend, "vm");
     /* An urgent record now reaches no callback (the write may fail)... */
-    len = mb_guest_record_format_sample(line, sizeof(line), 2, &urgent);
+    len = mb_guest_message_format_sample(line, sizeof(line), 2, &urgent);
     g_assert_cmpuint(len, >, 0);
     (void)send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     iterate_for(200);

@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "mb-guest-channel.h"
-#include "mb-guest-proto.h"
+#include "mb-guest-wire.h"
 #include "mb-test-bus.h"
 
 #define FLOOD_BYTES (64 * 1024 * 1024)
@@ -54,14 +54,14 @@ count_logs(const char *part)
 
 /* ---- records and sockets ---------------------------------------------------- */
 
-static MbSample
+static MbGuestSample
 make_sample(guint64 anon_kib)
 {
-    return (MbSample){.total_kib = 524288,
-                      .free_kib = 100000,
-                      .active_anon_kib = anon_kib,
-                      .inactive_file_kib = 50000,
-                      .swap_out_pages = 7};
+    return (MbGuestSample){.total_kib = 524288,
+                           .free_kib = 100000,
+                           .active_anon_kib = anon_kib,
+                           .inactive_file_kib = 50000,
+                           .swap_out_pages = 7};
 }
 
 /* A sample record whose active_anon_kib tells it apart; a newline first
@@ -69,13 +69,13 @@ make_sample(guint64 anon_kib)
 static gsize
 format_sample(char *buf, gsize size, guint64 seq, guint64 anon_kib, gboolean lead_nl)
 {
-    MbSample s = make_sample(anon_kib);
+    MbGuestSample s = make_sample(anon_kib);
     gsize off = lead_nl ? 1 : 0;
     gsize len;
 
     g_assert_cmpuint(size, >, off);
     buf[0] = '\n';
-    len = mb_guest_record_format_sample(buf + off, size - off, seq, &s);
+    len = mb_guest_message_format_sample(buf + off, size - off, seq, &s);
     g_assert_cmpuint(len, >, 0);
     return off + len;
 }
@@ -84,7 +84,7 @@ static char *
 hello_line(unsigned page_kib)
 {
     char line[MB_GUEST_PROTO_LINE_MAX + 1];
-    gsize len = mb_guest_record_format_hello(line, sizeof(line), "6.1.0-28-amd64", page_kib);
+    gsize len = mb_guest_message_format_hello(line, sizeof(line), "6.1.0-28-amd64", page_kib);
 
     g_assert_cmpuint(len, >, 0);
     return g_strndup(line, len);
@@ -670,6 +670,45 @@ test_per_interval_reads(void)
     g_assert_cmpuint(e.served, >, 3 * limits);
 }
 
+/* Every field of the guest's sample reaches the planner's, each in its
+ * own place (a value of its own shows a field copied into another or left
+ * out), and the urgent bits as they are. */
+static void
+test_every_field(void)
+{
+    g_autoptr(MbGuestChannel) channel = mb_guest_channel_new("every-field");
+    MbSample out;
+
+    feed_str(channel, "MBG1 sample seq=42 total_kib=2048001 free_kib=512002 "
+                      "active_anon_kib=600003 inactive_anon_kib=200004 active_file_kib=300005 "
+                      "inactive_file_kib=300006 pswpin=107 pswpout=4508 psi_some_avg10=12.34 "
+                      "psi_full_avg10=5.60 psi_some_total=123456 refault_anon=11 "
+                      "refault_file=3548712 activate_anon=13 activate_file=1536414 "
+                      "swap_used_kib=48576 low_kib=12000 urgent=5\n");
+    g_assert_true(mb_guest_channel_take_sample(channel, &out));
+    g_assert_cmpuint(out.total_kib, ==, 2048001);
+    g_assert_cmpuint(out.free_kib, ==, 512002);
+    g_assert_cmpuint(out.active_anon_kib, ==, 600003);
+    g_assert_cmpuint(out.inactive_anon_kib, ==, 200004);
+    g_assert_cmpuint(out.active_file_kib, ==, 300005);
+    g_assert_cmpuint(out.inactive_file_kib, ==, 300006);
+    g_assert_cmpuint(out.swap_in_pages, ==, 107);
+    g_assert_cmpuint(out.swap_out_pages, ==, 4508);
+    g_assert_true(out.has_psi);
+    g_assert_cmpfloat_with_epsilon(out.psi_some_avg10, 12.34, 1e-9);
+    g_assert_cmpfloat_with_epsilon(out.psi_full_avg10, 5.6, 1e-9);
+    g_assert_cmpuint(out.psi_some_total_us, ==, 123456);
+    g_assert_true(out.has_refaults);
+    g_assert_cmpuint(out.refault_anon_pages, ==, 11);
+    g_assert_cmpuint(out.refault_file_pages, ==, 3548712);
+    g_assert_cmpuint(out.activate_anon_pages, ==, 13);
+    g_assert_cmpuint(out.activate_file_pages, ==, 1536414);
+    g_assert_true(out.has_swap_used);
+    g_assert_cmpuint(out.swap_used_kib, ==, 48576);
+    g_assert_cmpuint(out.low_wmark_kib, ==, 12000);
+    g_assert_cmpuint(out.urgent, ==, MB_URGENT_PSI | MB_URGENT_SWAP);
+}
+
 /* The channel's socket from the domain's XML (it was part of
  * test-backend-libvirt; the test path is kept). */
 static void
@@ -709,6 +748,7 @@ main(int argc, char **argv)
     logs = g_ptr_array_new_with_free_func(g_free);
     g_log_set_writer_func(test_writer, NULL, NULL);
     g_test_add_func("/libvirt/channel-path", test_channel_path);
+    g_test_add_func("/guest-channel/every-field", test_every_field);
     g_test_add_func("/guest-channel/flood-then-record", test_flood_then_record);
     g_test_add_func("/guest-channel/flood-then-record-feed", test_flood_then_record_feed);
     g_test_add_func("/guest-channel/hello-flood", test_hello_flood);

@@ -1,4 +1,7 @@
-/* The service's error domain, org.smarttv.MemBalancer.Error.* on the bus. */
+/* The service's error domain, org.smarttv.MemBalancer.Error.* on the bus
+ * (the names are common/mb-names.h's). In the common layer because the
+ * service is not its only source: the size grammar (mb-size.c) reports a
+ * bad size as InvalidArgs in it, in the daemon and its clients alike. */
 #pragma once
 
 #include <gio/gio.h>
