@@ -20,3 +20,12 @@
 #define MB_ERROR_NAME_ALREADY_REGISTERED MB_ERROR_NAME_PREFIX "AlreadyRegistered"
 #define MB_ERROR_NAME_ACCESS_DENIED MB_ERROR_NAME_PREFIX "AccessDenied"
 #define MB_ERROR_NAME_UNAVAILABLE MB_ERROR_NAME_PREFIX "Unavailable"
+
+/* The keywords of a VM's State and StatsSource properties (part of the API,
+ * docs/dbus-api.md): the service writes them, the clients compare them. */
+#define MB_VM_STATE_NAME_RUNNING "running"
+#define MB_VM_STATE_NAME_OFFLINE "offline"
+#define MB_VM_STATE_NAME_STUCK "stuck"
+#define MB_STATS_SOURCE_NAME_AGENT "agent"
+#define MB_STATS_SOURCE_NAME_BALLOON "balloon"
+#define MB_STATS_SOURCE_NAME_NONE "none"

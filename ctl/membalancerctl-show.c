@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "mb-names.h"
 #include "mb-size.h"
 
 static gint
@@ -59,11 +60,11 @@ state_text(MembalancerVm *vm)
 {
     const char *state = membalancer_vm_get_state(vm);
 
-    if (g_strcmp0(state, "offline") == 0)
+    if (g_strcmp0(state, MB_VM_STATE_NAME_OFFLINE) == 0)
         /* TRANSLATORS: keep "offline", the service's keyword. */
         return g_strdup(_("offline (its domain is not running: it is not balanced and holds "
                           "no memory of the pool)"));
-    if (g_strcmp0(state, "stuck") == 0)
+    if (g_strcmp0(state, MB_VM_STATE_NAME_STUCK) == 0)
         /* TRANSLATORS: keep "stuck", the service's keyword. */
         return g_strdup(_("stuck (its balloon did not follow its targets: it is no longer "
                           "moved until the balloon moves or it is registered again)"));

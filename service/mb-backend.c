@@ -1,17 +1,19 @@
 #include "mb-backend.h"
 
+#include "mb-names.h"
+
 const char *
 mb_stats_source_to_string(MbStatsSource source)
 {
     switch (source) {
     case MB_STATS_SOURCE_AGENT:
-        return "agent";
+        return MB_STATS_SOURCE_NAME_AGENT;
     case MB_STATS_SOURCE_BALLOON:
-        return "balloon";
+        return MB_STATS_SOURCE_NAME_BALLOON;
     case MB_STATS_SOURCE_NONE:
         break;
     }
-    return "none";
+    return MB_STATS_SOURCE_NAME_NONE;
 }
 
 const char *
@@ -19,13 +21,13 @@ mb_vm_state_to_string(MbVmState state)
 {
     switch (state) {
     case MB_VM_STATE_OFFLINE:
-        return "offline";
+        return MB_VM_STATE_NAME_OFFLINE;
     case MB_VM_STATE_STUCK:
-        return "stuck";
+        return MB_VM_STATE_NAME_STUCK;
     case MB_VM_STATE_RUNNING:
         break;
     }
-    return "running";
+    return MB_VM_STATE_NAME_RUNNING;
 }
 
 /* ---- the base class ------------------------------------------------- */
