@@ -1,5 +1,6 @@
 # Sourced by scripts/test and scripts/demo: installs the Debian 12 packages
-# the build and the tests need, only when one is missing.
+# the build and the tests need, only when one is missing, as root and
+# system-wide (README's quick start warns; a throwaway machine is the place).
 MB_PACKAGES=(
   gcc meson ninja-build pkg-config
   libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin libcairo2-dev
@@ -22,7 +23,9 @@ mb_install_deps() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    echo "== installing: ${missing[*]}"
+    # Said before apt-get runs, never asked (CI runs this non-interactively).
+    echo "== installing ${#missing[@]} Debian package(s) and what they depend on, as root," \
+      "system-wide on this machine, with apt-get: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
