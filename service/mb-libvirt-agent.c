@@ -14,8 +14,8 @@
 /* ---- the agent channel ------------------------------------------------ */
 
 /* The channel is opened through libvirt (virDomainOpenChannel): libvirtd
- * connects to QEMU's socket, so the daemon needs no access to QEMU's files
- * and works over remote URIs too. The stream is non-blocking: its data
+ * connects to QEMU's socket, so the daemon needs no access to QEMU's files.
+ * The stream is non-blocking: its data
  * arrives through the connection's socket, which libvirt's event sources
  * on the main loop read as it comes; the stream's event callback feeds it
  * to the parser at once (so that an urgent record starts a tick now), and
