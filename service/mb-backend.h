@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 
 #include "mb-config.h"
+#include "mb-grant.h"
 #include "mb-policy.h"
 
 G_BEGIN_DECLS
@@ -47,7 +48,7 @@ const char *mb_vm_state_to_string(MbVmState state);
  * MB_BALLOON_MOVE_SLACK_KIB makes it RUNNING again. Within
  * MB_BALLOON_TARGET_SLACK_KIB of the target, the balloon has arrived. */
 #define MB_BALLOON_STUCK_TICKS 5
-#define MB_BALLOON_TARGET_SLACK_KIB 1024
+#define MB_BALLOON_TARGET_SLACK_KIB MB_GRANT_ARRIVED_SLACK_KIB
 #define MB_BALLOON_MOVE_SLACK_KIB 256
 
 typedef struct {

@@ -5,29 +5,19 @@
 #include <gio/gio.h>
 
 #include "mb-backend.h"
+#include "mb-grant.h"
 #include "mb-policy.h"
 
 G_BEGIN_DECLS
 
-/* One planned VM in the pool's accounting, and its move if it has one. */
+/* One planned VM, beside its entry in the grant's accounting
+ * (TickJob.grant_vms, same index). */
 typedef struct {
     char *name;
-    guint priority;
-    gboolean foreground;
-    guint64 actual_kib; /* the balloon */
-    guint64 set_kib;    /* what it may hold by its target: committed, then each new target */
-    guint64 rising_kib; /* > 0: its balloon was still deflating toward this target
-                         * in force when the tick began; a guest finishes the
-                         * batch it is deflating before it sees a lower target,
-                         * so it may rise up to it first. Counted until the
-                         * balloon is seen at its new target or at this one. */
-    guint64 from_kib;   /* as the planner counted it */
-    guint64 want_kib;   /* the planner's target */
+    guint64 from_kib; /* as the planner counted it */
     MbReason reason;
-    gboolean move;    /* want_kib != from_kib */
-    gboolean changed; /* set_kib changed this tick */
-    gboolean gone;    /* unregistered meanwhile: its balloon is left alone */
-    gboolean failed;
+    gboolean gone;   /* unregistered meanwhile: its balloon is left alone */
+    gboolean failed; /* the backend refused a target (error says why) */
     char *error;
 } TickAccount;
 
@@ -43,8 +33,11 @@ struct _MbTickChanges {
 typedef struct {
     MbBackend *backend;
     MbTickChanges changes;
-    GArray *reads;    /* TickRead */
-    GArray *accounts; /* TickAccount */
+    GArray *reads;     /* TickRead */
+    GArray *accounts;  /* TickAccount */
+    GArray *grant_vms; /* MbGrantVm, one per account (mb-grant.h) */
+    GArray *grows;     /* size_t: the grant's scratch */
+    MbGrant grant;
     gint64 now_us;
     gint64 last_regular_us; /* when the last regular tick before this one began */
     gboolean urgent;        /* an urgent tick, before the interval is over */
@@ -53,10 +46,11 @@ typedef struct {
     guint wait_ms; /* how long growth may wait for donors' balloons */
 } TickJob;
 
-/* GTaskThreadFunc, task_data a TickJob with its accounts filled: shrink
- * first; then grow by what is free, waiting (up to wait_ms) for the
- * donors' balloons to release what they were asked for, so that the VMs
- * together never hold more than the pool. */
+/* GTaskThreadFunc, task_data a TickJob with its accounts and grant_vms
+ * filled: the grant (policy/mb-grant.h) shrinks first, then grows by what
+ * is free, waiting (up to wait_ms) for the donors' balloons to release
+ * what they were asked for, so that the VMs together never hold more than
+ * the pool. */
 void mb_tick_apply_thread(GTask *task, gpointer source, gpointer task_data,
                           GCancellable *cancellable);
 

@@ -42,6 +42,8 @@ tick_job_free(TickJob *job)
 {
     g_array_unref(job->reads);
     g_array_unref(job->accounts);
+    g_array_unref(job->grant_vms);
+    g_array_unref(job->grows);
     g_hash_table_unref(job->changes.unregistered);
     g_mutex_clear(&job->changes.lock);
     g_free(job);
@@ -221,30 +223,31 @@ publish(MbEngine *engine, TickJob *job)
 
     for (guint i = 0; i < job->accounts->len; i++) {
         TickAccount *a = &g_array_index(job->accounts, TickAccount, i);
+        const MbGrantVm *g = &g_array_index(job->grant_vms, MbGrantVm, i);
         MbEngineVm *vm = g_hash_table_lookup(engine->vms_by_name, a->name);
-        gint64 change = (gint64)a->set_kib - (gint64)a->from_kib;
+        gint64 change = (gint64)g->set_kib - (gint64)a->from_kib;
         char *change_text;
 
         if (a->failed) {
             mb_log(G_LOG_LEVEL_WARNING, "MB_VM", a->name,
                    "could not move VM '%s' from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
                    " KiB: %s",
-                   a->name, a->from_kib, a->want_kib, a->error);
+                   a->name, a->from_kib, g->want_kib, a->error);
             if (vm != NULL && mb_engine_vm_target_failed(vm))
                 mb_log_id(G_LOG_LEVEL_WARNING, MB_MESSAGE_ID_STUCK, "MB_VM", a->name,
                           "VM '%s' is stuck: %u failed moves in a row; held at its size for %u "
                           "intervals, and nobody is given the memory it was to release",
                           a->name, MB_VM_FAIL_LIMIT, MB_VM_FAIL_HOLD_TICKS);
         }
-        if (!a->changed)
+        if (!g->changed)
             continue;
         if (vm != NULL)
-            mb_engine_vm_target_set(vm, a->set_kib, a->reason);
-        if (a->set_kib != a->want_kib && !a->failed)
+            mb_engine_vm_target_set(vm, g->set_kib, a->reason);
+        if (g->set_kib != g->want_kib && !a->failed)
             mb_log(G_LOG_LEVEL_DEBUG, "MB_VM", a->name,
                    "VM '%s' got %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                    " KiB now: the rest waits for donors' balloons",
-                   a->name, a->set_kib, a->want_kib);
+                   a->name, g->set_kib, g->want_kib);
         if (change == 0)
             continue;
         g_variant_builder_add(builder, "(sx)", a->name, change);
@@ -337,29 +340,25 @@ plan(MbEngine *engine, TickJob *job)
         MbEngineVm *object = g_ptr_array_index(planned, i);
         MbVm *kept = mb_engine_vm_get_vm(object);
         TickAccount a = {0};
+        MbGrantVm g;
+        gboolean move;
 
         /* The planner also writes reason for VMs that stay. */
         kept->target_kib = vm->target_kib;
         kept->reason = vm->reason;
         a.name = g_strdup(vm->name);
-        a.priority = vm->settings.priority;
-        a.foreground = vm->settings.foreground;
-        a.actual_kib = mb_engine_vm_get_actual(object);
-        a.set_kib = mb_engine_vm_committed_kib(object);
-        /* A donor of an earlier tick still on its way: counts at its
-         * balloon, and is polled with this tick's donors. */
-        if (mb_engine_vm_planned_kib(object) < a.actual_kib)
-            a.set_kib = mb_engine_vm_planned_kib(object);
-        /* A growth of an earlier tick still on its way: if this tick
-         * lowers its target, the balloon may still rise to the old one. */
-        else if (a.set_kib > a.actual_kib + MB_VM_ARRIVED_SLACK_KIB)
-            a.rising_kib = a.set_kib;
         a.from_kib = vm->alloc_kib;
-        a.want_kib = vm->target_kib;
         a.reason = vm->reason;
-        a.move = vm->target_kib != vm->alloc_kib &&
-                 mb_engine_vm_get_state(object) == MB_VM_STATE_RUNNING;
-        n_moves += a.move;
+        move = vm->target_kib != vm->alloc_kib &&
+               mb_engine_vm_get_state(object) == MB_VM_STATE_RUNNING;
+        n_moves += move;
+        /* A donor of an earlier tick still on its way counts at its balloon
+         * and is polled with this tick's donors; a growth still on its way
+         * whose target this tick lowers counts at its old one (mb-grant.h). */
+        mb_grant_vm_init(&g, a.name, vm->settings.priority, vm->settings.foreground,
+                         mb_engine_vm_get_actual(object), mb_engine_vm_committed_kib(object),
+                         mb_engine_vm_planned_kib(object), vm->target_kib, move);
+        g_array_append_val(job->grant_vms, g);
         g_array_append_val(job->accounts, a);
     }
     return n_moves > 0;
@@ -441,6 +440,8 @@ tick_begin(MbEngine *engine, gboolean urgent)
     mb_tick_urgent_clear(engine);
     job->reads = g_array_sized_new(FALSE, TRUE, sizeof(TickRead), engine->vms->len);
     job->accounts = g_array_new(FALSE, TRUE, sizeof(TickAccount));
+    job->grant_vms = g_array_new(FALSE, TRUE, sizeof(MbGrantVm));
+    job->grows = g_array_new(FALSE, TRUE, sizeof(size_t));
     g_array_set_clear_func(job->reads, (GDestroyNotify)tick_read_clear);
     g_array_set_clear_func(job->accounts, (GDestroyNotify)tick_account_clear);
     for (guint i = 0; i < engine->vms->len; i++) {

@@ -5,98 +5,14 @@
  * fake's trace of its true balloon positions), memory a donor has not
  * released is never handed out, and a hog that goes silent gives back.
  * Also in-process: the VM object's accounting and a change of statistics
- * source. */
+ * source. Growth that waits for the donors' balloons within a tick:
+ * test-service-grant. */
 #include <string.h>
 
 #include "mb-config.h"
+#include "mb-test-pool.h"
 #include "mb-test-service.h"
 #include "mb-engine-vm.h"
-#include "mb-vm-object.h"
-
-#define MIB G_GUINT64_CONSTANT(1024)
-#define POOL_KIB (G_GUINT64_CONSTANT(1536) * MIB)
-
-typedef struct {
-    Fixture f;
-    char *trace;
-} Pool;
-
-/* Starts the daemon with [membalancer] lines, and [fake] lines
- * (balloon-rate, faults) plus a trace file. */
-static void
-pool_start_with(Pool *p, const char *main_lines, const char *fake_lines, const char *extra_args)
-{
-    g_autofree char *conf = NULL, *path = NULL;
-    g_auto(GStrv) extra = extra_args != NULL ? g_strsplit(extra_args, " ", -1) : NULL;
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-
-    fixture_setup(&p->f, NULL);
-    p->trace = g_build_filename(p->f.bus->dir, "trace.txt", NULL);
-    conf = g_strdup_printf("[membalancer]\n%s"
-                           "[fake]\nalloc = 512MiB\nmax = 1GiB\ntv-game = game\n"
-                           "balloon-grow-rate = instant\ntrace = %s\n%s",
-                           main_lines, p->trace, fake_lines);
-    path = mb_test_write_file(p->f.bus->dir, "pool.conf", conf);
-    g_ptr_array_add(args, (gpointer) "--config");
-    g_ptr_array_add(args, path);
-    for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-        g_ptr_array_add(args, extra[i]);
-    g_ptr_array_add(args, NULL);
-    fixture_start(&p->f, (const char *const *)args->pdata);
-}
-
-/* ... with pool 1536MiB and a 100 ms interval. */
-static void
-pool_start(Pool *p, const char *fake_lines, const char *extra_args)
-{
-    pool_start_with(p, "pool = 1536MiB\ninterval = 100\n", fake_lines, extra_args);
-}
-
-static void
-pool_stop(Pool *p)
-{
-    fixture_teardown(&p->f, NULL);
-    g_free(p->trace);
-}
-
-/* The largest sum of the true balloon positions in the trace. */
-static guint64
-trace_max_sum(const char *trace, guint *n_lines)
-{
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
-    g_autoptr(GHashTable) cur = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    guint64 max = 0;
-
-    g_assert_true(g_file_get_contents(trace, &text, NULL, NULL));
-    lines = g_strsplit(text, "\n", -1);
-    *n_lines = 0;
-    for (gsize i = 0; lines[i] != NULL; i++) {
-        g_auto(GStrv) f = g_strsplit(lines[i], " ", -1);
-        GHashTableIter iter;
-        gpointer value;
-        guint64 sum = 0;
-
-        if (g_strv_length(f) < 4)
-            continue;
-        (*n_lines)++;
-        g_hash_table_replace(cur, g_strdup(f[1]),
-                             GSIZE_TO_POINTER((gsize)g_ascii_strtoull(f[2], NULL, 10)));
-        g_hash_table_iter_init(&iter, cur);
-        while (g_hash_table_iter_next(&iter, NULL, &value))
-            sum += GPOINTER_TO_SIZE(value);
-        max = MAX(max, sum);
-    }
-    return max;
-}
-
-static guint64
-vm_alloc(Pool *p, const char *path)
-{
-    g_autoptr(MbMemBalancerVM) vm = vm_proxy(&p->f, path);
-
-    return mb_mem_balancer_vm_get_allocated_kib(vm);
-}
 
 static gchar *
 vm_state(Pool *p, const char *path)
@@ -119,25 +35,6 @@ wait_for_stuck(Pool *p, const char *path)
             return g_steal_pointer(&now);
     }
     return NULL;
-}
-
-static void
-assert_pool_kept_at(Pool *p, const char *what, guint64 pool_kib)
-{
-    guint n = 0;
-    guint64 max = trace_max_sum(p->trace, &n);
-
-    g_test_message("%s: %u trace lines, largest sum of balloons %" G_GUINT64_FORMAT
-                   " KiB of a %" G_GUINT64_FORMAT " KiB pool",
-                   what, n, max, pool_kib);
-    g_assert_cmpuint(n, >, 20);
-    g_assert_cmpuint(max, <=, pool_kib);
-}
-
-static void
-assert_pool_kept(Pool *p, const char *what)
-{
-    assert_pool_kept_at(p, what, POOL_KIB);
 }
 
 /* Three VMs of 512 MiB fill the pool; the game loads (its demand rises)
@@ -266,7 +163,7 @@ test_lying_low(void)
 /* A guest that claims a swap storm until it has its maximum, then goes
  * silent, gives back what it holds above its fair share while another VM
  * is short. (Counters running backwards make a VM silent the same way:
- * tests/test-policy.c, /policy/plan/silent/counters-backwards.) */
+ * tests/policy/test-planner-silent.c, /policy/plan/silent/counters-backwards.) */
 static void
 silent_hog(const char *fault)
 {
@@ -480,145 +377,6 @@ test_restart_clamps(void)
     pool_stop(&p);
 }
 
-/* Starts the daemon (main_lines and fake_lines as for pool_start_with)
- * with the game (a swap storm: always short; priority 80) and two idle
- * donors (20), and runs it until the trace shows a donor asked to shrink
- * (a target below its balloon): that line's time. */
-static gint64
-start_game_waiting(Pool *p, const char *main_lines, const char *fake_lines)
-{
-    g_autofree char *fake = g_strdup_printf("%sfault.tv-game = swap-storm\n", fake_lines);
-    const char *prefix = "donor-";
-
-    pool_start_with(p, main_lines, fake, NULL);
-    g_free(register_vm(&p->f, "tv-game", 80, NULL));
-    g_free(register_vm(&p->f, "donor-a", 20, NULL));
-    g_free(register_vm(&p->f, "donor-b", 20, NULL));
-    for (int i = 0; i < 1500; i++) {
-        g_autoptr(GArray) lines = mb_test_trace_read(p->trace, FALSE);
-
-        for (guint k = 0; k < lines->len; k++) {
-            const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
-
-            if (g_str_has_prefix(line->name, prefix) && line->target_kib < line->current_kib)
-                return line->us;
-        }
-        mb_test_run_for(10);
-    }
-    {
-        g_autofree char *log = mb_test_daemon_log(p->f.daemon);
-        g_autofree char *trace = NULL;
-        g_file_get_contents(p->trace, &trace, NULL, NULL);
-        g_test_message("no shrink of %s*; trace:\n%s\ndaemon log:\n%s", prefix, trace, log);
-    }
-    g_assert_not_reached();
-    return 0;
-}
-
-/* The first time from after_us on that the trace shows the VM with a
- * target above above_kib; G_MAXINT64 if never. */
-static gint64
-first_grow_after(GArray *lines, const char *name, gint64 after_us, guint64 above_kib)
-{
-    for (guint k = 0; k < lines->len; k++) {
-        const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
-
-        if (line->us >= after_us && g_str_equal(line->name, name) &&
-            line->target_kib > above_kib)
-            return line->us;
-    }
-    return G_MAXINT64;
-}
-
-/* A VM registered while growth waits for the donors' balloons holds
- * memory that is not free. The pool has 48 MiB free, less than a step:
- * the game waits for the donors (their balloons release 400 ms after their
- * targets). The extra VM's 32 MiB fit in those 48; handed out with the
- * donors' memory, they would not. */
-static void
-test_register_while_waiting(void)
-{
-    Pool p = {0};
-    g_autofree char *game = mb_vm_object_path_for_name("tv-game");
-
-    start_game_waiting(&p, "pool = 1584MiB\ninterval = 1000\nmin-step = 64MiB\nspare = 0\n",
-                       "balloon-release-ms = 400\nalloc.extra = 32MiB\n");
-    g_free(register_vm(&p.f, "extra", 20, min_max(16 * MIB, 1024 * MIB)));
-    mb_test_run_for(3000);
-    /* Not vacuous: the donors' memory reached the game. */
-    g_assert_cmpuint(vm_alloc(&p, game), >, 512 * MIB + 64 * MIB);
-    assert_pool_kept_at(&p, "registered while waiting", 1584 * MIB);
-    pool_stop(&p);
-}
-
-/* Scenarios below need the daemon to act within a few hundred
- * milliseconds of a point in its tick. A registration change writes the
- * state file durably (fsync), which a busy disk (a VM image, dpkg in a
- * parallel test) can stall for seconds; then the scenario did not happen
- * as arranged and says nothing. Such a run is repeated, up to
- * TIMED_TRIES times; a test fails when no run happened as arranged or a
- * run that did broke the rule. */
-#define TIMED_TRIES 3
-
-typedef gboolean (*TimedScenario)(void);
-
-static void
-run_timed(TimedScenario scenario)
-{
-    for (int i = 0; i < TIMED_TRIES; i++) {
-        if (scenario())
-            return;
-        g_test_message("try %d of %d was too slow to test the rule; again", i + 1, TIMED_TRIES);
-    }
-    g_test_fail_printf("none of %d tries ran as arranged (the machine was too slow each time)",
-                       TIMED_TRIES);
-}
-
-/* A growing VM unregistered while it waits for the donors: its balloon
- * is left alone once the donors release. */
-static gboolean
-unregister_while_waiting_once(void)
-{
-    Pool p = {0};
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) lines = NULL;
-    gint64 shrink_us, gone_us;
-    guint n_released = 0;
-
-    shrink_us = start_game_waiting(&p, "pool = 1536MiB\ninterval = 1000\n",
-                                   "balloon-release-ms = 400\n");
-    g_assert_true(
-        mb_mem_balancer_call_unregister_vm_sync(p.f.manager, "tv-game", NULL, &error));
-    g_assert_no_error(error);
-    gone_us = g_get_monotonic_time();
-    g_test_message("unregistered %" G_GINT64_FORMAT " ms after the donors' shrink",
-                   (gone_us - shrink_us) / 1000);
-    /* Not vacuous: gone before the donors released (400 ms). */
-    if (gone_us - shrink_us >= 300 * 1000) {
-        pool_stop(&p);
-        return FALSE;
-    }
-    mb_test_run_for(1500);
-    lines = mb_test_trace_read(p.trace, FALSE);
-    for (guint k = 0; k < lines->len; k++) {
-        const MbTestTraceLine *line = &g_array_index(lines, MbTestTraceLine, k);
-
-        n_released += g_str_has_prefix(line->name, "donor-") && line->current_kib < 512 * MIB;
-        if (line->us > gone_us && g_str_equal(line->name, "tv-game"))
-            g_assert_cmpuint(line->target_kib, ==, 512 * MIB);
-    }
-    /* Not vacuous: the donors released. */
-    g_assert_cmpuint(n_released, >, 0);
-    pool_stop(&p);
-    return TRUE;
-}
-
-static void
-test_unregister_while_waiting(void)
-{
-    run_timed(unregister_while_waiting_once);
-}
-
 /* A pool and a reserve that are not whole balloon pages: partial grants
  * (the donors' balloons travel 16 MiB a tick) are whole pages still. */
 static void
@@ -650,40 +408,6 @@ test_partial_grant_pages(void)
     g_assert_cmpuint(vm_alloc(&p, game), >, 544 * MIB);
     assert_pool_kept_at(&p, "odd pool", 1536 * MIB + 2);
     pool_stop(&p);
-}
-
-/* A donor asked in one tick that releases during the next funds that
- * tick's grow at once, not an interval later. Its balloon releases
- * 1300 ms after its target: after the first tick's wait (750 ms), within
- * the second's. */
-static gboolean
-earlier_donor_once(void)
-{
-    Pool p = {0};
-    g_autoptr(GArray) lines = NULL;
-    gint64 shrink_us, released_us, grow_us;
-
-    shrink_us = start_game_waiting(&p, "pool = 1536MiB\ninterval = 1000\n",
-                                   "balloon-release-ms = 1300\n");
-    mb_test_run_for(4000);
-    lines = mb_test_trace_read(p.trace, FALSE);
-    released_us = shrink_us + 1300 * 1000;
-    grow_us = first_grow_after(lines, "tv-game", 0, 512 * MIB);
-    g_test_message("the game grew %" G_GINT64_FORMAT " ms after the donor released",
-                   (grow_us - released_us) / 1000);
-    g_assert_cmpint(grow_us, >=, released_us);
-    assert_pool_kept(&p, "earlier donor");
-    pool_stop(&p);
-    /* Funded within the tick that saw the release, not an interval
-     * (1000 ms) later. A slow run may miss 300 ms once; a daemon that
-     * waits for the next interval misses it every time. */
-    return grow_us - released_us < 300 * 1000;
-}
-
-static void
-test_earlier_donor(void)
-{
-    run_timed(earlier_donor_once);
 }
 
 /* With the pool the host's memory, a reserve is kept back for the host
@@ -769,10 +493,7 @@ main(int argc, char **argv)
     g_test_add_func("/service/pool/vm-object-floor", test_vm_object_floor);
     g_test_add_func("/service/pool/source-change", test_source_change);
     g_test_add_func("/service/pool/restart-clamps", test_restart_clamps);
-    g_test_add_func("/service/pool/register-while-waiting", test_register_while_waiting);
-    g_test_add_func("/service/pool/unregister-while-waiting", test_unregister_while_waiting);
     g_test_add_func("/service/pool/partial-grant-pages", test_partial_grant_pages);
-    g_test_add_func("/service/pool/earlier-donor", test_earlier_donor);
     g_test_add_func("/service/pool/default-reserve", test_default_reserve);
     g_test_add_func("/service/pool/default-reserve-libvirt", test_default_reserve_libvirt);
     return g_test_run();
