@@ -83,7 +83,8 @@ _membalancer_client_adopt_vm(MembalancerClient *client, MembalancerVm *vm)
 static void
 add_object(MembalancerClient *self, GDBusObject *object, gboolean announce)
 {
-    g_autoptr(MbMemBalancerVM) proxy = mb_object_get_mem_balancer_vm(MB_OBJECT(object));
+    g_autoptr(MbLibGenMemBalancerVM) proxy =
+        mb_lib_gen_object_get_mem_balancer_vm(MB_LIB_GEN_OBJECT(object));
     g_autoptr(MembalancerVm) vm = NULL;
 
     if (proxy == NULL ||
@@ -133,7 +134,7 @@ on_manager_notify(GObject *proxy, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
-on_rebalanced(MbMemBalancer *manager, GVariant *moves, gpointer user_data)
+on_rebalanced(MbLibGenMemBalancer *manager, GVariant *moves, gpointer user_data)
 {
     g_signal_emit(user_data, signals[SIGNAL_REBALANCED], 0, moves);
 }
@@ -159,7 +160,7 @@ _membalancer_client_setup(MembalancerClient *self)
 
 /* ---- the manager's state ------------------------------------------------ */
 
-MbMemBalancer *
+MbLibGenMemBalancer *
 _membalancer_client_get_manager(MembalancerClient *client)
 {
     return client->manager;
@@ -210,7 +211,7 @@ membalancer_client_get_running(MembalancerClient *client)
  *
  * Returns: (transfer full) (nullable): the service's version
  */
-CLIENT_GETTER(char *, dup_version, mb_mem_balancer_dup_version)
+CLIENT_GETTER(char *, dup_version, mb_lib_gen_mem_balancer_dup_version)
 /**
  * membalancer_client_dup_backend:
  * @client: a #MembalancerClient
@@ -218,35 +219,35 @@ CLIENT_GETTER(char *, dup_version, mb_mem_balancer_dup_version)
  * Returns: (transfer full) (nullable): the service's hypervisor backend,
  *   `libvirt` or `fake`
  */
-CLIENT_GETTER(char *, dup_backend, mb_mem_balancer_dup_backend)
+CLIENT_GETTER(char *, dup_backend, mb_lib_gen_mem_balancer_dup_backend)
 /**
  * membalancer_client_dup_policy:
  * @client: a #MembalancerClient
  *
  * Returns: (transfer full) (nullable): the balancing policy
  */
-CLIENT_GETTER(char *, dup_policy, mb_mem_balancer_dup_policy)
+CLIENT_GETTER(char *, dup_policy, mb_lib_gen_mem_balancer_dup_policy)
 /**
  * membalancer_client_get_pool_kib:
  * @client: a #MembalancerClient
  *
  * Returns: the memory the registered VMs share, in KiB
  */
-CLIENT_GETTER(guint64, get_pool_kib, mb_mem_balancer_get_pool_kib)
+CLIENT_GETTER(guint64, get_pool_kib, mb_lib_gen_mem_balancer_get_pool_kib)
 /**
  * membalancer_client_get_reserve_kib:
  * @client: a #MembalancerClient
  *
  * Returns: the part of the pool that is never handed out, in KiB
  */
-CLIENT_GETTER(guint64, get_reserve_kib, mb_mem_balancer_get_reserve_kib)
+CLIENT_GETTER(guint64, get_reserve_kib, mb_lib_gen_mem_balancer_get_reserve_kib)
 /**
  * membalancer_client_get_interval_ms:
  * @client: a #MembalancerClient
  *
  * Returns: the balancing interval, in milliseconds
  */
-CLIENT_GETTER(guint, get_interval_ms, mb_mem_balancer_get_interval_ms)
+CLIENT_GETTER(guint, get_interval_ms, mb_lib_gen_mem_balancer_get_interval_ms)
 /**
  * membalancer_client_get_alpha:
  * @client: a #MembalancerClient
@@ -254,28 +255,28 @@ CLIENT_GETTER(guint, get_interval_ms, mb_mem_balancer_get_interval_ms)
  * Returns: the weight of the newest sample in the demand's moving average,
  *   in (0, 1]
  */
-CLIENT_GETTER(gdouble, get_alpha, mb_mem_balancer_get_alpha)
+CLIENT_GETTER(gdouble, get_alpha, mb_lib_gen_mem_balancer_get_alpha)
 /**
  * membalancer_client_get_vm_count:
  * @client: a #MembalancerClient
  *
  * Returns: how many VMs are registered, as the service last said
  */
-CLIENT_GETTER(guint, get_vm_count, mb_mem_balancer_get_vm_count)
+CLIENT_GETTER(guint, get_vm_count, mb_lib_gen_mem_balancer_get_vm_count)
 /**
  * membalancer_client_get_paused:
  * @client: a #MembalancerClient
  *
  * Returns: whether periodic balancing is paused
  */
-CLIENT_GETTER(gboolean, get_paused, mb_mem_balancer_get_paused)
+CLIENT_GETTER(gboolean, get_paused, mb_lib_gen_mem_balancer_get_paused)
 /**
  * membalancer_client_get_connected:
  * @client: a #MembalancerClient
  *
  * Returns: whether the service is connected to its hypervisor
  */
-CLIENT_GETTER(gboolean, get_connected, mb_mem_balancer_get_connected)
+CLIENT_GETTER(gboolean, get_connected, mb_lib_gen_mem_balancer_get_connected)
 
 /**
  * membalancer_client_get_vms:

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "membalancer.h"
-#include "mb-dbus-generated.h"
+#include "membalancer-gen.h"
 
 G_BEGIN_DECLS
 
@@ -10,15 +10,15 @@ G_BEGIN_DECLS
  * G_IO_ERROR_CANCELLED) with the D-Bus prefix stripped from its message. */
 GError *_membalancer_error_from_dbus(GError *error);
 
-MembalancerVm *_membalancer_vm_new(MbMemBalancerVM *proxy);
-MbMemBalancerVM *_membalancer_vm_get_proxy(MembalancerVm *vm);
+MembalancerVm *_membalancer_vm_new(MbLibGenMemBalancerVM *proxy);
+MbLibGenMemBalancerVM *_membalancer_vm_get_proxy(MembalancerVm *vm);
 
 struct _MembalancerClient {
     GObject parent_instance;
     GDBusConnection *connection;
     char *address;
     GDBusObjectManager *object_manager;
-    MbMemBalancer *manager;
+    MbLibGenMemBalancer *manager;
     GHashTable *vms; /* object path -> MembalancerVm */
 };
 
@@ -29,7 +29,7 @@ void _membalancer_client_async_initable_iface_init(GAsyncInitableIface *iface);
 void _membalancer_client_setup(MembalancerClient *client);
 
 /* The manager's proxy (NULL before the client is initialized). */
-MbMemBalancer *_membalancer_client_get_manager(MembalancerClient *client);
+MbLibGenMemBalancer *_membalancer_client_get_manager(MembalancerClient *client);
 /* The VM object of path in the client's table, or NULL (no reference). */
 MembalancerVm *_membalancer_client_vm_for_path(MembalancerClient *client, const char *path);
 /* Adds a VM object built from a proxy of the caller's (when the reply of
@@ -38,8 +38,9 @@ void _membalancer_client_adopt_vm(MembalancerClient *client, MembalancerVm *vm);
 
 /* membalancer-client-calls.c: the calls' common parts, for the call
  * files. A finish function of the generated proxy, as a task's data. */
-typedef gboolean (*CallFinish)(MbMemBalancer *proxy, GAsyncResult *result, GError **error);
-typedef gboolean (*PathFinish)(MbMemBalancer *proxy, char **path, GAsyncResult *result,
+typedef gboolean (*CallFinish)(MbLibGenMemBalancer *proxy, GAsyncResult *result,
+                               GError **error);
+typedef gboolean (*PathFinish)(MbLibGenMemBalancer *proxy, char **path, GAsyncResult *result,
                                GError **error);
 GTask *_membalancer_call_task(MembalancerClient *client, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data,

@@ -6,6 +6,7 @@
 
 #include "lib-test.h"
 
+#include "mb-dbus-generated.h"
 #include "mb-names.h"
 
 static void
@@ -108,6 +109,26 @@ test_connect_system(LibFixture *f, gconstpointer data)
     g_clear_object(&sync_client);
     g_clear_object(&client);
     g_unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+}
+
+/* A process with the service's generated proxies as well (the panel's
+ * tests have both): the library's are types of its own, so both live
+ * side by side and agree. */
+static void
+test_beside_service_proxies(LibFixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(MbMemBalancer) theirs = mb_mem_balancer_proxy_new_sync(
+        f->bus->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME, MB_OBJECT_PATH, NULL, &error);
+    g_autoptr(MembalancerClient) client = NULL;
+    g_autofree char *backend = NULL;
+
+    g_assert_no_error(error);
+    client = checked_client(
+        membalancer_client_new_for_connection_sync(f->bus->connection, NULL, &error), error);
+    backend = membalancer_client_dup_backend(client);
+    g_assert_cmpstr(backend, ==, mb_mem_balancer_get_backend(theirs));
+    g_assert_cmpstr(g_type_name(G_OBJECT_TYPE(theirs)), ==, "MbMemBalancerProxy");
 }
 
 static void
@@ -305,6 +326,7 @@ main(int argc, char **argv)
     ADD_LIB_TEST("client/connect-address", test_connect_address, lib_fast_args);
     ADD_LIB_TEST("client/connect-connection", test_connect_connection, lib_fast_args);
     ADD_LIB_TEST("client/connect-system", test_connect_system, lib_fast_args);
+    ADD_LIB_TEST("client/beside-service-proxies", test_beside_service_proxies, lib_fast_args);
     ADD_LIB_TEST("client/bad-address", test_bad_address, NULL);
     ADD_LIB_TEST("client/not-running", test_not_running, NULL);
     ADD_LIB_TEST("client/cancel", test_cancel, lib_fast_args);
