@@ -20,7 +20,7 @@ _membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user_data
     if (finish(MB_LIB_GEN_MEM_BALANCER(source), result, &error))
         g_task_return_boolean(task, TRUE);
     else
-        g_task_return_error(task, _membalancer_error_from_dbus(error));
+        g_task_return_error(task, _membalancer_error_from_call(G_DBUS_PROXY(source), error));
 }
 
 GTask *
@@ -45,10 +45,12 @@ _membalancer_call_finish(MembalancerClient *client, GAsyncResult *result, gpoint
 }
 
 gboolean
-_membalancer_sync_result(gboolean ok, GError *error, GError **out_error)
+_membalancer_sync_result(MembalancerClient *client, gboolean ok, GError *error,
+                         GError **out_error)
 {
     if (!ok)
-        g_propagate_error(out_error, _membalancer_error_from_dbus(error));
+        g_propagate_error(out_error,
+                          _membalancer_error_from_call(G_DBUS_PROXY(client->manager), error));
     return ok;
 }
 
@@ -115,7 +117,7 @@ _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_
     PathFinish finish = (PathFinish)g_task_get_task_data(task);
 
     if (!finish(MB_LIB_GEN_MEM_BALANCER(source), &path, result, &error)) {
-        g_task_return_error(task, _membalancer_error_from_dbus(error));
+        g_task_return_error(task, _membalancer_error_from_call(G_DBUS_PROXY(source), error));
         return;
     }
     vm = _membalancer_client_vm_for_path(client, path);
@@ -123,9 +125,9 @@ _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_
         g_task_return_pointer(task, g_object_ref(vm), g_object_unref);
         return;
     }
-    mb_lib_gen_mem_balancer_vm_proxy_new(client->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                         MB_BUS_NAME, path, g_task_get_cancellable(task),
-                                         register_proxy_done, g_object_ref(task));
+    mb_lib_gen_mem_balancer_vm_proxy_new(
+        client->connection, _membalancer_client_proxy_flags(client), MB_BUS_NAME, path,
+        g_task_get_cancellable(task), register_proxy_done, g_object_ref(task));
 }
 
 void
@@ -164,7 +166,8 @@ _membalancer_register_sync(MembalancerClient *client, const char *name, guint pr
                  : mb_lib_gen_mem_balancer_call_register_vm_sync)(
         client->manager, name, priority, options, &path, cancellable, &local);
     if (!ok) {
-        g_propagate_error(error, _membalancer_error_from_dbus(local));
+        g_propagate_error(error,
+                          _membalancer_error_from_call(G_DBUS_PROXY(client->manager), local));
         return NULL;
     }
     return _membalancer_registered_vm_sync(client, path, cancellable, error);
@@ -255,9 +258,9 @@ _membalancer_registered_vm_sync(MembalancerClient *client, const char *path,
 
     /* The object manager sees the VM only when the main context runs. */
     if (_membalancer_client_vm_for_path(client, path) == NULL) {
-        proxy = mb_lib_gen_mem_balancer_vm_proxy_new_sync(client->connection,
-                                                          G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME,
-                                                          path, cancellable, &local);
+        proxy = mb_lib_gen_mem_balancer_vm_proxy_new_sync(
+            client->connection, _membalancer_client_proxy_flags(client), MB_BUS_NAME, path,
+            cancellable, &local);
         if (proxy == NULL) {
             g_propagate_error(error, _membalancer_error_from_dbus(local));
             return NULL;
@@ -330,7 +333,7 @@ membalancer_client_unregister_vm_sync(MembalancerClient *client, const char *nam
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_unregister_vm_sync(client->manager, name, cancellable,
                                                          &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- SetPriority ---- */
@@ -400,7 +403,7 @@ membalancer_client_set_priority_sync(MembalancerClient *client, const char *name
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_set_priority_sync(client->manager, name, priority,
                                                         cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- SetForeground ---- */
@@ -467,7 +470,7 @@ membalancer_client_set_foreground_sync(MembalancerClient *client, const char *na
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_set_foreground_sync(client->manager, name, cancellable,
                                                           &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- Rebalance ---- */
@@ -530,7 +533,7 @@ membalancer_client_rebalance_sync(MembalancerClient *client, GCancellable *cance
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_rebalance_sync(client->manager, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- Paused (pause, resume): org.freedesktop.DBus.Properties.Set ---- */
@@ -625,7 +628,7 @@ membalancer_client_pause_sync(MembalancerClient *client, GCancellable *cancellab
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, TRUE, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /**
@@ -683,5 +686,5 @@ membalancer_client_resume_sync(MembalancerClient *client, GCancellable *cancella
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, FALSE, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }

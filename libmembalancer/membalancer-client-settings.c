@@ -78,7 +78,7 @@ membalancer_client_set_limits_sync(MembalancerClient *client, const char *name, 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_set_limits_sync(client->manager, name, min_kib, max_kib,
                                                       cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- ClearForeground ---- */
@@ -142,7 +142,7 @@ membalancer_client_clear_foreground_sync(MembalancerClient *client, GCancellable
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = mb_lib_gen_mem_balancer_call_clear_foreground_sync(client->manager, cancellable,
                                                             &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- RegisterOrUpdateVM ---- */

@@ -9,6 +9,10 @@ G_BEGIN_DECLS
 /* Takes error; returns it in MEMBALANCER_ERROR (cancellation stays
  * G_IO_ERROR_CANCELLED) with the D-Bus prefix stripped from its message. */
 GError *_membalancer_error_from_dbus(GError *error);
+/* Takes error: that of a call through proxy. A call that never left (the
+ * proxy does not auto-start and the service has no owner) is NOT_RUNNING;
+ * the rest as _membalancer_error_from_dbus(). */
+GError *_membalancer_error_from_call(GDBusProxy *proxy, GError *error);
 
 MembalancerVm *_membalancer_vm_new(MbLibGenMemBalancerVM *proxy);
 MbLibGenMemBalancerVM *_membalancer_vm_get_proxy(MembalancerVm *vm);
@@ -17,6 +21,7 @@ struct _MembalancerClient {
     GObject parent_instance;
     GDBusConnection *connection;
     char *address;
+    gboolean auto_start;
     GDBusObjectManager *object_manager;
     MbLibGenMemBalancer *manager;
     GHashTable *vms; /* object path -> MembalancerVm */
@@ -27,6 +32,9 @@ void _membalancer_client_initable_iface_init(GInitableIface *iface);
 void _membalancer_client_async_initable_iface_init(GAsyncInitableIface *iface);
 /* Fills the VM table and follows the service (once the proxies are made). */
 void _membalancer_client_setup(MembalancerClient *client);
+
+/* The flags of the client's proxies: no auto-start unless the client may. */
+GDBusProxyFlags _membalancer_client_proxy_flags(MembalancerClient *client);
 
 /* The manager's proxy (NULL before the client is initialized). */
 MbLibGenMemBalancer *_membalancer_client_get_manager(MembalancerClient *client);
@@ -50,7 +58,8 @@ void _membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user
 gboolean _membalancer_call_finish(MembalancerClient *client, GAsyncResult *result,
                                   gpointer source_tag, GError **error);
 /* Takes error: a _sync call's result. */
-gboolean _membalancer_sync_result(gboolean ok, GError *error, GError **out_error);
+gboolean _membalancer_sync_result(MembalancerClient *client, gboolean ok, GError *error,
+                                  GError **out_error);
 /* RegisterVM's options: 0 and FALSE are left out. */
 GVariant *_membalancer_register_options(guint64 min_kib, guint64 max_kib, gboolean foreground);
 /* The reply of a call returning a VM's path; the task's data is its

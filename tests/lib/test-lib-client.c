@@ -245,6 +245,113 @@ test_not_running(LibFixture *f, gconstpointer data)
     g_signal_handlers_disconnect_by_data(f->client, &removed);
 }
 
+static gboolean
+file_exists(gpointer path)
+{
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static MembalancerClient *
+client_no_auto_start(LibFixture *f, GAsyncResult **result)
+{
+    GError *error = NULL;
+    GObject *client;
+
+    if (result == NULL) {
+        client = g_initable_new(MEMBALANCER_TYPE_CLIENT, NULL, &error, "connection",
+                                f->bus->connection, "auto-start", FALSE, NULL);
+    } else {
+        g_async_initable_new_async(MEMBALANCER_TYPE_CLIENT, G_PRIORITY_DEFAULT, NULL,
+                                   lib_keep_result, result, "connection", f->bus->connection,
+                                   "auto-start", FALSE, NULL);
+        client = G_OBJECT(membalancer_client_new_finish(lib_wait_result(result), &error));
+        g_clear_object(result);
+    }
+    g_assert_no_error(error);
+    g_assert_false(membalancer_client_get_auto_start(MEMBALANCER_CLIENT(client)));
+    return MEMBALANCER_CLIENT(client);
+}
+
+/* A bus that can activate the service (its "service" only leaves a
+ * mark): a client with auto-start FALSE, blocking or not, does not start
+ * it, nor do its calls; it follows the service when the service comes. A
+ * client that may auto-start leaves the mark (the test's control). */
+static void
+test_no_auto_start(void)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-lib-activation-XXXXXX");
+    g_autofree char *mark = g_build_filename(dir, "activated", NULL);
+    g_autofree char *service = g_strdup_printf(
+        "[D-BUS Service]\nName=%s\nExec=/usr/bin/touch %s\n", MB_BUS_NAME, mark);
+    g_autofree char *conf =
+        g_strdup_printf("<busconfig><servicedir>%s</servicedir></busconfig>\n", dir);
+    g_autofree char *conf_path = mb_test_write_file(dir, "activation.conf", conf);
+    LibFixture f = {NULL};
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(MembalancerClient) sync_client = NULL;
+    g_autoptr(MembalancerClient) client = NULL;
+    g_autoptr(MembalancerClient) starter = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(MembalancerVm) vm = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean auto_start = TRUE;
+
+    g_free(mb_test_write_file(dir, MB_BUS_NAME ".service", service));
+    f.bus = mb_test_bus_new_with_include(conf_path);
+    f.state_dir = g_build_filename(f.bus->dir, "state", NULL);
+    sync_client = client_no_auto_start(&f, NULL);
+    client = client_no_auto_start(&f, &result);
+    g_object_get(client, "auto-start", &auto_start, NULL);
+    g_assert_false(auto_start);
+    g_assert_false(membalancer_client_get_running(client));
+    g_assert_false(membalancer_client_set_priority_sync(client, "tv-game", 5, NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    membalancer_client_rebalance(client, NULL, lib_keep_result, &result);
+    g_assert_false(
+        membalancer_client_rebalance_finish(client, lib_wait_result(&result), &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    g_clear_object(&result);
+    g_assert_false(membalancer_client_pause_sync(sync_client, NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    g_assert_null(membalancer_client_register_vm_sync(sync_client, "tv-game", 50, 0, 0, FALSE,
+                                                      NULL, &error));
+    assert_not_running(error);
+    g_clear_error(&error);
+    mb_test_run_for(500);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+
+    /* The service comes: the client follows it and its calls reach it. */
+    lib_fixture_spawn(&f, lib_fast_args);
+    g_assert_true(mb_test_wait_for(client_running, client, 10000));
+    assert_manager_properties(client);
+    vm = membalancer_client_register_vm_sync(client, "tv-game", 50, 0, 0, FALSE, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(vm);
+    lib_fixture_stop(&f);
+    g_assert_true(mb_test_wait_for(client_not_running, client, 10000));
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+
+    /* The default client starts it (the bus runs the mark's program). */
+    membalancer_client_new_for_connection(f.bus->connection, cancellable, lib_keep_result,
+                                          &result);
+    g_assert_true(mb_test_wait_for(file_exists, mark, 10000));
+    /* The mark's program never takes the name: no need to wait for the
+     * bus to give up. */
+    g_cancellable_cancel(cancellable);
+    starter = membalancer_client_new_finish(lib_wait_result(&result), &error);
+    g_clear_error(&error);
+
+    g_clear_object(&vm);
+    g_clear_object(&client);
+    g_clear_object(&sync_client);
+    g_clear_object(&starter);
+    lib_fixture_teardown(&f, NULL);
+    mb_test_rm_rf(dir);
+}
+
 /* A cancelled call fails with G_IO_ERROR_CANCELLED and changes nothing. */
 static void
 test_cancel(LibFixture *f, gconstpointer data)
@@ -329,6 +436,7 @@ main(int argc, char **argv)
     ADD_LIB_TEST("client/beside-service-proxies", test_beside_service_proxies, lib_fast_args);
     ADD_LIB_TEST("client/bad-address", test_bad_address, NULL);
     ADD_LIB_TEST("client/not-running", test_not_running, NULL);
+    g_test_add_func("/lib/client/no-auto-start", test_no_auto_start);
     ADD_LIB_TEST("client/cancel", test_cancel, lib_fast_args);
     ADD_LIB_TEST("client/vm-live", test_vm_live, lib_fast_args);
     return g_test_run();

@@ -69,13 +69,15 @@ test_rows_appear(Fixture *f, gconstpointer data)
     static const char *const names[] = {"tv-game", "tv-video", "tv-web", NULL};
     Changes changes = {0, 0};
     MbPanelVm *game;
+    g_autofree char *backend = NULL;
 
     mb_test_tv_start(f, 100);
     model = mb_panel_model_new(f->bus->connection);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
     wait_rows(model, 0);
     g_assert_true(mb_panel_model_get_connected(model));
-    g_assert_cmpstr(mb_panel_model_get_backend(model), ==, "fake");
+    backend = mb_panel_model_dup_backend(model);
+    g_assert_cmpstr(backend, ==, "fake");
     mb_test_tv_register(f);
     wait_rows(model, 3);
     assert_names(model, names);
