@@ -170,6 +170,18 @@ assert_not_running(GError *error)
     g_assert_null(strstr(error->message, "GDBus.Error"));
 }
 
+/* A notify::running handler: counts in *(guint *)user_data the times the
+ * client said running without the service's properties. */
+static void
+on_running_check_loaded(MembalancerClient *client, GParamSpec *pspec, gpointer user_data)
+{
+    g_autofree char *backend = membalancer_client_dup_backend(client);
+
+    if (membalancer_client_get_running(client) &&
+        (backend == NULL || membalancer_client_get_interval_ms(client) == 0))
+        (*(guint *)user_data)++;
+}
+
 /* No service on the bus: the client is made, says so, and every call
  * fails with NOT_RUNNING; when the service comes, the client follows it;
  * when it goes, its VMs go too. */
@@ -179,7 +191,7 @@ test_not_running(LibFixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(MembalancerVm) vm = NULL;
-    guint running_changes = 0, removed = 0, added = 0;
+    guint running_changes = 0, removed = 0, added = 0, running_unloaded = 0;
 
     g_assert_false(membalancer_client_get_running(f->client));
     g_assert_null(membalancer_client_register_vm_sync(f->client, "tv-game", 50, 0, 0, FALSE,
@@ -218,11 +230,15 @@ test_not_running(LibFixture *f, gconstpointer data)
     g_clear_error(&error);
 
     g_signal_connect(f->client, "notify::running", G_CALLBACK(lib_count), &running_changes);
+    g_signal_connect(f->client, "notify::running", G_CALLBACK(on_running_check_loaded),
+                     &running_unloaded);
     g_signal_connect(f->client, "vm-added", G_CALLBACK(lib_count), &added);
     g_signal_connect(f->client, "vm-removed", G_CALLBACK(lib_count), &removed);
     lib_fixture_spawn(f, lib_fast_args);
     g_assert_true(mb_test_wait_for(client_running, f->client, 10000));
     g_assert_cmpuint(running_changes, >=, 1);
+    /* running means loaded: never without the service's properties. */
+    g_assert_cmpuint(running_unloaded, ==, 0);
     vm = membalancer_client_register_vm_sync(f->client, "tv-game", 50, 0, 0, FALSE, NULL,
                                              &error);
     g_assert_no_error(error);
@@ -240,7 +256,9 @@ test_not_running(LibFixture *f, gconstpointer data)
     vm = membalancer_client_lookup_vm(f->client, "tv-game");
     g_assert_nonnull(vm);
     g_assert_cmpuint(membalancer_vm_get_priority(vm), ==, 50);
+    g_assert_cmpuint(running_unloaded, ==, 0);
     g_signal_handlers_disconnect_by_data(f->client, &running_changes);
+    g_signal_handlers_disconnect_by_data(f->client, &running_unloaded);
     g_signal_handlers_disconnect_by_data(f->client, &added);
     g_signal_handlers_disconnect_by_data(f->client, &removed);
 }
