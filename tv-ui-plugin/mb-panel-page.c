@@ -296,7 +296,6 @@ row_new(MbPanelPage *page, MbPanelVm *vm)
     r->swap = row_widget(builder, "swap");
     r->priority = row_widget(builder, "priority");
     r->foreground = row_widget(builder, "foreground");
-    gtk_label_set_text(GTK_LABEL(fg_mark), _("★ Foreground"));
     g_object_bind_property(vm, "foreground", fg_mark, "visible", G_BINDING_SYNC_CREATE);
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->swatch), draw_swatch, r, NULL);
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->bar), draw_bar, r, NULL);
@@ -705,12 +704,6 @@ mb_panel_page_init(MbPanelPage *page)
     page->message_text = g_strdup("");
     for (guint i = 0; i < G_N_ELEMENTS(page->columns); i++)
         page->columns[i] = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
-    /* The texts here, not in the .ui: po/POTFILES.in lists this file. */
-    gtk_label_set_text(GTK_LABEL(page->title), _("Memory"));
-    gtk_label_set_text(GTK_LABEL(page->section),
-                       _("Memory of each VM over the last 5 minutes"));
-    gtk_label_set_text(GTK_LABEL(page->hint), _("↑ ↓ choose a VM   ← → choose a setting   OK "
-                                                "change   Back leave"));
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(page->chart), draw_chart, page, NULL);
 }
 
