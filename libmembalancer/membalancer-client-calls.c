@@ -17,10 +17,10 @@ _membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user_data
     CallFinish finish = (CallFinish)g_task_get_task_data(task);
     GError *error = NULL;
 
-    if (finish(MB_MEM_BALANCER(source), result, &error))
+    if (finish(MB_LIB_GEN_MEM_BALANCER(source), result, &error))
         g_task_return_boolean(task, TRUE);
     else
-        g_task_return_error(task, _membalancer_error_from_dbus(error));
+        g_task_return_error(task, _membalancer_error_from_call(G_DBUS_PROXY(source), error));
 }
 
 GTask *
@@ -45,10 +45,12 @@ _membalancer_call_finish(MembalancerClient *client, GAsyncResult *result, gpoint
 }
 
 gboolean
-_membalancer_sync_result(gboolean ok, GError *error, GError **out_error)
+_membalancer_sync_result(MembalancerClient *client, gboolean ok, GError *error,
+                         GError **out_error)
 {
     if (!ok)
-        g_propagate_error(out_error, _membalancer_error_from_dbus(error));
+        g_propagate_error(out_error,
+                          _membalancer_error_from_call(G_DBUS_PROXY(client->manager), error));
     return ok;
 }
 
@@ -73,7 +75,7 @@ _membalancer_register_options(guint64 min_kib, guint64 max_kib, gboolean foregro
  * (the service announces the object before it replies); else one of our
  * own proxy, added to the table. */
 static MembalancerVm *
-registered_vm(MembalancerClient *client, MbMemBalancerVM *proxy, const char *path)
+registered_vm(MembalancerClient *client, MbLibGenMemBalancerVM *proxy, const char *path)
 {
     MembalancerVm *vm = _membalancer_client_vm_for_path(client, path);
     g_autoptr(MembalancerVm) own = NULL;
@@ -90,7 +92,8 @@ register_proxy_done(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(GTask) task = user_data;
     GError *error = NULL;
-    g_autoptr(MbMemBalancerVM) proxy = mb_mem_balancer_vm_proxy_new_finish(result, &error);
+    g_autoptr(MbLibGenMemBalancerVM) proxy =
+        mb_lib_gen_mem_balancer_vm_proxy_new_finish(result, &error);
 
     if (proxy == NULL) {
         g_task_return_error(task, _membalancer_error_from_dbus(error));
@@ -113,8 +116,8 @@ _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_
 
     PathFinish finish = (PathFinish)g_task_get_task_data(task);
 
-    if (!finish(MB_MEM_BALANCER(source), &path, result, &error)) {
-        g_task_return_error(task, _membalancer_error_from_dbus(error));
+    if (!finish(MB_LIB_GEN_MEM_BALANCER(source), &path, result, &error)) {
+        g_task_return_error(task, _membalancer_error_from_call(G_DBUS_PROXY(source), error));
         return;
     }
     vm = _membalancer_client_vm_for_path(client, path);
@@ -122,9 +125,9 @@ _membalancer_register_done(GObject *source, GAsyncResult *result, gpointer user_
         g_task_return_pointer(task, g_object_ref(vm), g_object_unref);
         return;
     }
-    mb_mem_balancer_vm_proxy_new(client->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME, path,
-                                 g_task_get_cancellable(task), register_proxy_done,
-                                 g_object_ref(task));
+    mb_lib_gen_mem_balancer_vm_proxy_new(
+        client->connection, _membalancer_client_proxy_flags(client), MB_BUS_NAME, path,
+        g_task_get_cancellable(task), register_proxy_done, g_object_ref(task));
 }
 
 void
@@ -137,15 +140,16 @@ _membalancer_register_start(MembalancerClient *client, const char *name, guint p
         _membalancer_call_task(client, cancellable, callback, user_data, source_tag, NULL);
 
     if (update) {
-        g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_or_update_vm_finish,
-                             NULL);
-        mb_mem_balancer_call_register_or_update_vm(client->manager, name, priority, options,
-                                                   cancellable, _membalancer_register_done,
-                                                   task);
+        g_task_set_task_data(
+            task, (gpointer)mb_lib_gen_mem_balancer_call_register_or_update_vm_finish, NULL);
+        mb_lib_gen_mem_balancer_call_register_or_update_vm(client->manager, name, priority,
+                                                           options, cancellable,
+                                                           _membalancer_register_done, task);
     } else {
-        g_task_set_task_data(task, (gpointer)mb_mem_balancer_call_register_vm_finish, NULL);
-        mb_mem_balancer_call_register_vm(client->manager, name, priority, options, cancellable,
-                                         _membalancer_register_done, task);
+        g_task_set_task_data(task, (gpointer)mb_lib_gen_mem_balancer_call_register_vm_finish,
+                             NULL);
+        mb_lib_gen_mem_balancer_call_register_vm(client->manager, name, priority, options,
+                                                 cancellable, _membalancer_register_done, task);
     }
 }
 
@@ -158,11 +162,12 @@ _membalancer_register_sync(MembalancerClient *client, const char *name, guint pr
     GError *local = NULL;
     gboolean ok;
 
-    ok = (update ? mb_mem_balancer_call_register_or_update_vm_sync
-                 : mb_mem_balancer_call_register_vm_sync)(client->manager, name, priority,
-                                                          options, &path, cancellable, &local);
+    ok = (update ? mb_lib_gen_mem_balancer_call_register_or_update_vm_sync
+                 : mb_lib_gen_mem_balancer_call_register_vm_sync)(
+        client->manager, name, priority, options, &path, cancellable, &local);
     if (!ok) {
-        g_propagate_error(error, _membalancer_error_from_dbus(local));
+        g_propagate_error(error,
+                          _membalancer_error_from_call(G_DBUS_PROXY(client->manager), local));
         return NULL;
     }
     return _membalancer_registered_vm_sync(client, path, cancellable, error);
@@ -248,13 +253,14 @@ MembalancerVm *
 _membalancer_registered_vm_sync(MembalancerClient *client, const char *path,
                                 GCancellable *cancellable, GError **error)
 {
-    g_autoptr(MbMemBalancerVM) proxy = NULL;
+    g_autoptr(MbLibGenMemBalancerVM) proxy = NULL;
     GError *local = NULL;
 
     /* The object manager sees the VM only when the main context runs. */
     if (_membalancer_client_vm_for_path(client, path) == NULL) {
-        proxy = mb_mem_balancer_vm_proxy_new_sync(client->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                                  MB_BUS_NAME, path, cancellable, &local);
+        proxy = mb_lib_gen_mem_balancer_vm_proxy_new_sync(
+            client->connection, _membalancer_client_proxy_flags(client), MB_BUS_NAME, path,
+            cancellable, &local);
         if (proxy == NULL) {
             g_propagate_error(error, _membalancer_error_from_dbus(local));
             return NULL;
@@ -286,9 +292,9 @@ membalancer_client_unregister_vm(MembalancerClient *client, const char *name,
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_unregister_vm,
-                                  mb_mem_balancer_call_unregister_vm_finish);
-    mb_mem_balancer_call_unregister_vm(client->manager, name, cancellable,
-                                       _membalancer_call_done, task);
+                                  mb_lib_gen_mem_balancer_call_unregister_vm_finish);
+    mb_lib_gen_mem_balancer_call_unregister_vm(client->manager, name, cancellable,
+                                               _membalancer_call_done, task);
 }
 
 /**
@@ -325,8 +331,9 @@ membalancer_client_unregister_vm_sync(MembalancerClient *client, const char *nam
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_unregister_vm_sync(client->manager, name, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_unregister_vm_sync(client->manager, name, cancellable,
+                                                         &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- SetPriority ---- */
@@ -353,9 +360,9 @@ membalancer_client_set_priority(MembalancerClient *client, const char *name, gui
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_set_priority,
-                                  mb_mem_balancer_call_set_priority_finish);
-    mb_mem_balancer_call_set_priority(client->manager, name, priority, cancellable,
-                                      _membalancer_call_done, task);
+                                  mb_lib_gen_mem_balancer_call_set_priority_finish);
+    mb_lib_gen_mem_balancer_call_set_priority(client->manager, name, priority, cancellable,
+                                              _membalancer_call_done, task);
 }
 
 /**
@@ -394,9 +401,9 @@ membalancer_client_set_priority_sync(MembalancerClient *client, const char *name
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_set_priority_sync(client->manager, name, priority, cancellable,
-                                                &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_set_priority_sync(client->manager, name, priority,
+                                                        cancellable, &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- SetForeground ---- */
@@ -422,9 +429,9 @@ membalancer_client_set_foreground(MembalancerClient *client, const char *name,
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_set_foreground,
-                                  mb_mem_balancer_call_set_foreground_finish);
-    mb_mem_balancer_call_set_foreground(client->manager, name, cancellable,
-                                        _membalancer_call_done, task);
+                                  mb_lib_gen_mem_balancer_call_set_foreground_finish);
+    mb_lib_gen_mem_balancer_call_set_foreground(client->manager, name, cancellable,
+                                                _membalancer_call_done, task);
 }
 
 /**
@@ -461,8 +468,9 @@ membalancer_client_set_foreground_sync(MembalancerClient *client, const char *na
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_set_foreground_sync(client->manager, name, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_set_foreground_sync(client->manager, name, cancellable,
+                                                          &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- Rebalance ---- */
@@ -486,8 +494,9 @@ membalancer_client_rebalance(MembalancerClient *client, GCancellable *cancellabl
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_rebalance,
-                                  mb_mem_balancer_call_rebalance_finish);
-    mb_mem_balancer_call_rebalance(client->manager, cancellable, _membalancer_call_done, task);
+                                  mb_lib_gen_mem_balancer_call_rebalance_finish);
+    mb_lib_gen_mem_balancer_call_rebalance(client->manager, cancellable, _membalancer_call_done,
+                                           task);
 }
 
 /**
@@ -523,8 +532,8 @@ membalancer_client_rebalance_sync(MembalancerClient *client, GCancellable *cance
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_rebalance_sync(client->manager, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_rebalance_sync(client->manager, cancellable, &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- Paused (pause, resume): org.freedesktop.DBus.Properties.Set ---- */
@@ -537,7 +546,7 @@ paused_args(gboolean paused)
 }
 
 static void
-set_paused_async(MbMemBalancer *manager, gboolean paused, GCancellable *cancellable,
+set_paused_async(MbLibGenMemBalancer *manager, gboolean paused, GCancellable *cancellable,
                  GAsyncReadyCallback callback, gpointer user_data)
 {
     g_dbus_proxy_call(G_DBUS_PROXY(manager), "org.freedesktop.DBus.Properties.Set",
@@ -546,7 +555,7 @@ set_paused_async(MbMemBalancer *manager, gboolean paused, GCancellable *cancella
 }
 
 static gboolean
-set_paused_finish(MbMemBalancer *manager, GAsyncResult *result, GError **error)
+set_paused_finish(MbLibGenMemBalancer *manager, GAsyncResult *result, GError **error)
 {
     g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(manager), result, error);
 
@@ -554,7 +563,7 @@ set_paused_finish(MbMemBalancer *manager, GAsyncResult *result, GError **error)
 }
 
 static gboolean
-set_paused_sync(MbMemBalancer *manager, gboolean paused, GCancellable *cancellable,
+set_paused_sync(MbLibGenMemBalancer *manager, gboolean paused, GCancellable *cancellable,
                 GError **error)
 {
     g_autoptr(GVariant) reply = g_dbus_proxy_call_sync(
@@ -619,7 +628,7 @@ membalancer_client_pause_sync(MembalancerClient *client, GCancellable *cancellab
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, TRUE, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /**
@@ -677,5 +686,5 @@ membalancer_client_resume_sync(MembalancerClient *client, GCancellable *cancella
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
     ok = set_paused_sync(client->manager, FALSE, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    return _membalancer_sync_result(client, ok, local, error);
 }

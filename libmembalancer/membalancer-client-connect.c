@@ -7,6 +7,13 @@
 
 /* ---- initialization: blocking ------------------------------------------ */
 
+static GDBusObjectManagerClientFlags
+object_manager_flags(MembalancerClient *self)
+{
+    return self->auto_start ? G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE
+                            : G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START;
+}
+
 static GError *
 connect_error(MembalancerClient *self, GError *error)
 {
@@ -42,13 +49,13 @@ membalancer_client_initable_init(GInitable *initable, GCancellable *cancellable,
             return FALSE;
         }
     }
-    self->object_manager = mb_object_manager_client_new_sync(
-        self->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, MB_BUS_NAME, MB_OBJECT_PATH,
-        cancellable, &local);
+    self->object_manager = mb_lib_gen_object_manager_client_new_sync(
+        self->connection, object_manager_flags(self), MB_BUS_NAME, MB_OBJECT_PATH, cancellable,
+        &local);
     if (self->object_manager != NULL) {
-        self->manager =
-            mb_mem_balancer_proxy_new_sync(self->connection, G_DBUS_PROXY_FLAGS_NONE,
-                                           MB_BUS_NAME, MB_OBJECT_PATH, cancellable, &local);
+        self->manager = mb_lib_gen_mem_balancer_proxy_new_sync(
+            self->connection, _membalancer_client_proxy_flags(self), MB_BUS_NAME,
+            MB_OBJECT_PATH, cancellable, &local);
     }
     if (self->manager == NULL) {
         g_propagate_error(error, _membalancer_error_from_dbus(local));
@@ -73,7 +80,7 @@ init_manager_done(GObject *source, GAsyncResult *result, gpointer user_data)
     MembalancerClient *self = g_task_get_source_object(task);
     GError *error = NULL;
 
-    self->manager = mb_mem_balancer_proxy_new_finish(result, &error);
+    self->manager = mb_lib_gen_mem_balancer_proxy_new_finish(result, &error);
     if (self->manager == NULL) {
         g_task_return_error(task, _membalancer_error_from_dbus(error));
         return;
@@ -89,14 +96,14 @@ init_object_manager_done(GObject *source, GAsyncResult *result, gpointer user_da
     MembalancerClient *self = g_task_get_source_object(task);
     GError *error = NULL;
 
-    self->object_manager = mb_object_manager_client_new_finish(result, &error);
+    self->object_manager = mb_lib_gen_object_manager_client_new_finish(result, &error);
     if (self->object_manager == NULL) {
         g_task_return_error(task, _membalancer_error_from_dbus(error));
         return;
     }
-    mb_mem_balancer_proxy_new(self->connection, G_DBUS_PROXY_FLAGS_NONE, MB_BUS_NAME,
-                              MB_OBJECT_PATH, g_task_get_cancellable(task), init_manager_done,
-                              g_object_ref(task));
+    mb_lib_gen_mem_balancer_proxy_new(self->connection, _membalancer_client_proxy_flags(self),
+                                      MB_BUS_NAME, MB_OBJECT_PATH, g_task_get_cancellable(task),
+                                      init_manager_done, g_object_ref(task));
 }
 
 static void
@@ -104,9 +111,9 @@ init_with_connection(GTask *task)
 {
     MembalancerClient *self = g_task_get_source_object(task);
 
-    mb_object_manager_client_new(self->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-                                 MB_BUS_NAME, MB_OBJECT_PATH, g_task_get_cancellable(task),
-                                 init_object_manager_done, g_object_ref(task));
+    mb_lib_gen_object_manager_client_new(
+        self->connection, object_manager_flags(self), MB_BUS_NAME, MB_OBJECT_PATH,
+        g_task_get_cancellable(task), init_object_manager_done, g_object_ref(task));
 }
 
 static void

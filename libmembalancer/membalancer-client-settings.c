@@ -34,9 +34,9 @@ membalancer_client_set_limits(MembalancerClient *client, const char *name, guint
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_set_limits,
-                                  mb_mem_balancer_call_set_limits_finish);
-    mb_mem_balancer_call_set_limits(client->manager, name, min_kib, max_kib, cancellable,
-                                    _membalancer_call_done, task);
+                                  mb_lib_gen_mem_balancer_call_set_limits_finish);
+    mb_lib_gen_mem_balancer_call_set_limits(client->manager, name, min_kib, max_kib,
+                                            cancellable, _membalancer_call_done, task);
 }
 
 /**
@@ -76,9 +76,9 @@ membalancer_client_set_limits_sync(MembalancerClient *client, const char *name, 
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_set_limits_sync(client->manager, name, min_kib, max_kib,
-                                              cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_set_limits_sync(client->manager, name, min_kib, max_kib,
+                                                      cancellable, &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- ClearForeground ---- */
@@ -102,9 +102,9 @@ membalancer_client_clear_foreground(MembalancerClient *client, GCancellable *can
     g_return_if_fail(CLIENT_READY(client));
     task = _membalancer_call_task(client, cancellable, callback, user_data,
                                   membalancer_client_clear_foreground,
-                                  mb_mem_balancer_call_clear_foreground_finish);
-    mb_mem_balancer_call_clear_foreground(client->manager, cancellable, _membalancer_call_done,
-                                          task);
+                                  mb_lib_gen_mem_balancer_call_clear_foreground_finish);
+    mb_lib_gen_mem_balancer_call_clear_foreground(client->manager, cancellable,
+                                                  _membalancer_call_done, task);
 }
 
 /**
@@ -140,8 +140,9 @@ membalancer_client_clear_foreground_sync(MembalancerClient *client, GCancellable
     gboolean ok;
 
     g_return_val_if_fail(CLIENT_READY(client), FALSE);
-    ok = mb_mem_balancer_call_clear_foreground_sync(client->manager, cancellable, &local);
-    return _membalancer_sync_result(ok, local, error);
+    ok = mb_lib_gen_mem_balancer_call_clear_foreground_sync(client->manager, cancellable,
+                                                            &local);
+    return _membalancer_sync_result(client, ok, local, error);
 }
 
 /* ---- RegisterOrUpdateVM ---- */

@@ -23,8 +23,21 @@
  *
  * The service need not be running when the client is made:
  * [property@Membalancer.Client:running] says whether it is, and calls then
- * fail with %MEMBALANCER_ERROR_NOT_RUNNING (on the system bus the bus
- * starts the service on the first call).
+ * fail with %MEMBALANCER_ERROR_NOT_RUNNING. By default the bus starts an
+ * activatable service when the client is made and on the first call; a
+ * client made with [property@Membalancer.Client:auto-start] %FALSE never
+ * starts it (a settings panel that shows the service as it is):
+ *
+ * ```c
+ * g_async_initable_new_async (MEMBALANCER_TYPE_CLIENT, G_PRIORITY_DEFAULT,
+ *                             cancellable, callback, user_data,
+ *                             "connection", connection,
+ *                             "auto-start", FALSE,
+ *                             NULL);
+ * ```
+ *
+ * and finish with [ctor@Membalancer.Client.new_finish]
+ * (`Membalancer.Client(auto_start=False)` then `init()` in Python).
  *
  * Every call that changes the service's state exists in an asynchronous
  * form (with a #GCancellable) and a blocking `_sync` one; errors are in
@@ -41,6 +54,7 @@ enum {
     PROP_0,
     PROP_CONNECTION,
     PROP_ADDRESS,
+    PROP_AUTO_START,
     PROP_RUNNING,
     /* The manager's D-Bus properties, under the generated proxy's names. */
     PROP_VERSION,
@@ -83,7 +97,8 @@ _membalancer_client_adopt_vm(MembalancerClient *client, MembalancerVm *vm)
 static void
 add_object(MembalancerClient *self, GDBusObject *object, gboolean announce)
 {
-    g_autoptr(MbMemBalancerVM) proxy = mb_object_get_mem_balancer_vm(MB_OBJECT(object));
+    g_autoptr(MbLibGenMemBalancerVM) proxy =
+        mb_lib_gen_object_get_mem_balancer_vm(MB_LIB_GEN_OBJECT(object));
     g_autoptr(MembalancerVm) vm = NULL;
 
     if (proxy == NULL ||
@@ -117,6 +132,8 @@ on_object_removed(GDBusObjectManager *manager, GDBusObject *object, gpointer use
     g_signal_emit(self, signals[SIGNAL_VM_REMOVED], 0, vm);
 }
 
+/* The manager's proxy sets its owner once it has loaded the properties of
+ * a service that came: running then means the getters hold its values. */
 static void
 on_name_owner(GObject *object, GParamSpec *pspec, gpointer user_data)
 {
@@ -133,7 +150,7 @@ on_manager_notify(GObject *proxy, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
-on_rebalanced(MbMemBalancer *manager, GVariant *moves, gpointer user_data)
+on_rebalanced(MbLibGenMemBalancer *manager, GVariant *moves, gpointer user_data)
 {
     g_signal_emit(user_data, signals[SIGNAL_REBALANCED], 0, moves);
 }
@@ -151,15 +168,21 @@ _membalancer_client_setup(MembalancerClient *self)
                             self, 0);
     g_signal_connect_object(self->object_manager, "object-removed",
                             G_CALLBACK(on_object_removed), self, 0);
-    g_signal_connect_object(self->object_manager, "notify::name-owner",
-                            G_CALLBACK(on_name_owner), self, 0);
+    g_signal_connect_object(self->manager, "notify::g-name-owner", G_CALLBACK(on_name_owner),
+                            self, 0);
     g_signal_connect_object(self->manager, "notify", G_CALLBACK(on_manager_notify), self, 0);
     g_signal_connect_object(self->manager, "rebalanced", G_CALLBACK(on_rebalanced), self, 0);
 }
 
 /* ---- the manager's state ------------------------------------------------ */
 
-MbMemBalancer *
+GDBusProxyFlags
+_membalancer_client_proxy_flags(MembalancerClient *client)
+{
+    return client->auto_start ? G_DBUS_PROXY_FLAGS_NONE : G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START;
+}
+
+MbLibGenMemBalancer *
 _membalancer_client_get_manager(MembalancerClient *client)
 {
     return client->manager;
@@ -179,10 +202,28 @@ membalancer_client_get_connection(MembalancerClient *client)
 }
 
 /**
+ * membalancer_client_get_auto_start:
+ * @client: a #MembalancerClient
+ *
+ * Returns: whether the client lets the bus start the service
+ */
+gboolean
+membalancer_client_get_auto_start(MembalancerClient *client)
+{
+    g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), TRUE);
+    return client->auto_start;
+}
+
+/**
  * membalancer_client_get_running:
  * @client: a #MembalancerClient
  *
- * Returns: whether membalancerd is on the bus now
+ * Whether membalancerd is on the bus and the client has its properties:
+ * while it is %TRUE, the getters of the service's settings
+ * ([method@Membalancer.Client.dup_backend], ...) return the service's
+ * values, never the zeros of a service not met yet.
+ *
+ * Returns: whether membalancerd runs and its properties are loaded
  */
 gboolean
 membalancer_client_get_running(MembalancerClient *client)
@@ -190,10 +231,9 @@ membalancer_client_get_running(MembalancerClient *client)
     g_autofree char *owner = NULL;
 
     g_return_val_if_fail(MEMBALANCER_IS_CLIENT(client), FALSE);
-    if (client->object_manager == NULL)
+    if (client->manager == NULL)
         return FALSE;
-    owner = g_dbus_object_manager_client_get_name_owner(
-        G_DBUS_OBJECT_MANAGER_CLIENT(client->object_manager));
+    owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(client->manager));
     return owner != NULL;
 }
 
@@ -210,7 +250,7 @@ membalancer_client_get_running(MembalancerClient *client)
  *
  * Returns: (transfer full) (nullable): the service's version
  */
-CLIENT_GETTER(char *, dup_version, mb_mem_balancer_dup_version)
+CLIENT_GETTER(char *, dup_version, mb_lib_gen_mem_balancer_dup_version)
 /**
  * membalancer_client_dup_backend:
  * @client: a #MembalancerClient
@@ -218,35 +258,35 @@ CLIENT_GETTER(char *, dup_version, mb_mem_balancer_dup_version)
  * Returns: (transfer full) (nullable): the service's hypervisor backend,
  *   `libvirt` or `fake`
  */
-CLIENT_GETTER(char *, dup_backend, mb_mem_balancer_dup_backend)
+CLIENT_GETTER(char *, dup_backend, mb_lib_gen_mem_balancer_dup_backend)
 /**
  * membalancer_client_dup_policy:
  * @client: a #MembalancerClient
  *
  * Returns: (transfer full) (nullable): the balancing policy
  */
-CLIENT_GETTER(char *, dup_policy, mb_mem_balancer_dup_policy)
+CLIENT_GETTER(char *, dup_policy, mb_lib_gen_mem_balancer_dup_policy)
 /**
  * membalancer_client_get_pool_kib:
  * @client: a #MembalancerClient
  *
  * Returns: the memory the registered VMs share, in KiB
  */
-CLIENT_GETTER(guint64, get_pool_kib, mb_mem_balancer_get_pool_kib)
+CLIENT_GETTER(guint64, get_pool_kib, mb_lib_gen_mem_balancer_get_pool_kib)
 /**
  * membalancer_client_get_reserve_kib:
  * @client: a #MembalancerClient
  *
  * Returns: the part of the pool that is never handed out, in KiB
  */
-CLIENT_GETTER(guint64, get_reserve_kib, mb_mem_balancer_get_reserve_kib)
+CLIENT_GETTER(guint64, get_reserve_kib, mb_lib_gen_mem_balancer_get_reserve_kib)
 /**
  * membalancer_client_get_interval_ms:
  * @client: a #MembalancerClient
  *
  * Returns: the balancing interval, in milliseconds
  */
-CLIENT_GETTER(guint, get_interval_ms, mb_mem_balancer_get_interval_ms)
+CLIENT_GETTER(guint, get_interval_ms, mb_lib_gen_mem_balancer_get_interval_ms)
 /**
  * membalancer_client_get_alpha:
  * @client: a #MembalancerClient
@@ -254,28 +294,28 @@ CLIENT_GETTER(guint, get_interval_ms, mb_mem_balancer_get_interval_ms)
  * Returns: the weight of the newest sample in the demand's moving average,
  *   in (0, 1]
  */
-CLIENT_GETTER(gdouble, get_alpha, mb_mem_balancer_get_alpha)
+CLIENT_GETTER(gdouble, get_alpha, mb_lib_gen_mem_balancer_get_alpha)
 /**
  * membalancer_client_get_vm_count:
  * @client: a #MembalancerClient
  *
  * Returns: how many VMs are registered, as the service last said
  */
-CLIENT_GETTER(guint, get_vm_count, mb_mem_balancer_get_vm_count)
+CLIENT_GETTER(guint, get_vm_count, mb_lib_gen_mem_balancer_get_vm_count)
 /**
  * membalancer_client_get_paused:
  * @client: a #MembalancerClient
  *
  * Returns: whether periodic balancing is paused
  */
-CLIENT_GETTER(gboolean, get_paused, mb_mem_balancer_get_paused)
+CLIENT_GETTER(gboolean, get_paused, mb_lib_gen_mem_balancer_get_paused)
 /**
  * membalancer_client_get_connected:
  * @client: a #MembalancerClient
  *
  * Returns: whether the service is connected to its hypervisor
  */
-CLIENT_GETTER(gboolean, get_connected, mb_mem_balancer_get_connected)
+CLIENT_GETTER(gboolean, get_connected, mb_lib_gen_mem_balancer_get_connected)
 
 /**
  * membalancer_client_get_vms:
@@ -339,6 +379,9 @@ membalancer_client_get_property(GObject *object, guint prop_id, GValue *value,
     case PROP_ADDRESS:
         g_value_set_string(value, self->address);
         break;
+    case PROP_AUTO_START:
+        g_value_set_boolean(value, self->auto_start);
+        break;
     case PROP_RUNNING:
         g_value_set_boolean(value, membalancer_client_get_running(self));
         break;
@@ -362,6 +405,9 @@ membalancer_client_set_property(GObject *object, guint prop_id, const GValue *va
         break;
     case PROP_ADDRESS:
         self->address = g_value_dup_string(value);
+        break;
+    case PROP_AUTO_START:
+        self->auto_start = g_value_get_boolean(value);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -419,9 +465,23 @@ membalancer_client_class_init(MembalancerClientClass *klass)
                                               G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                                                   G_PARAM_STATIC_STRINGS);
     /**
+     * MembalancerClient:auto-start:
+     *
+     * Whether the bus may start the service for this client (when it is
+     * activatable): when the client is made and by its calls. %FALSE: the
+     * client never starts it; made while the service is away, it is not
+     * [property@Membalancer.Client:running], its calls fail with
+     * %MEMBALANCER_ERROR_NOT_RUNNING, and it follows the service when the
+     * service comes.
+     */
+    props[PROP_AUTO_START] = g_param_spec_boolean("auto-start", NULL, NULL, TRUE,
+                                                  G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                                      G_PARAM_STATIC_STRINGS);
+    /**
      * MembalancerClient:running:
      *
-     * Whether membalancerd is on the bus.
+     * Whether membalancerd is on the bus and the client has loaded its
+     * properties (the settings' properties hold the service's values).
      */
     props[PROP_RUNNING] = g_param_spec_boolean("running", NULL, NULL, FALSE, RO);
     /**

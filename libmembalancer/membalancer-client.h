@@ -32,6 +32,7 @@ MembalancerClient *membalancer_client_new_for_connection_sync(GDBusConnection *c
                                                               GError **error);
 
 GDBusConnection *membalancer_client_get_connection(MembalancerClient *client);
+gboolean membalancer_client_get_auto_start(MembalancerClient *client);
 gboolean membalancer_client_get_running(MembalancerClient *client);
 char *membalancer_client_dup_version(MembalancerClient *client);
 char *membalancer_client_dup_backend(MembalancerClient *client);

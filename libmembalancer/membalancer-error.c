@@ -63,3 +63,17 @@ _membalancer_error_from_dbus(GError *error)
     g_error_free(error);
     return mapped;
 }
+
+GError *
+_membalancer_error_from_call(GDBusProxy *proxy, GError *error)
+{
+    g_autofree char *owner = g_dbus_proxy_get_name_owner(proxy);
+
+    if (error != NULL && owner == NULL && !g_dbus_error_is_remote_error(error) &&
+        !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_error_free(error);
+        return g_error_new_literal(MEMBALANCER_ERROR, MEMBALANCER_ERROR_NOT_RUNNING,
+                                   "The memory balancer service (membalancerd) is not running");
+    }
+    return _membalancer_error_from_dbus(error);
+}

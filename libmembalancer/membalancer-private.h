@@ -2,23 +2,28 @@
 #pragma once
 
 #include "membalancer.h"
-#include "mb-dbus-generated.h"
+#include "membalancer-gen.h"
 
 G_BEGIN_DECLS
 
 /* Takes error; returns it in MEMBALANCER_ERROR (cancellation stays
  * G_IO_ERROR_CANCELLED) with the D-Bus prefix stripped from its message. */
 GError *_membalancer_error_from_dbus(GError *error);
+/* Takes error: that of a call through proxy. A call that never left (the
+ * proxy does not auto-start and the service has no owner) is NOT_RUNNING;
+ * the rest as _membalancer_error_from_dbus(). */
+GError *_membalancer_error_from_call(GDBusProxy *proxy, GError *error);
 
-MembalancerVm *_membalancer_vm_new(MbMemBalancerVM *proxy);
-MbMemBalancerVM *_membalancer_vm_get_proxy(MembalancerVm *vm);
+MembalancerVm *_membalancer_vm_new(MbLibGenMemBalancerVM *proxy);
+MbLibGenMemBalancerVM *_membalancer_vm_get_proxy(MembalancerVm *vm);
 
 struct _MembalancerClient {
     GObject parent_instance;
     GDBusConnection *connection;
     char *address;
+    gboolean auto_start;
     GDBusObjectManager *object_manager;
-    MbMemBalancer *manager;
+    MbLibGenMemBalancer *manager;
     GHashTable *vms; /* object path -> MembalancerVm */
 };
 
@@ -28,8 +33,11 @@ void _membalancer_client_async_initable_iface_init(GAsyncInitableIface *iface);
 /* Fills the VM table and follows the service (once the proxies are made). */
 void _membalancer_client_setup(MembalancerClient *client);
 
+/* The flags of the client's proxies: no auto-start unless the client may. */
+GDBusProxyFlags _membalancer_client_proxy_flags(MembalancerClient *client);
+
 /* The manager's proxy (NULL before the client is initialized). */
-MbMemBalancer *_membalancer_client_get_manager(MembalancerClient *client);
+MbLibGenMemBalancer *_membalancer_client_get_manager(MembalancerClient *client);
 /* The VM object of path in the client's table, or NULL (no reference). */
 MembalancerVm *_membalancer_client_vm_for_path(MembalancerClient *client, const char *path);
 /* Adds a VM object built from a proxy of the caller's (when the reply of
@@ -38,8 +46,9 @@ void _membalancer_client_adopt_vm(MembalancerClient *client, MembalancerVm *vm);
 
 /* membalancer-client-calls.c: the calls' common parts, for the call
  * files. A finish function of the generated proxy, as a task's data. */
-typedef gboolean (*CallFinish)(MbMemBalancer *proxy, GAsyncResult *result, GError **error);
-typedef gboolean (*PathFinish)(MbMemBalancer *proxy, char **path, GAsyncResult *result,
+typedef gboolean (*CallFinish)(MbLibGenMemBalancer *proxy, GAsyncResult *result,
+                               GError **error);
+typedef gboolean (*PathFinish)(MbLibGenMemBalancer *proxy, char **path, GAsyncResult *result,
                                GError **error);
 GTask *_membalancer_call_task(MembalancerClient *client, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data,
@@ -49,7 +58,8 @@ void _membalancer_call_done(GObject *source, GAsyncResult *result, gpointer user
 gboolean _membalancer_call_finish(MembalancerClient *client, GAsyncResult *result,
                                   gpointer source_tag, GError **error);
 /* Takes error: a _sync call's result. */
-gboolean _membalancer_sync_result(gboolean ok, GError *error, GError **out_error);
+gboolean _membalancer_sync_result(MembalancerClient *client, gboolean ok, GError *error,
+                                  GError **out_error);
 /* RegisterVM's options: 0 and FALSE are left out. */
 GVariant *_membalancer_register_options(guint64 min_kib, guint64 max_kib, gboolean foreground);
 /* The reply of a call returning a VM's path; the task's data is its

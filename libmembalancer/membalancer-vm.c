@@ -20,7 +20,7 @@
  */
 struct _MembalancerVm {
     GObject parent_instance;
-    MbMemBalancerVM *proxy;
+    MbLibGenMemBalancerVM *proxy;
 };
 
 G_DEFINE_FINAL_TYPE(MembalancerVm, membalancer_vm, G_TYPE_OBJECT)
@@ -61,7 +61,7 @@ on_proxy_notify(GObject *proxy, GParamSpec *pspec, gpointer user_data)
 }
 
 MembalancerVm *
-_membalancer_vm_new(MbMemBalancerVM *proxy)
+_membalancer_vm_new(MbLibGenMemBalancerVM *proxy)
 {
     MembalancerVm *self = g_object_new(MEMBALANCER_TYPE_VM, NULL);
 
@@ -70,7 +70,7 @@ _membalancer_vm_new(MbMemBalancerVM *proxy)
     return self;
 }
 
-MbMemBalancerVM *
+MbLibGenMemBalancerVM *
 _membalancer_vm_get_proxy(MembalancerVm *vm)
 {
     return vm->proxy;
@@ -259,116 +259,116 @@ membalancer_vm_get_object_path(MembalancerVm *vm)
  *
  * Returns: (nullable): the value of [property@Membalancer.Vm:name]
  */
-VM_GETTER(const char *, name, mb_mem_balancer_vm_get_name)
+VM_GETTER(const char *, name, mb_lib_gen_mem_balancer_vm_get_name)
 /**
  * membalancer_vm_get_priority:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:priority]
  */
-VM_GETTER(guint, priority, mb_mem_balancer_vm_get_priority)
+VM_GETTER(guint, priority, mb_lib_gen_mem_balancer_vm_get_priority)
 /**
  * membalancer_vm_get_foreground:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:foreground]
  */
-VM_GETTER(gboolean, foreground, mb_mem_balancer_vm_get_foreground)
+VM_GETTER(gboolean, foreground, mb_lib_gen_mem_balancer_vm_get_foreground)
 /**
  * membalancer_vm_get_min_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:min-kib]
  */
-VM_GETTER(guint64, min_kib, mb_mem_balancer_vm_get_min_kib)
+VM_GETTER(guint64, min_kib, mb_lib_gen_mem_balancer_vm_get_min_kib)
 /**
  * membalancer_vm_get_max_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:max-kib]
  */
-VM_GETTER(guint64, max_kib, mb_mem_balancer_vm_get_max_kib)
+VM_GETTER(guint64, max_kib, mb_lib_gen_mem_balancer_vm_get_max_kib)
 /**
  * membalancer_vm_get_allocated_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:allocated-kib]
  */
-VM_GETTER(guint64, allocated_kib, mb_mem_balancer_vm_get_allocated_kib)
+VM_GETTER(guint64, allocated_kib, mb_lib_gen_mem_balancer_vm_get_allocated_kib)
 /**
  * membalancer_vm_get_demand_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:demand-kib]
  */
-VM_GETTER(gint64, demand_kib, mb_mem_balancer_vm_get_demand_kib)
+VM_GETTER(gint64, demand_kib, mb_lib_gen_mem_balancer_vm_get_demand_kib)
 /**
  * membalancer_vm_get_reclaimable_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:reclaimable-kib]
  */
-VM_GETTER(guint64, reclaimable_kib, mb_mem_balancer_vm_get_reclaimable_kib)
+VM_GETTER(guint64, reclaimable_kib, mb_lib_gen_mem_balancer_vm_get_reclaimable_kib)
 /**
  * membalancer_vm_get_active_anon_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:active-anon-kib]
  */
-VM_GETTER(guint64, active_anon_kib, mb_mem_balancer_vm_get_active_anon_kib)
+VM_GETTER(guint64, active_anon_kib, mb_lib_gen_mem_balancer_vm_get_active_anon_kib)
 /**
  * membalancer_vm_get_active_file_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:active-file-kib]
  */
-VM_GETTER(guint64, active_file_kib, mb_mem_balancer_vm_get_active_file_kib)
+VM_GETTER(guint64, active_file_kib, mb_lib_gen_mem_balancer_vm_get_active_file_kib)
 /**
  * membalancer_vm_get_inactive_file_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:inactive-file-kib]
  */
-VM_GETTER(guint64, inactive_file_kib, mb_mem_balancer_vm_get_inactive_file_kib)
+VM_GETTER(guint64, inactive_file_kib, mb_lib_gen_mem_balancer_vm_get_inactive_file_kib)
 /**
  * membalancer_vm_get_free_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:free-kib]
  */
-VM_GETTER(guint64, free_kib, mb_mem_balancer_vm_get_free_kib)
+VM_GETTER(guint64, free_kib, mb_lib_gen_mem_balancer_vm_get_free_kib)
 /**
  * membalancer_vm_get_swap_out_kib:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:swap-out-kib]
  */
-VM_GETTER(guint64, swap_out_kib, mb_mem_balancer_vm_get_swap_out_kib)
+VM_GETTER(guint64, swap_out_kib, mb_lib_gen_mem_balancer_vm_get_swap_out_kib)
 /**
  * membalancer_vm_get_stats_source:
  * @vm: a #MembalancerVm
  *
  * Returns: (nullable): the value of [property@Membalancer.Vm:stats-source]
  */
-VM_GETTER(const char *, stats_source, mb_mem_balancer_vm_get_stats_source)
+VM_GETTER(const char *, stats_source, mb_lib_gen_mem_balancer_vm_get_stats_source)
 /**
  * membalancer_vm_get_last_update:
  * @vm: a #MembalancerVm
  *
  * Returns: the value of [property@Membalancer.Vm:last-update]
  */
-VM_GETTER(guint64, last_update, mb_mem_balancer_vm_get_last_update)
+VM_GETTER(guint64, last_update, mb_lib_gen_mem_balancer_vm_get_last_update)
 /**
  * membalancer_vm_get_last_reason:
  * @vm: a #MembalancerVm
  *
  * Returns: (nullable): the value of [property@Membalancer.Vm:last-reason]
  */
-VM_GETTER(const char *, last_reason, mb_mem_balancer_vm_get_last_reason)
+VM_GETTER(const char *, last_reason, mb_lib_gen_mem_balancer_vm_get_last_reason)
 /**
  * membalancer_vm_get_state:
  * @vm: a #MembalancerVm
  *
  * Returns: (nullable): the value of [property@Membalancer.Vm:state]
  */
-VM_GETTER(const char *, state, mb_mem_balancer_vm_get_state)
+VM_GETTER(const char *, state, mb_lib_gen_mem_balancer_vm_get_state)

@@ -5,20 +5,17 @@
 #include <glib/gi18n-lib.h>
 #include <membalancer.h>
 
-#include "mb-names.h"
 #include "mb-panel-vm-private.h"
 
 struct _MbPanelModel {
     GObject parent_instance;
     GCancellable *cancellable;
     GError *bus_error;
-    MembalancerClient *client; /* NULL until the service first shows up */
-    guint watch_id;            /* the wait for that */
+    MembalancerClient *client; /* NULL until made (it never starts the service) */
     GPtrArray *rows;           /* MbPanelVm, sorted by name */
     GHashTable *colors;        /* name -> colour index + 1, stable while the panel runs */
     guint next_color;
     gboolean available;
-    char *backend; /* the manager's Backend, NULL before its properties come */
     guint sample_id;
 };
 
@@ -179,20 +176,12 @@ clear_rows(MbPanelModel *model)
     g_list_model_items_changed(G_LIST_MODEL(model), 0, n, 0);
 }
 
-/* Available: the service owns its name and the client has its manager's
- * properties (a backend is always set), so the status line never shows
- * a pool of 0 between the two. */
+/* Available: the client's running, which means its manager's properties
+ * are loaded, so the status line never shows a pool of 0 in between. */
 static void
 update_available(MbPanelModel *model)
 {
-    g_autofree char *backend = membalancer_client_dup_backend(model->client);
-    gboolean available;
-
-    if (g_strcmp0(backend, model->backend) != 0) {
-        g_free(model->backend);
-        model->backend = g_steal_pointer(&backend);
-    }
-    available = membalancer_client_get_running(model->client) && model->backend != NULL;
+    gboolean available = membalancer_client_get_running(model->client);
 
     if (model->available != available) {
         model->available = available;
@@ -252,27 +241,14 @@ on_client_ready(GObject *source, GAsyncResult *result, gpointer user_data)
     update_available(model);
 }
 
-static void
-on_name_appeared(GDBusConnection *connection, const char *name, const char *owner,
-                 gpointer user_data)
-{
-    MbPanelModel *model = user_data;
-
-    /* From now on the client follows the service, gone or back. */
-    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
-    membalancer_client_new_for_connection(connection, model->cancellable, on_client_ready,
-                                          model);
-}
-
-/* No auto-start: an absent service is shown as such, and the panel
- * follows it when it comes. The client is made once the service is
- * there, as making it would start an activatable service. */
+/* No auto-start: an absent service is shown as such, and the client
+ * follows it when it comes, gone or back. */
 static void
 start_client(MbPanelModel *model, GDBusConnection *connection)
 {
-    model->watch_id =
-        g_bus_watch_name_on_connection(connection, MB_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                       on_name_appeared, NULL, model, NULL);
+    g_async_initable_new_async(MEMBALANCER_TYPE_CLIENT, G_PRIORITY_DEFAULT, model->cancellable,
+                               on_client_ready, model, "connection", connection, "auto-start",
+                               FALSE, NULL);
 }
 
 /* The bus apart from the client, so that a missing system bus is shown
@@ -330,7 +306,7 @@ mb_panel_model_get_property(GObject *object, guint id, GValue *value, GParamSpec
         g_value_set_uint64(value, mb_panel_model_get_pool_kib(model));
         break;
     case MODEL_PROP_BACKEND:
-        g_value_set_string(value, mb_panel_model_get_backend(model));
+        g_value_take_string(value, mb_panel_model_dup_backend(model));
         break;
     case MODEL_PROP_BUS_ERROR:
         g_value_set_boxed(value, model->bus_error);
@@ -346,7 +322,6 @@ mb_panel_model_dispose(GObject *object)
     MbPanelModel *model = MB_PANEL_MODEL(object);
 
     g_cancellable_cancel(model->cancellable);
-    g_clear_handle_id(&model->watch_id, g_bus_unwatch_name);
     g_clear_handle_id(&model->sample_id, g_source_remove);
     if (model->client != NULL)
         g_signal_handlers_disconnect_by_data(model->client, model);
@@ -365,7 +340,6 @@ mb_panel_model_finalize(GObject *object)
     g_hash_table_unref(model->colors);
     g_clear_object(&model->cancellable);
     g_clear_error(&model->bus_error);
-    g_free(model->backend);
     G_OBJECT_CLASS(mb_panel_model_parent_class)->finalize(object);
 }
 
@@ -440,11 +414,11 @@ mb_panel_model_get_pool_kib(MbPanelModel *model)
     return model->available ? membalancer_client_get_pool_kib(model->client) : 0;
 }
 
-const char *
-mb_panel_model_get_backend(MbPanelModel *model)
+char *
+mb_panel_model_dup_backend(MbPanelModel *model)
 {
     g_return_val_if_fail(MB_IS_PANEL_MODEL(model), NULL);
-    return model->available ? model->backend : NULL;
+    return model->available ? membalancer_client_dup_backend(model->client) : NULL;
 }
 
 const GError *

@@ -26,7 +26,7 @@ gboolean mb_panel_model_get_available(MbPanelModel *model);
 gboolean mb_panel_model_get_connected(MbPanelModel *model);
 gboolean mb_panel_model_get_paused(MbPanelModel *model);
 guint64 mb_panel_model_get_pool_kib(MbPanelModel *model);
-const char *mb_panel_model_get_backend(MbPanelModel *model);
+char *mb_panel_model_dup_backend(MbPanelModel *model);
 /* The first error met while connecting to the bus, or NULL. */
 const GError *mb_panel_model_get_bus_error(MbPanelModel *model);
 /* The row of a VM, or NULL (transfer none). */

@@ -3,24 +3,17 @@
  * foreground mark) over a live chart of the allocations. Remote-control
  * navigation only: the arrows move the focus between the cells of the
  * rows, OK edits or confirms, Back cancels or leaves. The widgets are in
- * mb-panel-page.ui and mb-panel-row.ui, the look in mb-panel.css (a
- * GResource: mb-panel.gresource.xml); this file fills them. */
+ * mb-panel-page.ui, each row an MbPanelRow (mb-panel-row.c), the look in
+ * mb-panel.css (a GResource: mb-panel.gresource.xml). */
 #include "mb-panel-page.h"
 
 #include <glib/gi18n-lib.h>
 
 #include "mb-panel-resources.h"
+#include "mb-panel-row.h"
 
 #define PRIORITY_MAX 100
 #define RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
-
-typedef struct {
-    MbPanelPage *page; /* unowned: the page outlives its rows */
-    MbPanelVm *vm;
-    GtkWidget *row, *swatch, *name, *detail, *bar, *swap, *priority, *foreground;
-    gulong notify_id;
-    gboolean busy; /* a call for this VM is in flight */
-} Row;
 
 struct _MbPanelPage {
     GtkWidget parent_instance;
@@ -28,11 +21,11 @@ struct _MbPanelPage {
     GCancellable *cancellable;
     /* From the template. */
     GtkWidget *box, *title, *status, *message, *rows, *section, *chart, *hint;
-    GPtrArray *row_data; /* Row *, in model order */
+    GPtrArray *row_data; /* MbPanelRow, in model order */
     char *status_text;
     char *message_text;
     GtkSizeGroup *columns[3]; /* swap, priority, foreground: aligned across rows */
-    Row *editing;             /* the row whose priority is being edited, or NULL */
+    MbPanelRow *editing;      /* the row whose priority is being edited, or NULL */
     guint edit_value;
     guint tick_id;
 };
@@ -107,214 +100,58 @@ update_status(MbPanelPage *page)
 
 /* ---- rows ---------------------------------------------------------------- */
 
+/* The scale of every row's bar: the pool, or more when a VM holds or
+ * needs more (an MbPanelRowScaleFunc). */
 static guint64
-bar_scale_kib(MbPanelPage *page)
+bar_scale_kib(gpointer user_data)
 {
+    MbPanelPage *page = user_data;
     guint64 scale = mb_panel_model_get_pool_kib(page->model);
 
     for (guint i = 0; i < page->row_data->len; i++) {
-        Row *r = g_ptr_array_index(page->row_data, i);
-        gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
-        scale = MAX(scale, mb_panel_vm_get_allocated_kib(r->vm) + (guint64)MAX(demand, 0));
+        MbPanelVm *vm = mb_panel_row_get_vm(g_ptr_array_index(page->row_data, i));
+        gint64 demand = mb_panel_vm_get_demand_kib(vm);
+        scale = MAX(scale, mb_panel_vm_get_allocated_kib(vm) + (guint64)MAX(demand, 0));
     }
     return MAX(scale, 1);
 }
 
-/* The bar: memory in use (solid), reclaimable (pale), the predicted
- * shortfall beyond the allocation (red) and the guarantee (white tick),
- * on one scale for all rows (the shared pool). */
-static void
-draw_bar(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+static void start_edit(MbPanelPage *page, MbPanelRow *r);
+static void activate_foreground(MbPanelPage *page, MbPanelRow *r);
+
+static MbPanelPage *
+page_of(GtkWidget *cell)
 {
-    Row *r = user_data;
-    double scale = (double)bar_scale_kib(r->page);
-    guint64 alloc = mb_panel_vm_get_allocated_kib(r->vm);
-    guint64 reclaim = MIN(mb_panel_vm_get_reclaimable_kib(r->vm), alloc);
-    guint64 used = alloc - reclaim;
-    gint64 demand = mb_panel_vm_get_demand_kib(r->vm);
-    guint64 need = used + (guint64)MAX(demand, 0);
-    double rgb[3];
-    double w = width;
-
-    mb_panel_color_rgb(mb_panel_vm_get_color(r->vm), rgb);
-    cairo_set_source_rgb(cr, 0.20, 0.22, 0.27);
-    cairo_rectangle(cr, 0, 0, w, height);
-    cairo_fill(cr);
-    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-    cairo_rectangle(cr, 0, 0, w * (double)used / scale, height);
-    cairo_fill(cr);
-    cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.40);
-    cairo_rectangle(cr, w * (double)used / scale, 0, w * (double)reclaim / scale, height);
-    cairo_fill(cr);
-    if (need > alloc) {
-        cairo_set_source_rgb(cr, 1.0, 0.35, 0.35);
-        cairo_rectangle(cr, w * (double)alloc / scale, height * 0.25,
-                        w * (double)(need - alloc) / scale, height * 0.5);
-        cairo_fill(cr);
-    }
-    if (mb_panel_vm_get_min_kib(r->vm) > 0) {
-        double x = w * (double)mb_panel_vm_get_min_kib(r->vm) / scale;
-        cairo_set_source_rgb(cr, 1, 1, 1);
-        cairo_rectangle(cr, MIN(x, w - 4), 0, 4, height);
-        cairo_fill(cr);
-    }
+    return MB_PANEL_PAGE(gtk_widget_get_ancestor(cell, MB_TYPE_PANEL_PAGE));
 }
-
-static void
-draw_swatch(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
-{
-    Row *r = user_data;
-    double rgb[3];
-
-    mb_panel_color_rgb(mb_panel_vm_get_color(r->vm), rgb);
-    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-    cairo_arc(cr, width / 2.0, height / 2.0, MIN(width, height) / 2.0, 0, 2 * G_PI);
-    cairo_fill(cr);
-}
-
-static void
-row_update(Row *r)
-{
-    MbPanelPage *page = r->page;
-    const char *state = mb_panel_vm_get_state(r->vm);
-    g_autofree char *alloc = mb_panel_format_kib(mb_panel_vm_get_allocated_kib(r->vm));
-    g_autofree char *reclaim = mb_panel_format_kib(mb_panel_vm_get_reclaimable_kib(r->vm));
-    g_autofree char *demand = mb_panel_format_demand_kib(mb_panel_vm_get_demand_kib(r->vm));
-    g_autofree char *detail = NULL;
-    g_autofree char *priority = NULL;
-    const char *state_text = NULL;
-
-    gtk_label_set_text(GTK_LABEL(r->name), mb_panel_vm_get_name(r->vm));
-    if (g_strcmp0(state, "offline") == 0)
-        state_text = _("Offline");
-    else if (g_strcmp0(state, "stuck") == 0)
-        state_text = _("Balloon not responding");
-    if (state_text != NULL)
-        detail = g_strdup_printf("%s · %s", state_text, alloc);
-    else
-        /* TRANSLATORS: allocation · reclaimable memory · predicted change of demand */
-        detail = g_strdup_printf(_("%s · %s reclaimable · demand %s"), alloc, reclaim, demand);
-    gtk_label_set_text(GTK_LABEL(r->detail), detail);
-    if (state_text != NULL)
-        gtk_widget_add_css_class(r->row, "mb-offline");
-    else
-        gtk_widget_remove_css_class(r->row, "mb-offline");
-
-    if (mb_panel_vm_get_swapping(r->vm)) {
-        gtk_label_set_text(GTK_LABEL(r->swap), _("Swapping"));
-        gtk_widget_remove_css_class(r->swap, "mb-noswap");
-        gtk_widget_add_css_class(r->swap, "mb-swapping");
-    } else {
-        gtk_label_set_text(GTK_LABEL(r->swap), _("No swap"));
-        gtk_widget_remove_css_class(r->swap, "mb-swapping");
-        gtk_widget_add_css_class(r->swap, "mb-noswap");
-    }
-
-    if (page->editing == r) {
-        priority = g_strdup_printf(_("Priority ‹ %u ›"), page->edit_value);
-        gtk_widget_add_css_class(r->priority, "mb-editing");
-    } else {
-        priority = g_strdup_printf(r->busy ? _("Priority %u …") : _("Priority %u"),
-                                   mb_panel_vm_get_priority(r->vm));
-        gtk_widget_remove_css_class(r->priority, "mb-editing");
-    }
-    gtk_button_set_label(GTK_BUTTON(r->priority), priority);
-    if (mb_panel_vm_get_foreground(r->vm)) {
-        gtk_button_set_label(GTK_BUTTON(r->foreground), _("★ Foreground"));
-        gtk_widget_add_css_class(r->foreground, "mb-is-foreground");
-    } else {
-        gtk_button_set_label(GTK_BUTTON(r->foreground), _("Make foreground"));
-        gtk_widget_remove_css_class(r->foreground, "mb-is-foreground");
-    }
-    gtk_widget_queue_draw(r->bar);
-}
-
-static void
-on_vm_notify(GObject *object, GParamSpec *pspec, gpointer user_data)
-{
-    Row *r = user_data;
-
-    row_update(r);
-    /* One VM's allocation moves every row's scale. */
-    if (g_str_equal(pspec->name, "allocated-kib"))
-        for (guint i = 0; i < r->page->row_data->len; i++)
-            gtk_widget_queue_draw(((Row *)g_ptr_array_index(r->page->row_data, i))->bar);
-}
-
-static void start_edit(MbPanelPage *page, Row *r);
-static void activate_foreground(MbPanelPage *page, Row *r);
 
 static void
 on_priority_clicked(GtkButton *button, gpointer user_data)
 {
-    Row *r = user_data;
-
-    start_edit(r->page, r);
+    start_edit(page_of(GTK_WIDGET(button)), user_data);
 }
 
 static void
 on_foreground_clicked(GtkButton *button, gpointer user_data)
 {
-    Row *r = user_data;
-
-    activate_foreground(r->page, r);
+    activate_foreground(page_of(GTK_WIDGET(button)), user_data);
 }
 
-static void
-row_free(Row *r)
-{
-    if (r->page->editing == r)
-        r->page->editing = NULL;
-    g_signal_handler_disconnect(r->vm, r->notify_id);
-    g_object_unref(r->vm);
-    g_object_unref(r->row);
-    g_free(r);
-}
-
-static GtkWidget *
-row_widget(GtkBuilder *builder, const char *id)
-{
-    return GTK_WIDGET(gtk_builder_get_object(builder, id));
-}
-
-static Row *
+/* A row of vm (a reference of ours), its cells wired, its columns lined up. */
+static MbPanelRow *
 row_new(MbPanelPage *page, MbPanelVm *vm)
 {
-    g_autoptr(GtkBuilder) builder =
-        gtk_builder_new_from_resource(RESOURCE_PATH "mb-panel-row.ui");
-    Row *r = g_new0(Row, 1);
-    GtkWidget *fg_mark = row_widget(builder, "fg_mark");
+    MbPanelRow *r = MB_PANEL_ROW(g_object_ref_sink(mb_panel_row_new(vm, bar_scale_kib, page)));
 
-    r->page = page;
-    r->vm = g_object_ref(vm);
-    /* Ours, not the builder's: it goes when the builder does. */
-    r->row = g_object_ref(row_widget(builder, "row"));
-    r->swatch = row_widget(builder, "swatch");
-    r->name = row_widget(builder, "name");
-    r->bar = row_widget(builder, "bar");
-    r->detail = row_widget(builder, "detail");
-    r->swap = row_widget(builder, "swap");
-    r->priority = row_widget(builder, "priority");
-    r->foreground = row_widget(builder, "foreground");
-    gtk_label_set_text(GTK_LABEL(fg_mark), _("★ Foreground"));
-    g_object_bind_property(vm, "foreground", fg_mark, "visible", G_BINDING_SYNC_CREATE);
-    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->swatch), draw_swatch, r, NULL);
-    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(r->bar), draw_bar, r, NULL);
-    g_signal_connect(r->priority, "clicked", G_CALLBACK(on_priority_clicked), r);
-    g_signal_connect(r->foreground, "clicked", G_CALLBACK(on_foreground_clicked), r);
+    g_signal_connect(mb_panel_row_get_cell(r, 0), "clicked", G_CALLBACK(on_priority_clicked),
+                     r);
+    g_signal_connect(mb_panel_row_get_cell(r, 1), "clicked", G_CALLBACK(on_foreground_clicked),
+                     r);
     /* The swap, priority and foreground columns line up across rows. */
-    gtk_size_group_add_widget(page->columns[0], r->swap);
-    gtk_size_group_add_widget(page->columns[1], r->priority);
-    gtk_size_group_add_widget(page->columns[2], r->foreground);
-    r->notify_id = g_signal_connect(vm, "notify", G_CALLBACK(on_vm_notify), r);
-    row_update(r);
+    gtk_size_group_add_widget(page->columns[0], mb_panel_row_get_swap(r));
+    gtk_size_group_add_widget(page->columns[1], mb_panel_row_get_cell(r, 0));
+    gtk_size_group_add_widget(page->columns[2], mb_panel_row_get_cell(r, 1));
     return r;
-}
-
-static GtkWidget *
-cell_of(Row *r, guint column)
-{
-    return column == 0 ? r->priority : r->foreground;
 }
 
 static gboolean
@@ -326,9 +163,10 @@ find_focus(MbPanelPage *page, guint *row, guint *column)
     if (focus == NULL)
         return FALSE;
     for (guint i = 0; i < page->row_data->len; i++) {
-        Row *r = g_ptr_array_index(page->row_data, i);
+        MbPanelRow *r = g_ptr_array_index(page->row_data, i);
         for (guint c = 0; c < 2; c++)
-            if (focus == cell_of(r, c) || gtk_widget_is_ancestor(focus, cell_of(r, c))) {
+            if (focus == mb_panel_row_get_cell(r, c) ||
+                gtk_widget_is_ancestor(focus, mb_panel_row_get_cell(r, c))) {
                 *row = i;
                 *column = c;
                 return TRUE;
@@ -345,7 +183,8 @@ focus_cell(MbPanelPage *page, guint row, guint column)
         return;
     }
     row = MIN(row, page->row_data->len - 1);
-    gtk_widget_grab_focus(cell_of(g_ptr_array_index(page->row_data, row), MIN(column, 1)));
+    gtk_widget_grab_focus(
+        mb_panel_row_get_cell(g_ptr_array_index(page->row_data, row), MIN(column, 1)));
 }
 
 static void
@@ -358,21 +197,23 @@ on_items_changed(GListModel *list, guint position, guint removed, guint added,
     GtkWidget *before = NULL;
 
     for (guint i = 0; i < removed; i++) {
-        Row *r = g_ptr_array_index(page->row_data, position);
-        gtk_box_remove(GTK_BOX(page->rows), r->row);
+        MbPanelRow *r = g_ptr_array_index(page->row_data, position);
+        if (page->editing == r)
+            page->editing = NULL;
+        gtk_box_remove(GTK_BOX(page->rows), GTK_WIDGET(r));
         g_ptr_array_remove_index(page->row_data, position);
     }
     if (position > 0)
-        before = ((Row *)g_ptr_array_index(page->row_data, position - 1))->row;
+        before = g_ptr_array_index(page->row_data, position - 1);
     for (guint i = 0; i < added; i++) {
         g_autoptr(MbPanelVm) vm = g_list_model_get_item(list, position + i);
-        Row *r = row_new(page, vm);
+        MbPanelRow *r = row_new(page, vm);
         g_ptr_array_insert(page->row_data, (gint)(position + i), r);
-        gtk_box_insert_child_after(GTK_BOX(page->rows), r->row, before);
-        before = r->row;
+        gtk_box_insert_child_after(GTK_BOX(page->rows), GTK_WIDGET(r), before);
+        before = GTK_WIDGET(r);
     }
     for (guint i = 0; i < page->row_data->len; i++)
-        gtk_widget_queue_draw(((Row *)g_ptr_array_index(page->row_data, i))->bar);
+        mb_panel_row_queue_draw_bar(g_ptr_array_index(page->row_data, i));
     /* Keep the focus on the page: where it was, or on the nearest row
      * when its row went away. */
     if (!find_focus(page, &focus_row, &focus_column) &&
@@ -390,12 +231,12 @@ typedef struct {
     char *name;
 } CallData;
 
-static Row *
+static MbPanelRow *
 row_by_name(MbPanelPage *page, const char *name)
 {
     for (guint i = 0; i < page->row_data->len; i++) {
-        Row *r = g_ptr_array_index(page->row_data, i);
-        if (g_str_equal(mb_panel_vm_get_name(r->vm), name))
+        MbPanelRow *r = g_ptr_array_index(page->row_data, i);
+        if (g_str_equal(mb_panel_vm_get_name(mb_panel_row_get_vm(r)), name))
             return r;
     }
     return NULL;
@@ -410,7 +251,7 @@ on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
 
     if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         MbPanelPage *page = data->page;
-        Row *r = row_by_name(page, data->name);
+        MbPanelRow *r = row_by_name(page, data->name);
         if (ok) {
             set_message(page, NULL);
         } else {
@@ -418,71 +259,72 @@ on_call_done(GObject *source, GAsyncResult *result, gpointer user_data)
             g_message("%s: %s (shown: %s)", data->name, error->message, text);
             set_message(page, text);
         }
-        if (r != NULL) {
-            r->busy = FALSE;
-            row_update(r);
-        }
+        if (r != NULL)
+            mb_panel_row_set_busy(r, FALSE);
     }
     g_free(data->name);
     g_free(data);
 }
 
 static CallData *
-call_data_new(MbPanelPage *page, Row *r)
+call_data_new(MbPanelPage *page, MbPanelRow *r)
 {
     CallData *data = g_new0(CallData, 1);
 
     data->page = page;
-    data->name = g_strdup(mb_panel_vm_get_name(r->vm));
-    r->busy = TRUE;
+    data->name = g_strdup(mb_panel_vm_get_name(mb_panel_row_get_vm(r)));
+    mb_panel_row_set_busy(r, TRUE);
     return data;
 }
 
 static void
-start_edit(MbPanelPage *page, Row *r)
+start_edit(MbPanelPage *page, MbPanelRow *r)
 {
-    Row *previous = page->editing;
+    MbPanelRow *previous = page->editing;
 
     page->editing = r;
-    page->edit_value = mb_panel_vm_get_priority(r->vm);
+    page->edit_value = mb_panel_vm_get_priority(mb_panel_row_get_vm(r));
     if (previous != NULL && previous != r)
-        row_update(previous);
-    row_update(r);
-    gtk_widget_grab_focus(r->priority);
+        mb_panel_row_set_editing(previous, FALSE, 0);
+    mb_panel_row_set_editing(r, TRUE, page->edit_value);
+    gtk_widget_grab_focus(mb_panel_row_get_cell(r, 0));
 }
 
 static void
 cancel_edit(MbPanelPage *page)
 {
-    Row *r = page->editing;
+    MbPanelRow *r = page->editing;
 
     page->editing = NULL;
     if (r != NULL)
-        row_update(r);
+        mb_panel_row_set_editing(r, FALSE, 0);
 }
 
 static void
 confirm_edit(MbPanelPage *page)
 {
-    Row *r = page->editing;
+    MbPanelRow *r = page->editing;
+    MbPanelVm *vm;
 
     if (r == NULL)
         return;
     page->editing = NULL;
-    if (page->edit_value != mb_panel_vm_get_priority(r->vm))
-        mb_panel_model_set_priority(page->model, mb_panel_vm_get_name(r->vm), page->edit_value,
+    vm = mb_panel_row_get_vm(r);
+    mb_panel_row_set_editing(r, FALSE, 0);
+    if (page->edit_value != mb_panel_vm_get_priority(vm))
+        mb_panel_model_set_priority(page->model, mb_panel_vm_get_name(vm), page->edit_value,
                                     page->cancellable, on_call_done, call_data_new(page, r));
-    row_update(r);
 }
 
 static void
-activate_foreground(MbPanelPage *page, Row *r)
+activate_foreground(MbPanelPage *page, MbPanelRow *r)
 {
-    if (mb_panel_vm_get_foreground(r->vm))
+    MbPanelVm *vm = mb_panel_row_get_vm(r);
+
+    if (mb_panel_vm_get_foreground(vm))
         return;
-    mb_panel_model_set_foreground(page->model, mb_panel_vm_get_name(r->vm), page->cancellable,
+    mb_panel_model_set_foreground(page->model, mb_panel_vm_get_name(vm), page->cancellable,
                                   on_call_done, call_data_new(page, r));
-    row_update(r);
 }
 
 static void
@@ -491,7 +333,7 @@ change_edit(MbPanelPage *page, int delta)
     int value = (int)page->edit_value + delta;
 
     page->edit_value = (guint)CLAMP(value, 0, PRIORITY_MAX);
-    row_update(page->editing);
+    mb_panel_row_set_editing(page->editing, TRUE, page->edit_value);
 }
 
 /* ---- keys ----------------------------------------------------------------- */
@@ -569,7 +411,7 @@ on_key_pressed(GtkEventControllerKey *controller, guint keyval, guint keycode,
         if (!focused) {
             focus_cell(page, 0, 0);
         } else {
-            Row *r = g_ptr_array_index(page->row_data, row);
+            MbPanelRow *r = g_ptr_array_index(page->row_data, row);
             if (column == 0)
                 start_edit(page, r);
             else
@@ -681,6 +523,7 @@ mb_panel_page_class_init(MbPanelPageClass *klass)
 
     /* The plugin is resident (g_module_check_init): registered for good. */
     mb_panel_register_resource();
+    g_type_ensure(MB_TYPE_PANEL_ROW);
     gtk_widget_class_set_template_from_resource(widget_class, RESOURCE_PATH "mb-panel-page.ui");
     /* Bound so that gtk_widget_dispose_template() unparents it. */
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, box);
@@ -700,17 +543,11 @@ mb_panel_page_init(MbPanelPage *page)
     gtk_widget_init_template(GTK_WIDGET(page));
     install_css();
     page->cancellable = g_cancellable_new();
-    page->row_data = g_ptr_array_new_with_free_func((GDestroyNotify)row_free);
+    page->row_data = g_ptr_array_new_with_free_func(g_object_unref);
     page->status_text = g_strdup("");
     page->message_text = g_strdup("");
     for (guint i = 0; i < G_N_ELEMENTS(page->columns); i++)
         page->columns[i] = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
-    /* The texts here, not in the .ui: po/POTFILES.in lists this file. */
-    gtk_label_set_text(GTK_LABEL(page->title), _("Memory"));
-    gtk_label_set_text(GTK_LABEL(page->section),
-                       _("Memory of each VM over the last 5 minutes"));
-    gtk_label_set_text(GTK_LABEL(page->hint), _("↑ ↓ choose a VM   ← → choose a setting   OK "
-                                                "change   Back leave"));
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(page->chart), draw_chart, page, NULL);
 }
 
@@ -757,7 +594,8 @@ mb_panel_page_get_focus(MbPanelPage *page, const char **vm_name, guint *column)
     if (!find_focus(page, &row, &col))
         return FALSE;
     if (vm_name != NULL)
-        *vm_name = mb_panel_vm_get_name(((Row *)g_ptr_array_index(page->row_data, row))->vm);
+        *vm_name =
+            mb_panel_vm_get_name(mb_panel_row_get_vm(g_ptr_array_index(page->row_data, row)));
     if (column != NULL)
         *column = col;
     return TRUE;

@@ -1,6 +1,5 @@
-/* The fixture libmembalancer's tests share. It uses no generated proxy
- * of its own: the library holds those (their GTypes are registered once
- * per process). */
+/* The fixture libmembalancer's tests share: the library alone talks to
+ * the service (its generated proxies are its own types, MbLibGen*). */
 #include "lib-test.h"
 
 const char *const lib_fast_args[] = {"--interval-ms", "100", NULL};

@@ -69,13 +69,15 @@ test_rows_appear(Fixture *f, gconstpointer data)
     static const char *const names[] = {"tv-game", "tv-video", "tv-web", NULL};
     Changes changes = {0, 0};
     MbPanelVm *game;
+    g_autofree char *backend = NULL;
 
     mb_test_tv_start(f, 100);
     model = mb_panel_model_new(f->bus->connection);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
     wait_rows(model, 0);
     g_assert_true(mb_panel_model_get_connected(model));
-    g_assert_cmpstr(mb_panel_model_get_backend(model), ==, "fake");
+    backend = mb_panel_model_dup_backend(model);
+    g_assert_cmpstr(backend, ==, "fake");
     mb_test_tv_register(f);
     wait_rows(model, 3);
     assert_names(model, names);
@@ -156,7 +158,7 @@ test_rows_update(Fixture *f, gconstpointer data)
     video = mb_panel_model_find(model, "tv-video");
     g_signal_connect(video, "notify::priority", G_CALLBACK(count_notify), &notified);
     g_assert_true(
-        mb_test_tv_call(f, "SetPriority", g_variant_new("(su)", "tv-video", 33), &error));
+        mb_mem_balancer_call_set_priority_sync(f->manager, "tv-video", 33, NULL, &error));
     g_assert_no_error(error);
     g_assert_true(mb_test_wait_for(priority_is, video, 10000));
     g_assert_cmpuint(notified, ==, 1);
@@ -199,7 +201,7 @@ test_swapping(Fixture *f, gconstpointer data)
     g_autoptr(MbPanelModel) model = NULL;
     MbPanelVm *game;
 
-    mb_test_tv_spawn(f, args);
+    fixture_start(f, args);
     mb_test_tv_register_vm(f, "tv-game", 80, FALSE);
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 1);
@@ -274,7 +276,8 @@ test_rows_vanish_and_service_restart(Fixture *f, gconstpointer data)
     model = mb_panel_model_new(f->bus->connection);
     wait_rows(model, 3);
     g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
-    g_assert_true(mb_test_tv_call(f, "UnregisterVM", g_variant_new("(s)", "tv-video"), &error));
+    g_assert_true(
+        mb_mem_balancer_call_unregister_vm_sync(f->manager, "tv-video", NULL, &error));
     g_assert_no_error(error);
     wait_rows(model, 2);
     assert_names(model, two);
@@ -329,7 +332,7 @@ test_calls(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     g_assert_true(mb_test_wait_for(web_is_foreground, model, 10000));
 
-    before = mb_test_tv_snapshot(f);
+    before = settings_snapshot(f);
     g_assert_false(call_set_priority(model, "tv-web", 101, &error));
     text = mb_panel_describe_error(error);
     g_assert_nonnull(strstr(text, "The change failed"));
@@ -338,7 +341,7 @@ test_calls(Fixture *f, gconstpointer data)
     g_assert_false(call_set_priority(model, "tv-gone", 10, &error));
     text = mb_panel_describe_error(error);
     g_assert_cmpstr(text, ==, "That VM is no longer managed by the memory balancer.");
-    after = mb_test_tv_snapshot(f);
+    after = settings_snapshot(f);
     g_assert_cmpstr(before, ==, after);
 }
 
@@ -353,14 +356,14 @@ test_access_denied(Fixture *f, gconstpointer data)
 
     mb_test_tv_start(f, 100);
     mb_test_tv_register(f);
-    before = mb_test_tv_snapshot(f);
+    before = settings_snapshot(f);
     status = mb_test_run(TRUE, argv, &out, &err);
     g_test_message("as nobody: status %d, out: %s, err: %s", status, out, err);
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(out, "uid=65534"));
     g_assert_nonnull(strstr(out, "Not allowed: only the administrator and members of the "
                                  "membalancer group can change memory settings."));
-    after = mb_test_tv_snapshot(f);
+    after = settings_snapshot(f);
     g_assert_cmpstr(before, ==, after);
 }
 

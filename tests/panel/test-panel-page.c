@@ -4,6 +4,7 @@
  * service, the service going and coming back, and an unprivileged
  * viewer's AccessDenied shown as a message. The real key path (X events
  * from xdotool into membalancer-panel) is test-panel-x11. */
+#include <glib/gi18n-lib.h>
 #include <gtk/gtk.h>
 #include <string.h>
 #include <unistd.h>
@@ -357,6 +358,68 @@ run_as_viewer(const char *address)
     return 0;
 }
 
+/* Every label's text under widget, one a line, into texts. */
+static void
+collect_labels(GtkWidget *widget, GString *texts)
+{
+    if (GTK_IS_LABEL(widget))
+        g_string_append_printf(texts, "%s\n", gtk_label_get_text(GTK_LABEL(widget)));
+    for (GtkWidget *child = gtk_widget_get_first_child(widget); child != NULL;
+         child = gtk_widget_get_next_sibling(child))
+        collect_labels(child, texts);
+}
+
+/* The page's labels in German (see main()): a process of its own, whose
+ * locale comes from its environment (LOCPATH: our de_DE.UTF-8). */
+static int
+run_german(const char *address)
+{
+    g_autoptr(GDBusConnection) connection = mb_test_tv_connect(address);
+    g_autoptr(GString) texts = g_string_new(NULL);
+    PageFixture p = {0};
+    GtkWidget *window;
+
+    bindtextdomain(GETTEXT_PACKAGE, MB_TEST_MO_DIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    gtk_init();
+    window = open_page(connection, &p);
+    g_assert_true(mb_test_wait_for(page_ready, &p, 20000));
+    collect_labels(GTK_WIDGET(p.page), texts);
+    g_print("%s", texts->str);
+    gtk_window_destroy(GTK_WINDOW(window));
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    return 0;
+}
+
+/* The fixed texts of the templates (mb-panel-page.ui, mb-panel-row.ui)
+ * are translated, in the plugin's domain, not the program's. */
+static void
+test_german_templates(PageFixture *p, gconstpointer data)
+{
+    g_autofree char *dir = mb_test_make_dir("mb-panel-de-XXXXXX");
+    g_autofree char *locale_dir = mb_test_german_locale(dir);
+    g_autofree char *locpath = g_strconcat("LOCPATH=", locale_dir, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    const char *argv[] = {"env",     locpath,          "LC_ALL=de_DE.UTF-8", "LANGUAGE=de",
+                          self_path, "--german-texts", p->f.bus->address,    NULL};
+    const char *const german[] = {
+        "Arbeitsspeicher\n",
+        "Arbeitsspeicher jeder VM in den letzten 5 Minuten\n",
+        "↑ ↓ VM wählen   ← → Einstellung wählen   OK ändern   Zurück verlassen\n",
+        "★ Vordergrund\n",
+    };
+    int status = mb_test_run(FALSE, argv, &out, &err);
+
+    g_test_message("in German: status %d, out:\n%s\nerr: %s", status, out, err);
+    g_assert_cmpint(status, ==, 0);
+    for (gsize i = 0; i < G_N_ELEMENTS(german); i++)
+        g_assert_nonnull(strstr(out, german[i]));
+    g_assert_null(strstr(out, "Memory"));
+    g_assert_null(strstr(out, "Foreground"));
+    mb_test_rm_rf(dir);
+}
+
 #define ADD_PAGE_TEST(path, func)                                                              \
     g_test_add("/panel/page/" path, PageFixture, NULL, page_setup, func, page_teardown)
 
@@ -369,6 +432,8 @@ main(int argc, char **argv)
     self_path = argv[0];
     if (argc == 3 && g_str_equal(argv[1], "--as-viewer"))
         return run_as_viewer(argv[2]);
+    if (argc == 3 && g_str_equal(argv[1], "--german-texts"))
+        return run_german(argv[2]);
     g_setenv("LC_ALL", "C.UTF-8", TRUE);
     g_test_init(&argc, &argv, NULL);
     x = mb_test_x_start(1920, 1080);
@@ -381,6 +446,7 @@ main(int argc, char **argv)
     ADD_PAGE_TEST("service-restart", test_service_restart);
     ADD_PAGE_TEST("access-denied", test_access_denied);
     ADD_PAGE_TEST("many-rows-scroll", test_many_rows_scroll);
+    ADD_PAGE_TEST("german-templates", test_german_templates);
     g_test_add_func("/panel/page/no-system-bus", test_no_system_bus);
     status = g_test_run();
     return status;

@@ -33,6 +33,10 @@ char *register_vm(Fixture *f, const char *name, guint priority, GVariant *option
 MbMemBalancerVM *vm_proxy(Fixture *f, const char *path);
 /* The registrations, Paused and the state file as one string. */
 char *settings_snapshot(Fixture *f);
+/* A property of the object at path as the service has it now
+ * (Properties.Get, not a proxy's cache); asserts the call succeeds. */
+GVariant *property_now(GDBusConnection *connection, const char *path, const char *iface,
+                       const char *name);
 /* Runs argv (as nobody when unprivileged), asserts exit 0, returns stdout. */
 char *run_ok(gboolean unprivileged, const char *const *argv);
 GVariant *one_option(const char *key, GVariant *value);
