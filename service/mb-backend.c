@@ -32,14 +32,7 @@ mb_vm_state_to_string(MbVmState state)
 
 /* ---- the base class ------------------------------------------------- */
 
-typedef struct {
-    /* mb_backend_set_urgent_func's, main thread only. */
-    MbBackendUrgentFunc urgent_func;
-    gpointer urgent_data;
-    gulong urgent_id;
-} MbBackendPrivate;
-
-G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(MbBackend, mb_backend, G_TYPE_OBJECT)
+G_DEFINE_ABSTRACT_TYPE(MbBackend, mb_backend, G_TYPE_OBJECT)
 
 enum {
     SIGNAL_URGENT,
@@ -74,27 +67,6 @@ mb_backend_free(MbBackend *backend)
 {
     if (backend != NULL)
         g_object_unref(backend);
-}
-
-static void
-on_urgent_func(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
-{
-    MbBackendPrivate *priv = mb_backend_get_instance_private(backend);
-
-    priv->urgent_func(priv->urgent_data, vm_name, urgent);
-}
-
-void
-mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func, gpointer user_data)
-{
-    MbBackendPrivate *priv = mb_backend_get_instance_private(backend);
-
-    g_return_if_fail(MB_IS_BACKEND(backend));
-    g_clear_signal_handler(&priv->urgent_id, backend);
-    priv->urgent_func = func;
-    priv->urgent_data = user_data;
-    if (func != NULL)
-        priv->urgent_id = g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent_func), NULL);
 }
 
 void

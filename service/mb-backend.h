@@ -12,8 +12,8 @@
  * thread and must answer at once (from a cache).
  *
  * A backend may read its guests' channels as data arrives (on the main
- * loop): when a record marked urgent comes in, it calls the urgent
- * function set with mb_backend_set_urgent_func, in the main thread. */
+ * loop): when a record marked urgent comes in, it emits the "urgent"
+ * signal (VM name, MB_URGENT_* bits), in the main thread. */
 #pragma once
 
 #include <gio/gio.h>
@@ -149,14 +149,6 @@ MbBackend *mb_backend_new(const MbConfig *config, GError **error);
 /* The last reference: g_object_unref (NULL is allowed). */
 void mb_backend_free(MbBackend *backend);
 
-/* A guest sent an urgent record (urgent: its MB_URGENT_* bits); the
- * sample is read by the next read_sample. Main thread only. */
-typedef void (*MbBackendUrgentFunc)(gpointer user_data, const char *vm_name, unsigned urgent);
-
-/* One function connected to the "urgent" signal (a later call replaces
- * it); func NULL: nobody is told (the daemon clears it when it stops). */
-void mb_backend_set_urgent_func(MbBackend *backend, MbBackendUrgentFunc func,
-                                gpointer user_data);
 /* For implementations, in the main thread: emits "urgent" (not for 0). */
 void mb_backend_emit_urgent(MbBackend *backend, const char *vm_name, unsigned urgent);
 

@@ -3,6 +3,8 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "mb-names.h"
+
 #define RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
 
 struct _MbPanelRow {
@@ -83,9 +85,9 @@ row_update(MbPanelRow *r)
     const char *state_text = NULL;
 
     gtk_label_set_text(GTK_LABEL(r->name), mb_panel_vm_get_name(r->vm));
-    if (g_strcmp0(state, "offline") == 0)
+    if (g_strcmp0(state, MB_VM_STATE_NAME_OFFLINE) == 0)
         state_text = _("Offline");
-    else if (g_strcmp0(state, "stuck") == 0)
+    else if (g_strcmp0(state, MB_VM_STATE_NAME_STUCK) == 0)
         state_text = _("Balloon not responding");
     if (state_text != NULL)
         detail = g_strdup_printf("%s · %s", state_text, alloc);

@@ -624,7 +624,7 @@ typedef struct {
 } UrgentSeen;
 
 static void
-on_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
+on_urgent(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
 {
     UrgentSeen *seen = user_data;
 
@@ -650,7 +650,7 @@ test_urgent(void)
     MbSample sample;
     MbStatsSource source;
 
-    mb_backend_set_urgent_func(backend, on_urgent, &seen);
+    g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent), &seen);
     read_alloc(backend, "web", &sample, &source); /* appears: the record is due in 50 ms */
     g_assert_cmpuint(sample.urgent, ==, 0);
     g_assert_true(mb_test_wait_for(urgent_called, &seen, 5000));
@@ -671,7 +671,7 @@ test_urgent(void)
         const char *later[] = {"urgent.web", "60000", NULL};
         g_autoptr(MbBackend) other = fake_new(later);
 
-        mb_backend_set_urgent_func(other, on_urgent, &seen);
+        g_signal_connect(other, "urgent", G_CALLBACK(on_urgent), &seen);
         read_alloc(other, "web", NULL, NULL);
     }
     while (g_main_context_iteration(NULL, FALSE))
@@ -679,42 +679,33 @@ test_urgent(void)
     g_assert_cmpuint(seen.n_calls, ==, 2);
 }
 
-static void
-on_urgent_signal(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
-{
-    on_urgent(user_data, vm_name, urgent);
-}
-
-/* The "urgent" signal itself, and mb_backend_set_urgent_func over it: one
- * function at a time (a later call replaces it, NULL removes it), beside
- * any handler of the signal. */
+/* The "urgent" signal: every handler is told, a disconnected one no
+ * more, and a record with no reason (0) tells nobody. */
 static void
 test_urgent_signal(void)
 {
     g_autoptr(MbBackend) backend = fake_new(NULL);
-    UrgentSeen by_signal = {0}, first = {0}, second = {0};
+    UrgentSeen first = {0}, second = {0};
+    gulong first_id;
 
     g_assert_true(MB_IS_BACKEND(backend));
     g_assert_true(MB_IS_BACKEND_FAKE(backend));
     g_assert_cmpstr(mb_backend_get_name(backend), ==, "fake");
-    g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent_signal), &by_signal);
-    mb_backend_set_urgent_func(backend, on_urgent, &first);
+    first_id = g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent), &first);
+    g_signal_connect(backend, "urgent", G_CALLBACK(on_urgent), &second);
     mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
-    g_assert_cmpuint(by_signal.n_calls, ==, 1);
-    g_assert_cmpuint(by_signal.urgent, ==, MB_URGENT_PSI);
     g_assert_cmpuint(first.n_calls, ==, 1);
+    g_assert_cmpuint(first.urgent, ==, MB_URGENT_PSI);
+    g_assert_cmpuint(second.n_calls, ==, 1);
 
-    mb_backend_set_urgent_func(backend, on_urgent, &second);
+    g_signal_handler_disconnect(backend, first_id);
     mb_backend_fake_send_urgent(backend, "web", MB_URGENT_SWAP);
     g_assert_cmpuint(first.n_calls, ==, 1);
-    g_assert_cmpuint(second.n_calls, ==, 1);
-    g_assert_cmpuint(second.urgent, ==, MB_URGENT_SWAP);
+    g_assert_cmpuint(second.n_calls, ==, 2);
+    g_assert_cmpuint(second.urgent, ==, MB_URGENT_PSI | MB_URGENT_SWAP);
 
-    mb_backend_set_urgent_func(backend, NULL, NULL);
-    mb_backend_fake_send_urgent(backend, "web", MB_URGENT_PSI);
     mb_backend_emit_urgent(backend, "web", 0); /* nothing to tell */
-    g_assert_cmpuint(second.n_calls, ==, 1);
-    g_assert_cmpuint(by_signal.n_calls, ==, 3);
+    g_assert_cmpuint(second.n_calls, ==, 2);
 }
 
 int

@@ -535,7 +535,7 @@ typedef struct {
 } UrgentSeen;
 
 static void
-on_urgent(gpointer user_data, const char *vm_name, unsigned urgent)
+on_urgent(MbBackend *backend, const char *vm_name, guint urgent, gpointer user_data)
 {
     UrgentSeen *seen = user_data;
 
@@ -587,7 +587,7 @@ start_watched(Fixture *f, UrgentSeen *seen)
 {
     int fd;
 
-    mb_backend_set_urgent_func(f->backend, on_urgent, seen);
+    g_signal_connect(f->backend, "urgent", G_CALLBACK(on_urgent), seen);
     listen_channel(f);
     define_domain(f, "vm", 1048576, 524288, f->sock_path, TRUE);
     tick(f, "vm", NULL, NULL, NULL); /* connects, and watches the socket */
@@ -659,7 +659,7 @@ test_channel_urgent(Fixture *f, gconstpointer data)
     g_assert_cmpuint(sample.active_anon_kib, ==, 555555);
     g_assert_cmpint(mb_backend_sample_us(f->backend, "vm"), >=, read_us);
     close(fd);
-    mb_backend_set_urgent_func(f->backend, NULL, NULL);
+    g_signal_handlers_disconnect_by_func(f->backend, on_urgent, &seen);
     g_free(seen.vm_name);
 }
 
@@ -704,7 +704,7 @@ test_channel_forget(Fixture *f, gconstpointer data)
     g_assert_cmpint(tick(f, "vm", &sample, NULL, NULL), ==, MB_STATS_SOURCE_AGENT);
     g_assert_cmpuint(sample.active_anon_kib, ==, 333333);
     close(fd);
-    mb_backend_set_urgent_func(f->backend, NULL, NULL);
+    g_signal_handlers_disconnect_by_func(f->backend, on_urgent, &seen);
     g_free(seen.vm_name);
 }
 
