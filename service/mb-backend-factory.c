@@ -1,5 +1,5 @@
 /* The one place that names the backends: the others know MbBackend only. */
-#include "mb-backend.h"
+#include "mb-backend-factory.h"
 
 #include "mb-backend-libvirt.h"
 #include "mb-error.h"

@@ -143,9 +143,6 @@ struct _MbBackendClass {
     gpointer padding[8];
 };
 
-/* mb-backend-factory.c: builds the backend config->backend names (only
- * those built in: see the fake-backend option). */
-MbBackend *mb_backend_new(const MbConfig *config, GError **error);
 /* The last reference: g_object_unref (NULL is allowed). */
 void mb_backend_free(MbBackend *backend);
 

@@ -2,6 +2,7 @@
  * engine's files: it calls the registry and the tick, nothing calls it. */
 #include "mb-engine.h"
 
+#include "mb-backend-factory.h"
 #include "mb-engine-core-private.h"
 
 MbEngine *

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "mb-backend-factory.h"
 #include "mb-backend-fake.h"
 #include "mb-backend.h"
 #include "mb-config.h"
