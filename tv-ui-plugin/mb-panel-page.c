@@ -13,7 +13,6 @@
 #include "mb-panel-row.h"
 
 #define PRIORITY_MAX 100
-#define RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
 
 struct _MbPanelPage {
     GtkWidget parent_instance;
@@ -46,7 +45,7 @@ install_css(void)
     if (provider != NULL || display == NULL)
         return;
     provider = gtk_css_provider_new();
-    gtk_css_provider_load_from_resource(provider, RESOURCE_PATH "mb-panel.css");
+    gtk_css_provider_load_from_resource(provider, MB_PANEL_RESOURCE_PATH "mb-panel.css");
     gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(provider),
                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
@@ -524,7 +523,8 @@ mb_panel_page_class_init(MbPanelPageClass *klass)
     /* The plugin is resident (g_module_check_init): registered for good. */
     mb_panel_register_resource();
     g_type_ensure(MB_TYPE_PANEL_ROW);
-    gtk_widget_class_set_template_from_resource(widget_class, RESOURCE_PATH "mb-panel-page.ui");
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                MB_PANEL_RESOURCE_PATH "mb-panel-page.ui");
     /* Bound so that gtk_widget_dispose_template() unparents it. */
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, box);
     gtk_widget_class_bind_template_child(widget_class, MbPanelPage, title);

@@ -5,8 +5,6 @@
 
 #include "mb-names.h"
 
-#define RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
-
 struct _MbPanelRow {
     GtkWidget parent_instance;
     MbPanelVm *vm;
@@ -227,7 +225,8 @@ mb_panel_row_class_init(MbPanelRowClass *klass)
     gtk_widget_class_set_css_name(widget_class, "mbpanelrow");
     /* The resource is registered by the page's class_init, which comes
      * first (the page makes the rows). */
-    gtk_widget_class_set_template_from_resource(widget_class, RESOURCE_PATH "mb-panel-row.ui");
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                MB_PANEL_RESOURCE_PATH "mb-panel-row.ui");
     gtk_widget_class_bind_template_child(widget_class, MbPanelRow, box);
     gtk_widget_class_bind_template_child(widget_class, MbPanelRow, swatch);
     gtk_widget_class_bind_template_child(widget_class, MbPanelRow, name);

@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* Where the panel's GResource (mb-panel.gresource.xml) puts its files. */
+#define MB_PANEL_RESOURCE_PATH "/org/smarttv/MemBalancer/Panel/"
+
 #define MB_TYPE_PANEL_ROW (mb_panel_row_get_type())
 G_DECLARE_FINAL_TYPE(MbPanelRow, mb_panel_row, MB, PANEL_ROW, GtkWidget)
 
