@@ -204,12 +204,15 @@ read -r POLL_N POLL_MAX POLL_OVER < <(awk -v pool=$((768 * 1024)) '{
             split($i, kv, "="); vm = kv[1]
             # A new domain reads its start size until the guest reports its
             # balloon (at its maximum), then inflates: booted once it is back.
-            if (!(vm in seen) || seen[vm] < t - 1000) { first[vm] = t; state[vm] = 0 }
+            # New: absent from the previous sample (a pause of the poller
+            # itself, libvirt slow under a swapping guest, is no new boot).
+            if (!(vm in seen) || seen[vm] != prev) { first[vm] = t; state[vm] = 0 }
             seen[vm] = t
             if (state[vm] == 0 && kv[2] >= 900 * 1024) state[vm] = 1
             if (state[vm] == 1 && kv[2] <= 400 * 1024) state[vm] = 2
             if (state[vm] < 2 && t - first[vm] < 60000) boot = 1
         }
+        prev = t
         if (boot) next
         n++; if ($2 > max) max = $2; if ($2 > pool) over++
     }
